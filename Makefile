@@ -1,0 +1,52 @@
+# Partner Pulse. `make run` serves the app on the demo program; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DB ?= data/pulse.duckdb
+DEMO := data/demo
+PORT ?= 8501
+
+.PHONY: run test install install-dev chromium demo build lint bench screenshots clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(DEMO)/partners.csv: | $(VENV)/.installed
+	$(PY) -m loaders demo $(DEMO) --scale 1 --seed 7
+
+$(DB): | $(DEMO)/partners.csv
+	$(PY) -m loaders build $(DEMO) --db $(DB)
+
+demo: $(DEMO)/partners.csv
+build: $(DEMO)/partners.csv
+	$(PY) -m loaders build $(DEMO) --db $(DB)
+
+run: $(VENV)/.installed $(DB)
+	PULSE_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.port $(PORT)
+
+# Debian's chromium drives the browser tests (Playwright's own browser download does not work here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: $(VENV)/.installed-dev chromium
+	$(PY) -m pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+
+bench: $(VENV)/.installed-dev
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) data/demo data/extracts $(DB)

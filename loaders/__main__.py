@@ -1,0 +1,66 @@
+"""Command line: `python -m loaders demo|build` (see DESIGN.md, "Command line")."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from loaders.build import BuildRefused, build_database
+from settings import SettingsError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m loaders", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="write a demo partner program's extracts to DIR")
+    demo.add_argument("dir", type=Path)
+    demo.add_argument("--scale", type=float, default=1.0, help="1 = about 500 partners, 20k deals")
+    demo.add_argument("--seed", type=int, default=7)
+
+    build = commands.add_parser("build", help="load the extracts in DIR into a DuckDB file")
+    build.add_argument("dir", type=Path)
+    build.add_argument("--db", type=Path, required=True)
+    build.add_argument("--preset", choices=["salesforce", "hubspot", "partnerstack"])
+    build.add_argument("--settings", type=Path, help="program settings TOML (defaults apply when absent)")
+    build.add_argument("--report", type=Path, help="also write the load report as JSON here")
+
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        from loaders.demo import write_demo
+
+        started = time.perf_counter()
+        counts = write_demo(args.dir, scale=args.scale, seed=args.seed)
+        for table, rows in counts.items():
+            print(f"{table:22} {rows:>12,}")
+        print(f"wrote {args.dir} in {time.perf_counter() - started:.1f} s")
+        return 0
+
+    started = time.perf_counter()
+    try:
+        report = build_database(args.dir, args.db, preset=args.preset, settings_path=args.settings)
+    except (BuildRefused, SettingsError) as exc:
+        print(f"build refused: {exc}", file=sys.stderr)
+        print(f"{args.db} was left as it was.", file=sys.stderr)
+        return 1
+    if args.report:
+        args.report.write_text(json.dumps(report.to_dicts(), indent=2) + "\n", encoding="utf-8")
+    for row in report.iter_rows(named=True):
+        if row["status"] == "absent":
+            print(f"{row['table_name']:22} absent")
+            continue
+        print(
+            f"{row['table_name']:22} read {row['rows_read']:>10,}  loaded {row['rows_loaded']:>10,}  "
+            f"quarantined {row['rows_quarantined']:>8,}  ({row['source_file']})"
+        )
+        if row["warnings"]:
+            print(f"{'':22} warning: {row['warnings']}")
+    print(f"built {args.db} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

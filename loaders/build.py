@@ -1,0 +1,235 @@
+"""Building the database: a folder of extracts in, one validated DuckDB file out.
+
+This module owns the build as a whole: finding each table's file, mapping, validating,
+writing every table (and the settings the data was built with) into a new file beside the
+old one, and swapping it in with `os.replace`, so a reader never sees half a load and a
+refused build leaves the old file byte-identical. Rules live in `validate.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from loaders.presets import apply_map, column_map_for, find_files
+from loaders.read import LINE, RefusedFile, read_extract
+from loaders.schema import TABLES, column_specs
+from loaders.validate import POLARS_TYPES, QUARANTINE_SCHEMA, Checked, check_references, check_table
+from settings import Settings, load_settings
+
+Progress = Callable[[float, str], None]
+
+# The column that says how recent a table's data is (the "data as of" of the Data page).
+FRESHNESS: dict[str, str] = {
+    "partners": "joined_at",
+    "partner_activities": "occurred_at",
+    "opportunities": "created_at",
+    "opportunity_history": "changed_at",
+    "touchpoints": "occurred_at",
+    "deal_registrations": "registered_at",
+    "payouts": "period",
+}
+
+
+class BuildRefused(ValueError):
+    """The build did not happen; the message says which file and why."""
+
+
+def build_database(
+    source_dir: Path | str,
+    db_path: Path | str,
+    preset: str | None = None,
+    settings: Settings | None = None,
+    settings_path: Path | str | None = None,
+    progress: Progress | None = None,
+) -> pl.DataFrame:
+    """Load the extracts in `source_dir` into `db_path` and return the load report.
+
+    Raises BuildRefused, leaving `db_path` untouched, when a file cannot be loaded at all.
+    """
+    source_dir, db_path = Path(source_dir), Path(db_path)
+    report = progress or (lambda fraction, message: None)
+    if settings is None:
+        settings = load_settings(settings_path)
+    if not source_dir.is_dir():
+        raise BuildRefused(f"{source_dir}: no such folder of extracts")
+    try:
+        column_map = column_map_for(preset, settings)
+    except ValueError as exc:
+        raise BuildRefused(str(exc)) from None
+    files = find_files(source_dir, list(TABLES), column_map)
+    if "partners" not in files and "opportunities" not in files:
+        raise BuildRefused(
+            f"{source_dir}: found neither a partners nor an opportunities extract "
+            "(expected a file such as partners.csv or opportunities.csv; other tables are optional)"
+        )
+
+    checked: dict[str, Checked] = {}
+    for step, (table, path) in enumerate(files.items()):
+        report(step / (len(files) + 1), f"Reading {path.name}")
+        try:
+            frame = apply_map(table, read_extract(path), column_map)
+            checked[table] = check_table(table, path.name, frame, settings)
+        except RefusedFile as exc:
+            raise BuildRefused(str(exc)) from None
+    check_references(checked)
+
+    report(len(files) / (len(files) + 1), "Writing the database")
+    write_database(db_path, checked, settings, source_dir, preset)
+    report(1.0, "Done")
+    return load_report(checked)
+
+
+def load_report(checked: dict[str, Checked]) -> pl.DataFrame:
+    rows = []
+    for table in TABLES:
+        result = checked.get(table)
+        if result is None:
+            rows.append((table, None, "absent", 0, 0, 0, ""))
+            continue
+        loaded, quarantined = result.rows.height, result.quarantined.height
+        rows.append(
+            (table, result.source_file, "loaded", loaded + quarantined, loaded, quarantined, "; ".join(result.warnings))
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "table_name": pl.String,
+            "source_file": pl.String,
+            "status": pl.String,
+            "rows_read": pl.Int64,
+            "rows_loaded": pl.Int64,
+            "rows_quarantined": pl.Int64,
+            "warnings": pl.String,
+        },
+        orient="row",
+    )
+
+
+def empty_table(table: str) -> pl.DataFrame:
+    schema = {spec.name: POLARS_TYPES[spec.kind] for spec in column_specs(table)}
+    if table in ("opportunities", "payouts"):
+        schema["amount_original"] = pl.Decimal(18, 2)
+    return pl.DataFrame(schema=schema)
+
+
+def write_database(
+    db_path: Path, checked: dict[str, Checked], settings: Settings, source_dir: Path, preset: str | None
+) -> None:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    building = db_path.with_name(f".{db_path.name}.building-{os.getpid()}")
+    building.unlink(missing_ok=True)
+    try:
+        con = duckdb.connect(str(building))
+        try:
+            for table in TABLES:
+                rows = checked[table].rows.drop(LINE) if table in checked else empty_table(table)
+                materialise(con, table, rows)
+            quarantine = pl.concat(
+                [c.quarantined for c in checked.values()] or [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
+            )
+            materialise(con, "quarantine", quarantine.sort("table_name", "line_number"))
+            materialise(con, "load_report", load_report(checked))
+            write_settings_tables(con, settings)
+            write_freshness(con)
+            write_meta(con, settings, source_dir, preset)
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        os.replace(building, db_path)
+    except BaseException:
+        building.unlink(missing_ok=True)
+        raise
+
+
+def write_settings_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """The settings as tables, so SQL can join them (stage probabilities, rates, weights)."""
+    tables = {
+        "stage_map": pl.DataFrame(
+            [(name, s.order, s.probability, s.is_closed, s.is_won) for name, s in settings.stage_map.items()],
+            schema=["stage", "stage_order", "probability", "is_closed", "is_won"],
+            orient="row",
+        ),
+        "tier_order": pl.DataFrame({"tier": settings.tier_order, "tier_rank": list(range(1, len(settings.tier_order) + 1))}),
+        "activity_weights": pl.DataFrame(
+            {"activity_type": list(settings.activity_weights), "weight": list(settings.activity_weights.values())}
+        ),
+        "touch_values": pl.DataFrame(
+            {
+                "touch_type": list(settings.attribution.touch_values),
+                "touch_value": list(settings.attribution.touch_values.values()),
+            }
+        ),
+        "commission_rules": pl.DataFrame(
+            [
+                (i + 1, r.partner_type, r.tier, r.touch_type, r.rate)
+                for i, r in enumerate(settings.commission_plan.rules)
+            ],
+            schema={
+                "rule_order": pl.Int64,
+                "partner_type": pl.String,
+                "tier": pl.String,
+                "touch_type": pl.String,
+                "rate": pl.Float64,
+            },
+            orient="row",
+        ),
+    }
+    for name, frame in tables.items():
+        materialise(con, name, frame)
+    # Fiscal calendar macros; the start month is a validated int (1-12) from the settings.
+    start = int(settings.fiscal_year_start_month)
+    shift = "((month(d) - {m} + 12) % 12)".replace("{m}", str(start))
+    con.execute(
+        "create macro fiscal_year(d) as year(d) + case when {m} > 1 and month(d) >= {m} then 1 else 0 end".replace(
+            "{m}", str(start)
+        )
+    )
+    con.execute("create macro fiscal_quarter_number(d) as " + shift + " // 3 + 1")
+    con.execute(
+        "create macro fiscal_quarter(d) as 'FY' || fiscal_year(d) || ' Q' || fiscal_quarter_number(d)"
+    )
+    con.execute(
+        "create macro fiscal_quarter_start(d) as cast(date_trunc('month', d) - to_months(" + shift + " % 3) as date)"
+    )
+
+
+def write_freshness(con: duckdb.DuckDBPyConnection) -> None:
+    latest = [
+        (table, con.execute('select cast(max("' + column + '") as date) from "' + table + '"').fetchall()[0][0])  # noqa: S608 - fixed names
+        for table, column in FRESHNESS.items()
+    ]
+    frame = pl.DataFrame(latest, schema={"table_name": pl.String, "latest_date": pl.Date}, orient="row")
+    materialise(con, "freshness", frame)
+
+
+def write_meta(con: duckdb.DuckDBPyConnection, settings: Settings, source_dir: Path, preset: str | None) -> None:
+    # The data's own "today": the latest event date, so pages replay consistently.
+    data_as_of = con.execute("select max(latest_date) from freshness").fetchall()[0][0]
+    meta = {
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source_dir": str(source_dir.resolve()),
+        "preset": preset or "",
+        "data_as_of": data_as_of.isoformat() if data_as_of else "",
+        "reporting_currency": settings.reporting_currency,
+        "fiscal_year_start_month": str(settings.fiscal_year_start_month),
+        "settings_json": settings.model_dump_json(),
+    }
+    materialise(con, "load_meta", pl.DataFrame({"key": list(meta), "value": list(meta.values())}))
+
+
+def materialise(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Copy a frame into a table; `name` always comes from a fixed list in this module."""
+    con.register("incoming", frame)
+    con.execute('create table "' + name + '" as select * from incoming')  # noqa: S608 - fixed names
+    con.unregister("incoming")
+
+
+def report_json(report: pl.DataFrame) -> str:
+    return json.dumps(report.to_dicts())

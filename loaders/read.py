@@ -1,0 +1,120 @@
+"""Reading extract files into all-text Polars frames, with the source line of every row.
+
+This module owns file formats (CSV with any of `,` `;` tab and an optional BOM, Parquet,
+.xlsx) and the refusals that concern a whole file. Types and rules are left to
+`validate.py`: everything comes out as text so that a bad value can be quarantined with
+its line instead of failing the whole read.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import polars as pl
+
+EXTENSIONS = (".csv", ".tsv", ".txt", ".parquet", ".xlsx")
+LINE = "_line"
+BOM = b"\xef\xbb\xbf"
+# An .xlsx is a zip: refuse one that would expand past this (a zip bomb), in bytes.
+MAX_XLSX_UNCOMPRESSED = 2 * 1024**3
+
+
+class RefusedFile(ValueError):
+    """A file that cannot be loaded at all; the message names the file and what was expected."""
+
+
+def detect_delimiter(header: str) -> str:
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    return max(counts, key=lambda sep: counts[sep]) if any(counts.values()) else ","
+
+
+def read_csv(path: Path) -> pl.DataFrame:
+    raw = path.read_bytes()
+    if raw.startswith(BOM):
+        raw = raw[len(BOM) :]
+    if not raw.strip():
+        raise RefusedFile(f"{path.name}: the file is empty (expected a header row and data rows)")
+    first_line_end = raw.find(b"\n")
+    header = raw[: first_line_end if first_line_end >= 0 else len(raw)]
+    try:
+        header_text = header.decode("utf-8")
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RefusedFile(
+            f"{path.name}: not UTF-8 text (byte {exc.start}); save the extract as UTF-8 CSV"
+        ) from None
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(raw),
+            separator=detect_delimiter(header_text),
+            infer_schema=False,
+            truncate_ragged_lines=False,
+        )
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError) as exc:
+        raise RefusedFile(f"{path.name}: not a readable CSV file ({str(exc).splitlines()[0]})") from None
+    return _with_lines(frame, first_data_line=2)
+
+
+def read_parquet(path: Path) -> pl.DataFrame:
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a refusal of this file
+        raise RefusedFile(f"{path.name}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
+    return _with_lines(_as_text(frame), first_data_line=1)
+
+
+def read_xlsx(path: Path) -> pl.DataFrame:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise RefusedFile(f"{path.name}: not a readable .xlsx file (not a zip archive)") from None
+    if expanded > MAX_XLSX_UNCOMPRESSED:
+        raise RefusedFile(
+            f"{path.name}: the workbook expands to {expanded:,} bytes, over the "
+            f"{MAX_XLSX_UNCOMPRESSED:,}-byte limit; export it as CSV instead"
+        )
+    try:
+        frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
+    except Exception as exc:  # noqa: BLE001
+        raise RefusedFile(f"{path.name}: not a readable .xlsx file ({str(exc).splitlines()[0]})") from None
+    # Row 1 of the sheet is the header.
+    return _with_lines(_as_text(frame), first_data_line=2)
+
+
+def read_extract(path: Path) -> pl.DataFrame:
+    """Every column as text (null for empty), plus `_line`: the row's line or row number."""
+    if path.stat().st_size == 0:
+        raise RefusedFile(f"{path.name}: the file is empty (0 bytes)")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv", ".txt"):
+        frame = read_csv(path)
+    elif suffix == ".parquet":
+        frame = read_parquet(path)
+    elif suffix == ".xlsx":
+        frame = read_xlsx(path)
+    else:
+        raise RefusedFile(f"{path.name}: unsupported file type (expected one of {', '.join(EXTENSIONS)})")
+    if frame.height == 0:
+        raise RefusedFile(f"{path.name}: the file has a header but no data rows")
+    blank_names = [name for name in frame.columns if not name.strip()]
+    if blank_names:
+        raise RefusedFile(f"{path.name}: a column has no name in the header row")
+    return frame
+
+
+def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.col(name).cast(pl.String) if not isinstance(dtype, pl.List) else pl.col(name).list.join(";")
+        for name, dtype in frame.schema.items()
+    )
+
+
+def _with_lines(frame: pl.DataFrame, first_data_line: int) -> pl.DataFrame:
+    stripped = frame.rename({name: name.strip() for name in frame.columns})
+    stripped = stripped.with_columns(
+        pl.col(name).str.strip_chars().replace("", None) for name in stripped.columns
+    )
+    return stripped.with_row_index(LINE, offset=first_data_line).with_columns(pl.col(LINE).cast(pl.Int64))

@@ -1,0 +1,118 @@
+"""Data: are the extracts loaded, fresh and clean, what was rejected and why; upload new ones."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+import queries
+import ui
+from loaders import uploads
+
+st.title("Data")
+problem = st.session_state.get("_db_problem")
+
+if problem == "missing":
+    st.subheader("No data loaded yet")
+    st.markdown(
+        "Partner Pulse reads extracts of your partner program (partners, opportunities, touchpoints, "
+        "registrations, payouts, activities). Load your own below, or start with the demo program: "
+        "about 500 partners and 20,000 deals over three years."
+    )
+    if st.button("Load the demo program", type="primary", icon=":material/play_arrow:"):
+        with st.status("Building the demo program...", expanded=True) as status:
+            report = uploads.build_demo(progress=lambda fraction, message: status.write(message))
+            status.update(label="Demo program loaded", state="complete")
+        st.rerun()
+elif problem:
+    st.error(problem, icon=":material/error:")
+else:
+    info = ui.meta()
+    st.caption(
+        f"Built {info.get('built_at', '?')} from `{info.get('source_dir', '?')}`"
+        + (f" with the {info['preset']} preset" if info.get("preset") else "")
+        + f"; amounts in {info.get('reporting_currency', 'USD')}."
+    )
+    report = queries.run("load_report")
+    read, loaded, quarantined = (int(report[c].sum()) for c in ("rows_read", "rows_loaded", "rows_quarantined"))
+    cards = st.columns(3)
+    cards[0].metric("Rows read", f"{read:,}", help="Every data row in the loaded extract files.")
+    cards[1].metric("Rows loaded", f"{loaded:,}", help="Rows that passed every rule of the data contract.")
+    cards[2].metric(
+        "Rows quarantined",
+        f"{quarantined:,}",
+        help="Rows that broke a rule; listed below with file, line and reason. Read = loaded + quarantined.",
+    )
+    st.subheader("Load report")
+    ui.table(
+        report,
+        "load_report.csv",
+        column_config={
+            "table_name": "Table",
+            "source_file": "File",
+            "status": "Status",
+            "rows_read": st.column_config.NumberColumn("Read", format="localized"),
+            "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
+            "rows_quarantined": st.column_config.NumberColumn("Quarantined", format="localized"),
+            "latest_date": st.column_config.DateColumn("Data as of", help="Latest date in the table", format="YYYY-MM-DD"),
+            "warnings": "Warnings",
+        },
+    )
+
+    st.subheader("Quarantined rows")
+    rejected = queries.run("quarantine")
+    if rejected.is_empty():
+        st.success("No row was rejected.", icon=":material/check_circle:")
+    else:
+        left, right = st.columns([1, 2])
+        table_choice = left.selectbox("Table", ["All tables", *rejected["table_name"].unique().sort().to_list()], key="data_table")
+        search = right.text_input("Reason contains", key="data_reason", placeholder="e.g. duplicate, stage, partner_id")
+        shown = rejected
+        if table_choice != "All tables":
+            shown = shown.filter(pl.col("table_name") == table_choice)
+        if search:
+            shown = shown.filter(pl.col("reason").str.contains(search, literal=True))
+        ui.table(
+            shown,
+            "quarantine.csv",
+            column_config={
+                "table_name": "Table",
+                "source_file": "File",
+                "line_number": st.column_config.NumberColumn("Line", format="%d"),
+                "reason": st.column_config.TextColumn("Reason", width="large"),
+                "row": st.column_config.TextColumn("Row as read", width="large"),
+            },
+            empty="No quarantined row matches. Clear the table or reason filter to see them all.",
+        )
+
+st.subheader("Load new extracts")
+st.markdown(
+    "One file per table, named after it (`partners.csv`, `opportunities.xlsx`, `payouts.parquet`, ...), "
+    "or a vendor export with a preset. Uploaded tables replace the same tables; the others stay as loaded. "
+    "A file that cannot be read is refused and the current data keeps being served."
+)
+files = st.file_uploader(
+    "Extract files", type=[ext.lstrip(".") for ext in uploads.EXTENSIONS], accept_multiple_files=True, key="data_upload"
+)
+preset = st.selectbox("Preset", ["none (canonical columns)", "salesforce", "hubspot", "partnerstack"], key="data_preset")
+replace_all = st.checkbox("Replace every table (drop the tables not uploaded)", key="data_replace")
+if st.button("Load these files", type="primary", disabled=not files, icon=":material/upload:"):
+    bar = st.progress(0.0, text="Starting")
+    try:
+        report = uploads.build_from_upload(
+            [(f.name, f.getvalue()) for f in files],
+            preset=None if preset.startswith("none") else preset,
+            replace_all=replace_all,
+            progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message),
+        )
+    except uploads.UploadRefused as exc:
+        bar.empty()
+        st.error(f"Nothing was loaded: {exc}", icon=":material/block:")
+    else:
+        quarantined = int(report["rows_quarantined"].sum())
+        st.success(
+            f"Loaded {int(report['rows_loaded'].sum()):,} rows"
+            + (f"; {quarantined:,} quarantined (see above)." if quarantined else "."),
+            icon=":material/check_circle:",
+        )
+        st.button("Show the new data", on_click=lambda: None)

@@ -1,0 +1,172 @@
+"""The analytics: named outputs over the built database, each a `.sql` file or a Python function.
+
+An output is either `queries/<name>.sql` (one read-only SELECT with `$named` parameters and
+a header comment, see STYLE.md) or a Python function registered in `PYTHON_OUTPUTS` for
+what SQL cannot say well (Markov, Shapley, BG/NBD, simulation), called as
+`function(con, **params)` and returning a Polars frame.
+
+- `execute(con, name, **params)`: pure, for tests and the command line. Every value is bound
+  by DuckDB; parameters the output does not take are dropped, missing ones are NULL.
+- `run(name, **params)`: for pages; the served database, cached per database file version.
+
+Shared filter parameters, by the same names in every output that takes them (NULL = all):
+`$start_date`, `$end_date` (date), `$regions`, `$tiers`, `$partner_types`, `$managers`
+(varchar[]). A partner lead's scope reaches SQL as `$managers`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+QUERIES_DIR = Path(__file__).parent
+PROJECT_DIR = QUERIES_DIR.parent
+DEFAULT_DB = PROJECT_DIR / "data" / "pulse.duckdb"
+
+# Outputs computed in Python: name -> "module:function".
+PYTHON_OUTPUTS: dict[str, str] = {}
+
+PARAM_LINE = re.compile(r"^--\s+\$(\w+)\s*\(([^)]*)\)\s*:?\s*(.*)$")
+BODY_PARAM = re.compile(r"\$([A-Za-z_]\w*)")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str  # date, integer, double, varchar, varchar[], boolean
+    help: str
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    summary: str
+    grain: str
+    params: tuple[Param, ...]
+
+
+def db_path() -> Path:
+    return Path(os.environ.get("PULSE_DB", DEFAULT_DB))
+
+
+def connect(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection that can read nothing but its own database file."""
+    path = Path(path or db_path())
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path}: no database yet. Build one with `python -m loaders build DIR --db {path}` "
+            "(or `make run`, which builds the demo program)."
+        )
+    con = duckdb.connect(str(path), read_only=True)
+    # Order matters: allowed_directories must be set before external access is turned off,
+    # and the configuration locked last so SQL cannot turn it back on.
+    con.execute("set allowed_directories = $dirs", {"dirs": [str(path.parent.resolve())]})
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
+    return con
+
+
+@cache
+def load_sql(name: str) -> str:
+    path = QUERIES_DIR / f"{name}.sql"
+    if not re.fullmatch(r"[a-z0-9_]+", name) or not path.exists():
+        raise KeyError(f"no query named {name!r}")
+    return path.read_text(encoding="utf-8")
+
+
+def strip_comments_and_strings(sql: str) -> str:
+    sql = re.sub(r"'(?:[^']|'')*'", "''", sql)
+    return re.sub(r"--[^\n]*", "", sql)
+
+
+def body_params(sql: str) -> list[str]:
+    """The `$names` a query's body uses, in first-use order."""
+    return list(dict.fromkeys(BODY_PARAM.findall(strip_comments_and_strings(sql))))
+
+
+def sql_output(name: str) -> Output:
+    sql = load_sql(name)
+    header = [line for line in sql.splitlines() if line.startswith("--")]
+    summary = header[0].lstrip("- ").strip() if header else ""
+    grain = next((line.split(":", 1)[1].strip() for line in header if line.startswith("-- Grain:")), "")
+    params = []
+    for line in header:
+        match = PARAM_LINE.match(line)
+        if match:
+            kind = match.group(2).split(",")[0].strip()
+            params.append(Param(match.group(1), kind, match.group(3).strip()))
+    return Output(name, summary, grain, tuple(params))
+
+
+PY_TYPES = {date: "date", int: "integer", float: "double", str: "varchar", bool: "boolean", list[str]: "varchar[]"}
+
+
+def python_function(name: str) -> Any:
+    module_name, function_name = PYTHON_OUTPUTS[name].split(":")
+    return getattr(importlib.import_module(module_name), function_name)
+
+
+def python_output(name: str) -> Output:
+    function = python_function(name)
+    doc = inspect.getdoc(function) or ""
+    lines = doc.splitlines()
+    grain = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("Grain:")), "")
+    hints = inspect.get_annotations(function, eval_str=True)
+    params = []
+    for param in list(inspect.signature(function).parameters.values())[1:]:
+        hint = hints.get(param.name, str)
+        hint = next((a for a in getattr(hint, "__args__", ()) if a is not type(None)), hint)
+        params.append(Param(param.name, PY_TYPES.get(hint, "varchar"), ""))
+    return Output(name, lines[0] if lines else "", grain, tuple(params))
+
+
+def outputs() -> dict[str, Output]:
+    """Every named output, SQL and Python, by name."""
+    names = {path.stem: "sql" for path in QUERIES_DIR.glob("*.sql")} | {name: "py" for name in PYTHON_OUTPUTS}
+    return {
+        name: (python_output(name) if kind == "py" else sql_output(name)) for name, kind in sorted(names.items())
+    }
+
+
+def execute(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:
+    """Run a named output on `con` with bound parameters and return the collected frame."""
+    if name in PYTHON_OUTPUTS:
+        function = python_function(name)
+        accepted = list(inspect.signature(function).parameters)[1:]
+        return function(con, **{key: value for key, value in params.items() if key in accepted and value is not None})
+    sql = load_sql(name)
+    bound = {key: params.get(key) for key in body_params(sql)}
+    return con.cursor().sql(sql, params=bound).pl()
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows loaded per extract table (0 for an absent extract)."""
+    rows = con.cursor().sql("select table_name, rows_loaded from load_report").fetchall()
+    return dict(rows)
+
+
+# ---- pages: the served database, cached ------------------------------------------------
+
+
+def database_version(path: Path | None = None) -> tuple[str, int, int, int]:
+    """Changes whenever the file is swapped by a build, so caches keyed by it renew."""
+    path = path or db_path()
+    stat = path.stat()
+    return (str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+def run(name: str, **params: Any) -> pl.DataFrame:
+    """A named output on the served database (cached; do not mutate the result)."""
+    from queries import serving
+
+    return serving.run(name, **params)

@@ -1,0 +1,212 @@
+"""The program settings: one TOML file, validated by pydantic, every key defaulted.
+
+This module owns the settings model and reading it. The build copies the settings it used
+into the database (tables `stage_map`, `commission_rates`, ... and the JSON in `load_meta`),
+so the app and the queries always read the settings the served data was built with.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Stage(Strict):
+    order: int
+    probability: float = Field(ge=0, le=1)
+    is_closed: bool = False
+    is_won: bool = False
+
+
+def salesforce_stages() -> dict[str, Stage]:
+    """Salesforce's standard opportunity stages, the default stage map."""
+    open_stages = [
+        ("Prospecting", 0.10),
+        ("Qualification", 0.10),
+        ("Needs Analysis", 0.20),
+        ("Value Proposition", 0.50),
+        ("Id. Decision Makers", 0.60),
+        ("Perception Analysis", 0.70),
+        ("Proposal/Price Quote", 0.75),
+        ("Negotiation/Review", 0.90),
+    ]
+    stages = {name: Stage(order=i + 1, probability=p) for i, (name, p) in enumerate(open_stages)}
+    stages["Closed Won"] = Stage(order=9, probability=1.0, is_closed=True, is_won=True)
+    stages["Closed Lost"] = Stage(order=10, probability=0.0, is_closed=True, is_won=False)
+    return stages
+
+
+class FxRate(Strict):
+    """Units of the reporting currency per unit of `currency`, from `valid_from` on."""
+
+    currency: str
+    rate: float = Field(gt=0)
+    valid_from: date = date(1900, 1, 1)
+
+
+class CommissionRule(Strict):
+    """A commission rate; unset fields match anything. The most specific matching rule wins."""
+
+    rate: float = Field(ge=0, le=1)
+    partner_type: str | None = None
+    tier: str | None = None
+    touch_type: str | None = None
+
+
+def default_commission_rules() -> list[CommissionRule]:
+    return [
+        CommissionRule(tier="registered", rate=0.05),
+        CommissionRule(tier="silver", rate=0.08),
+        CommissionRule(tier="gold", rate=0.10),
+        CommissionRule(tier="platinum", rate=0.12),
+    ]
+
+
+class CommissionPlan(Strict):
+    model: str = "linear"
+    default_rate: float = Field(0.10, ge=0, le=1)
+    rules: list[CommissionRule] = Field(default_factory=default_commission_rules)
+    payment_terms_days: int = Field(60, ge=0)
+    amount_tolerance_pct: float = Field(1.0, ge=0)
+    # The tolerance is at least this many units of the reporting currency.
+    amount_tolerance_min: float = Field(1.0, ge=0)
+
+
+class Attribution(Strict):
+    default_model: str = "linear"
+    half_life_days: float = Field(30, gt=0)
+    lookback_days: int = Field(365, ge=0)
+    position_first: float = 0.4
+    position_last: float = 0.4
+    w_shaped_anchor: float = 0.3
+    touch_values: dict[str, float] = Field(
+        default_factory=lambda: {
+            "referral": 1.0,
+            "deal_registration": 1.0,
+            "marketing": 0.5,
+            "co_selling": 2.0,
+            "technical_validation": 2.0,
+            "integration": 3.0,
+            "implementation": 3.0,
+        }
+    )
+
+
+class Burnout(Strict):
+    """A signal fires when the recent window is worse than the baseline by this fraction."""
+
+    recent_days: int = 90
+    baseline_days: int = 180
+    activity_drop: float = 0.5
+    registration_drop: float = 0.5
+    win_rate_drop: float = 0.5
+    breadth_drop: float = 0.34
+    support_ticket_rise: float = 1.0
+    min_signals: int = 2
+
+
+class TierRule(Strict):
+    """What a tier requires over the trailing 12 months (any of deals or revenue, and certs)."""
+
+    tier: str
+    min_won_deals: int | None = None
+    min_sourced_revenue: float | None = None
+    min_certifications: int = 0
+
+
+def default_tier_rules() -> list[TierRule]:
+    return [
+        TierRule(tier="silver", min_won_deals=2, min_sourced_revenue=100_000, min_certifications=1),
+        TierRule(tier="gold", min_won_deals=6, min_sourced_revenue=500_000, min_certifications=2),
+        TierRule(tier="platinum", min_won_deals=15, min_sourced_revenue=1_500_000, min_certifications=4),
+    ]
+
+
+class Role(Strict):
+    """A user's role; a partner lead sees only partners whose partner_manager is listed."""
+
+    role: str
+    partner_managers: list[str] = Field(default_factory=list)
+
+    @field_validator("role")
+    @classmethod
+    def known_role(cls, value: str) -> str:
+        allowed = {"executive", "partner_lead", "finance", "admin"}
+        if value not in allowed:
+            raise ValueError(f"role must be one of {sorted(allowed)}, got {value!r}")
+        return value
+
+
+class Settings(Strict):
+    reporting_currency: str = "USD"
+    fx_rates: list[FxRate] = Field(default_factory=list)
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
+    stage_map: dict[str, Stage] = Field(default_factory=salesforce_stages)
+    tier_order: list[str] = Field(default_factory=lambda: ["registered", "silver", "gold", "platinum"])
+    tier_rules: list[TierRule] = Field(default_factory=default_tier_rules)
+    dormancy_days: int = Field(90, ge=1)
+    stale_after_days: int = Field(2, ge=0)
+    activity_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "portal_login": 0.1,
+            "content_download": 0.5,
+            "training_completed": 2.0,
+            "certification_earned": 3.0,
+            "certification_expired": 0.0,
+            "deal_registered": 3.0,
+            "co_marketing": 2.0,
+            "co_selling_call": 2.0,
+            "business_review": 2.0,
+            "support_ticket": 0.5,
+            "integration_release": 3.0,
+        }
+    )
+    burnout: Burnout = Field(default_factory=Burnout)
+    attribution: Attribution = Field(default_factory=Attribution)
+    commission_plan: CommissionPlan = Field(default_factory=CommissionPlan)
+    health_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "revenue": 35,
+            "engagement": 20,
+            "enablement": 15,
+            "pipeline": 20,
+            "relationship": 10,
+        }
+    )
+    # Vendor column map for extracts no preset covers: {table: {their column: canonical column}}.
+    column_map: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Which file holds which table, when the file is not named after it: {table: file name}.
+    file_map: dict[str, str] = Field(default_factory=dict)
+    # Constant values for canonical columns a source lacks: {table: {column: value}}.
+    constants: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Value maps per column: {table: {column: {their value: canonical value}}}.
+    value_map: dict[str, dict[str, dict[str, str]]] = Field(default_factory=dict)
+    roles: dict[str, Role] = Field(default_factory=dict)
+
+
+def load_settings(path: Path | str | None) -> Settings:
+    """Read the settings TOML; no path means every default."""
+    if path is None:
+        return Settings()
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"{path}: settings file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML ({exc})") from None
+    try:
+        return Settings.model_validate(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{path}: {exc}") from None
+
+
+class SettingsError(ValueError):
+    pass

@@ -1,0 +1,113 @@
+"""Shared fixtures: tiny hand-checkable extracts loaded by the real loaders, the demo program
+at a small scale for the pages, and AppTest with clean Streamlit caches."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from loaders.build import build_database
+
+PROJECT = Path(__file__).resolve().parent.parent
+APP = PROJECT / "app.py"
+SHARED_DATA = PROJECT.parent / "shared" / "data"
+
+# A tiny program a reader can check by hand. Today (data as of) is 2026-06-30, in FY2026 Q2.
+TINY = {
+    "partners.csv": """
+        partner_id,partner_name,partner_types,tier,joined_at,region,country,partner_manager,status
+        P1,Acme Partners,referral;reseller,gold,2025-01-15,EMEA,DE,Maria Lopez,active
+        P2,Beacon Systems,integration,silver,2026-02-01,NA,US,Sam Reed,active
+        P3,Cobalt Consulting,services,registered,2024-06-01,NA,CA,Sam Reed,terminated
+    """,
+    "opportunities.csv": """
+        opportunity_id,amount,stage,created_at,close_date,is_closed,is_won,forecast_category,sourced_partner_id,region,account_name
+        O1,1000,Closed Won,2026-04-01,2026-05-15,true,true,closed,P1,EMEA,Alpha GmbH
+        O2,3000,Closed Won,2026-03-01,2026-06-10,true,true,closed,,NA,Bravo Inc
+        O3,2000,Closed Lost,2026-04-10,2026-06-01,true,false,omitted,P2,NA,Charlie Ltd
+        O4,5000,Negotiation/Review,2026-05-01,2026-08-30,false,false,commit,,NA,Delta LLC
+        O5,4000,Closed Won,2026-01-05,2026-02-20,true,true,closed,,NA,Echo Co
+    """,
+    "touchpoints.csv": """
+        touchpoint_id,opportunity_id,partner_id,touch_type,occurred_at
+        T1,O1,P1,referral,2026-04-01 10:00:00
+        T2,O2,P1,co_selling,2026-04-01 09:00:00
+        T3,O2,P2,integration,2026-05-20 09:00:00
+        T4,O4,P2,technical_validation,2026-06-01 09:00:00
+    """,
+    "partner_activities.csv": """
+        activity_id,partner_id,activity_type,occurred_at
+        A1,P1,training_completed,2026-06-01 10:00:00
+        A2,P2,portal_login,2026-06-20 10:00:00
+        A3,P2,deal_registered,2026-02-10 10:00:00
+        A4,P3,co_marketing,2025-10-01 10:00:00
+    """,
+    "deal_registrations.csv": """
+        registration_id,partner_id,registered_at,status,opportunity_id,claimed_role,decided_at
+        R1,P1,2026-04-02 10:00:00,approved,O1,sourced,2026-04-05 10:00:00
+        R2,P2,2026-02-10 10:00:00,rejected,O5,sourced,2026-02-12 10:00:00
+    """,
+    "payouts.csv": """
+        payout_id,partner_id,amount,payout_type,period,opportunity_id,status,paid_at
+        PO1,P1,100,commission,2026-05-01,O1,paid,2026-06-15
+        PO2,P1,150,commission,2026-06-01,O2,accrued,
+    """,
+}
+
+
+def write_extracts(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(textwrap.dedent(text).strip() + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def tiny_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The tiny program, built and served (PULSE_DB points at it)."""
+    db = tmp_path / "tiny.duckdb"
+    build_database(write_extracts(tmp_path / "tiny", TINY), db)
+    monkeypatch.setenv("PULSE_DB", str(db))
+    return db
+
+
+@pytest.fixture(scope="session")
+def demo_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo program at a small scale, built once per test session."""
+    from loaders.demo import write_demo
+
+    folder = tmp_path_factory.mktemp("demo")
+    write_demo(folder / "extracts", scale=0.1, seed=7)
+    db = folder / "demo.duckdb"
+    build_database(folder / "extracts", db)
+    return db
+
+
+@pytest.fixture
+def demo_db(demo_db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PULSE_DB", str(demo_db_path))
+    return demo_db_path
+
+
+@pytest.fixture(autouse=True)
+def clean_streamlit_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def open_page(page: str, query: dict[str, str] | None = None, timeout: float = 30) -> AppTest:
+    """Run the app on one page (its url_path), optionally with URL query parameters."""
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    # The first run registers st.navigation's pages; only then can a page be switched to.
+    at.run()
+    at.switch_page(f"pages/{page}.py")
+    return at.run()

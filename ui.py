@@ -1,0 +1,224 @@
+"""Page furniture shared by every page: the sidebar filters (bound to the URL), tables with a
+sanitised CSV download, links to Partner 360, and the notes for missing extracts.
+
+Pages call these; nothing here computes a business number (that is `queries/`), and
+nothing here builds a figure (that is `charts.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+import queries
+from queries import fiscal
+from queries.export import safe_csv
+
+PERIODS = [
+    "This fiscal quarter",
+    "Last fiscal quarter",
+    "Last 4 fiscal quarters",
+    "This fiscal year",
+    "Last 12 months",
+    "All time",
+    "Custom",
+]
+LIST_FILTERS = {
+    "region": ("Region", "regions"),
+    "tier": ("Tier", "tiers"),
+    "partner_type": ("Partner type", "partner_types"),
+    "manager": ("Partner manager", "managers"),
+}
+PARTNER_PAGE = "partner"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The shared filters, as the parameters every query takes (None = no filter)."""
+
+    start_date: date
+    end_date: date
+    regions: list[str] | None = None
+    tiers: list[str] | None = None
+    partner_types: list[str] | None = None
+    managers: list[str] | None = None
+    as_of: date | None = None
+    period: str = PERIODS[0]
+
+    def params(self) -> dict[str, Any]:
+        values = asdict(self)
+        values.pop("period")
+        return values
+
+    def previous(self) -> Filters:
+        """The period of the same length just before this one."""
+        length = (self.end_date - self.start_date).days + 1
+        end = self.start_date - timedelta(days=1)
+        return Filters(**{**asdict(self), "start_date": end - timedelta(days=length - 1), "end_date": end})
+
+
+def meta() -> dict[str, str]:
+    frame = queries.run("program_meta")
+    return dict(zip(frame["key"], frame["value"], strict=True))
+
+
+def period_range(period: str, as_of: date, start_month: int, earliest: date) -> tuple[date, date]:
+    this_quarter = fiscal.quarter_start(as_of, start_month)
+    if period == "Last fiscal quarter":
+        start = fiscal.add_quarters(this_quarter, -1)
+        return start, this_quarter - timedelta(days=1)
+    if period == "Last 4 fiscal quarters":
+        return fiscal.add_quarters(this_quarter, -3), fiscal.quarter_end(as_of, start_month)
+    if period == "This fiscal year":
+        start = fiscal.year_start(as_of, start_month)
+        return start, fiscal.add_quarters(start, 4) - timedelta(days=1)
+    if period == "Last 12 months":
+        return as_of - timedelta(days=364), as_of
+    if period == "All time":
+        return earliest, fiscal.quarter_end(as_of, start_month)
+    return this_quarter, fiscal.quarter_end(as_of, start_month)
+
+
+def _from_url(key: str, default: Any, parse: Any = str) -> None:
+    """Seed a widget's state from the URL once per session, so a shared link reproduces the view."""
+    if key in st.session_state:
+        return
+    raw = st.query_params.get_all(key)
+    try:
+        st.session_state[key] = parse(raw) if raw else default
+    except ValueError:
+        st.session_state[key] = default
+
+
+def _to_url(key: str, value: Any, default: Any) -> None:
+    if value == default or value in (None, [], ""):
+        st.query_params.pop(key, None)
+    elif isinstance(value, list):
+        st.query_params[key] = [str(v) for v in value]
+    else:
+        st.query_params[key] = str(value)
+
+
+def sidebar_filters() -> Filters:
+    """Draw the shared filters in the sidebar and return them; called by app.py on every run."""
+    info = meta()
+    start_month = int(info.get("fiscal_year_start_month") or 1)
+    as_of = date.fromisoformat(info["data_as_of"]) if info.get("data_as_of") else date.today()
+    options = queries.run("filter_options")
+    earliest = options["earliest"][0] if options.height and options["earliest"][0] else as_of - timedelta(days=3 * 365)
+
+    sidebar = st.sidebar
+    sidebar.caption(f"Data as of **{as_of:%d %b %Y}**")
+    _from_url("period", PERIODS[0], lambda raw: raw[0] if raw[0] in PERIODS else PERIODS[0])
+    period = sidebar.selectbox(
+        "Period", PERIODS, key="period", help="Fiscal quarters follow the fiscal year start in the settings."
+    )
+    start, end = period_range(period, as_of, start_month, earliest)
+    if period == "Custom":
+        _from_url("start", start, lambda raw: date.fromisoformat(raw[0]))
+        _from_url("end", end, lambda raw: date.fromisoformat(raw[0]))
+        start = sidebar.date_input("From", key="start", format="YYYY-MM-DD")
+        end = sidebar.date_input("To", key="end", format="YYYY-MM-DD")
+        _to_url("start", start, None)
+        _to_url("end", end, None)
+    else:
+        sidebar.caption(f"{start:%d %b %Y} to {end:%d %b %Y}")
+        for key in ("start", "end"):
+            st.query_params.pop(key, None)
+    _to_url("period", period, PERIODS[0])
+
+    chosen: dict[str, list[str] | None] = {}
+    for key, (label, param) in LIST_FILTERS.items():
+        choices = [value for value in options[param][0] if value is not None] if options.height else []
+        _from_url(key, [], lambda raw, choices=choices: [value for value in raw if value in choices])
+        selected = sidebar.multiselect(label, choices, key=key, placeholder="All")
+        _to_url(key, selected, [])
+        chosen[param] = selected or None
+
+    active = [label for key, (label, _) in LIST_FILTERS.items() if st.session_state.get(key)]
+    if active or period != PERIODS[0]:
+        sidebar.caption("Filtering by: " + ", ".join([period.lower(), *[a.lower() for a in active]]))
+        sidebar.button("Reset filters", on_click=reset_filters, icon=":material/filter_alt_off:")
+    return Filters(start_date=start, end_date=end, as_of=as_of, period=period, **chosen)
+
+
+def reset_filters() -> None:
+    for key in ["period", "start", "end", *LIST_FILTERS]:
+        st.session_state.pop(key, None)
+        st.query_params.pop(key, None)
+
+
+def current_filters() -> Filters:
+    return st.session_state["_filters"]
+
+
+def download(frame: pl.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:
+    """A CSV download whose text cells cannot start a spreadsheet formula."""
+    st.download_button(
+        label,
+        safe_csv(frame),
+        file_name=file_name,
+        mime="text/csv",
+        key=key or f"download_{file_name}",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
+def table(
+    frame: pl.DataFrame,
+    file_name: str,
+    column_config: dict[str, Any] | None = None,
+    empty: str = "Nothing to show for these filters.",
+    height: int | str = "auto",
+) -> None:
+    """A table with its CSV download, or a plain note when it is empty."""
+    if frame.is_empty():
+        st.info(empty, icon=":material/info:")
+        return
+    config = dict(column_config or {})
+    if "partner_id" in frame.columns and "partner_link" not in frame.columns:
+        frame = with_partner_link(frame)
+        config.setdefault("partner_link", partner_link_column())
+    st.dataframe(frame, hide_index=True, column_config=config, height=height)
+    download(frame.drop("partner_link", strict=False), file_name)
+
+
+def with_partner_link(frame: pl.DataFrame) -> pl.DataFrame:
+    link = pl.lit(f"./{PARTNER_PAGE}?partner=") + pl.col("partner_id")
+    return frame.with_columns(link.alias("partner_link")).select("partner_link", pl.exclude("partner_link"))
+
+
+def partner_link_column() -> Any:
+    return st.column_config.LinkColumn(
+        "Partner 360", help="Open this partner's page", display_text=r"partner=(.*)$", width="small"
+    )
+
+
+def needs(*tables: str) -> bool:
+    """True when every extract is loaded; otherwise a note says which one the page needs."""
+    counts = dict(zip(*queries.run("load_report").select("table_name", "rows_loaded").to_dict().values(), strict=True))
+    missing = [table for table in tables if not counts.get(table)]
+    if missing:
+        st.info(
+            f"This needs the **{'**, **'.join(missing)}** extract{'s' if len(missing) > 1 else ''}, "
+            "which the loaded data does not have. Add it on the Data page or with `python -m loaders build`.",
+            icon=":material/database_off:",
+        )
+    return not missing
+
+
+def money(value: float | None, currency: str = "$") -> str:
+    """$1.2M, $12.4k, $950."""
+    if value is None:
+        return "n/a"
+    sign = "-" if value < 0 else ""
+    value = abs(float(value))
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if value >= limit:
+            return f"{sign}{currency}{value / limit:.1f}{suffix}"
+    return f"{sign}{currency}{value:,.0f}"
