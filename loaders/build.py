@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from loaders.derived import build_derived
 from loaders.presets import apply_map, column_map_for, find_files
 from loaders.read import LINE, RefusedFile, read_extract
 from loaders.schema import TABLES, column_specs
@@ -139,6 +140,7 @@ def write_database(
             write_settings_tables(con, settings)
             write_freshness(con)
             write_meta(con, settings, source_dir, preset)
+            build_derived(con, settings)
             con.execute("checkpoint")
         finally:
             con.close()

@@ -34,7 +34,9 @@ PROJECT_DIR = QUERIES_DIR.parent
 DEFAULT_DB = PROJECT_DIR / "data" / "pulse.duckdb"
 
 # Outputs computed in Python: name -> "module:function".
-PYTHON_OUTPUTS: dict[str, str] = {}
+# Register with a one-line edit each; do not rewrite this dict wholesale.
+PYTHON_OUTPUTS: dict[str, str] = {
+}
 
 PARAM_LINE = re.compile(r"^--\s+\$(\w+)\s*\(([^)]*)\)\s*:?\s*(.*)$")
 BODY_PARAM = re.compile(r"\$([A-Za-z_]\w*)")

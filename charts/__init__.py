@@ -1,0 +1,60 @@
+"""Pure Plotly builders: frames in, `go.Figure` out, no `st.*` calls.
+
+This package owns how things look: one template for the whole app, and fixed,
+colour-blind-safe colours (Okabe-Ito) per partner type, per attribution model and per
+method, so the same thing has the same colour on every page. Each page area has its own
+module (`charts.health`, `charts.attribution`, ...) built on `figure()` below.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+# Okabe & Ito (2008), safe for the common colour-vision deficiencies.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#999999"]
+
+PARTNER_TYPE_COLORS = {
+    "referral": "#0072B2",
+    "reseller": "#E69F00",
+    "integration": "#009E73",
+    "services": "#CC79A7",
+    "affiliate": "#56B4E9",
+    "distributor": "#D55E00",
+    "direct": "#999999",
+}
+MODEL_COLORS = {
+    "crm_sourced": "#000000",
+    "registration": "#999999",
+    "first_touch": "#0072B2",
+    "last_touch": "#56B4E9",
+    "linear": "#E69F00",
+    "time_decay": "#D55E00",
+    "position_based": "#CC79A7",
+    "w_shaped": "#F0E442",
+    "touch_value": "#009E73",
+    "markov": "#7F3C8D",
+    "shapley": "#11A579",
+}
+SERIES_COLORS = {"partner": "#0072B2", "direct": "#999999", "sourced": "#0072B2", "influenced": "#56B4E9"}
+
+pio.templates["pulse"] = go.layout.Template(
+    layout=go.Layout(
+        colorway=OKABE_ITO,
+        font={"family": "Source Sans Pro, sans-serif", "size": 13},
+        margin={"l": 40, "r": 20, "t": 40, "b": 40},
+        hovermode="x unified",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        # Transparent so the chart follows Streamlit's light or dark theme background.
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+    )
+)
+pio.templates.default = "plotly+pulse"
+
+
+def figure(title: str | None = None, **layout: object) -> go.Figure:
+    """An empty figure with the app's template and an optional title."""
+    fig = go.Figure()
+    fig.update_layout(template="plotly+pulse", title=title, **layout)
+    return fig

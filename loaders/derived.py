@@ -1,0 +1,23 @@
+"""Derived tables computed once per build, after the extracts load (fit once, read many).
+
+Each entry is "module:function", called as `function(con, settings)` on the new database
+while it is being written (before the swap), in this order. They create tables that
+pages read instead of recomputing per view (attribution credit for the default models,
+model fits, per partner x month rollups). A failure here is a bug, and fails the build.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import duckdb
+
+from settings import Settings
+
+DERIVED: list[str] = []
+
+
+def build_derived(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    for entry in DERIVED:
+        module_name, function_name = entry.split(":")
+        getattr(importlib.import_module(module_name), function_name)(con, settings)
