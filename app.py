@@ -1,4 +1,5 @@
-"""Partner Pulse: the frame around every page (page config, shared sidebar filters, navigation).
+"""Partner Pulse: the frame around every page (page config, who is viewing, shared sidebar
+filters, navigation).
 
 Run with `streamlit run app.py` (or `make run`). The database is `$PULSE_DB`, by default
 `data/pulse.duckdb`; with no database yet, only the Data page shows, offering the demo.
@@ -9,26 +10,35 @@ from __future__ import annotations
 import duckdb
 import streamlit as st
 
+import access
 import queries
 import ui
 
 st.set_page_config(page_title="Partner Pulse", page_icon=":material/handshake:", layout="wide")
 
-PAGES = {
-    "For executives": [
-        st.Page("pages/health.py", title="Program health", icon=":material/monitor_heart:", url_path="health", default=True),
-        st.Page("pages/forecast.py", title="Pipeline forecast", icon=":material/trending_up:", url_path="forecast"),
-    ],
-    "For partner leads": [
-        st.Page("pages/engagement.py", title="Engagement & burnout", icon=":material/bedtime:", url_path="engagement"),
-        st.Page("pages/partner.py", title="Partner 360", icon=":material/person_search:", url_path=ui.PARTNER_PAGE),
-    ],
-    "For finance": [
-        st.Page("pages/attribution.py", title="Attribution scenarios", icon=":material/pie_chart:", url_path="attribution"),
-        st.Page("pages/disagreements.py", title="Disagreements", icon=":material/gavel:", url_path="disagreements"),
-    ],
-    "Admin": [st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data")],
-}
+
+def page(path: str, title: str, icon: str, url_path: str, default: bool = False) -> st.Page:
+    return st.Page(path, title=title, icon=f":material/{icon}:", url_path=url_path, default=default)
+
+
+def pages_for(viewer: access.Viewer) -> dict[str, list[st.Page]]:
+    sections = {
+        "For executives": [
+            page("pages/health.py", "Program health", "monitor_heart", "health", default=True),
+            page("pages/forecast.py", "Pipeline forecast", "trending_up", "forecast"),
+        ],
+        "For partner leads": [
+            page("pages/engagement.py", "Engagement & burnout", "bedtime", "engagement"),
+            page("pages/partner.py", "Partner 360", "person_search", ui.PARTNER_PAGE),
+        ],
+    }
+    if viewer.sees_money:
+        sections["For finance"] = [
+            page("pages/attribution.py", "Attribution scenarios", "pie_chart", "attribution"),
+            page("pages/disagreements.py", "Disagreements", "gavel", "disagreements"),
+        ]
+    sections["Admin"] = [page("pages/data.py", "Data", "database", "data")]
+    return sections
 
 
 def database_problem() -> str | None:
@@ -39,16 +49,45 @@ def database_problem() -> str | None:
     try:
         ui.meta()
     except duckdb.Error as exc:
-        return f"The database file {path} cannot be read ({str(exc).splitlines()[0]}). Rebuild it on this page or with `python -m loaders build`."
+        return (
+            f"The database file {path} cannot be read ({str(exc).splitlines()[0]}). "
+            "Rebuild it: load extracts below, or run `python -m loaders build DIR --db " + str(path) + "`."
+        )
     return None
 
 
+def denied(message: str) -> None:
+    st.title("Partner Pulse")
+    st.warning(message, icon=":material/lock:")
+
+
 problem = database_problem()
-if problem:
+settings_json = None if problem else ui.meta().get("settings_json")
+viewer = access.viewer_for(st.user.to_dict(), settings_json)
+st.session_state["_viewer"] = viewer
+
+if viewer is None:
+    st.title("Partner Pulse")
+    st.write("Sign in to see your partner program.")
+    st.button("Sign in", on_click=st.login, type="primary", icon=":material/login:")
+elif viewer.role is None:
+    navigation = st.navigation([st.Page(lambda: denied(
+        f"You are signed in as {viewer.email}, which has no role in Partner Pulse, so no data is shown. "
+        "Ask an admin to add you under [roles] in the program settings."
+    ), title="No access", url_path="no-access")])
+    navigation.run()
+elif problem:
     st.session_state["_db_problem"] = problem
-    navigation = st.navigation([st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data", default=True)])
+    if not viewer.is_admin:
+        st.navigation([st.Page(lambda: denied("No data is loaded yet; an admin has to load the extracts."), title="No data")]).run()
+    else:
+        st.navigation([page("pages/data.py", "Data", "database", "data", default=True)]).run()
 else:
     st.session_state.pop("_db_problem", None)
-    st.session_state["_filters"] = ui.sidebar_filters()
-    navigation = st.navigation(PAGES)
-navigation.run()
+    if viewer.local_mode:
+        st.sidebar.info("Local mode: no login is configured, so you see everything as admin.", icon=":material/info:")
+    elif viewer.email:
+        st.sidebar.caption(f"Signed in as {viewer.email} ({viewer.role.replace('_', ' ')})")
+        st.sidebar.button("Sign out", on_click=st.logout)
+    st.session_state["_filters"] = ui.sidebar_filters(viewer)
+    st.navigation(pages_for(viewer)).run()

@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+import access
 import queries
 from queries import fiscal
 from queries.export import safe_csv
@@ -103,7 +104,7 @@ def _to_url(key: str, value: Any, default: Any) -> None:
         st.query_params[key] = str(value)
 
 
-def sidebar_filters() -> Filters:
+def sidebar_filters(viewer: access.Viewer = access.LOCAL_ADMIN) -> Filters:
     """Draw the shared filters in the sidebar and return them; called by app.py on every run."""
     info = meta()
     start_month = int(info.get("fiscal_year_start_month") or 1)
@@ -134,10 +135,13 @@ def sidebar_filters() -> Filters:
     chosen: dict[str, list[str] | None] = {}
     for key, (label, param) in LIST_FILTERS.items():
         choices = [value for value in options[param][0] if value is not None] if options.height else []
+        if param == "managers" and viewer.managers is not None:
+            choices = [value for value in choices if value in viewer.managers]
         _from_url(key, [], lambda raw, choices=choices: [value for value in raw if value in choices])
         selected = sidebar.multiselect(label, choices, key=key, placeholder="All")
         _to_url(key, selected, [])
         chosen[param] = selected or None
+    chosen["managers"] = viewer.scope(chosen["managers"])
 
     active = [label for key, (label, _) in LIST_FILTERS.items() if st.session_state.get(key)]
     if active or period != PERIODS[0]:
@@ -154,6 +158,11 @@ def reset_filters() -> None:
 
 def current_filters() -> Filters:
     return st.session_state["_filters"]
+
+
+def viewer() -> access.Viewer:
+    """Who is looking: pages hide payout amounts unless `viewer().sees_money`."""
+    return st.session_state.get("_viewer", access.LOCAL_ADMIN)
 
 
 def download(frame: pl.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:

@@ -85,6 +85,10 @@ else:
             empty="No quarantined row matches. Clear the table or reason filter to see them all.",
         )
 
+if not ui.viewer().is_admin:
+    st.caption("Loading new extracts is for admins.")
+    st.stop()
+
 st.subheader("Load new extracts")
 st.markdown(
     "One file per table, named after it (`partners.csv`, `opportunities.xlsx`, `payouts.parquet`, ...), "
