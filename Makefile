@@ -6,7 +6,7 @@ DB ?= data/pulse.duckdb
 DEMO := data/demo
 PORT ?= 8501
 
-.PHONY: run test install install-dev chromium demo build lint bench screenshots clean
+.PHONY: run watch test install install-dev chromium demo build lint bench screenshots clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,8 +30,21 @@ demo: $(DEMO)/partners.csv
 build: $(DEMO)/partners.csv
 	$(PY) -m loaders build $(DEMO) --db $(DB)
 
-run: $(VENV)/.installed $(DB)
+# `make run WATCH=DIR` also watches DIR and rebuilds $(DB) whenever new extracts land there
+# (first build before the app starts; one Ctrl-C stops both). See docs/freshness.md.
+run: $(VENV)/.installed $(if $(WATCH),,$(DB))
+ifdef WATCH
+	$(PY) -m loaders watch $(WATCH) --db $(DB) --once --interval 1 || true
+	$(PY) -m loaders watch $(WATCH) --db $(DB) & watcher=$$!; \
+	trap 'kill $$watcher 2>/dev/null' EXIT INT TERM; \
 	PULSE_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.port $(PORT)
+else
+	PULSE_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.port $(PORT)
+endif
+
+# The watcher alone, e.g. in a second terminal beside `make run`: make watch WATCH=DIR
+watch: $(VENV)/.installed
+	$(PY) -m loaders watch $(or $(WATCH),$(DEMO)) --db $(DB)
 
 # Debian's chromium drives the browser tests (Playwright's own browser download does not work here).
 chromium:

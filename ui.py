@@ -104,6 +104,61 @@ def _to_url(key: str, value: Any, default: Any) -> None:
         st.query_params[key] = str(value)
 
 
+def table_label(table_name: str) -> str:
+    return table_name.replace("_", " ").capitalize()
+
+
+def stale_warning(freshness: pl.DataFrame) -> str | None:
+    """The plain-words warning for tables lagging the newest data (rows of `stale_tables`), or None."""
+    stale = freshness.filter(pl.col("is_stale"))
+    if stale.is_empty():
+        return None
+    first = stale.row(0, named=True)
+    newest = f"the newest data ({first['newest_table'].replace('_', ' ')}, {first['newest_date']:%Y-%m-%d})"
+    lags = [
+        f"{table_label(row['table_name'])} data ends {row['covers_through']:%Y-%m-%d}, {row['days_behind']} days behind"
+        for row in stale.iter_rows(named=True)
+    ]
+    if len(lags) == 1:
+        return f"{lags[0]} {newest}; check the nightly export."
+    return f"Some extracts lag behind {newest}; check the nightly export.\n\n" + "\n".join(f"- {lag}" for lag in lags)
+
+
+def data_freshness(sidebar: Any) -> None:
+    """The data's date per table, a warning when a table lags (settings: stale_after_days), and a
+    quiet check every few seconds that reruns the page when a build has swapped the database."""
+    freshness = queries.run("stale_tables")
+    with sidebar.expander("Data as of, per table", icon=":material/schedule:"):
+        lines = []
+        for row in freshness.iter_rows(named=True):
+            if row["status"] != "loaded" or row["latest_date"] is None:
+                when = "not loaded" if row["status"] != "loaded" else "no rows"
+            elif row["table_name"] == "payouts":
+                when = f"{row['latest_date']:%Y-%m} (monthly)"
+            elif row["table_name"] == "partners":
+                when = f"{row['latest_date']:%Y-%m-%d} (latest join)"
+            else:
+                when = f"{row['latest_date']:%Y-%m-%d}"
+            behind = f", {row['days_behind']} days behind" if row["is_stale"] else ""
+            lines.append(f"{table_label(row['table_name'])}: {when}{behind}")
+        st.caption("  \n".join(lines))
+    message = stale_warning(freshness)
+    if message:
+        sidebar.warning(message, icon=":material/update:")
+    _rerun_on_new_data(queries.database_version())
+
+
+@st.fragment(run_every=timedelta(seconds=5))
+def _rerun_on_new_data(version: tuple[str, int, int, int]) -> None:
+    """Rerun the whole page once the database file was swapped by a build (cheap: one stat)."""
+    try:
+        current = queries.database_version()
+    except OSError:
+        return
+    if current != version:
+        st.rerun(scope="app")
+
+
 def sidebar_filters(viewer: access.Viewer = access.LOCAL_ADMIN) -> Filters:
     """Draw the shared filters in the sidebar and return them; called by app.py on every run."""
     info = meta()
@@ -114,6 +169,7 @@ def sidebar_filters(viewer: access.Viewer = access.LOCAL_ADMIN) -> Filters:
 
     sidebar = st.sidebar
     sidebar.caption(f"Data as of **{as_of:%d %b %Y}**")
+    data_freshness(sidebar)
     _from_url("period", PERIODS[0], lambda raw: raw[0] if raw[0] in PERIODS else PERIODS[0])
     period = sidebar.selectbox(
         "Period", PERIODS, key="period", help="Fiscal quarters follow the fiscal year start in the settings."
@@ -134,7 +190,7 @@ def sidebar_filters(viewer: access.Viewer = access.LOCAL_ADMIN) -> Filters:
 
     chosen: dict[str, list[str] | None] = {}
     for key, (label, param) in LIST_FILTERS.items():
-        choices = [value for value in options[param][0] if value is not None] if options.height else []
+        choices = [value for value in (options[param].to_list()[0] or []) if value is not None] if options.height else []
         if param == "managers" and viewer.managers is not None:
             choices = [value for value in choices if value in viewer.managers]
         _from_url(key, [], lambda raw, choices=choices: [value for value in raw if value in choices])
@@ -156,13 +212,26 @@ def reset_filters() -> None:
         st.query_params.pop(key, None)
 
 
+def require_frame() -> None:
+    """Run the frame first when a page was opened on its own.
+
+    Streamlit's old pages/ folder mode can run a page script without app.py for a session's
+    first request (a deep link to /data, say), which would skip login and roles. The frame
+    sets `_viewer` on every run, so its absence means app.py has not run in this session.
+    """
+    if "_viewer" not in st.session_state:
+        st.switch_page("app.py")
+
+
 def current_filters() -> Filters:
+    require_frame()
     return st.session_state["_filters"]
 
 
 def viewer() -> access.Viewer:
     """Who is looking: pages hide payout amounts unless `viewer().sees_money`."""
-    return st.session_state.get("_viewer", access.LOCAL_ADMIN)
+    require_frame()
+    return st.session_state["_viewer"]
 
 
 def download(frame: pl.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Command line: `python -m loaders demo|build` (see DESIGN.md, "Command line")."""
+"""Command line: `python -m loaders demo|build|watch` (see DESIGN.md, "Command line")."""
 
 from __future__ import annotations
 
@@ -28,7 +28,23 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--settings", type=Path, help="program settings TOML (defaults apply when absent)")
     build.add_argument("--report", type=Path, help="also write the load report as JSON here")
 
+    watch = commands.add_parser("watch", help="rebuild --db whenever the extracts in DIR change (one JSON line per build)")
+    watch.add_argument("dir", type=Path)
+    watch.add_argument("--db", type=Path, required=True)
+    watch.add_argument("--interval", type=float, default=5.0, help="seconds between looks at DIR (default 5)")
+    watch.add_argument("--preset", choices=["salesforce", "hubspot", "partnerstack"])
+    watch.add_argument("--settings", type=Path, help="program settings TOML (a change to it rebuilds too)")
+    watch.add_argument("--once", action="store_true", help="wait for DIR to settle, build if it changed, exit")
+
     args = parser.parse_args(argv)
+    if args.command == "watch":
+        from loaders.watch import watch as watch_folder
+
+        if not args.once:
+            print(f"watching {args.dir} every {args.interval:g} s; building {args.db}", file=sys.stderr)
+        return watch_folder(
+            args.dir, args.db, interval=args.interval, preset=args.preset, settings_path=args.settings, once=args.once
+        )
     if args.command == "demo":
         from loaders.demo import write_demo
 

@@ -213,7 +213,10 @@ def write_freshness(con: duckdb.DuckDBPyConnection) -> None:
 
 def write_meta(con: duckdb.DuckDBPyConnection, settings: Settings, source_dir: Path, preset: str | None) -> None:
     # The data's own "today": the latest event date, so pages replay consistently.
-    data_as_of = con.execute("select max(latest_date) from freshness").fetchall()[0][0]
+    # Partners' join dates are not events: a recent join must not move "today".
+    data_as_of = con.execute(
+        "select coalesce(max(latest_date) filter (where table_name <> 'partners'), max(latest_date)) from freshness"
+    ).fetchall()[0][0]
     meta = {
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "source_dir": str(source_dir.resolve()),

@@ -9,6 +9,7 @@ import queries
 import ui
 from loaders import uploads
 
+ui.require_frame()
 st.title("Data")
 problem = st.session_state.get("_db_problem")
 

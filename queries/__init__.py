@@ -20,6 +20,7 @@ import importlib
 import inspect
 import os
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -36,6 +37,14 @@ DEFAULT_DB = PROJECT_DIR / "data" / "pulse.duckdb"
 # Outputs computed in Python: name -> "module:function".
 # Register with a one-line edit each; do not rewrite this dict wholesale.
 PYTHON_OUTPUTS: dict[str, str] = {
+    "partner_signals": "queries.signals:partner_signals",
+    "program_kpis": "queries.kpis:program_kpis",
+    "kpi_trend_by_quarter": "queries.kpis:kpi_trend_by_quarter",
+    "kpi_breakdown": "queries.kpis:kpi_breakdown",
+    "attribution_credit": "queries.attribution:attribution_credit",
+    "attribution_scenario": "queries.attribution:attribution_scenario",
+    "pipeline_forecast": "queries.forecast:pipeline_forecast", "forecast_deals": "queries.forecast:forecast_deals",
+    "forecast_backtest": "queries.forecast:forecast_backtest", "forecast_accuracy": "queries.forecast:forecast_accuracy",
 }
 
 PARAM_LINE = re.compile(r"^--\s+\$(\w+)\s*\(([^)]*)\)\s*:?\s*(.*)$")
@@ -69,13 +78,34 @@ def connect(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
             f"{path}: no database yet. Build one with `python -m loaders build DIR --db {path}` "
             "(or `make run`, which builds the demo program)."
         )
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_snapshot(path)
     # Order matters: allowed_directories must be set before external access is turned off,
     # and the configuration locked last so SQL cannot turn it back on.
     con.execute("set allowed_directories = $dirs", {"dirs": [str(path.parent.resolve())]})
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")
     return con
+
+
+def open_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the file as it is now, even if another connection in this process has an older
+    version of the same path open.
+
+    DuckDB hands a new connection to a path the database it already has open there, so after
+    a build swaps the file in, connecting by its name would return the old data. A hard link
+    with a name of its own opens the current file as a new database; the link is removed at
+    once (the open file stays readable), and connections to the old file keep serving it
+    until they close, so a page run under way never sees a mix.
+    """
+    link = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex}.open")
+    try:
+        os.link(path, link)
+    except OSError:
+        return duckdb.connect(str(path), read_only=True)
+    try:
+        return duckdb.connect(str(link), read_only=True)
+    finally:
+        link.unlink(missing_ok=True)
 
 
 @cache
@@ -87,8 +117,9 @@ def load_sql(name: str) -> str:
 
 
 def strip_comments_and_strings(sql: str) -> str:
-    sql = re.sub(r"'(?:[^']|'')*'", "''", sql)
-    return re.sub(r"--[^\n]*", "", sql)
+    """SQL without string literals and comments, scanned left to right in one pass, so an
+    apostrophe in a comment or `--` in a string cannot hide what follows."""
+    return re.sub(r"'(?:[^']|'')*'|--[^\n]*", lambda m: "''" if m.group(0).startswith("'") else "", sql)
 
 
 def body_params(sql: str) -> list[str]:

@@ -1,8 +1,9 @@
-"""Command line: `python -m queries list | export NAME` (see DESIGN.md, "Command line")."""
+"""Command line: `python -m queries list | export NAME | export --all --out-dir DIR` (see DESIGN.md, "Command line")."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -48,12 +49,70 @@ def parse_params(output: queries.Output, pairs: list[str]) -> dict[str, Any]:
     return params
 
 
+def export_many(parser: argparse.ArgumentParser, catalogue: dict[str, queries.Output], args: argparse.Namespace) -> int:
+    """Several outputs in one call, each to OUT_DIR/NAME.csv or .parquet, for a scheduler or a BI tool.
+
+    A --param goes to the outputs that take it and is ignored by the others. Each file is
+    written beside its final name and renamed, so a reader never picks up half a file.
+    """
+    if args.out:
+        parser.error("--out writes one output; with several use --out-dir")
+    if not args.out_dir:
+        parser.error("name one output, or give --out-dir for several (or --all)")
+    if args.all and args.names:
+        parser.error("give --all or a list of names, not both")
+    names = list(catalogue) if args.all else list(dict.fromkeys(args.names))
+    if not names:
+        parser.error("name the outputs to export, or give --all")
+    unknown = [name for name in names if name not in catalogue]
+    if unknown:
+        print(f"no output named {', '.join(map(repr, unknown))}; `python -m queries list` shows them", file=sys.stderr)
+        return 2
+    pairs = [pair.partition("=") for pair in args.param]
+    taken = {param.name for name in names for param in catalogue[name].params}
+    for key, sep, _ in pairs:
+        if not sep:
+            raise SystemExit(f"--param {key!r}: expected KEY=VALUE")
+        if key not in taken:
+            raise SystemExit(f"--param {key}: none of the outputs exported takes it")
+    try:
+        con = queries.connect(args.db)
+    except (FileNotFoundError, duckdb.Error) as exc:
+        print(f"export failed: {exc}", file=sys.stderr)
+        return 1
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    failed = []
+    for name in names:
+        takes = {param.name for param in catalogue[name].params}
+        params = parse_params(catalogue[name], [pair for pair in args.param if pair.partition("=")[0] in takes])
+        try:
+            frame = queries.execute(con, name, **params)
+        except Exception as exc:  # one failing output must not stop a scheduled export of the others
+            print(f"export {name} failed: {exc}", file=sys.stderr)
+            failed.append(name)
+            continue
+        target = args.out_dir / f"{name}.{args.format}"
+        partial = target.with_name(f".{target.name}.partial")
+        if args.format == "parquet":
+            frame.write_parquet(partial)
+        else:
+            partial.write_bytes(safe_csv(frame))
+        os.replace(partial, target)
+        print(f"wrote {frame.height:,} rows to {target}", file=sys.stderr)
+    if failed:
+        print(f"{len(failed)} of {len(names)} outputs failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m queries", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="the named outputs and their parameters")
-    export = commands.add_parser("export", help="write a named output as CSV")
-    export.add_argument("name")
+    export = commands.add_parser("export", help="write named outputs as CSV (or Parquet, with --out-dir)")
+    export.add_argument("names", nargs="*", metavar="NAME", help="one output, or several with --out-dir")
+    export.add_argument("--all", action="store_true", help="every output (with --out-dir)")
+    export.add_argument("--out-dir", type=Path, help="write each output to OUT_DIR/NAME.csv (or .parquet)")
+    export.add_argument("--format", choices=["csv", "parquet"], default="csv", help="file format with --out-dir")
     export.add_argument("--db", type=Path, default=None, help="database file (default: $PULSE_DB or data/pulse.duckdb)")
     export.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     export.add_argument("--out", type=Path, help="CSV file to write (default: standard output)")
@@ -66,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{output.name}\n    {output.summary}\n    params: {params}\n    grain: {output.grain}")
         return 0
 
+    if args.all or args.out_dir or len(args.names) != 1:
+        return export_many(parser, catalogue, args)
+    args.name = args.names[0]
     if args.name not in catalogue:
         print(f"no output named {args.name!r}; `python -m queries list` shows them", file=sys.stderr)
         return 2

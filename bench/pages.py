@@ -1,0 +1,259 @@
+"""Page timings at scale: generate the demo program, build it, and time every query each page runs.
+
+`python -m bench.pages [--scales 1,10,100] [--runs 5]` (or `make bench`). For each scale it
+generates the demo extracts once (cached under bench/cache/), builds the database (timed, with
+the build's peak memory), then for each page records the outputs the page really calls (by
+running the page once through AppTest with `queries.serving.run` wrapped), and times them
+on a fresh connection (cold, right after the build) and then warm (median of `runs`). Beside
+each page: the floor, the time DuckDB takes to scan the largest table the page reads. The app's
+peak memory is measured in a child process that renders every page.
+Writes its section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROJECT = BENCH_DIR.parent
+CACHE = BENCH_DIR / "cache"
+RESULTS = BENCH_DIR / "RESULTS.md"
+PAGES = ["health", "forecast", "engagement", "partner", "attribution", "disagreements", "data"]
+EXTRACT_TABLES = [
+    "partners",
+    "partner_activities",
+    "opportunities",
+    "opportunity_history",
+    "touchpoints",
+    "deal_registrations",
+    "payouts",
+]
+# A numeric column per table for the floor's `sum(...)`, so the scan reads data, not just counts.
+SCAN_COLUMN = {
+    "partners": "length(partner_id)",
+    "partner_activities": "epoch(occurred_at)",
+    "opportunities": "amount",
+    "opportunity_history": "epoch(changed_at)",
+    "touchpoints": "epoch(occurred_at)",
+    "deal_registrations": "epoch(registered_at)",
+    "payouts": "amount",
+}
+
+
+def ensure_demo(scale: float) -> tuple[Path, float | None]:
+    """The demo extracts for a scale, generated once and cached; returns (folder, seconds or None if cached)."""
+    folder = CACHE / f"scale{scale:g}" / "extracts"
+    if (folder / "partners.csv").exists():
+        return folder, None
+    from loaders.demo import write_demo
+
+    started = time.perf_counter()
+    write_demo(folder, scale=scale, seed=7)
+    return folder, time.perf_counter() - started
+
+
+def timed_build(extracts: Path, db: Path) -> dict:
+    """Build in a child process, so its peak memory is its own."""
+    started = time.perf_counter()
+    child = subprocess.run(
+        [sys.executable, "-m", "bench.pages", "--build-child", str(extracts), str(db)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds = time.perf_counter() - started
+    info = json.loads(child.stdout.strip().splitlines()[-1])
+    return {"seconds": seconds, "peak_mb": info["peak_mb"], "rows": info["rows"], "db_mb": db.stat().st_size / 1e6}
+
+
+def build_child(extracts: Path, db: Path) -> None:
+    from loaders.build import build_database
+
+    report = build_database(extracts, db)
+    rows = dict(zip(report["table_name"], report["rows_loaded"], strict=True))
+    print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rows": rows}))
+
+
+def record_page_calls(page: str, db: Path) -> list[tuple[str, dict]]:
+    """The (output, params) calls a page makes with its default filters."""
+    import streamlit as st
+
+    from queries import serving
+    from tests.conftest import open_page
+
+    calls: list[tuple[str, dict]] = []
+    original = serving.run
+
+    def recording(name: str, **params: object) -> object:
+        calls.append((name, dict(params)))
+        return original(name, **params)
+
+    os.environ["PULSE_DB"] = str(db)
+    serving.run = recording
+    try:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        at = open_page(page, timeout=600)
+        if at.exception:
+            print(f"  warning: {page} raised: {at.exception[0].value}", file=sys.stderr)
+    finally:
+        serving.run = original
+    # The frame (sidebar filters, meta) runs on every page; count each distinct call once.
+    unique = {}
+    for name, params in calls:
+        unique.setdefault((name, json.dumps(params, default=str, sort_keys=True)), (name, params))
+    return list(unique.values())
+
+
+def tables_read(names: list[str]) -> list[str]:
+    """Extract tables named in the SQL or Python source of these outputs."""
+    import queries
+
+    text = ""
+    for name in names:
+        sql = PROJECT / "queries" / f"{name}.sql"
+        if sql.exists():
+            text += sql.read_text()
+        elif name in queries.PYTHON_OUTPUTS:
+            module = queries.PYTHON_OUTPUTS[name].split(":")[0]
+            text += (PROJECT / (module.replace(".", "/") + ".py")).read_text()
+    return [table for table in EXTRACT_TABLES if re.search(rf"\b{table}\b", text)]
+
+
+def time_page(db: Path, calls: list[tuple[str, dict]], runs: int) -> tuple[float, float]:
+    """(cold, warm median) seconds for all the page's calls together. Cold: a new connection,
+    as after a swap; warm: the same connection again, as the app keeps it (query cache off)."""
+    import queries
+
+    def once(con: object) -> float:
+        started = time.perf_counter()
+        for name, params in calls:
+            queries.execute(con, name, **params)
+        return time.perf_counter() - started
+
+    con = queries.connect(db)
+    cold = once(con)
+    warm = statistics.median(once(con) for _ in range(runs))
+    con.close()
+    return cold, warm
+
+
+def floor_seconds(db: Path, tables: list[str], counts: dict[str, int]) -> tuple[str, float]:
+    import queries
+
+    if not tables:
+        return "-", 0.0
+    largest = max(tables, key=lambda t: counts.get(t, 0))
+    con = queries.connect(db)
+    sql = "select count(*), sum(" + SCAN_COLUMN[largest] + ') from "' + largest + '"'  # noqa: S608 - fixed names
+    con.sql(sql).fetchall()
+    started = time.perf_counter()
+    for _ in range(3):
+        con.sql(sql).fetchall()
+    seconds = (time.perf_counter() - started) / 3
+    con.close()
+    return largest, seconds
+
+
+def app_peak_memory(db: Path) -> float:
+    child = subprocess.run(
+        [sys.executable, "-m", "bench.pages", "--memory-child", str(db)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(child.stdout.strip().splitlines()[-1])
+
+
+def memory_child(db: Path) -> None:
+    for page in PAGES:
+        record_page_calls(page, db)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def bench_scale(scale: float, runs: int) -> str:
+    print(f"scale {scale:g}: demo", file=sys.stderr)
+    extracts, generated = ensure_demo(scale)
+    db = CACHE / f"scale{scale:g}" / "pulse.duckdb"
+    print(f"scale {scale:g}: build", file=sys.stderr)
+    build = timed_build(extracts, db)
+    lines = [
+        f"### Scale {scale:g}",
+        "",
+        "Rows: " + ", ".join(f"{t} {n:,}" for t, n in build["rows"].items()) + ".",
+        "",
+        f"Demo generation {generated:.1f} s" if generated is not None else "Demo generation: cached",
+        f"; build {build['seconds']:.1f} s (peak {build['peak_mb']:,.0f} MB); database {build['db_mb']:,.0f} MB.",
+        "",
+        "| page | outputs | cold (s) | warm median (s) | floor: largest table scanned | floor (s) | warm / floor |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    lines[4] = lines[4] + lines.pop(5)
+    for page in PAGES:
+        print(f"scale {scale:g}: page {page}", file=sys.stderr)
+        calls = record_page_calls(page, db)
+        cold, warm = time_page(db, calls, runs)
+        names = sorted({name for name, _ in calls})
+        largest, floor = floor_seconds(db, tables_read(names), build["rows"])
+        ratio = f"{warm / floor:,.0f}x" if floor > 0 else "-"
+        lines.append(f"| {page} | {len(calls)} | {cold:.3f} | {warm:.3f} | {largest} | {floor:.4f} | {ratio} |")
+    print(f"scale {scale:g}: app memory", file=sys.stderr)
+    lines += ["", f"App peak memory rendering every page: {app_peak_memory(db):,.0f} MB.", ""]
+    return "\n".join(lines)
+
+
+def write_section(body: str) -> None:
+    start, end = "<!-- pages -->", "<!-- /pages -->"
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
+    section = f"{start}\n{body}\n{end}"
+    if start in text:
+        text = text[: text.index(start)] + section + text[text.index(end) + len(end) :]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    RESULTS.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.pages")
+    parser.add_argument("--scales", default="1,10,100")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--build-child", nargs=2, type=Path)
+    parser.add_argument("--memory-child", type=Path)
+    args = parser.parse_args()
+    if args.build_child:
+        build_child(*args.build_child)
+        return
+    if args.memory_child:
+        memory_child(args.memory_child)
+        return
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    header = [
+        "## Pages at scale",
+        "",
+        f"Measured {date.today().isoformat()} on {os.cpu_count()} cores, {memory_gb:.0f} GB, "
+        f"{platform.python_implementation()} {platform.python_version()}, by `make bench` "
+        f"(`python -m bench.pages --scales {args.scales} --runs {args.runs}`). Times are all of a page's "
+        "queries together, run through `queries.execute` on a new read-only connection; warm = median of "
+        f"{args.runs} runs; cold = the first run after the build.",
+        "",
+    ]
+    sections = [bench_scale(float(scale), args.runs) for scale in args.scales.split(",")]
+    write_section("\n".join(header) + "\n".join(sections))
+    print(RESULTS.read_text())
+
+
+if __name__ == "__main__":
+    main()
