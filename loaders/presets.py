@@ -31,6 +31,8 @@ class ColumnMap:
     divide: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
+SALESFORCE_FORECAST_CATEGORIES = {"BestCase": "best_case", "Forecast": "commit", "MostLikely": "commit", "Most Likely": "commit"}
+
 PRESETS: dict[str, ColumnMap] = {
     # Salesforce data exports (Data Loader / Data Export): Account (partner accounts),
     # Opportunity, OpportunityPartner, OpportunityHistory.
@@ -63,6 +65,7 @@ PRESETS: dict[str, ColumnMap] = {
                 "IsClosed": "is_closed",
                 "IsWon": "is_won",
                 "ForecastCategoryName": "forecast_category",
+                "ForecastCategory": "forecast_category",
                 "OwnerId": "owner",
                 "LeadSource": "source",
                 "CurrencyIsoCode": "currency",
@@ -96,8 +99,19 @@ PRESETS: dict[str, ColumnMap] = {
                     "Technology Partner": "integration",
                     "Influencer": "marketing",
                     "Deal Registration": "deal_registration",
+                    # Salesforce's default partner roles.
+                    "VAR/Reseller": "co_selling",
+                    "Distributor": "co_selling",
+                    "Dealer": "co_selling",
+                    "Developer": "integration",
+                    "Contractor": "implementation",
+                    "Agency": "marketing",
+                    "Advertiser": "marketing",
                 }
             },
+            # ForecastCategory holds API names ("BestCase"); ForecastCategoryName holds labels.
+            "opportunities": {"forecast_category": SALESFORCE_FORECAST_CATEGORIES},
+            "opportunity_history": {"forecast_category": SALESFORCE_FORECAST_CATEGORIES},
         },
         constants={"partners": {"partner_types": "reseller", "tier": "registered"}},
     ),
@@ -139,7 +153,7 @@ PRESETS: dict[str, ColumnMap] = {
                     "closedlost": "Closed Lost",
                     "Closed Lost": "Closed Lost",
                 },
-                "forecast_category": {"Not forecasted": "omitted", "Best case": "best_case"},
+                "forecast_category": {"Not forecasted": "omitted", "Best case": "best_case", "Closed won": "closed"},
             }
         },
     ),

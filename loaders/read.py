@@ -42,8 +42,9 @@ def read_csv(path: Path) -> pl.DataFrame:
         header_text = header.decode("utf-8")
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
         raise RefusedFile(
-            f"{path.name}: not UTF-8 text (byte {exc.start}); save the extract as UTF-8 CSV"
+            f"{path.name}: not UTF-8 text (line {line}, byte {exc.start}); save the extract as UTF-8 CSV"
         ) from None
     try:
         frame = pl.read_csv(
@@ -54,7 +55,9 @@ def read_csv(path: Path) -> pl.DataFrame:
         )
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError) as exc:
         raise RefusedFile(f"{path.name}: not a readable CSV file ({str(exc).splitlines()[0]})") from None
-    return _with_lines(frame, first_data_line=2)
+    # A quoted value may span lines: later rows start that many lines further down the file.
+    spanned = pl.sum_horizontal(pl.col(name).str.count_matches("\n").fill_null(0) for name in frame.columns)
+    return _with_lines(frame, first_data_line=2, extra_lines=frame.select(spanned.cum_sum() - spanned).to_series())
 
 
 def read_parquet(path: Path) -> pl.DataFrame:
@@ -112,9 +115,15 @@ def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _with_lines(frame: pl.DataFrame, first_data_line: int) -> pl.DataFrame:
+def _with_lines(frame: pl.DataFrame, first_data_line: int, extra_lines: pl.Series | None = None) -> pl.DataFrame:
     stripped = frame.rename({name: name.strip() for name in frame.columns})
     stripped = stripped.with_columns(
         pl.col(name).str.strip_chars().replace("", None) for name in stripped.columns
     )
-    return stripped.with_row_index(LINE, offset=first_data_line).with_columns(pl.col(LINE).cast(pl.Int64))
+    numbered = stripped.with_row_index(LINE, offset=first_data_line).with_columns(pl.col(LINE).cast(pl.Int64))
+    if extra_lines is not None and stripped.width:
+        numbered = numbered.with_columns(pl.col(LINE) + extra_lines.cast(pl.Int64))
+    # A blank line (every value empty) is not a data row: it is neither read nor quarantined.
+    if stripped.width:
+        numbered = numbered.filter(pl.any_horizontal(pl.col(name).is_not_null() for name in stripped.columns))
+    return numbered

@@ -19,6 +19,7 @@ import queries
 from loaders.build import BuildRefused, Progress, build_database
 from loaders.read import EXTENSIONS
 from loaders.schema import TABLES
+from settings import Settings
 
 DATA_DIR = queries.PROJECT_DIR / "data"
 DEMO_DIR = DATA_DIR / "demo"
@@ -52,6 +53,17 @@ def current_source() -> tuple[Path | None, str | None]:
     return (folder if folder.is_dir() else None), (rows.get("preset") or None)
 
 
+def current_settings() -> Settings | None:
+    """The settings the served database was built with, so an upload keeps its stage map, FX..."""
+    try:
+        con = queries.connect()
+        rows = dict(con.sql("select key, value from load_meta").fetchall())
+        con.close()
+    except (FileNotFoundError, duckdb.Error):
+        return None
+    return Settings.model_validate_json(rows["settings_json"]) if rows.get("settings_json") else None
+
+
 def safe_name(name: str) -> str:
     base = Path(name).name
     if not re.fullmatch(r"[\w .\-()]+", base) or Path(base).suffix.lower() not in EXTENSIONS:
@@ -82,7 +94,7 @@ def build_from_upload(
     for name, content in files:
         (folder / safe_name(name)).write_bytes(content)
     try:
-        return build_database(folder, queries.db_path(), preset=preset, progress=progress)
+        return build_database(folder, queries.db_path(), preset=preset, settings=current_settings(), progress=progress)
     except BuildRefused as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise UploadRefused(str(exc)) from None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from loaders.read import LINE, RefusedFile
-from loaders.schema import KEYS, NON_NEGATIVE, REFERENCES, ColumnSpec, column_specs
+from loaders.schema import KEYS, NON_NEGATIVE, REFERENCES, TABLES, ColumnSpec, column_specs
 from settings import Settings
 
 REASON = "_reason"
@@ -64,9 +64,11 @@ def typed_column(spec: ColumnSpec, text: pl.Expr) -> pl.Expr:
     if spec.kind == "date":
         return parse_datetime(text).dt.date()
     if spec.kind == "decimal":
-        return text.str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False).round(2).cast(
-            pl.Decimal(18, 2), strict=False
-        )
+        # Commas only as thousands separators ("1,234.50"); "1234,50" (a decimal comma) is not
+        # a number here rather than silently 100 times too large.
+        thousands = text.str.contains(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+        plain = pl.when(thousands).then(text.str.replace_all(",", "", literal=True)).otherwise(text)
+        return plain.cast(pl.Float64, strict=False).round(2).cast(pl.Decimal(18, 2), strict=False)
     if spec.kind == "float":
         return text.cast(pl.Float64, strict=False)
     if spec.kind == "bool":
@@ -270,7 +272,10 @@ def quarantine_rows(table: str, source_file: str, bad: pl.DataFrame, raw_names: 
         *[pl.col(name).alias(name.removeprefix("_raw_")) for name in raw_names],
         *[as_text(bad, name) for name in extra if name not in {n.removeprefix("_raw_") for n in raw_names}],
     )
-    row_json = raw.select(pl.struct(pl.all()).struct.json_encode().alias("row"))["row"] if raw.width else pl.Series("row", [], pl.String)
+    if raw.width:
+        row_json = raw.select(pl.struct(pl.all()).struct.json_encode().alias("row"))["row"]
+    else:
+        row_json = pl.Series("row", [], pl.String)
     return pl.DataFrame(
         {
             "table_name": [table] * bad.height,
@@ -300,7 +305,10 @@ QUARANTINE_SCHEMA = {
 
 def check_references(checked: dict[str, Checked]) -> None:
     """Quarantine rows that name a partner or deal the loaded extracts do not have."""
-    for (table, column), (target, key) in REFERENCES.items():
+    # In load order (partners, opportunities, ...): an opportunity quarantined for an unknown
+    # sourced partner must be gone before the touchpoints and history that name it are checked.
+    order = list(TABLES)
+    for (table, column), (target, key) in sorted(REFERENCES.items(), key=lambda item: order.index(item[0][0])):
         if table not in checked or target not in checked:
             continue
         current = checked[table]
