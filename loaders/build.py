@@ -26,15 +26,16 @@ from settings import Settings, load_settings
 
 Progress = Callable[[float, str], None]
 
-# The column that says how recent a table's data is (the "data as of" of the Data page).
+# The latest event of each table (the "data as of" of the Data page), as a fixed SQL
+# expression. Open deals' close dates are expectations, not events: only closed ones count.
 FRESHNESS: dict[str, str] = {
-    "partners": "joined_at",
-    "partner_activities": "occurred_at",
-    "opportunities": "created_at",
-    "opportunity_history": "changed_at",
-    "touchpoints": "occurred_at",
-    "deal_registrations": "registered_at",
-    "payouts": "period",
+    "partners": "max(joined_at)",
+    "partner_activities": "max(occurred_at)",
+    "opportunities": "greatest(max(created_at), max(close_date) filter (where is_closed))",
+    "opportunity_history": "max(changed_at)",
+    "touchpoints": "max(occurred_at)",
+    "deal_registrations": "max(registered_at)",
+    "payouts": "max(period)",
 }
 
 
@@ -204,8 +205,8 @@ def write_settings_tables(con: duckdb.DuckDBPyConnection, settings: Settings) ->
 
 def write_freshness(con: duckdb.DuckDBPyConnection) -> None:
     latest = [
-        (table, con.execute('select cast(max("' + column + '") as date) from "' + table + '"').fetchall()[0][0])  # noqa: S608 - fixed names
-        for table, column in FRESHNESS.items()
+        (table, con.execute("select cast(" + latest + ' as date) from "' + table + '"').fetchall()[0][0])  # noqa: S608 - fixed
+        for table, latest in FRESHNESS.items()
     ]
     frame = pl.DataFrame(latest, schema={"table_name": pl.String, "latest_date": pl.Date}, orient="row")
     materialise(con, "freshness", frame)

@@ -1,6 +1,101 @@
-"""Engagement & burnout (issue 6 builds this page)."""
+"""Engagement & burnout: which of my partners are going quiet, burning out, back, or putting money at risk."""
 
+from datetime import date
+
+import polars as pl
 import streamlit as st
 
+import queries
+import ui
+from charts import engagement as charts
+from queries.signals import DEFINITIONS as HELP
+
 st.title("Engagement & burnout")
-st.info("This page is being built (issue 6). The Data page shows what is loaded.", icon=":material/construction:")
+filters = ui.current_filters()
+if not ui.needs("partners", "partner_activities"):
+    st.stop()
+
+if "engagement_as_of" not in st.session_state:
+    raw = st.query_params.get("engagement_as_of")
+    st.session_state["engagement_as_of"] = min(date.fromisoformat(raw), filters.as_of) if raw else filters.as_of
+as_of = st.sidebar.date_input(
+    "Signals as of",
+    key="engagement_as_of",
+    max_value=filters.as_of,
+    format="YYYY-MM-DD",
+    help="Replay the page on a past day: later events are ignored.",
+)
+if as_of == filters.as_of:
+    st.query_params.pop("engagement_as_of", None)
+else:
+    st.query_params["engagement_as_of"] = as_of.isoformat()
+scope = {
+    "as_of": as_of,
+    "managers": filters.managers,
+    "regions": filters.regions,
+    "tiers": filters.tiers,
+    "partner_types": filters.partner_types,
+}
+who = ", ".join(filters.managers) if filters.managers else "all managers (pick yourself under Partner manager to see only yours)"
+st.caption(f"Partners of **{who}**, as of **{as_of:%d %b %Y}**. Each name opens Partner 360.")
+
+with st.spinner("Scoring partners..."):
+    signals = queries.run("partner_signals", **scope)
+if signals.is_empty():
+    st.info("No partners match these filters. Clear the sidebar filters to see every partner.", icon=":material/info:")
+    st.stop()
+
+lists = {
+    "At risk": ("at_risk", ["at_risk_reasons", "open_pipeline", "unpaid_credit", "days_since_activity", "burnout_signals"]),
+    "Dormant": ("is_dormant", ["last_activity_at", "days_since_activity", "p_alive", "expected_activities_90d", "open_pipeline"]),
+    "Overdue": ("is_overdue", ["days_since_activity", "usual_gap_days", "is_dormant", "p_alive", "engagement_score"]),
+    "Burning out": ("burnout_risk", ["burnout_signal_count", "burnout_signals", "engagement_score", "open_pipeline"]),
+    "Returned": ("returned", ["returned_at", "gap_before_return_days", "engagement_score", "open_pipeline"]),
+}
+columns = st.columns(len(lists) + 1)
+columns[0].metric("Partners", signals.height, help="Partners joined and not terminated by the day, in these filters.")
+for column, (label, (flag, _)) in zip(columns[1:], lists.items(), strict=True):
+    column.metric(label, int(signals[flag].sum()), help=HELP[flag])
+
+config = {
+    "partner_name": st.column_config.TextColumn("Partner"),
+    "partner_manager": st.column_config.TextColumn("Manager"),
+    "engagement_score": st.column_config.ProgressColumn(
+        "Engagement", min_value=0, max_value=100, format="%.0f", help=HELP["engagement_score"]
+    ),
+    "p_alive": st.column_config.ProgressColumn(
+        "P(still engaged)", min_value=0, max_value=1, format="percent", help=HELP["p_alive"]
+    ),
+    "expected_activities_90d": st.column_config.NumberColumn(
+        "Expected active days, next 90", format="%.1f", help=HELP["expected_activities_90d"]
+    ),
+    "open_pipeline": st.column_config.NumberColumn("Open pipeline", format="dollar", help=HELP["open_pipeline"]),
+    "unpaid_credit": st.column_config.NumberColumn("Unpaid commission", format="dollar", help=HELP["unpaid_credit"]),
+    "last_activity_at": st.column_config.DatetimeColumn("Last activity", format="YYYY-MM-DD"),
+    "days_since_activity": st.column_config.NumberColumn("Days quiet", format="%d"),
+    "usual_gap_days": st.column_config.NumberColumn("Usual gap (days)", format="%.0f"),
+    "burnout_signal_count": st.column_config.NumberColumn("Signals", format="%d"),
+    "burnout_signals": st.column_config.TextColumn("Burnout signals (before -> after)", width="large"),
+    "at_risk_reasons": st.column_config.TextColumn("Why at risk", width="large"),
+    "gap_before_return_days": st.column_config.NumberColumn("Gap before return (days)", format="%d"),
+}
+tabs = st.tabs([f"{label} ({int(signals[flag].sum())})" for label, (flag, _) in lists.items()] + ["All partners"])
+for tab, (label, (flag, shown)) in zip(tabs[:-1], lists.items(), strict=True):
+    with tab:
+        st.caption(HELP[flag])
+        rows = signals.filter(pl.col(flag)).select("partner_id", "partner_name", "partner_manager", *shown)
+        ui.table(rows, f"partners_{flag}.csv", config, empty=f"No partner is {label.lower()} in these filters.")
+with tabs[-1]:
+    ui.table(signals.sort("engagement_score", descending=True), "partner_signals.csv", config)
+
+st.subheader("Engagement by month", help=HELP["engagement_score"])
+monthly = queries.run("engagement_by_month", months=12, **scope)
+st.plotly_chart(charts.engagement_heatmap(monthly), width="stretch")
+st.caption("The 60 partners most engaged this month; the CSV has every partner.")
+ui.download(monthly, "engagement_by_month.csv", key="engagement_monthly_csv")
+
+st.subheader("Cohorts by join quarter")
+curves = queries.run("cohort_curves", **scope)
+st.plotly_chart(charts.cohort_curves(curves), width="stretch")
+st.caption("Kaplan-Meier: partners still young are followed as long as they have been with us, not counted as failures.")
+ui.download(curves, "cohort_curves.csv", key="engagement_cohorts_csv")

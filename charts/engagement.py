@@ -1,0 +1,89 @@
+"""Figures of the Engagement & burnout page: the engagement heat map and the cohort curves.
+
+Pure builders (frame in, `go.Figure` out); the numbers come from `engagement_by_month` and
+`cohort_curves` under `queries/`.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+from plotly.subplots import make_subplots
+
+from charts import OKABE_ITO, figure
+
+# Most recent cohorts drawn darkest: a sequential blue ramp, oldest first.
+COHORT_RAMP = ["#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b"]
+
+
+def engagement_heatmap(monthly: pl.DataFrame, max_partners: int = 60) -> go.Figure:
+    """Partners (rows, most engaged this month first) x months, coloured by engagement score 0-100."""
+    fig = figure(hovermode="closest")
+    if monthly.is_empty():
+        return fig
+    latest = monthly["month"].max()
+    order = (
+        monthly.filter(pl.col("month") == latest)
+        .sort(["engagement_score", "partner_name"], descending=[True, False])
+        .head(max_partners)["partner_id"]
+        .to_list()
+    )
+    shown = monthly.filter(pl.col("partner_id").is_in(order))
+    wide = shown.pivot(on="month", index=["partner_id", "partner_name"], values="engagement_score", sort_columns=True)
+    wide = wide.join(pl.DataFrame({"partner_id": order, "rank": list(range(len(order)))}), on="partner_id").sort("rank")
+    months = [column for column in wide.columns if column not in ("partner_id", "partner_name", "rank")]
+    labels = [f"{name} ({pid})" for pid, name in zip(wide["partner_id"], wide["partner_name"], strict=True)]
+    fig.add_trace(
+        go.Heatmap(
+            z=wide.select(months).to_numpy(),
+            x=[str(m)[:7] for m in months],
+            y=labels,
+            zmin=0,
+            zmax=100,
+            colorscale="Blues",
+            colorbar={"title": "Score"},
+            hovertemplate="%{y}<br>%{x}: %{z:.0f}<extra></extra>",
+            xgap=1,
+            ygap=1,
+        )
+    )
+    fig.update_layout(
+        height=max(320, 18 * len(labels) + 120),
+        yaxis={"autorange": "reversed", "title": None},
+        xaxis={"title": "Month", "type": "category"},
+        margin={"l": 220},
+    )
+    return fig
+
+
+def cohort_curves(curves: pl.DataFrame, max_cohorts: int = 7) -> go.Figure:
+    """Activation (left) and survival (right) by months since joining, one line per join quarter."""
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=("Activated: first won partner deal", "Survival: not yet dormant"), shared_xaxes=True
+    )
+    fig.update_layout(template="plotly+pulse", hovermode="closest", height=380)
+    if curves.is_empty():
+        return fig
+    cohorts = curves.select("cohort", "cohort_start").unique().sort("cohort_start").tail(max_cohorts)["cohort"].to_list()
+    ramp = COHORT_RAMP[-len(cohorts) :] if len(cohorts) <= len(COHORT_RAMP) else OKABE_ITO
+    for column, curve in enumerate(("activation", "survival"), start=1):
+        for index, cohort in enumerate(cohorts):
+            line = curves.filter((pl.col("curve") == curve) & (pl.col("cohort") == cohort)).sort("months_since_joining")
+            fig.add_trace(
+                go.Scatter(
+                    x=line["months_since_joining"].to_list(),
+                    y=line["share"].to_list(),
+                    mode="lines",
+                    line={"shape": "hv", "color": ramp[index % len(ramp)], "width": 2},
+                    name=f"{cohort} ({line['partners'][0] if line.height else 0})",
+                    legendgroup=cohort,
+                    showlegend=column == 1,
+                    customdata=line["at_risk"].to_list(),
+                    hovertemplate=cohort + "<br>month %{x}: %{y:.0%}<br>%{customdata} still followed<extra></extra>",
+                ),
+                row=1,
+                col=column,
+            )
+        fig.update_yaxes(tickformat=".0%", range=[0, 1.02], row=1, col=column)
+        fig.update_xaxes(title_text="Months since joining", row=1, col=column)
+    return fig
