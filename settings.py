@@ -77,6 +77,9 @@ class CommissionPlan(Strict):
     amount_tolerance_pct: float = Field(1.0, ge=0)
     # The tolerance is at least this many units of the reporting currency.
     amount_tolerance_min: float = Field(1.0, ge=0)
+    # Payout types that pay attributed credit (checked against credit x rate); mdf, rebates,
+    # bonuses and the like are not tied to a deal's credit.
+    credit_payout_types: list[str] = Field(default_factory=lambda: ["commission", "referral_fee"])
 
 
 class Attribution(Strict):
@@ -109,7 +112,15 @@ class Burnout(Strict):
     win_rate_drop: float = 0.5
     breadth_drop: float = 0.34
     support_ticket_rise: float = 1.0
-    min_signals: int = 2
+    # 3 of 6: at 2, chance dips (a star's registrations, a few tickets) flagged 29 of 79 on the demo.
+    min_signals: int = 3
+    # Floors below which a signal cannot fire (a small baseline is noise, not a trend).
+    min_baseline_activities: int = 6
+    min_baseline_registrations: int = 4
+    min_baseline_closed: int = 6
+    min_recent_closed: int = 3
+    min_baseline_breadth: float = 3
+    min_support_tickets: int = 3
 
 
 class TierRule(Strict):
@@ -152,6 +163,12 @@ class Settings(Strict):
     tier_order: list[str] = Field(default_factory=lambda: ["registered", "silver", "gold", "platinum"])
     tier_rules: list[TierRule] = Field(default_factory=default_tier_rules)
     dormancy_days: int = Field(90, ge=1)
+    # Engagement score decay, and "overdue": quiet for more than overdue_factor x the partner's
+    # own median gap between active days (needs overdue_min_gaps gaps of history) and at least overdue_min_days.
+    engagement_half_life_days: float = Field(30, gt=0)
+    overdue_factor: float = Field(2.0, gt=1)
+    overdue_min_gaps: int = Field(3, ge=1)
+    overdue_min_days: int = Field(30, ge=0)
     stale_after_days: int = Field(2, ge=0)
     activity_weights: dict[str, float] = Field(
         default_factory=lambda: {

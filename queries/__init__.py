@@ -80,8 +80,11 @@ def connect(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
         )
     con = open_snapshot(path)
     # Order matters: allowed_directories must be set before external access is turned off,
-    # and the configuration locked last so SQL cannot turn it back on.
-    con.execute("set allowed_directories = $dirs", {"dirs": [str(path.parent.resolve())]})
+    # and the configuration locked last so SQL cannot turn it back on. No output reads a
+    # file, and allowing the data folder would let `copy ... to` or `export database`
+    # overwrite files there (the served database included) and `attach` read any database
+    # in it: so no directory is allowed (DuckDB still spills to its own temp directory).
+    con.execute("set allowed_directories = $dirs", {"dirs": []})
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")
     return con
@@ -104,6 +107,9 @@ def open_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(path), read_only=True)
     try:
         return duckdb.connect(str(link), read_only=True)
+    except duckdb.Error as exc:
+        # Name the file the user knows (a corrupt database), not the hidden link.
+        raise type(exc)(str(exc).replace(str(link), str(path))) from None
     finally:
         link.unlink(missing_ok=True)
 

@@ -1,0 +1,687 @@
+"""The partner pipeline forecast, its backtest and the verdict on which method to trust.
+
+This module owns the three forecast methods (DESIGN.md, "Pipeline forecast"):
+- CRM weighted: amount x the stage probability of the stage map;
+- Sales call: commit, and commit + best case, from forecast_category;
+- Historical: win, loss and slip rates learned from what happened to deals in the same
+  state at the start of past quarters (by stage, age, partner involvement and partner type,
+  falling back to coarser groups below a minimum count), and P10 / P50 / P90 from 10,000
+  vectorised simulations of every open deal (won in its quarter, slips to the next, or lost).
+It also owns the backtest (each method rebuilt as of the first day of each past quarter,
+against what closed won in that quarter) and the verdict line.
+
+Each deal's state on a given day (stage, amount, close date and forecast category then,
+and its partner involvement then) is rebuilt in SQL, `pipeline_as_of.sql`; this module
+only does what SQL says badly: group fallbacks and the simulation. Pages call the
+registered outputs through `queries.run`.
+
+Conventions: a deal's quarter is the fiscal quarter of its close date as known then, and a
+deal already past its close date counts in the current quarter. Knowledge "as of" a day is
+everything up to the end of that day; the backtest of a quarter uses the day before it.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+import numpy as np
+import polars as pl
+
+import queries
+from queries import fiscal
+
+METHODS: dict[str, str] = {
+    "crm_weighted": "CRM weighted",
+    "sales_commit": "Sales call: commit",
+    "sales_best_case": "Sales call: commit + best case",
+    "historical": "Historical",
+}
+# Base segments, in simulation column order, and the segments reported (sums of base ones).
+BASE_SEGMENTS = ("partner_sourced", "partner_influenced", "direct")
+SEGMENTS: dict[str, tuple[int, ...]] = {
+    "partner": (0, 1),
+    "partner_sourced": (0,),
+    "partner_influenced": (1,),
+    "direct": (2,),
+    "all": (0, 1, 2),
+}
+HORIZON = 4  # the current fiscal quarter and the next three
+RUNS = 10_000
+SEED = 20_240_607
+BACKTEST_QUARTERS = 8
+MIN_GROUP_DEALS = 30
+# Deal age on the day of the forecast, in days since created: upper bounds and labels.
+AGE_BUCKETS = ((30, "0-30 days"), (90, "31-90 days"), (180, "91-180 days"), (365, "181-365 days"))
+OLDEST_BUCKET = "over 1 year"
+# Finest first: a deal takes the rates of the finest group with at least the minimum count.
+GROUP_LEVELS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("stage x age x involvement x partner type", ("stage", "age_bucket", "segment", "partner_type")),
+    ("stage x age x involvement", ("stage", "age_bucket", "segment")),
+    ("stage x involvement", ("stage", "segment")),
+    ("stage", ("stage",)),
+    ("all deals", ()),
+)
+NO_HISTORY_GROUP = "stage map (no closed history yet)"
+# Random draws per chunk of runs (runs x deals): small enough to stay in the CPU cache.
+CHUNK_CELLS = 200_000
+
+Filters = dict[str, list[str] | None]
+
+
+# ---- registered outputs --------------------------------------------------------------
+
+
+def pipeline_forecast(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date | None = None,
+    regions: list[str] | None = None,
+    tiers: list[str] | None = None,
+    partner_types: list[str] | None = None,
+    managers: list[str] | None = None,
+    min_group_deals: int = MIN_GROUP_DEALS,
+) -> pl.DataFrame:
+    """Pipeline expected to close won in the current and next three fiscal quarters, by method and segment.
+
+    Grain: one row per fiscal quarter x method x segment
+
+    Segments: partner (sourced + influenced), partner_sourced, partner_influenced, direct,
+    all. The current quarter includes what was already won in it up to `as_of` (column
+    won_to_date). p10 / p50 / p90 come from 10,000 simulations for
+    crm_weighted (each deal won with its stage probability) and historical; the sales call
+    has no band.
+    """
+    filters = _filters(regions, tiers, partner_types, managers)
+    return _live(con, as_of, filters, min_group_deals)["forecast"]
+
+
+def forecast_deals(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date | None = None,
+    regions: list[str] | None = None,
+    tiers: list[str] | None = None,
+    partner_types: list[str] | None = None,
+    managers: list[str] | None = None,
+    min_group_deals: int = MIN_GROUP_DEALS,
+) -> pl.DataFrame:
+    """The open deals behind the forecast, with each one's expected value and slips.
+
+    Grain: one row per open opportunity as of `as_of`
+
+    Largest historical expected value (within the four quarters) first. is_slipped: its
+    close date has moved later; is_stale: its close date has passed while it is still open.
+    historical_group says which group of closed history gave its rates.
+    """
+    filters = _filters(regions, tiers, partner_types, managers)
+    return _live(con, as_of, filters, min_group_deals)["deals"]
+
+
+def forecast_backtest(
+    con: duckdb.DuckDBPyConnection,
+    regions: list[str] | None = None,
+    tiers: list[str] | None = None,
+    partner_types: list[str] | None = None,
+    managers: list[str] | None = None,
+    min_group_deals: int = MIN_GROUP_DEALS,
+) -> pl.DataFrame:
+    """Each method rebuilt as of the first day of past quarters, against what actually closed won then.
+
+    Grain: one row per past fiscal quarter x method x segment
+
+    forecast is what the method
+    said on the quarter's first day, with only what was known the day before; actual is the
+    amount closed won in the quarter; abs_pct_error = |forecast - actual| / actual x 100;
+    in_band says whether the actual fell within P10-P90. basis is 'history' (states rebuilt
+    from opportunity_history) or 'created_close_dates' (no history: stage and forecast
+    category then are unknown, amounts and close dates are the final ones).
+    """
+    filters = _filters(regions, tiers, partner_types, managers)
+    return _backtest(con, filters, min_group_deals)
+
+
+def forecast_accuracy(
+    con: duckdb.DuckDBPyConnection,
+    regions: list[str] | None = None,
+    tiers: list[str] | None = None,
+    partner_types: list[str] | None = None,
+    managers: list[str] | None = None,
+    segment: str = "partner",
+    min_group_deals: int = MIN_GROUP_DEALS,
+) -> pl.DataFrame:
+    """Each method's track record on one segment (default partner: sourced + influenced), and the one-line verdict.
+
+    Grain: one row per method
+
+    Most often closest first. mape: mean absolute percentage
+    error over the quarters with an actual; bias_pct: mean signed error (positive =
+    overstated); coverage_pct: share of quarters whose actual fell within P10-P90;
+    times_closest: quarters in which the method was the closest; verdict: the same sentence
+    on every row.
+    """
+    filters = _filters(regions, tiers, partner_types, managers)
+    return accuracy(_backtest(con, filters, min_group_deals), segment)
+
+
+# ---- state of the pipeline --------------------------------------------------------------
+
+
+def _filters(
+    regions: list[str] | None, tiers: list[str] | None, partner_types: list[str] | None, managers: list[str] | None
+) -> Filters:
+    return {
+        "regions": regions or None,
+        "tiers": tiers or None,
+        "partner_types": partner_types or None,
+        "managers": managers or None,
+    }
+
+
+_MEMO: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+
+def _memo(con: duckdb.DuckDBPyConnection, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    """Results keyed by the database (file and build) and the arguments: the page asks for the
+    forecast, the deals, the backtest and its verdict, which share most of their work."""
+    identity = con.sql(
+        "select (select path from duckdb_databases() where database_name = current_database()),"
+        " (select value from load_meta where key = 'built_at')"
+    ).fetchall()[0]
+    full_key = (identity, *key)
+    if full_key in _MEMO:
+        _MEMO.move_to_end(full_key)
+        return _MEMO[full_key]
+    value = compute()
+    _MEMO[full_key] = value
+    while len(_MEMO) > 16:
+        _MEMO.popitem(last=False)
+    return value
+
+
+def _frozen(filters: Filters) -> tuple[Any, ...]:
+    return tuple((k, tuple(v) if v else None) for k, v in sorted(filters.items()))
+
+
+def _meta(con: duckdb.DuckDBPyConnection) -> tuple[date, int]:
+    info = dict(queries.execute(con, "program_meta").iter_rows())
+    as_of = date.fromisoformat(info["data_as_of"]) if info.get("data_as_of") else date.today()
+    return as_of, int(info.get("fiscal_year_start_month") or 1)
+
+
+def _has_history(con: duckdb.DuckDBPyConnection) -> bool:
+    report = queries.execute(con, "load_report").filter(pl.col("table_name") == "opportunity_history")
+    return bool(report.height) and report["status"][0] == "loaded" and (report["rows_loaded"][0] or 0) > 0
+
+
+def _states(con: duckdb.DuckDBPyConnection, filters: Filters, **params: Any) -> pl.DataFrame:
+    frame = queries.execute(con, "pipeline_as_of", **params, **filters)
+    return frame.with_columns(pl.col("amount").cast(pl.Float64).fill_null(0.0))
+
+
+def _finals(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Every deal as it stands on the data's last day, closed ones included."""
+    return _memo(con, ("finals", _frozen(filters)), lambda: _states(con, filters, include_closed=True))
+
+
+def _quarter_starts(first: date, last: date, start_month: int) -> list[date]:
+    starts, current = [], fiscal.quarter_start(first, start_month)
+    while current <= last:
+        starts.append(current)
+        current = fiscal.add_quarters(current, 1)
+    return starts
+
+
+def _snapshots(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """The open deals on the eve of every fiscal quarter since the first deal, with `quarter_start`."""
+
+    def compute() -> pl.DataFrame:
+        data_as_of, start_month = _meta(con)
+        finals = _finals(con, filters)
+        if finals.is_empty():
+            return _states(con, filters, snapshot_dates=[]).with_columns(quarter_start=pl.lit(None, pl.Date))
+        starts = _quarter_starts(finals["created_at"].min(), data_as_of, start_month)[1:]
+        frame = _states(con, filters, snapshot_dates=[start - timedelta(days=1) for start in starts])
+        return frame.with_columns((pl.col("snapshot_date") + pl.duration(days=1)).alias("quarter_start"))
+
+    return _memo(con, ("snapshots", _frozen(filters)), compute)
+
+
+def _month_index(column: pl.Expr) -> pl.Expr:
+    return column.dt.year().cast(pl.Int64) * 12 + column.dt.month().cast(pl.Int64) - 1
+
+
+def _with_schedule(deals: pl.DataFrame, first_quarter: pl.Expr, start_month: int) -> pl.DataFrame:
+    """quarter_index: quarters from `first_quarter` to the quarter of the close date (0 when past due)."""
+    close = pl.col("close_date")
+    close_quarter = _month_index(close) - ((close.dt.month().cast(pl.Int64) - start_month) % 12) % 3
+    index = ((close_quarter - _month_index(first_quarter)) // 3).clip(lower_bound=0).fill_null(0)
+    age = pl.col("age_days")
+    bucket = pl.when(age <= AGE_BUCKETS[0][0]).then(pl.lit(AGE_BUCKETS[0][1]))
+    for bound, label in AGE_BUCKETS[1:]:
+        bucket = bucket.when(age <= bound).then(pl.lit(label))
+    return deals.with_columns(index.alias("quarter_index"), bucket.otherwise(pl.lit(OLDEST_BUCKET)).alias("age_bucket"))
+
+
+# ---- historical rates ----------------------------------------------------------------
+
+
+def _examples(snapshots: pl.DataFrame, finals: pl.DataFrame, known_through: date, start_month: int) -> pl.DataFrame:
+    """What happened to each deal open on the eve of a past quarter, by the end of its scheduled quarter.
+
+    outcome: 'won' (closed won by then), 'lost' (closed lost by then) or 'slipped' (still open,
+    or closed later). Only quarters that had ended by `known_through` count.
+    """
+    if snapshots.is_empty():
+        return snapshots.with_columns(pl.lit(None, pl.String).alias("outcome"), pl.lit(None, pl.String).alias("age_bucket"))
+    deals = _with_schedule(snapshots, pl.col("quarter_start"), start_month)
+    scheduled = pl.col("quarter_start").dt.offset_by(pl.format("{}mo", pl.col("quarter_index") * 3))
+    deals = deals.with_columns((scheduled.dt.offset_by("3mo") - pl.duration(days=1)).alias("scheduled_end"))
+    deals = deals.filter(pl.col("scheduled_end") <= known_through)
+    outcome = finals.select(
+        "opportunity_id",
+        pl.col("is_closed").alias("final_closed"),
+        pl.col("is_won").alias("final_won"),
+        pl.col("close_date").alias("final_close_date"),
+    )
+    closed_in_time = pl.col("final_closed") & (pl.col("final_close_date") <= pl.col("scheduled_end"))
+    return deals.join(outcome, on="opportunity_id", how="left").with_columns(
+        pl.when(closed_in_time & pl.col("final_won"))
+        .then(pl.lit("won"))
+        .when(closed_in_time)
+        .then(pl.lit("lost"))
+        .otherwise(pl.lit("slipped"))
+        .alias("outcome")
+    )
+
+
+def _rates(deals: pl.DataFrame, examples: pl.DataFrame, min_group_deals: int) -> pl.DataFrame:
+    """p_won, p_lost, p_slip per deal and quarter, from the finest group of examples with enough deals."""
+    rates = deals.with_columns(
+        pl.lit(None, pl.Float64).alias("p_won"),
+        pl.lit(None, pl.Float64).alias("p_lost"),
+        pl.lit(None, pl.String).alias("historical_group"),
+        pl.lit(None, pl.Int64).alias("group_deals"),
+    )
+    if examples.is_empty():
+        return rates.with_columns(
+            pl.col("probability").alias("p_won"),
+            (1 - pl.col("probability")).alias("p_lost"),
+            pl.lit(NO_HISTORY_GROUP).alias("historical_group"),
+            pl.lit(0, pl.Int64).alias("group_deals"),
+        ).with_columns(pl.lit(0.0).alias("p_slip"))
+    for label, columns in GROUP_LEVELS:
+        stats = examples.group_by(list(columns) or pl.lit(1).alias("_all")).agg(
+            pl.len().alias("_n"),
+            (pl.col("outcome") == "won").mean().alias("_won"),
+            (pl.col("outcome") == "lost").mean().alias("_lost"),
+        )
+        if columns:
+            joined = rates.join(stats, on=list(columns), how="left", nulls_equal=True)
+        else:
+            joined = rates.join(stats.drop("_all"), how="cross")
+        enough = pl.col("historical_group").is_null() & (
+            (pl.col("_n") >= min_group_deals) if columns else pl.col("_n").is_not_null()
+        )
+        rates = joined.with_columns(
+            pl.when(enough).then(pl.col("_won")).otherwise(pl.col("p_won")).alias("p_won"),
+            pl.when(enough).then(pl.col("_lost")).otherwise(pl.col("p_lost")).alias("p_lost"),
+            pl.when(enough).then(pl.lit(label)).otherwise(pl.col("historical_group")).alias("historical_group"),
+            pl.when(enough).then(pl.col("_n")).otherwise(pl.col("group_deals")).alias("group_deals"),
+        ).drop("_n", "_won", "_lost")
+    return rates.with_columns((1 - pl.col("p_won") - pl.col("p_lost")).clip(lower_bound=0).alias("p_slip"))
+
+
+# ---- simulation ----------------------------------------------------------------------
+
+
+def won_by_quarter(quarter_index: np.ndarray, p_won: np.ndarray, p_slip: np.ndarray, horizon: int) -> np.ndarray:
+    """P(deal won by the end of quarter q), shape (deals, horizon).
+
+    A deal scheduled in quarter k is won there with p_won, lost with p_lost, or slips to the
+    next quarter, where the same rates apply again: P(won in k + j) = p_slip^j x p_won.
+    """
+    steps = np.arange(horizon)[None, :] - quarter_index[:, None]
+    per_quarter = np.where(steps >= 0, p_won[:, None] * np.power(p_slip[:, None], np.maximum(steps, 0)), 0.0)
+    return np.minimum(np.cumsum(per_quarter, axis=1), 1.0)
+
+
+def simulate(
+    amounts: np.ndarray, segments: np.ndarray, won_by: list[np.ndarray], runs: int = RUNS, seed: int = SEED
+) -> list[np.ndarray]:
+    """Amount won per run, quarter and base segment, shape (runs, horizon, 3), for each matrix in `won_by`.
+
+    One uniform draw per deal and run decides its fate: won by the end of quarter q when the
+    draw is below won_by[q], so it is won in the first such quarter, or not within the
+    horizon. The methods share the same draws (common random numbers), so their bands
+    differ only by their probabilities. Draws are 16-bit (probabilities resolved to 1/65,536)
+    and taken in small chunks of runs, which keeps the work in cache. Deals whose fate is
+    certain (every probability 0 or 1) are added exactly instead of drawn.
+    """
+    horizon = won_by[0].shape[1] if won_by else 0
+    results = [np.zeros((runs, horizon, len(BASE_SEGMENTS))) for _ in won_by]
+    certain = [np.isin(matrix, (0.0, 1.0)).all(axis=1) for matrix in won_by]
+    for matrix, sure, result in zip(won_by, certain, results, strict=True):
+        won_in = np.diff(matrix[sure], axis=1, prepend=0.0) * amounts[sure, None]
+        for segment in range(len(BASE_SEGMENTS)):
+            result[:, :, segment] += won_in[segments[sure] == segment].sum(axis=0)
+    drawn = ~np.all(certain, axis=0) if won_by else np.zeros(0, dtype=bool)
+    deals = int(drawn.sum())
+    if deals == 0:
+        return results
+    # Per method, a deal certain under it weighs nothing in the draws (it was added above).
+    weights = []
+    for sure in certain:
+        weight = np.zeros((deals, len(BASE_SEGMENTS)), dtype=np.float32)
+        weight[np.arange(deals), segments[drawn]] = np.where(sure[drawn], 0.0, amounts[drawn])
+        weights.append(weight)
+    thresholds = [np.ascontiguousarray(np.round(w[drawn] * 65536).astype(np.int32).T) for w in won_by]
+    rng = np.random.default_rng(seed)
+    chunk = max(1, min(runs, CHUNK_CELLS // deals))
+    hits = np.empty((chunk, deals), dtype=np.float32)
+    for start in range(0, runs, chunk):
+        size = min(chunk, runs - start)
+        draws = rng.integers(0, 65536, size=(size, deals), dtype=np.uint16)
+        for threshold, weight, result in zip(thresholds, weights, results, strict=True):
+            previous = np.zeros((size, len(BASE_SEGMENTS)))
+            for quarter in range(horizon):
+                np.less(draws, threshold[quarter], out=hits[:size], casting="unsafe")
+                won_by_now = hits[:size] @ weight
+                result[start : start + size, quarter] += won_by_now - previous
+                previous = won_by_now
+    return results
+
+
+def _bands(totals: np.ndarray) -> dict[str, np.ndarray]:
+    """P10 / P50 / P90 per reported segment, shape (3, horizon)."""
+    return {name: np.percentile(totals[:, :, list(idx)].sum(axis=2), [10, 50, 90], axis=0) for name, idx in SEGMENTS.items()}
+
+
+def _method_rows(deals: pl.DataFrame, horizon: int, runs: int, include_sales: bool) -> list[dict[str, Any]]:
+    """Expected, P10, P50, P90 per quarter index x method x segment (before won-to-date)."""
+    deals = deals.filter(pl.col("quarter_index") < horizon)
+    amounts = deals["amount"].to_numpy().astype(np.float64)
+    segments = deals["segment"].replace_strict(dict(zip(BASE_SEGMENTS, range(3), strict=True))).to_numpy()
+    quarter_index = deals["quarter_index"].to_numpy()
+    rows: list[dict[str, Any]] = []
+
+    def add(method: str, expected: np.ndarray, bands: dict[str, np.ndarray] | None) -> None:
+        for name, idx in SEGMENTS.items():
+            for quarter in range(horizon):
+                band = bands[name][:, quarter] if bands else (None, None, None)
+                rows.append(
+                    {
+                        "quarter_index": quarter,
+                        "method": method,
+                        "segment": name,
+                        "expected": float(expected[quarter, list(idx)].sum()),
+                        "p10": None if band[0] is None else float(band[0]),
+                        "p50": None if band[1] is None else float(band[1]),
+                        "p90": None if band[2] is None else float(band[2]),
+                    }
+                )
+
+    def expected_by(won_by: np.ndarray) -> np.ndarray:
+        in_quarter = np.diff(won_by, axis=1, prepend=0.0) * amounts[:, None]
+        out = np.zeros((horizon, len(BASE_SEGMENTS)))
+        for segment in range(len(BASE_SEGMENTS)):
+            out[:, segment] = in_quarter[segments == segment].sum(axis=0)
+        return out
+
+    probability = deals["probability"].fill_null(0.0).to_numpy()
+    crm = won_by_quarter(quarter_index, probability, np.zeros_like(probability), horizon)
+    historical = won_by_quarter(quarter_index, deals["p_won"].to_numpy(), deals["p_slip"].to_numpy(), horizon)
+    crm_totals, historical_totals = simulate(amounts, segments, [crm, historical], runs)
+    add("crm_weighted", expected_by(crm), _bands(crm_totals))
+    if include_sales:
+        category = deals["forecast_category"].fill_null("pipeline").to_numpy()
+        for method, kept in (("sales_commit", ("commit",)), ("sales_best_case", ("commit", "best_case"))):
+            chosen = np.isin(category, kept).astype(np.float64)
+            add(method, expected_by(won_by_quarter(quarter_index, chosen, np.zeros_like(chosen), horizon)), None)
+    add("historical", expected_by(historical), _bands(historical_totals))
+    return rows
+
+
+def _won_by_segment(won: pl.DataFrame) -> dict[str, float]:
+    sums = dict(won.group_by("segment").agg(pl.col("amount").sum()).iter_rows())
+    return {name: float(sum(sums.get(BASE_SEGMENTS[i], 0.0) for i in idx)) for name, idx in SEGMENTS.items()}
+
+
+def _group_note(deals: pl.DataFrame) -> str:
+    if deals.is_empty():
+        return ""
+    shares = deals.group_by("historical_group").len().sort("len", descending=True)
+    parts = [f"{group} for {count / deals.height:.0%}" for group, count in shares.iter_rows()]
+    return "rates by " + "; ".join(parts) + " of open deals"
+
+
+# ---- the live forecast ---------------------------------------------------------------
+
+
+def _live(con: duckdb.DuckDBPyConnection, as_of: date | None, filters: Filters, min_group_deals: int) -> dict[str, pl.DataFrame]:
+    def compute() -> dict[str, pl.DataFrame]:
+        data_as_of, start_month = _meta(con)
+        day = as_of or data_as_of
+        finals = _finals(con, filters)
+        now = finals if day >= data_as_of else _states(con, filters, as_of=day, include_closed=True)
+        first_quarter = fiscal.quarter_start(day, start_month)
+        examples = _examples(_snapshots(con, filters), finals, day, start_month)
+        open_now = _with_schedule(
+            now.filter(pl.col("in_scope") & ~pl.col("is_closed")), pl.lit(first_quarter), start_month
+        )
+        deals = _rates(open_now, examples, min_group_deals)
+        won_to_date = _won_by_segment(
+            now.filter(
+                pl.col("in_scope") & pl.col("is_won") & pl.col("close_date").is_between(first_quarter, day)
+            )
+        )
+        rows = pl.DataFrame(_method_rows(deals, HORIZON, RUNS, include_sales=True))
+        quarters = pl.DataFrame(
+            {
+                "quarter_index": list(range(HORIZON)),
+                "quarter_start": [fiscal.add_quarters(first_quarter, q) for q in range(HORIZON)],
+                "fiscal_quarter": [
+                    fiscal.quarter_label(fiscal.add_quarters(first_quarter, q), start_month) for q in range(HORIZON)
+                ],
+            }
+        )
+        open_counts = deals.filter(pl.col("quarter_index") < HORIZON).group_by("quarter_index", "segment").len()
+        note = _group_note(deals.filter(pl.col("quarter_index") < HORIZON))
+        forecast = (
+            rows.join(quarters, on="quarter_index")
+            .with_columns(
+                pl.when(pl.col("quarter_index") == 0)
+                .then(pl.col("segment").replace_strict(won_to_date, return_dtype=pl.Float64))
+                .otherwise(0.0)
+                .alias("won_to_date"),
+            )
+        )
+        counts = _open_deal_counts(open_counts)
+        forecast = forecast.join(counts, on=["quarter_index", "segment"], how="left").with_columns(
+            pl.col("open_deals").fill_null(0)
+        )
+        shift = [pl.col(c) + pl.col("won_to_date") for c in ("expected", "p10", "p50", "p90")]
+        forecast = forecast.with_columns(shift).with_columns(
+            pl.col("method").replace_strict(METHODS).alias("method_label"),
+            pl.lit(day).alias("as_of"),
+            pl.when(pl.col("method") == "historical").then(pl.lit(note)).otherwise(pl.lit(None, pl.String)).alias("note"),
+        )
+        forecast = forecast.select(
+            "fiscal_quarter",
+            "quarter_start",
+            "method",
+            "method_label",
+            "segment",
+            *[pl.col(c).round(2) for c in ("expected", "p10", "p50", "p90", "won_to_date")],
+            "open_deals",
+            "as_of",
+            "note",
+        ).sort("quarter_start", "method", "segment")
+        return {"forecast": forecast, "deals": _deal_table(deals, day, quarters)}
+
+    return _memo(con, ("live", as_of, _frozen(filters), min_group_deals), compute)
+
+
+def _open_deal_counts(counts: pl.DataFrame) -> pl.DataFrame:
+    rows = []
+    by_key = {(q, s): n for q, s, n in counts.iter_rows()}
+    for quarter in range(HORIZON):
+        for name, idx in SEGMENTS.items():
+            rows.append((quarter, name, sum(by_key.get((quarter, BASE_SEGMENTS[i]), 0) for i in idx)))
+    return pl.DataFrame(rows, schema={"quarter_index": pl.Int64, "segment": pl.String, "open_deals": pl.Int64}, orient="row")
+
+
+def _deal_table(deals: pl.DataFrame, day: date, quarters: pl.DataFrame) -> pl.DataFrame:
+    columns = [
+        "opportunity_id", "account_name", "partner_id", "partner_name", "segment", "stage", "forecast_category",
+        "amount", "close_date", "fiscal_quarter", "crm_weighted", "p_win", "expected_value", "historical_group",
+        "times_slipped", "days_slipped", "days_past_close", "age_days", "is_slipped", "is_stale", "owner",
+    ]  # fmt: skip
+    won_by = won_by_quarter(
+        deals["quarter_index"].to_numpy(), deals["p_won"].to_numpy(), deals["p_slip"].to_numpy(), HORIZON
+    )
+    return (
+        deals.with_columns(
+            pl.Series("p_win", won_by[:, -1]).round(4),
+            (pl.col("amount") * pl.col("probability")).round(2).alias("crm_weighted"),
+            (pl.col("close_date") - pl.col("first_close_date"))
+            .dt.total_days()
+            .fill_null(0)
+            .clip(lower_bound=0)
+            .alias("days_slipped"),
+            (pl.lit(day) - pl.col("close_date")).dt.total_days().clip(lower_bound=0).alias("days_past_close"),
+        )
+        .join(quarters.select("quarter_index", "fiscal_quarter"), on="quarter_index", how="left")
+        .with_columns(
+            (pl.col("amount") * pl.col("p_win")).round(2).alias("expected_value"),
+            ((pl.col("times_slipped") > 0) | (pl.col("days_slipped") > 0)).alias("is_slipped"),
+            (pl.col("days_past_close") > 0).alias("is_stale"),
+            pl.col("fiscal_quarter").fill_null("later"),
+        )
+        .select(columns)
+        .sort("expected_value", "amount", "opportunity_id", descending=[True, True, False])
+    )
+
+
+# ---- backtest ------------------------------------------------------------------------
+
+
+def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals: int) -> pl.DataFrame:
+    def compute() -> pl.DataFrame:
+        data_as_of, start_month = _meta(con)
+        basis = "history" if _has_history(con) else "created_close_dates"
+        finals = _finals(con, filters)
+        snapshots = _snapshots(con, filters)
+        won = finals.filter(pl.col("in_scope") & pl.col("is_won"))
+        frames = []
+        quarter_starts = snapshots["quarter_start"].unique().sort().to_list() if snapshots.height else []
+        ended = [q for q in quarter_starts if fiscal.add_quarters(q, 1) - timedelta(days=1) <= data_as_of]
+        for start in ended:
+            known_through = start - timedelta(days=1)
+            examples = _examples(snapshots.filter(pl.col("quarter_start") < start), finals, known_through, start_month)
+            if examples.height < max(min_group_deals, 1):
+                continue  # too little closed history yet to learn from
+            open_then = _with_schedule(
+                snapshots.filter((pl.col("quarter_start") == start) & pl.col("in_scope")), pl.lit(start), start_month
+            )
+            deals = _rates(open_then, examples, min_group_deals)
+            rows = pl.DataFrame(_method_rows(deals, 1, RUNS, include_sales=basis == "history"))
+            end = fiscal.add_quarters(start, 1) - timedelta(days=1)
+            actual = _won_by_segment(won.filter(pl.col("close_date").is_between(start, end)))
+            frames.append(
+                rows.with_columns(
+                    pl.lit(start).alias("quarter_start"),
+                    pl.lit(fiscal.quarter_label(start, start_month)).alias("fiscal_quarter"),
+                    pl.col("segment").replace_strict(actual, return_dtype=pl.Float64).alias("actual"),
+                    pl.lit(deals.filter(pl.col("quarter_index") == 0).height).alias("open_deals"),
+                )
+            )
+        if not frames:
+            return _empty_backtest()
+        frame = pl.concat(frames).sort("quarter_start").tail(BACKTEST_QUARTERS * _rows_per_quarter(basis))
+        error = pl.col("forecast") - pl.col("actual")
+        return frame.rename({"expected": "forecast"}).with_columns(
+            error.round(2).alias("error"),
+            pl.when(pl.col("actual") > 0).then((error.abs() / pl.col("actual") * 100).round(1)).alias("abs_pct_error"),
+            pl.when(pl.col("p10").is_not_null())
+            .then((pl.col("actual") >= pl.col("p10").round(2)) & (pl.col("actual") <= pl.col("p90").round(2)))
+            .alias("in_band"),
+            pl.col("method").replace_strict(METHODS).alias("method_label"),
+            pl.lit(basis).alias("basis"),
+        ).select(BACKTEST_COLUMNS).with_columns(
+            [pl.col(c).round(2) for c in ("forecast", "actual", "p10", "p50", "p90")]
+        ).sort("quarter_start", "method", "segment")
+
+    return _memo(con, ("backtest", _frozen(filters), min_group_deals), compute)
+
+
+BACKTEST_COLUMNS = [
+    "fiscal_quarter", "quarter_start", "method", "method_label", "segment", "forecast", "actual", "error",
+    "abs_pct_error", "p10", "p50", "p90", "in_band", "open_deals", "basis",
+]  # fmt: skip
+
+
+def _rows_per_quarter(basis: str) -> int:
+    return len(SEGMENTS) * (len(METHODS) if basis == "history" else 2)
+
+
+def _empty_backtest() -> pl.DataFrame:
+    schema = {
+        "fiscal_quarter": pl.String, "quarter_start": pl.Date, "method": pl.String, "method_label": pl.String,
+        "segment": pl.String, "forecast": pl.Float64, "actual": pl.Float64, "error": pl.Float64,
+        "abs_pct_error": pl.Float64, "p10": pl.Float64, "p50": pl.Float64, "p90": pl.Float64,
+        "in_band": pl.Boolean, "open_deals": pl.Int64, "basis": pl.String,
+    }  # fmt: skip
+    return pl.DataFrame(schema=schema)
+
+
+def accuracy(backtest: pl.DataFrame, segment: str = "partner") -> pl.DataFrame:
+    """Per method: quarters, MAPE, bias, P10-P90 coverage, times closest, and the verdict sentence."""
+    schema = {
+        "method": pl.String, "method_label": pl.String, "quarters": pl.Int64, "mape": pl.Float64,
+        "bias_pct": pl.Float64, "coverage_pct": pl.Float64, "times_closest": pl.Int64, "verdict": pl.String,
+    }  # fmt: skip
+    rows = backtest.filter((pl.col("segment") == segment) & (pl.col("actual") > 0))
+    if rows.is_empty():
+        return pl.DataFrame(schema=schema)
+    closest = (
+        rows.with_columns((pl.col("forecast") - pl.col("actual")).abs().alias("_gap"))
+        .sort("quarter_start", "_gap", "method")
+        .group_by("quarter_start", maintain_order=True)
+        .first()
+        .group_by("method")
+        .len("times_closest")
+    )
+    stats = (
+        rows.group_by("method", "method_label")
+        .agg(
+            pl.len().alias("quarters"),
+            pl.col("abs_pct_error").mean().round(1).alias("mape"),
+            ((pl.col("forecast") - pl.col("actual")) / pl.col("actual") * 100).mean().round(1).alias("bias_pct"),
+            (pl.col("in_band").cast(pl.Float64).mean() * 100).round(0).alias("coverage_pct"),
+        )
+        .join(closest, on="method", how="left")
+        .with_columns(pl.col("times_closest").fill_null(0).cast(pl.Int64))
+        .sort(["times_closest", "mape"], descending=[True, False])
+    )
+    stats = stats.with_columns(pl.lit(verdict(stats, rows["basis"][0])).alias("verdict"))
+    return stats.select(list(schema))
+
+
+def verdict(stats: pl.DataFrame, basis: str) -> str:
+    """'Historical was closest in 5 of the last 6 quarters, mean error 8%; CRM weighted overstated by 23%.'"""
+    best = stats.row(0, named=True)
+    quarters = int(stats["quarters"].max())
+    sentence = (
+        f"{best['method_label']} was closest in {best['times_closest']} of the last {quarters} "
+        f"quarter{'s' if quarters != 1 else ''}, mean error {best['mape']:.0f}%"
+    )
+    others = stats.slice(1).filter(pl.col("bias_pct").is_not_null())
+    if others.height:
+        worst = others.sort(pl.col("bias_pct").abs(), descending=True).row(0, named=True)
+        direction = "overstated" if worst["bias_pct"] > 0 else "understated"
+        sentence += f"; {worst['method_label']} {direction} by {abs(worst['bias_pct']):.0f}%"
+    if basis != "history":
+        sentence += " (backtest from created and close dates only)"
+    return sentence + "."
