@@ -1,6 +1,147 @@
-"""Program health (issue 3 builds this page)."""
+"""Program health: is the partner program healthy? Every KPI of DESIGN.md against the previous
+period, its trend by fiscal quarter, a breakdown by partner dimension, and the tier check."""
 
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
 import streamlit as st
 
+import queries
+import ui
+from charts import MODEL_COLORS
+from charts import health as charts
+from queries.kpi_definitions import SECTIONS, definition
+from queries.kpis import DIMENSIONS
+
+FORMATS = {"share": "percent", "money": "dollar", "days": "%.0f", "count": "localized", "ratio": "%.1fx"}
+TIER_COLUMNS = {
+    "partner_name": "Partner",
+    "partner_types": "Types",
+    "region": "Region",
+    "partner_manager": "Manager",
+    "held_tier": "Held tier",
+    "qualified_tier": "Qualifies for",
+    "standing": "Standing",
+    "won_deals_12m": st.column_config.NumberColumn("Won deals (12 mo)", format="%d"),
+    "sourced_revenue_12m": st.column_config.NumberColumn("Sourced revenue (12 mo)", format="dollar"),
+    "certifications": st.column_config.NumberColumn("Certifications", format="%d"),
+    "reason": st.column_config.TextColumn("Why", width="large"),
+    "credit_12m": st.column_config.NumberColumn(
+        "Credit (12 mo)", format="dollar", help="Attributed credit under the commission plan's model"
+    ),
+    "held_rate": st.column_config.NumberColumn("Held rate", format="percent"),
+    "qualified_rate": st.column_config.NumberColumn("Qualified rate", format="percent"),
+    "payout_difference": st.column_config.NumberColumn(
+        "Payout difference",
+        format="dollar",
+        help="(held rate - qualified rate) x credit: positive = paid more than the rules say",
+    ),
+}
+
+filters = ui.current_filters()
 st.title("Program health")
-st.info("This page is being built (issue 3). The Data page shows what is loaded.", icon=":material/construction:")
+previous = filters.previous()
+st.caption(
+    f"{filters.start_date:%d %b %Y} to {filters.end_date:%d %b %Y}, compared with "
+    f"{previous.start_date:%d %b %Y} to {previous.end_date:%d %b %Y}. Hover a card's ⓘ for its definition."
+)
+model = st.selectbox(
+    "Attribution model for cost of channel and ROI",
+    list(MODEL_COLORS),
+    index=list(MODEL_COLORS).index("linear"),
+    key="health_model",
+    help="Partner-attributed revenue is each partner's credit under this model (DESIGN.md, Attribution).",
+)
+params = {key: value for key, value in filters.params().items() if key != "as_of"}
+with st.spinner("Computing the KPIs..."):
+    kpis = queries.run("program_kpis", **params, model=model)
+
+for section in SECTIONS:
+    rows = kpis.filter(pl.col("section") == section)
+    if rows.is_empty():
+        continue
+    st.subheader(section)
+    cards = st.columns(max(4, rows.height) if section == "Tier mix" else 4)
+    for i, row in enumerate(rows.iter_rows(named=True)):
+        card = cards[i % len(cards)]
+        if row["needs"]:
+            card.metric(row["label"], "n/a", help=row["definition"])
+            card.caption(f"Needs the **{row['needs']}** extract.")
+            continue
+        card.metric(
+            row["label"],
+            charts.format_value(row["value"], row["unit"]),
+            delta=charts.format_change(row["value"], row["previous_value"], row["unit"]),
+            delta_color="normal" if definition(row["kpi"]).higher_is_better else "inverse",
+            help=row["definition"],
+        )
+        if row["partner_value"] is not None or row["direct_value"] is not None:
+            card.caption(
+                f"Partner {charts.format_value(row['partner_value'], row['unit'])} · "
+                f"direct {charts.format_value(row['direct_value'], row['unit'])}"
+            )
+
+st.subheader("Trend by fiscal quarter")
+computable = kpis.filter(pl.col("needs").is_null())
+labels = dict(zip(computable["label"], computable["kpi"], strict=True))
+if labels:
+    choice = st.selectbox("KPI", list(labels), key="health_trend_kpi")
+    with st.spinner("Computing the quarters..."):
+        trend = queries.run("kpi_trend_by_quarter", **params, model=model)
+    st.plotly_chart(charts.kpi_trend(trend, labels[choice]), width="stretch")
+else:
+    st.info("No KPI can be computed from the loaded extracts. Load partners and opportunities on the Data page.")
+
+st.subheader("Breakdown")
+dimension = (
+    st.segmented_control("Split by", list(DIMENSIONS), format_func=DIMENSIONS.get, default="partner_type", key="health_dimension")
+    or "partner_type"
+)
+breakdown = queries.run("kpi_breakdown", **params, dimension=dimension, model=model)
+ui.table(
+    breakdown,
+    f"kpis_by_{dimension}.csv",
+    column_config={dimension: DIMENSIONS[dimension]}
+    | {
+        row["kpi"]: st.column_config.NumberColumn(row["label"], help=row["definition"], format=FORMATS[row["unit"]])
+        for row in kpis.iter_rows(named=True)
+    },
+    empty="No partners match these filters. Clear a sidebar filter to see the breakdown.",
+)
+st.caption("Win rate, deal size and cycle length are for partner-involved deals; a deal counts in every group of its partners.")
+
+st.subheader("Tier check")
+as_of = min(filters.end_date, filters.as_of or date.today())
+check = queries.run("tier_check", **{k: v for k, v in params.items() if k not in ("start_date", "end_date")}, as_of=as_of)
+if check.is_empty():
+    st.info("The tier check needs the **partners** extract, and partners matching the filters.")
+else:
+    higher = check.filter(pl.col("standing") == "higher")
+    lower = check.filter(pl.col("standing") == "lower")
+    cards = st.columns(3)
+    cards[0].metric(
+        "Qualify for a higher tier",
+        f"{higher.height:,}",
+        help="Partners whose trailing 12 months meet the rules of a tier above the one they hold.",
+    )
+    cards[1].metric(
+        "Qualify only for a lower tier",
+        f"{lower.height:,}",
+        help="Partners whose trailing 12 months miss the rules of the tier they hold.",
+    )
+    cards[2].metric(
+        "Payout difference from held tiers",
+        charts.format_value(float(check["payout_difference"].cast(pl.Float64).sum()), "money"),
+        help="Sum over partners of (rate of the held tier - rate of the qualified tier) x their trailing-12-month "
+        "credit under the commission plan's model: positive means the held tiers pay more than the rules would.",
+    )
+    st.caption(f"Trailing 12 months to {as_of:%d %b %Y}; rules from the settings (tier_rules).")
+    st.plotly_chart(charts.tier_standing(check, queries.run("filter_options")["tiers"][0].to_list()), width="stretch")
+    ui.table(
+        check.filter(pl.col("standing") != "as held"),
+        "tier_check.csv",
+        column_config=TIER_COLUMNS,
+        empty="Every partner holds the tier its last 12 months qualify for.",
+    )

@@ -1,10 +1,149 @@
-"""Partner 360 (issue 3 builds this page)."""
+"""Partner 360: one partner's profile, tier standing, timeline of everything it did, engagement,
+deals, payouts and credit under each attribution model. Opened by search or `?partner=ID`."""
 
+from __future__ import annotations
+
+import polars as pl
 import streamlit as st
 
+import queries
+import ui
+from charts import partner as charts
+
+MONEY = st.column_config.NumberColumn(format="dollar")
+filters = ui.current_filters()
+scope = {key: filters.params()[key] for key in ("regions", "tiers", "partner_types", "managers")}
 st.title("Partner 360")
-partner = st.query_params.get("partner")
-st.info(
-    f"This page is being built (issue 3){f'; it will show partner {partner}' if partner else ''}.",
-    icon=":material/construction:",
+
+# A link (?partner=ID) chooses the partner, even one outside the sidebar filters.
+linked = st.query_params.get("partner")
+if linked and st.session_state.get("_partner_linked") != linked:
+    st.session_state["_partner_linked"] = linked
+    st.session_state["partner_pick"] = linked
+choices = queries.run("partner_search", **scope)
+labels = dict(zip(choices["partner_id"], choices["label"], strict=True))
+if linked and linked not in labels:
+    extra = queries.run("partner_search", search=linked).filter(pl.col("partner_id") == linked)
+    labels = dict(zip(extra["partner_id"], extra["label"], strict=True)) | labels
+if not labels:
+    st.info(
+        "No partner matches the sidebar filters (or no partners extract is loaded). "
+        "Clear a filter, or load partners on the Data page."
+    )
+    st.stop()
+if st.session_state.get("partner_pick") not in labels:
+    st.session_state.pop("partner_pick", None)
+partner_id = st.selectbox(
+    "Partner",
+    list(labels),
+    format_func=labels.get,
+    index=None,
+    key="partner_pick",
+    placeholder="Type a partner's name or id",
+    help="Search over partner names and ids.",
 )
+if not partner_id:
+    st.info("Choose a partner above, or open one from any table's Partner 360 link.", icon=":material/person_search:")
+    st.stop()
+st.query_params["partner"] = partner_id
+st.session_state["_partner_linked"] = partner_id
+
+profile = queries.run("partner_profile", partner_id=partner_id).row(0, named=True)
+st.header(profile["partner_name"])
+st.caption(
+    f"{profile['partner_id']} · {', '.join(profile['partner_types'] or [])} · "
+    f"{profile['country'] or ''} · joined {profile['joined_at']:%d %b %Y}"
+    + (f" · terminated {profile['terminated_at']:%d %b %Y}" if profile["terminated_at"] else "")
+)
+cards = st.columns(4)
+cards[0].metric("Tier", (profile["tier"] or "n/a").capitalize(), help="The tier the partner holds today.")
+cards[1].metric("Region", profile["region"] or "n/a", help="The partner's region.")
+cards[2].metric("Partner manager", profile["partner_manager"] or "none", help="Who manages this partner.")
+cards[3].metric("Status", profile["status"].capitalize(), help="active, inactive or terminated, from the partners extract.")
+cards = st.columns(4)
+cards[0].metric(
+    "Won deals",
+    f"{profile['won_deals']:,}",
+    help="Won deals this partner was involved in (touchpoint, sourced or approved registration).",
+)
+cards[1].metric(
+    "Won revenue", ui.money(float(profile["won_amount"])), help="Total amount of those won deals (not split between partners)."
+)
+cards[2].metric(
+    "Open pipeline", ui.money(float(profile["open_amount"])), help="Amount of open deals this partner is involved in."
+)
+cards[3].metric("Payouts", ui.money(float(profile["payouts"])), help="All payouts to this partner, clawbacks excluded.")
+
+standing = queries.run("tier_check", partner_id=partner_id, as_of=filters.as_of)
+if not standing.is_empty():
+    row = standing.row(0, named=True)
+    note = row["reason"] + (
+        f" Payout difference from the held tier: {ui.money(float(row['payout_difference']))} over the last 12 months."
+        if row["payout_difference"]
+        else ""
+    )
+    show = {"higher": st.success, "lower": st.warning}.get(row["standing"], st.info)
+    show(f"**Tier check:** {note}", icon=":material/military_tech:")
+
+st.subheader("Timeline")
+st.plotly_chart(charts.timeline(queries.run("partner_timeline", partner_id=partner_id)), width="stretch")
+
+st.subheader("Engagement over time")
+monthly = queries.run("partner_activity_by_month", partner_id=partner_id)
+if "engagement_by_month" in queries.outputs():
+    scores = queries.run("engagement_by_month", as_of=filters.as_of, months=12)
+    st.plotly_chart(charts.engagement_score(scores.filter(pl.col("partner_id") == partner_id)), width="stretch")
+if monthly.is_empty():
+    st.info("No activity recorded for this partner (or no partner_activities extract is loaded).")
+else:
+    st.plotly_chart(charts.activity_by_month(monthly), width="stretch")
+
+st.subheader("Deals")
+deals = queries.run("partner_deals", partner_id=partner_id)
+ui.table(
+    deals,
+    f"deals_{partner_id}.csv",
+    column_config={
+        "opportunity_id": "Opportunity",
+        "account_name": "Account",
+        "outcome": "Outcome",
+        "stage": "Stage",
+        "amount": st.column_config.NumberColumn("Amount", format="dollar"),
+        "created_at": st.column_config.DateColumn("Created"),
+        "close_date": st.column_config.DateColumn("Close date"),
+        "involvement": "Involvement",
+        "sourced_partner_id": "Sourced by",
+    },
+    empty="No deal involves this partner.",
+)
+
+st.subheader("Payouts")
+ui.table(
+    queries.run("partner_payouts", partner_id=partner_id),
+    f"payouts_{partner_id}.csv",
+    column_config={
+        "payout_id": "Payout",
+        "payout_type": "Type",
+        "period": st.column_config.DateColumn("Period"),
+        "amount": st.column_config.NumberColumn("Amount", format="dollar"),
+        "status": "Status",
+        "paid_at": st.column_config.DateColumn("Paid"),
+        "opportunity_id": "Opportunity",
+    },
+    empty="No payout to this partner.",
+)
+
+st.subheader("Credit under each attribution model")
+if "partner_credit_by_model" in queries.outputs():
+    ui.table(
+        queries.run("partner_credit_by_model", partner_id=partner_id),
+        f"credit_by_model_{partner_id}.csv",
+        column_config={
+            "model": "Model",
+            "credit": st.column_config.NumberColumn("Credit", format="dollar"),
+            "deals": st.column_config.NumberColumn("Deals", format="%d"),
+        },
+        empty="No attributed credit for this partner.",
+    )
+else:
+    st.info("Credit by attribution model is coming with the attribution scenarios.", icon=":material/construction:")

@@ -16,7 +16,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 APP = PROJECT / "app.py"
 SHARED_DATA = PROJECT.parent / "shared" / "data"
 
-# A tiny program a reader can check by hand. Today (data as of) is 2026-06-30, in FY2026 Q2.
+# A tiny program a reader can check by hand. Today (data as of, the latest event) is 2026-06-20, in FY2026 Q2.
 TINY = {
     "partners.csv": """
         partner_id,partner_name,partner_types,tier,joined_at,region,country,partner_manager,status

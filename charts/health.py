@@ -1,0 +1,107 @@
+"""Program health figures: a KPI's trend by fiscal quarter (partner vs direct where it has both)
+and the tier check's picture (partners by held vs qualified tier).
+
+Pure builders: frames from `queries.kpis` / `tier_check.sql` in, `go.Figure` out.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from charts import SERIES_COLORS, figure
+
+TICK_FORMATS = {"share": ".0%", "money": "$,.3s", "days": ",.0f", "count": ",.0f", "ratio": ",.1f"}
+
+
+def kpi_trend(trend: pl.DataFrame, kpi: str) -> go.Figure:
+    """One KPI by fiscal quarter: the program line, plus partner and direct lines where the KPI splits."""
+    rows = trend.filter(pl.col("kpi") == kpi).sort("quarter_start")
+    label = rows["label"][0] if rows.height else kpi
+    unit = rows["unit"][0] if rows.height else "count"
+    fig = figure(f"{label} by fiscal quarter", height=320)
+    if rows.is_empty():
+        return fig
+    quarters = rows["fiscal_quarter"].to_list()
+    has_split = rows["partner_value"].is_not_null().any() or rows["direct_value"].is_not_null().any()
+    series = [("All deals" if has_split else label, "value", "#000000")]
+    if has_split:
+        series += [
+            ("Partner-involved", "partner_value", SERIES_COLORS["partner"]),
+            ("Direct", "direct_value", SERIES_COLORS["direct"]),
+        ]
+    for name, column, color in series:
+        fig.add_trace(
+            go.Scatter(
+                x=quarters,
+                y=rows[column].to_list(),
+                name=name,
+                mode="lines+markers",
+                line={"color": color, "width": 2 if column == "value" else 3},
+                connectgaps=False,
+            )
+        )
+    fig.update_yaxes(tickformat=TICK_FORMATS.get(unit, ",.2f"), rangemode="tozero")
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def tier_standing(check: pl.DataFrame, tier_order: list[str]) -> go.Figure:
+    """Partners per held tier, split by whether they qualify higher, as held, or lower."""
+    fig = figure("Held tier vs what the rules say", height=320, barmode="stack")
+    colors = {"higher": "#009E73", "as held": "#999999", "lower": "#D55E00", "not judged": "#56B4E9", "unknown tier": "#F0E442"}
+    if check.is_empty():
+        return fig
+    counts = check.group_by("held_tier", "standing").len()
+    tiers = [t for t in tier_order if t in counts["held_tier"].to_list()]
+    tiers += sorted(set(counts["held_tier"].to_list()) - set(tiers))
+    for standing, color in colors.items():
+        part = counts.filter(pl.col("standing") == standing)
+        lookup = dict(zip(part["held_tier"], part["len"], strict=True))
+        fig.add_trace(
+            go.Bar(
+                x=tiers,
+                y=[lookup.get(t, 0) for t in tiers],
+                name=f"qualifies {standing}" if standing in ("higher", "lower") else standing,
+                marker_color=color,
+            )
+        )
+    fig.update_yaxes(title="Partners")
+    fig.update_xaxes(title="Held tier")
+    return fig
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A KPI value as a card shows it: 42%, $1.2M, 37 days, 1,204, 8.4x."""
+    if value is None:
+        return "n/a"
+    if unit == "share":
+        return f"{value:.0%}" if abs(value) >= 0.1 else f"{value:.1%}"
+    if unit == "money":
+        sign = "-" if value < 0 else ""
+        amount = abs(value)
+        for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+            if amount >= limit:
+                return f"{sign}${amount / limit:.1f}{suffix}"
+        return f"{sign}${amount:,.0f}"
+    if unit == "days":
+        return f"{value:,.0f} days"
+    if unit == "ratio":
+        return f"{value:,.1f}x"
+    return f"{value:,.0f}"
+
+
+def format_change(value: float | None, previous: float | None, unit: str) -> str | None:
+    """The change against the previous period (percentage points for shares), or None."""
+    if value is None or previous is None:
+        return None
+    change = value - previous
+    if unit == "share":
+        return f"{change * 100:+.1f} pts"
+    if unit == "money":
+        return ("+" if change >= 0 else "-") + format_value(abs(change), unit)
+    if unit == "days":
+        return f"{change:+,.0f} days"
+    if unit == "ratio":
+        return f"{change:+,.1f}x"
+    return f"{change:+,.0f}"

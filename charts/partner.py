@@ -1,0 +1,102 @@
+"""Partner 360 figures: one zoomable timeline of everything a partner did, and its activity by month.
+
+Pure builders: frames from the `partner_*` outputs in, `go.Figure` out.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from charts import OKABE_ITO, figure
+
+# Rows of the timeline, top to bottom; deals and money on their own rows so they stand out.
+KIND_ORDER = ["Deal won", "Deal lost", "Payout", "Registration", "Touchpoint", "Activity"]
+KIND_COLORS = {
+    "Deal won": "#009E73",
+    "Deal lost": "#D55E00",
+    "Payout": "#E69F00",
+    "Registration": "#CC79A7",
+    "Touchpoint": "#0072B2",
+    "Activity": "#56B4E9",
+}
+
+
+def timeline(events: pl.DataFrame) -> go.Figure:
+    """Every event on one time axis, one row per kind (activities by type in the hover), zoomable."""
+    fig = figure("Everything this partner did", height=380, hovermode="closest")
+    if events.is_empty():
+        return fig
+    kinds = [k for k in KIND_ORDER if k in events["kind"].to_list()]
+    for kind in kinds:
+        rows = events.filter(pl.col("kind") == kind)
+        amounts = rows["amount"].cast(pl.Float64)
+        sizes = [8] * rows.height
+        if amounts.is_not_null().any():
+            top = float(amounts.max() or 1) or 1.0
+            sizes = [8 + 16 * ((a or 0) / top) ** 0.5 for a in amounts.to_list()]
+        hover = [
+            f"{event}<br>{when:%Y-%m-%d}"
+            + (f"<br>{opp}" if opp else "")
+            + (f"<br>${a:,.0f}" if a is not None else "")
+            + (f"<br>{detail}" if detail else "")
+            for event, when, opp, a, detail in zip(
+                rows["event"], rows["occurred_at"], rows["opportunity_id"], amounts, rows["detail"], strict=True
+            )
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=rows["occurred_at"].to_list(),
+                y=[kind] * rows.height,
+                mode="markers",
+                name=kind,
+                marker={"color": KIND_COLORS[kind], "size": sizes, "opacity": 0.75, "line": {"width": 0}},
+                hovertext=hover,
+                hoverinfo="text",
+            )
+        )
+    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(kinds)))
+    fig.update_xaxes(rangeslider={"visible": True}, type="date")
+    return fig
+
+
+def activity_by_month(monthly: pl.DataFrame) -> go.Figure:
+    """Activities per month, stacked by type."""
+    fig = figure("Activities per month", height=300, barmode="stack")
+    if monthly.is_empty():
+        return fig
+    types = (
+        monthly.group_by("activity_type")
+        .agg(pl.col("activities").sum())
+        .sort(["activities", "activity_type"], descending=[True, False])
+    )
+    for i, activity_type in enumerate(types["activity_type"].to_list()):
+        rows = monthly.filter(pl.col("activity_type") == activity_type)
+        fig.add_trace(
+            go.Bar(
+                x=rows["month"].to_list(),
+                y=rows["activities"].to_list(),
+                name=activity_type.replace("_", " "),
+                marker_color=OKABE_ITO[i % len(OKABE_ITO)],
+            )
+        )
+    fig.update_yaxes(title="Activities")
+    return fig
+
+
+def engagement_score(scores: pl.DataFrame) -> go.Figure:
+    """The partner's engagement score (0-100) by month, when the engagement output provides it."""
+    fig = figure("Engagement score (0-100)", height=260)
+    if scores.is_empty():
+        return fig
+    fig.add_trace(
+        go.Scatter(
+            x=scores["month"].to_list(),
+            y=scores["engagement_score"].to_list(),
+            mode="lines+markers",
+            name="Engagement score",
+            line={"color": "#0072B2"},
+        )
+    )
+    fig.update_yaxes(range=[0, 100])
+    return fig

@@ -1,0 +1,79 @@
+"""Partner 360: search, the `?partner=ID` deep link, the profile, one timeline of everything,
+deals and payouts, on the conftest's tiny program."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import queries
+from charts.partner import activity_by_month, timeline
+from tests.conftest import open_page
+
+
+def test_search_matches_names_and_ids_case_insensitively(tiny_db: Path):
+    con = queries.connect(tiny_db)
+    assert queries.execute(con, "partner_search", search="acme")["partner_id"].to_list() == ["P1"]
+    assert queries.execute(con, "partner_search", search="p2")["partner_id"].to_list() == ["P2"]
+    assert queries.execute(con, "partner_search")["partner_id"].to_list() == ["P1", "P2", "P3"]
+    assert queries.execute(con, "partner_search", managers=["Sam Reed"])["partner_id"].to_list() == ["P2", "P3"]
+
+
+def test_a_deep_link_opens_that_partner(tiny_db: Path):
+    at = open_page("partner", {"partner": "P2"})
+    assert not at.exception, at.exception
+    assert [h.value for h in at.header] == ["Beacon Systems"]
+    cards = {m.label: m.value for m in at.metric}
+    assert cards["Tier"] == "Silver" and cards["Region"] == "NA" and cards["Partner manager"] == "Sam Reed"
+    assert cards["Won deals"] == "1"  # O2 (touched); O3 was lost
+
+
+def test_without_a_partner_the_page_asks_for_one(tiny_db: Path):
+    at = open_page("partner")
+    assert not at.exception, at.exception
+    assert not at.header
+    assert any("Choose a partner" in i.value for i in at.info)
+
+
+def test_an_unknown_partner_id_in_the_link_does_not_raise(tiny_db: Path):
+    at = open_page("partner", {"partner": "NOPE"})
+    assert not at.exception, at.exception
+    assert not at.header
+
+
+def test_the_deals_and_payouts_tables_list_the_partners_own(tiny_db: Path):
+    con = queries.connect(tiny_db)
+    deals = queries.execute(con, "partner_deals", partner_id="P1")
+    assert deals.select("opportunity_id", "outcome", "involvement").rows() == [
+        ("O2", "won", "touched"),
+        ("O1", "won", "registered, sourced (CRM), touched"),
+    ]
+    payouts = queries.execute(con, "partner_payouts", partner_id="P1")
+    assert payouts["payout_id"].to_list() == ["PO2", "PO1"]
+    p2 = queries.execute(con, "partner_deals", partner_id="P2")
+    assert sorted(p2.select("opportunity_id", "outcome").rows()) == [("O2", "won"), ("O3", "lost"), ("O4", "open")]
+
+
+def test_the_timeline_holds_every_kind_of_event(tiny_db: Path):
+    events = queries.execute(queries.connect(tiny_db), "partner_timeline", partner_id="P1")
+    assert events["kind"].value_counts().sort("kind").rows() == [
+        ("Activity", 1),
+        ("Deal won", 2),
+        ("Payout", 2),
+        ("Registration", 1),
+        ("Touchpoint", 2),
+    ]
+    fig = timeline(events)
+    assert {trace.name for trace in fig.data} == {"Activity", "Deal won", "Payout", "Registration", "Touchpoint"}
+    assert fig.layout.xaxis.rangeslider.visible  # zoomable
+
+
+def test_activity_by_month_stacks_each_type(tiny_db: Path):
+    monthly = queries.execute(queries.connect(tiny_db), "partner_activity_by_month", partner_id="P2")
+    assert monthly.rows() == [(monthly["month"][0], "deal_registered", 1), (monthly["month"][1], "portal_login", 1)]
+    assert [trace.name for trace in activity_by_month(monthly).data] == ["deal registered", "portal login"]
+
+
+def test_the_profile_counts_deals_and_money(tiny_db: Path):
+    profile = queries.execute(queries.connect(tiny_db), "partner_profile", partner_id="P1").row(0, named=True)
+    assert (profile["won_deals"], float(profile["won_amount"]), float(profile["payouts"])) == (2, 4000.0, 250.0)
+    assert profile["partner_types"] == ["referral", "reseller"]
