@@ -1,0 +1,431 @@
+"""The demo program generator: determinism, the data contract, and its planted truth."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from loaders.demo import DEMO_END, ERROR_KINDS, LOOKBACK_DAYS, PAYMENT_TERMS_DAYS, TIER_RATES, write_demo
+
+SCALE = 0.05
+COLUMNS = {
+    "partners": [
+        "partner_id",
+        "partner_name",
+        "partner_types",
+        "tier",
+        "joined_at",
+        "region",
+        "country",
+        "partner_manager",
+        "status",
+        "terminated_at",
+    ],
+    "partner_activities": ["activity_id", "partner_id", "activity_type", "occurred_at", "quantity", "detail"],
+    "opportunities": [
+        "opportunity_id",
+        "account_id",
+        "account_name",
+        "amount",
+        "currency",
+        "stage",
+        "created_at",
+        "close_date",
+        "is_closed",
+        "is_won",
+        "owner",
+        "forecast_category",
+        "source",
+        "sourced_partner_id",
+        "region",
+        "segment",
+        "product",
+    ],
+    "opportunity_history": ["opportunity_id", "stage", "changed_at", "amount", "close_date", "forecast_category"],
+    "touchpoints": ["touchpoint_id", "opportunity_id", "partner_id", "touch_type", "occurred_at"],
+    "deal_registrations": [
+        "registration_id",
+        "partner_id",
+        "opportunity_id",
+        "account_name",
+        "registered_at",
+        "status",
+        "claimed_role",
+        "decided_at",
+    ],
+    "payouts": ["payout_id", "partner_id", "opportunity_id", "amount", "currency", "payout_type", "period", "status", "paid_at"],
+}
+END = datetime.combine(DEMO_END, datetime.min.time()) + timedelta(days=1)  # exclusive
+RECENT = END - timedelta(days=90)
+
+
+# Columns that may be all empty in a tiny demo, so inference cannot see their type.
+NULLABLE = {
+    "terminated_at": pl.Date,
+    "decided_at": pl.Datetime("us"),
+    "paid_at": pl.Date,
+    "sourced_partner_id": pl.String,
+    "opportunity_id": pl.String,
+    "detail": pl.String,
+}
+
+
+def _read(directory: Path, name: str) -> pl.DataFrame:
+    overrides = {c: t for c, t in NULLABLE.items() if c in COLUMNS[name]}
+    return pl.read_csv(directory / f"{name}.csv", try_parse_dates=True, infer_schema_length=None, schema_overrides=overrides)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
+    out = tmp_path_factory.mktemp("demo")
+    counts = write_demo(out, scale=SCALE, seed=7)
+    tables = {name: _read(out, name) for name in COLUMNS}
+    assert counts == {name: frame.height for name, frame in tables.items()}
+    tables["archetypes"] = pl.read_csv(out / "truth" / "archetypes.csv")
+    tables["planted"] = pl.read_csv(out / "truth" / "planted_errors.csv", infer_schema_length=None)
+    return tables
+
+
+def _partners_of(demo: dict[str, pl.DataFrame], archetype: str) -> list[str]:
+    return demo["archetypes"].filter(pl.col("archetype") == archetype)["partner_id"].to_list()
+
+
+def _planted(demo: dict[str, pl.DataFrame], kind: str, *cols: str) -> set[tuple]:
+    return set(demo["planted"].filter(pl.col("kind") == kind).select(cols).iter_rows())
+
+
+# --- Determinism and size ----------------------------------------------------------------
+def test_same_seed_and_scale_give_byte_identical_files(tmp_path: Path) -> None:
+    write_demo(tmp_path / "a", scale=SCALE, seed=3)
+    write_demo(tmp_path / "b", scale=SCALE, seed=3)
+    write_demo(tmp_path / "c", scale=SCALE, seed=4)
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.csv"))
+    assert len(files) == len(COLUMNS) + 2
+    for f in files:
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+    assert (tmp_path / "a" / "opportunities.csv").read_bytes() != (tmp_path / "c" / "opportunities.csv").read_bytes()
+
+
+def test_row_counts_scale_about_linearly(tmp_path: Path) -> None:
+    small = write_demo(tmp_path / "small", scale=SCALE)
+    double = write_demo(tmp_path / "double", scale=2 * SCALE)
+    assert small["partners"] == 25 and small["opportunities"] == 1_000
+    for table, n in small.items():
+        assert 1.6 < double[table] / n < 2.4, table
+    assert 8_000 < small["partner_activities"] < 12_000
+    assert 2_000 < small["touchpoints"] < 3_600
+    assert 150 < small["deal_registrations"] < 260
+
+
+# --- The data contract -------------------------------------------------------------------
+def test_every_table_has_exactly_the_contract_columns(demo: dict[str, pl.DataFrame]) -> None:
+    for table, columns in COLUMNS.items():
+        assert demo[table].columns == columns, table
+
+
+def test_values_come_from_the_contract_vocabularies(demo: dict[str, pl.DataFrame]) -> None:
+    p, o, a = demo["partners"], demo["opportunities"], demo["partner_activities"]
+    types = {"referral", "reseller", "integration", "services", "affiliate", "distributor"}
+    assert set(p["partner_types"].str.split(";").explode()) <= types
+    assert set(p["tier"]) <= set(TIER_RATES)
+    assert set(p["status"]) <= {"active", "inactive", "terminated"}
+    assert set(o["forecast_category"]) <= {"pipeline", "best_case", "commit", "closed", "omitted"}
+    assert set(o["currency"]) == {"USD"} and set(demo["payouts"]["currency"]) == {"USD"}
+    assert set(a["activity_type"]) <= {
+        "portal_login",
+        "training_completed",
+        "certification_earned",
+        "certification_expired",
+        "deal_registered",
+        "co_marketing",
+        "co_selling_call",
+        "business_review",
+        "support_ticket",
+        "content_download",
+        "integration_release",
+    }
+    assert set(demo["deal_registrations"]["status"]) <= {"submitted", "approved", "rejected", "expired"}
+    assert set(demo["payouts"]["payout_type"]) <= {"commission", "referral_fee", "rebate", "mdf", "spiff", "bonus"}
+    assert (o["amount"] > 0).all() and (demo["payouts"]["amount"] > 0).all()
+    assert p["partner_name"].is_unique().all()
+    for table, key in [
+        ("partners", "partner_id"),
+        ("partner_activities", "activity_id"),
+        ("opportunities", "opportunity_id"),
+        ("touchpoints", "touchpoint_id"),
+        ("deal_registrations", "registration_id"),
+        ("payouts", "payout_id"),
+    ]:
+        assert demo[table][key].is_unique().all(), table
+        assert demo[table][key].null_count() == 0, table
+
+
+def test_foreign_keys_hold(demo: dict[str, pl.DataFrame]) -> None:
+    partners = set(demo["partners"]["partner_id"])
+    deals = set(demo["opportunities"]["opportunity_id"])
+    for table in ("partner_activities", "touchpoints", "deal_registrations", "payouts"):
+        assert set(demo[table]["partner_id"]) <= partners, table
+    assert set(demo["opportunities"]["sourced_partner_id"].drop_nulls()) <= partners
+    for table in ("opportunity_history", "touchpoints"):
+        assert set(demo[table]["opportunity_id"]) <= deals, table
+    for table in ("deal_registrations", "payouts"):
+        assert set(demo[table]["opportunity_id"].drop_nulls()) <= deals, table
+    assert set(demo["archetypes"]["partner_id"]) == partners
+
+
+def test_last_history_row_is_the_opportunity_now(demo: dict[str, pl.DataFrame]) -> None:
+    h = demo["opportunity_history"]
+    cols = ["opportunity_id", "stage", "amount", "close_date", "forecast_category"]
+    last = h.sort("opportunity_id", "changed_at").group_by("opportunity_id").last().select(cols)
+    now = demo["opportunities"].select(cols)
+    assert last.sort("opportunity_id").equals(now.sort("opportunity_id"))
+    per_deal = h.group_by("opportunity_id").agg(
+        pl.len().alias("rows"),
+        pl.col("changed_at").diff().min().alias("min_step"),
+        pl.col("changed_at").min().dt.date().alias("first"),
+        (pl.col("close_date").dt.quarter() + 4 * pl.col("close_date").dt.year()).n_unique().alias("quarters"),
+    )
+    assert per_deal.height == demo["opportunities"].height
+    assert 3.0 <= per_deal["rows"].mean() <= 5.0
+    assert (per_deal["min_step"].drop_nulls() > timedelta(0)).all()  # strictly ordered
+    created = demo["opportunities"].select("opportunity_id", "created_at")
+    assert per_deal.join(created, on="opportunity_id").filter(pl.col("first") != pl.col("created_at")).is_empty()
+    assert 0.18 < (per_deal["quarters"] > 1).mean() < 0.32  # ~25% slipped to a later quarter
+
+
+def test_nothing_happens_after_demo_end(demo: dict[str, pl.DataFrame]) -> None:
+    for table, col in [
+        ("partner_activities", "occurred_at"),
+        ("touchpoints", "occurred_at"),
+        ("deal_registrations", "registered_at"),
+        ("deal_registrations", "decided_at"),
+        ("opportunity_history", "changed_at"),
+    ]:
+        assert demo[table][col].max() < END, (table, col)
+    o = demo["opportunities"]
+    assert o.filter(pl.col("is_closed"))["close_date"].max() <= DEMO_END
+    assert o["created_at"].max() <= DEMO_END
+    assert demo["payouts"]["paid_at"].max() <= DEMO_END
+    assert o.filter(~pl.col("is_closed"))["close_date"].max() <= date(2027, 9, 30)  # 3 quarters ahead
+    assert o.filter(~pl.col("is_closed") & (pl.col("close_date") < DEMO_END)).height > 0  # some stale
+
+
+def test_deals_look_like_a_b2b_pipeline(demo: dict[str, pl.DataFrame]) -> None:
+    o = demo["opportunities"]
+    touched = demo["touchpoints"].select("opportunity_id").unique().with_columns(partner=pl.lit(True))
+    o = o.join(touched, on="opportunity_id", how="left").with_columns(
+        partner=pl.col("partner").fill_null(False) | pl.col("sourced_partner_id").is_not_null()
+    )
+    closed = o.filter(pl.col("is_closed"))
+    assert 0.25 <= closed["is_won"].mean() <= 0.35
+    assert 0.38 <= o["partner"].mean() <= 0.52
+    by = closed.group_by("partner").agg(pl.col("is_won").mean(), pl.col("amount").filter("is_won").mean())
+    rate, size = dict(by.select("partner", "is_won").iter_rows()), dict(by.select("partner", "amount").iter_rows())
+    assert rate[True] > rate[False] and size[True] > size[False]
+    won = o.filter(pl.col("is_won"))
+    cycle = (won["close_date"] - won["created_at"]).dt.total_days()
+    assert cycle.min() >= 30 and cycle.max() <= 200
+    # Quarter-end seasonality: far more than the ~15% of days that are a quarter's last 14.
+    quarter_end = closed["close_date"].dt.offset_by("1q").dt.truncate("1q").dt.offset_by("-1d")
+    assert ((quarter_end - closed["close_date"]).dt.total_days() < 14).mean() > 0.35
+    partners_per_deal = demo["touchpoints"].group_by("opportunity_id").agg(pl.col("partner_id").n_unique())
+    assert partners_per_deal["partner_id"].max() <= 6 and partners_per_deal["partner_id"].max() >= 4
+
+
+# --- Archetypes --------------------------------------------------------------------------
+def _work(demo: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    return demo["partner_activities"].filter(pl.col("activity_type") != "portal_login")
+
+
+def test_dormant_partners_and_only_they_have_no_recent_non_login_activity(demo: dict[str, pl.DataFrame]) -> None:
+    active = set(_work(demo).filter(pl.col("occurred_at") >= RECENT)["partner_id"])
+    dormant = set(_partners_of(demo, "dormant"))
+    assert dormant and not dormant & active
+    assert set(demo["partners"]["partner_id"]) - dormant == active
+
+
+def test_returned_partners_and_only_they_came_back_after_a_long_gap(demo: dict[str, pl.DataFrame]) -> None:
+    came_back = set(
+        _work(demo)
+        .sort("partner_id", "occurred_at")
+        .with_columns(gap=pl.col("occurred_at").diff().over("partner_id"))
+        .filter((pl.col("occurred_at") >= RECENT) & (pl.col("gap") >= timedelta(days=90)))["partner_id"]
+    )
+    returned = set(_partners_of(demo, "returned"))
+    assert returned and came_back == returned
+
+
+def test_burning_out_partners_show_every_burnout_signal(demo: dict[str, pl.DataFrame]) -> None:
+    a = demo["partner_activities"]
+    window = pl.when(pl.col("occurred_at") >= RECENT).then(pl.lit("recent")).otherwise(pl.lit("base"))
+    stats = (
+        a.filter(pl.col("occurred_at") >= RECENT - timedelta(days=180))
+        .with_columns(window=window)
+        .group_by("partner_id", "window")
+        .agg(
+            pl.len().alias("all"),
+            (pl.col("activity_type") != "portal_login").sum().alias("work"),
+            pl.col("activity_type").filter(pl.col("activity_type") != "portal_login").n_unique().alias("types"),
+            (pl.col("activity_type") == "support_ticket").sum().alias("tickets"),
+            (pl.col("activity_type") == "certification_expired").sum().alias("expired"),
+            (pl.col("activity_type") == "deal_registered").sum().alias("registrations"),
+        )
+        .filter(pl.col("partner_id").is_in(_partners_of(demo, "burning_out")))
+        .pivot("window", index="partner_id")
+        .fill_null(0)
+    )
+    assert stats.height == len(_partners_of(demo, "burning_out")) > 0
+    # Rates per day: the base window is twice as long.
+    assert (stats["all_recent"] < 0.5 * stats["all_base"] / 2).all()
+    assert (stats["work_recent"] < 0.5 * stats["work_base"] / 2).all()
+    assert (stats["types_recent"] < stats["types_base"]).all()
+    assert (stats["tickets_recent"] > stats["tickets_base"] / 2).all()
+    assert (stats["expired_recent"] >= 1).all()
+    assert stats["registrations_recent"].sum() < stats["registrations_base"].sum() / 2
+
+    o, t = demo["opportunities"], demo["touchpoints"]
+    theirs = t.filter(pl.col("partner_id").is_in(_partners_of(demo, "burning_out")))["opportunity_id"]
+    closed = o.filter(pl.col("is_closed") & pl.col("opportunity_id").is_in(theirs.implode()))
+    recent_rate = closed.filter(pl.col("close_date") >= RECENT.date())["is_won"].mean()
+    base = closed.filter(pl.col("close_date").is_between(RECENT.date() - timedelta(days=180), RECENT.date(), "left"))
+    assert recent_rate < base["is_won"].mean()
+
+
+def test_other_archetypes_show_their_shape(demo: dict[str, pl.DataFrame]) -> None:
+    p = demo["partners"].join(demo["archetypes"], on="partner_id")
+    new = p.filter(pl.col("archetype") == "new")
+    assert (new["joined_at"] >= DEMO_END - timedelta(days=183)).all()
+    assert (p.filter(pl.col("archetype") != "new")["joined_at"] < DEMO_END - timedelta(days=183)).all()
+
+    # Stars: more activity and more deals per day of tenure than steady partners.
+    tenure = p.select("partner_id", "archetype", days=(pl.lit(DEMO_END) - pl.col("joined_at")).dt.total_days())
+    acts = _work(demo).group_by("partner_id").len("acts")
+    deals = demo["touchpoints"].group_by("partner_id").agg(deals=pl.col("opportunity_id").n_unique())
+    per_day = (
+        tenure.join(acts, on="partner_id", how="left")
+        .join(deals, on="partner_id", how="left")
+        .fill_null(0)
+        .group_by("archetype")
+        .agg((pl.col("acts") / pl.col("days")).mean(), (pl.col("deals") / pl.col("days")).mean())
+    )
+    rate = {row["archetype"]: row for row in per_day.iter_rows(named=True)}
+    assert rate["star"]["acts"] > 2 * rate["steady"]["acts"]
+    assert rate["star"]["deals"] > 1.2 * rate["steady"]["deals"]  # ~6x at scale 1; 25 partners are noisy
+
+    # Slow starters: their first four months run far below their last six.
+    slow = _work(demo).join(p.filter(pl.col("archetype") == "slow_starter"), on="partner_id")
+    age = (slow["occurred_at"].dt.date() - slow["joined_at"]).dt.total_days()
+    assert (age < 120).sum() / 120 < 0.3 * (slow["occurred_at"] >= END - timedelta(days=180)).sum() / 180
+
+    # Regular slow rhythm: never a 90-day gap, acts every ~60 days.
+    rhythm = demo["archetypes"].filter(pl.col("regular_rhythm"))["partner_id"]
+    assert rhythm.len() > 0
+    gaps = (
+        _work(demo)
+        .filter(pl.col("partner_id").is_in(rhythm.implode()))
+        .sort("partner_id", "occurred_at")
+        .select(pl.col("occurred_at").diff().over("partner_id").alias("gap"))["gap"]
+        .drop_nulls()
+    )
+    assert gaps.len() > 0 and gaps.max() < timedelta(days=90)
+
+
+def test_nobody_acts_before_joining_or_after_termination(demo: dict[str, pl.DataFrame]) -> None:
+    p = demo["partners"].select("partner_id", "joined_at", "terminated_at")
+    for table, col in [
+        ("partner_activities", "occurred_at"),
+        ("touchpoints", "occurred_at"),
+        ("deal_registrations", "registered_at"),
+    ]:
+        rows = demo[table].join(p, on="partner_id").with_columns(day=pl.col(col).dt.date())
+        assert rows.filter(pl.col("day") < pl.col("joined_at")).is_empty(), table
+        assert rows.filter(pl.col("day") > pl.col("terminated_at")).is_empty(), table
+
+
+# --- Planted disagreements ---------------------------------------------------------------
+def _linear_credit(demo: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """The default plan, restated: linear credit over eligible touches x tier rate."""
+    o = demo["opportunities"].filter(pl.col("is_won")).select("opportunity_id", "amount", "close_date")
+    touches = (
+        demo["touchpoints"]
+        .join(o, on="opportunity_id")
+        .filter(
+            (pl.col("occurred_at").dt.date() <= pl.col("close_date"))
+            & ((pl.col("close_date") - pl.col("occurred_at").dt.date()).dt.total_days() <= LOOKBACK_DAYS)
+        )
+    )
+    rate = pl.col("tier").replace_strict(TIER_RATES, return_dtype=pl.Float64)
+    return (
+        touches.with_columns(n=pl.len().over("opportunity_id"))
+        .group_by("opportunity_id", "partner_id")
+        .agg(pl.col("amount").first(), pl.col("close_date").first(), (pl.len() / pl.col("n").first()).alias("share"))
+        .join(demo["partners"].select("partner_id", "tier"), on="partner_id")
+        .with_columns(due=(pl.col("amount") * pl.col("share") * rate).round(2))
+    )
+
+
+def test_planted_errors_cover_every_kind(demo: dict[str, pl.DataFrame]) -> None:
+    counts = dict(demo["planted"].group_by("kind").len().iter_rows())
+    assert set(counts) == set(ERROR_KINDS)
+    assert all(n >= 1 for n in counts.values())
+    assert demo["planted"]["detail"].null_count() == 0
+
+
+def test_payouts_follow_the_plan_except_where_errors_were_planted(demo: dict[str, pl.DataFrame]) -> None:
+    credit = _linear_credit(demo)
+    paid = demo["payouts"].filter(pl.col("opportunity_id").is_not_null())
+    key = ["opportunity_id", "partner_id"]
+
+    duplicates = paid.filter(pl.len().over("partner_id", "opportunity_id", "payout_type", "amount") > 1)
+    assert set(duplicates.select(key).unique().iter_rows()) == _planted(demo, "duplicate_payout", *key)
+    assert set(duplicates.sort("payout_id").group_by(key).last()["payout_id"]) == {
+        r[0] for r in _planted(demo, "duplicate_payout", "payout_id")
+    }
+    uncredited = paid.join(credit, on=key, how="anti")
+    assert set(uncredited.select(*key, "payout_id").iter_rows()) == _planted(demo, "payout_without_credit", *key, "payout_id")
+    due_date = DEMO_END - timedelta(days=PAYMENT_TERMS_DAYS)
+    unpaid = credit.filter(pl.col("close_date") < due_date).join(paid, on=key, how="anti")
+    assert set(unpaid.select(key).iter_rows()) == _planted(demo, "credit_without_payout", *key)
+    off = paid.join(credit, on=key).filter(
+        (pl.col("amount") - pl.col("due")).abs() > pl.max_horizontal(0.01 * pl.col("due"), pl.lit(1.0))
+    )
+    assert set(off.select(*key, "payout_id").iter_rows()) == _planted(demo, "payout_amount_mismatch", *key, "payout_id")
+    referral = demo["partners"].filter(pl.col("partner_types").str.starts_with("referral"))["partner_id"]
+    types = paid.with_columns(referral=pl.col("partner_id").is_in(referral.implode()))
+    assert (types.filter("referral")["payout_type"] == "referral_fee").all()
+    assert (types.filter(~pl.col("referral"))["payout_type"] == "commission").all()
+
+
+def test_registration_disagreements_are_exactly_the_planted_ones(demo: dict[str, pl.DataFrame]) -> None:
+    r, o = demo["deal_registrations"], demo["opportunities"]
+    # Conflicts: an opportunity or an account registered by two or more partners; the later
+    # registrant is the planted one.
+    later = pl.col("registered_at").rank("ordinal") > 1
+    by_account = r.sort("registered_at").filter(pl.col("partner_id").n_unique().over("account_name") > 1)
+    second = by_account.filter(pl.col("partner_id") != pl.col("partner_id").first().over("account_name"))
+    assert set(second["registration_id"]) == {x[0] for x in _planted(demo, "registration_conflict", "registration_id")}
+    same_deal = r.filter(pl.col("opportunity_id").is_not_null()).filter(
+        (pl.col("partner_id").n_unique().over("opportunity_id") > 1) & later.over("opportunity_id")
+    )
+    planted_deals = {x[0] for x in _planted(demo, "registration_conflict", "opportunity_id") if x[0] is not None}
+    assert set(same_deal["opportunity_id"]) == planted_deals
+    # Each planted conflict is against a registration that still stood (approved or pending).
+    first = (
+        demo["planted"]
+        .filter(pl.col("kind") == "registration_conflict")
+        .select(registration_id=pl.col("detail").str.extract(r"\b(R\d+)\b"))
+    )
+    assert set(first.join(r, on="registration_id")["status"]) <= {"approved", "submitted"}
+
+    approved = r.filter(pl.col("status") == "approved").join(o, on="opportunity_id", suffix="_crm")
+    crm = approved.filter((pl.col("claimed_role") == "sourced") & pl.col("partner_id").ne_missing(pl.col("sourced_partner_id")))
+    assert set(crm.select("opportunity_id", "partner_id", "registration_id").iter_rows()) == _planted(
+        demo, "crm_vs_registration", "opportunity_id", "partner_id", "registration_id"
+    )
+    direct = approved.filter(pl.col("sourced_partner_id").is_null() & (pl.col("source") == "direct"))
+    assert set(direct.select("opportunity_id", "partner_id", "registration_id").iter_rows()) == _planted(
+        demo, "channel_conflict", "opportunity_id", "partner_id", "registration_id"
+    )
