@@ -197,6 +197,8 @@ class Settings(Strict):
             "relationship": 10,
         }
     )
+    # Health score: months of history worth as much as the segment prior (shrinkage n / (n + k)).
+    health_prior_months: float = Field(3.0, ge=0)
     # Vendor column map for extracts no preset covers: {table: {their column: canonical column}}.
     column_map: dict[str, dict[str, str]] = Field(default_factory=dict)
     # Which file holds which table, when the file is not named after it: {table: file name}.

@@ -14,7 +14,13 @@ import duckdb
 
 from settings import Settings
 
-DERIVED: list[str] = []
+DERIVED: list[str] = [
+    "queries.bgnbd:store_fit",
+    "queries.rollups:build_rollups",
+    "queries.attribution:build_default_credit",
+    "queries.forecast:store_forecast",
+    "queries.win_model:store_win_model",
+]
 
 
 def build_derived(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:

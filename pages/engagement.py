@@ -8,6 +8,8 @@ import streamlit as st
 import queries
 import ui
 from charts import engagement as charts
+from charts.health_score import COMPONENT_LABELS
+from queries.health_score import DEFINITIONS as HEALTH
 from queries.signals import DEFINITIONS as HELP
 
 st.title("Engagement & burnout")
@@ -42,7 +44,7 @@ st.caption(f"Partners of **{who}**, as of **{as_of:%d %b %Y}**. Each name opens 
 with st.spinner("Scoring partners..."):
     signals = queries.run("partner_signals", **scope)
 if signals.is_empty():
-    st.info("No partners match these filters. Clear the sidebar filters to see every partner.", icon=":material/info:")
+    ui.nothing_matches("No partners match these filters.", key="engagement")
     st.stop()
 
 lists = {
@@ -99,3 +101,42 @@ curves = queries.run("cohort_curves", **scope)
 st.plotly_chart(charts.cohort_curves(curves), width="stretch")
 st.caption("Kaplan-Meier: partners still young are followed as long as they have been with us, not counted as failures.")
 ui.download(curves, "cohort_curves.csv", key="engagement_cohorts_csv")
+
+st.subheader("Health score", help=HEALTH["health_score"])
+health = queries.run("partner_health", **scope)
+if not health.is_empty():
+    with st.expander("Component weights: drag to re-rank", icon=":material/tune:"):
+        sliders = st.columns(len(COMPONENT_LABELS))
+        weights = {
+            f"w_{part}": column.slider(label, 0, 100, round(health[f"{part}_weight"][0]), step=5, key=f"engagement_w_{part}")
+            for column, (part, label) in zip(sliders, COMPONENT_LABELS.items(), strict=True)
+        }
+        st.caption("Weights are relative (the score divides by their sum); defaults from the settings' health_weights.")
+    if sum(weights.values()) > 0:
+        health = queries.run("partner_health", **scope, **weights)
+    parts = [f"{part}_component" for part in COMPONENT_LABELS]
+    bars = {"health_score": "Health score"} | {f"{part}_component": label for part, label in COMPONENT_LABELS.items()}
+    ui.table(
+        health.select(
+            "partner_id", "partner_name", "partner_manager", "tier", "health_score", "history_share", "p_won_next_quarter", *parts
+        ),
+        "partner_health.csv",
+        config
+        | {
+            name: st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.0f", help=HEALTH[name])
+            for name, label in bars.items()
+        }
+        | {
+            "history_share": st.column_config.ProgressColumn(
+                "Rests on own history", min_value=0, max_value=1, format="percent", help=HEALTH["history_share"]
+            ),
+            "p_won_next_quarter": st.column_config.NumberColumn(
+                "P(won deal next quarter)", format="percent", help=HEALTH["p_won_next_quarter"]
+            ),
+        },
+    )
+    if health["p_won_next_quarter"].is_null().all():
+        st.caption("P(won deal next quarter) is hidden: the model does not beat 'won a deal last quarter' on held-out quarters.")
+    st.caption(
+        "Components are percentile ranks among all partners that day; young partners lean on their type and tier's average."
+    )

@@ -12,6 +12,8 @@ import queries
 import ui
 from charts import MODEL_COLORS
 from charts import health as charts
+from charts import health_score as health_charts
+from queries.health_score import DEFINITIONS as HEALTH
 from queries.kpi_definitions import SECTIONS, definition
 from queries.kpis import DIMENSIONS
 
@@ -145,3 +147,61 @@ else:
         column_config=TIER_COLUMNS,
         empty="Every partner holds the tier its last 12 months qualify for.",
     )
+
+st.subheader("Partner health score", help=HEALTH["health_score"])
+health_scope = {k: v for k, v in params.items() if k not in ("start_date", "end_date")}
+with st.spinner("Scoring partners..."):
+    health = queries.run("partner_health", **health_scope, as_of=as_of)
+    movers = queries.run("partner_health_movers", **health_scope, as_of=as_of)
+win_check = queries.run("win_model_evaluation").filter(pl.col("fiscal_quarter") == "all held-out")
+if health.is_empty():
+    st.info("No partner is on the books on this day in these filters. Clear a sidebar filter to see scores.")
+else:
+    cards = st.columns(3)
+    cards[0].metric("Median health score", f"{health['health_score'].median():.0f}", help=HEALTH["health_score"])
+    cards[1].metric(
+        "Scores resting mostly on the segment",
+        f"{int((health['history_share'] < 0.5).sum()):,}",
+        help="Partners with under half their score from their own history (young partners): " + HEALTH["history_share"],
+    )
+    if not win_check.is_empty() and win_check["auc_model"][0] is not None:
+        auc, base = win_check["auc_model"][0], win_check["auc_baseline"][0] or 0.5
+        cards[2].metric(
+            "Win model AUC, held-out quarters",
+            f"{auc:.2f}",
+            f"{auc - base:+.2f} vs won-last-quarter",
+            help="Area under the ROC curve of P(won deal next quarter) on past quarters it was not trained on, "
+            "against the baseline 'won a deal last quarter'. 0.5 = chance, 1 = perfect.",
+        )
+    st.plotly_chart(health_charts.score_histogram(health), width="stretch")
+    st.caption(
+        f"Scores on {as_of:%d %b %Y}; moves against {movers['compared_with'][0] if movers.height else 'a quarter earlier'}."
+    )
+    up, down = st.columns(2)
+    mover_columns = {
+        "partner_name": "Partner",
+        "health_score": st.column_config.NumberColumn("Score", format="%.0f"),
+        "score_before": st.column_config.NumberColumn("A quarter ago", format="%.0f"),
+        "change": st.column_config.NumberColumn("Change", format="%+.1f"),
+        "moved_most_by": st.column_config.TextColumn("Moved most by", help="The component whose weighted change was largest."),
+    }
+    shown = ["partner_id", "partner_name", "health_score", "score_before", "change", "moved_most_by"]
+    with up:
+        st.markdown("**Moved up since last quarter**")
+        ui.table(movers.filter(pl.col("change") > 0).head(10).select(shown), "health_movers_up.csv", mover_columns)
+    with down:
+        st.markdown("**Moved down since last quarter**")
+        ui.table(
+            movers.filter(pl.col("change") < 0).sort("change").head(10).select(shown), "health_movers_down.csv", mover_columns
+        )
+    with st.expander("P(won deal next quarter): calibration against the baseline", icon=":material/analytics:"):
+        st.plotly_chart(health_charts.calibration(queries.run("win_model_calibration")), width="stretch")
+        st.caption(
+            "Each past quarter predicted by a model trained only on the quarters before it. "
+            + (
+                "The model beats the baseline and is shown."
+                if health["p_won_next_quarter"].is_not_null().any()
+                else "The model does not beat 'won a deal last quarter', so its probabilities are hidden."
+            )
+        )
+        ui.table(queries.run("win_model_evaluation"), "win_model_evaluation.csv")

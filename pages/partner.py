@@ -8,7 +8,9 @@ import streamlit as st
 
 import queries
 import ui
+from charts import health_score as health_charts
 from charts import partner as charts
+from queries.health_score import DEFINITIONS as HEALTH
 
 MONEY = st.column_config.NumberColumn(format="dollar")
 filters = ui.current_filters()
@@ -147,3 +149,34 @@ if "partner_credit_by_model" in queries.outputs():
     )
 else:
     st.info("Credit by attribution model is coming with the attribution scenarios.", icon=":material/construction:")
+
+st.subheader("Health score", help=HEALTH["health_score"])
+with st.spinner("Scoring the partner's last quarters..."):
+    history = queries.run("partner_health_history", partner_id=partner_id, as_of=filters.as_of)
+if history.is_empty():
+    st.info("No health score: the partner was not on the books on these days (not joined yet, or terminated).")
+else:
+    now = history.row(-1, named=True)
+    before = history.row(-2, named=True) if history.height > 1 else None
+    cards = st.columns(4)
+    cards[0].metric(
+        "Health score",
+        f"{now['health_score']:.0f}",
+        f"{now['health_score'] - before['health_score']:+.1f} since {before['fiscal_quarter']} start" if before else None,
+        help=HEALTH["health_score"],
+    )
+    cards[1].metric("Rank", f"{now['rank']:,}", help=HEALTH["rank"])
+    cards[2].metric("Rests on own history", f"{now['history_share']:.0%}", help=HEALTH["history_share"])
+    cards[3].metric(
+        "P(won deal next quarter)",
+        f"{now['p_won_next_quarter']:.0%}" if now["p_won_next_quarter"] is not None else "hidden",
+        help=HEALTH["p_won_next_quarter"],
+    )
+    st.caption(
+        f"Own history alone scores {now['observed_score']:.0f}; partners of its type and tier average "
+        f"{now['segment_score']:.0f}. Components are percentile ranks among all partners on {now['scored_on']:%d %b %Y}."
+    )
+    bars, lines = st.columns(2)
+    bars.plotly_chart(health_charts.component_bars(now), width="stretch")
+    lines.plotly_chart(health_charts.score_history(history), width="stretch")
+    ui.download(history, f"health_history_{partner_id}.csv", key="partner_health_csv")

@@ -45,6 +45,11 @@ PYTHON_OUTPUTS: dict[str, str] = {
     "attribution_scenario": "queries.attribution:attribution_scenario",
     "pipeline_forecast": "queries.forecast:pipeline_forecast", "forecast_deals": "queries.forecast:forecast_deals",
     "forecast_backtest": "queries.forecast:forecast_backtest", "forecast_accuracy": "queries.forecast:forecast_accuracy",
+    "partner_health": "queries.health_score:partner_health", "win_model_evaluation": "queries.win_model:win_model_evaluation",
+    "partner_health_movers": "queries.health_score:partner_health_movers",
+    "partner_health_history": "queries.health_score:partner_health_history",
+    "win_model_calibration": "queries.win_model:win_model_calibration",
+    "win_model_coefficients": "queries.win_model:win_model_coefficients",
 }
 
 PARAM_LINE = re.compile(r"^--\s+\$(\w+)\s*\(([^)]*)\)\s*:?\s*(.*)$")
