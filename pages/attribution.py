@@ -1,6 +1,172 @@
-"""Attribution scenarios (issue 4 builds this page)."""
+"""Attribution scenarios (CFO): two to four scenarios side by side (model, parameters, booking
+basis, commission rates), their credit and payout liability, and what moves between two.
+The scenario set lives in the URL (`?scenarios=[...]`), so a link reproduces the view."""
 
+import json
+
+import polars as pl
 import streamlit as st
 
+import charts.attribution as charts
+import queries
+import ui
+from queries import attribution
+
+DEFAULT = [{"model": "linear"}, {"model": "time_decay"}]
+LETTERS = "ABCD"
+BASES = {"close_date": "Close date", "touch_date": "Each touch's date"}
+HELP = {
+    "credit": "Won revenue (closed in the period) given to partners under the scenario's model: weight x revenue.",
+    "liability": "Credit x the commission rate matching the partner's type, tier and the touch's type.",
+    "won": "Revenue of opportunities won in the period, in the reporting currency at the close date's rate.",
+}
+
+
+def from_url() -> list[dict]:
+    try:
+        specs = [attribution.parse_scenario(json.dumps(s)) for s in json.loads(st.query_params.get("scenarios", ""))]
+    except (ValueError, TypeError):
+        return DEFAULT
+    return specs[:4] if len(specs) >= 2 else DEFAULT
+
+
+def scenario_form(i: int, seed: dict, plan: pl.DataFrame) -> dict:
+    key = f"attribution_{i}"
+    st.markdown(f"**Scenario {LETTERS[i]}**")
+    models = attribution.MODELS
+    model = st.selectbox(
+        "Model",
+        models,
+        index=models.index(seed["model"]),
+        key=f"{key}_model",
+        format_func=lambda m: m.replace("_", " "),
+        help="How a won deal's revenue is split (DESIGN.md).",
+    )
+    spec: dict = {"model": model}
+    if model == "time_decay":
+        spec["half_life_days"] = st.number_input(
+            "Half-life (days)",
+            1.0,
+            720.0,
+            float(seed.get("half_life_days") or 30),
+            key=f"{key}_half_life",
+            help="A touch this many days before close counts half.",
+        )
+    if model in attribution.TOUCH_MODELS:
+        spec["lookback_days"] = st.number_input(
+            "Lookback (days)",
+            0,
+            3650,
+            int(seed.get("lookback_days") or 365),
+            key=f"{key}_lookback",
+            help="Touches earlier than this before close are ignored.",
+        )
+    spec["booking_basis"] = st.radio(
+        "Book revenue at",
+        list(BASES),
+        format_func=BASES.get,
+        horizontal=True,
+        index=list(BASES).index(seed.get("booking_basis", "close_date")),
+        key=f"{key}_basis",
+    )
+    with st.expander("Commission rates (what-if)"):
+        start = pl.DataFrame(seed["rates"]) if seed.get("rates") else plan
+        edited = st.data_editor(
+            start.select("partner_type", "tier", "touch_type", "rate"),
+            num_rows="dynamic",
+            key=f"{key}_rates",
+            hide_index=True,
+            column_config={"rate": st.column_config.NumberColumn("Rate", min_value=0.0, max_value=1.0, format="percent")},
+        )
+        edited = pl.DataFrame(edited) if not isinstance(edited, pl.DataFrame) else edited
+        if not edited.equals(plan.select("partner_type", "tier", "touch_type", "rate")):
+            spec["rates"] = edited.to_dicts()
+    return spec
+
+
+def money_columns(frame: pl.DataFrame) -> dict:
+    return {c: st.column_config.NumberColumn(c, format="dollar") for c, t in frame.schema.items() if t.is_float()}
+
+
 st.title("Attribution scenarios")
-st.info("This page is being built (issue 4). The Data page shows what is loaded.", icon=":material/construction:")
+st.caption("Compare how attribution models and commission plans share won revenue between partners, and what they owe.")
+filters = ui.current_filters()
+if "attribution_seed" not in st.session_state:
+    st.session_state["attribution_seed"] = from_url()
+seed = st.session_state["attribution_seed"]
+count = st.segmented_control("Number of scenarios", [2, 3, 4], default=len(seed), key="attribution_count") or 2
+plan = queries.run("attribution_commission_rules")
+specs = []
+for i, column in enumerate(st.columns(count)):
+    with column:
+        specs.append(scenario_form(i, seed[i] if i < len(seed) else {"model": "last_touch"}, plan))
+st.query_params["scenarios"] = json.dumps(specs, separators=(",", ":"))
+if any(s["model"] in attribution.TOUCH_MODELS for s in specs):
+    ui.needs("touchpoints")
+
+# Frames are keyed by the scenario's letter (short column names); `labels` says what each letter is.
+labels = {LETTERS[i]: s for i, s in enumerate(specs)}
+with st.spinner("Attributing won deals..."):
+    frames = {
+        label: queries.run("attribution_scenario", scenario=json.dumps(s), **filters.params()) for label, s in labels.items()
+    }
+won = float(queries.run("attribution_won_revenue", **filters.params())["won_revenue"][0])
+
+totals = pl.DataFrame(
+    [
+        {"scenario": f"{key}: {attribution.scenario_label(labels[key])}", **attribution.reconcile(frame, won)}
+        for key, frame in frames.items()
+    ]
+)
+for column, total in zip(st.columns(count), totals.to_dicts(), strict=True):
+    column.metric(f"Credit, scenario {total['scenario'][:1]}", ui.money(total["credited"]), help=HELP["credit"])
+    column.metric(f"Payout liability, {total['scenario'][:1]}", ui.money(total["liability"]), help=HELP["liability"])
+st.caption(f"Won revenue in the period: **{ui.money(won)}**; credited + not credited (direct) = won revenue.")
+ui.table(totals, "attribution_totals.csv", column_config=money_columns(totals))
+
+by_partner, by_type, by_quarter, delta_tab, payouts_tab = st.tabs(
+    ["By partner", "By partner type & tier", "By fiscal quarter", "Compare two", "Payout liability"]
+)
+with by_partner:
+    table = attribution.side_by_side(frames, "partner")
+    ui.table(table, "attribution_by_partner.csv", column_config=money_columns(table), empty="No partner credit in this period.")
+with by_type:
+    table = attribution.side_by_side(frames, "partner_type_tier")
+    ui.table(table, "attribution_by_type_tier.csv", column_config=money_columns(table))
+with by_quarter:
+    quarters = {label: attribution.rollup(frame, "fiscal_quarter") for label, frame in frames.items()}
+    st.plotly_chart(charts.credit_by_quarter(quarters, {label: s["model"] for label, s in labels.items()}))
+    table = attribution.side_by_side(frames, "fiscal_quarter")
+    ui.table(table, "attribution_by_quarter.csv", column_config=money_columns(table))
+with delta_tab:
+    names = list(frames)
+    left, middle, right = st.columns(3)
+    a = left.selectbox("From scenario", names, index=0, key="attribution_a")
+    b = middle.selectbox("To scenario", names, index=1, key="attribution_b")
+    st.caption(
+        f"{a} = {attribution.scenario_label(labels[a])}; {b} = {attribution.scenario_label(labels[b])}. Change = {b} - {a}."
+    )
+    by = right.radio(
+        "By",
+        list(attribution.ROLLUPS),
+        horizontal=True,
+        key="attribution_by",
+        format_func=lambda k: {"partner": "Partner", "partner_type_tier": "Type & tier", "fiscal_quarter": "Quarter"}[k],
+    )
+    delta = attribution.compare(frames[a], frames[b], by)
+    if by == "fiscal_quarter":
+        st.plotly_chart(charts.quarter_shift(delta))
+    elif delta.height:
+        st.plotly_chart(charts.credit_shift(delta, f"{b} minus {a}"))
+    ui.table(delta, f"attribution_change_{by}.csv", column_config=money_columns(delta))
+with payouts_tab:
+    liability = attribution.liability_by_quarter(queries.run("attribution_payouts_by_quarter", **filters.params()), frames)
+    st.caption("Payouts by status per fiscal quarter of their period, beside what each scenario says is owed.")
+    if liability.height:
+        st.plotly_chart(charts.payouts_vs_owed(liability))
+    ui.table(
+        liability,
+        "attribution_payout_liability.csv",
+        column_config=money_columns(liability),
+        empty="No payouts or credit in this period.",
+    )

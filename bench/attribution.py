@@ -1,0 +1,274 @@
+"""Attribution engine at scale: generated paths of won and lost deals, every model timed, beside
+the ChannelAttribution package on the same paths (when it is installed).
+
+`.venv/bin/python -m bench.attribution [--deals 1000000] [--partners 20,2000]`
+For each partner count: generates deals (30% won, 1-8 touchpoints each, some beyond the
+lookback) in an in-memory DuckDB with the tables the engine reads, then times
+- all nine rule-based models together: SQL weights per touch, and credit per deal x partner;
+- Markov: transition counts (SQL) + exact absorbing-chain solve + per-deal split;
+- Shapley: coalitions (SQL) + per-deal values (exact up to 12 partners);
+- ChannelAttribution's heuristic_models and markov_model on the same paths (aggregated);
+with the peak resident memory during each step, and checks first/last/linear agree.
+Writes its section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import psutil
+
+import queries
+from loaders.build import write_settings_tables
+from queries import attribution
+from queries.markov import removal_effects
+from queries.shapley import shapley_weights
+from settings import Settings
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+SECTION = "attribution"
+
+
+def generate(con: duckdb.DuckDBPyConnection, deals: int, partners: int) -> None:
+    """Deals O0..O{n-1}: 30% won, close dates over 2026, 1-8 touches each by `partners` partners."""
+    write_settings_tables(con, Settings())
+    con.execute(
+        "create table load_meta as select * from (values ('fiscal_year_start_month', '1'), "
+        "('settings_json', $settings)) t(key, value)",
+        {"settings": Settings().model_dump_json()},
+    )
+    con.execute(
+        """
+        create table opportunities as
+        select
+            'O' || i as opportunity_id,
+            cast(1000 + hash(i, 'amount') % 99000 as decimal(18, 2)) as amount,
+            hash(i, 'won') % 10 < 3 as is_won,
+            true as is_closed,
+            cast(date '2026-01-01' + cast(hash(i, 'close') % 330 as integer) as date) as close_date,
+            cast(date '2026-01-01' + cast(hash(i, 'close') % 330 as integer) - 90 as date) as created_at,
+            cast(null as varchar) as sourced_partner_id
+        from range($deals) as t(i)
+        """,
+        {"deals": deals},
+    )
+    con.execute(
+        """
+        create table touchpoints as
+        with deals as (
+            select i, 'O' || i as opportunity_id,
+                cast(date '2026-01-01' + cast(hash(i, 'close') % 330 as integer) as date) as close_date,
+                1 + hash(i, 'touches') % 8 as touches
+            from range($deals) as t(i)
+        )
+        select
+            opportunity_id,
+            'P' || (hash(i, j, 'partner') % $partners) as partner_id,
+            (['referral', 'deal_registration', 'co_selling', 'technical_validation', 'integration',
+              'implementation', 'marketing'])[cast(1 + hash(i, j, 'type') % 7 as bigint)] as touch_type,
+            cast(close_date as timestamp) - to_days(cast(hash(i, j, 'days') % 400 as integer))
+                + to_hours(cast(hash(i, j, 'hour') % 24 as integer)) as occurred_at,
+            opportunity_id || '-' || j as touchpoint_id
+        from deals, range(cast(touches as bigint)) as r(j)
+        """,
+        {"deals": deals, "partners": partners},
+    )
+    con.execute(
+        "create table deal_registrations (registration_id varchar, partner_id varchar, registered_at timestamp, "
+        "status varchar, opportunity_id varchar)"
+    )
+
+
+def measured(step: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Seconds and peak resident memory (MB, whole process, sampled every 2 ms) of one call."""
+    process = psutil.Process(os.getpid())
+    peak = [process.memory_info().rss]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], process.memory_info().rss)
+            time.sleep(0.002)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    start = time.perf_counter()
+    result = step()
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    return seconds, max(peak[0], process.memory_info().rss) / 1e6, result
+
+
+def rule_weights_wide(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """All nine rule-based models in one pass: a weight column per touch model, plus the sourced ones."""
+    return queries.execute(con, "attribution_touch_weights"), queries.execute(con, "attribution_sourced_weights")
+
+
+def rule_weights(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return attribution.touch_weights(con, attribution.RULE_MODELS)
+
+
+def rule_credit(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return attribution.credit_from_touches(rule_weights(con), "close_date", 1)
+
+
+def markov_credit(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return attribution.touch_weights(con, ["markov"])
+
+
+def markov_solve(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return removal_effects(queries.execute(con, "attribution_markov_transitions"))
+
+
+def shapley_values(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return shapley_weights(queries.execute(con, "attribution_closed_partner_sets"))
+
+
+def aggregated_paths(con: duckdb.DuckDBPyConnection) -> Any:
+    """The same eligible paths as ChannelAttribution's input: path; conversions; value; nulls."""
+    return (
+        con.sql(
+            """
+            with touches as (
+                select t.opportunity_id, t.partner_id, t.occurred_at, t.touchpoint_id, o.is_won, o.amount
+                from touchpoints t join opportunities o using (opportunity_id)
+                where cast(t.occurred_at as date) <= o.close_date
+                  and date_diff('day', cast(t.occurred_at as date), o.close_date) <= 365
+            ),
+            paths as (
+                select opportunity_id, any_value(is_won) as is_won, any_value(amount) as amount,
+                    string_agg(partner_id, ' > ' order by occurred_at, touchpoint_id, partner_id) as path
+                from touches group by opportunity_id
+            )
+            select path, count(*) filter (where is_won) as total_conversions,
+                cast(coalesce(sum(amount) filter (where is_won), 0) as double) as total_conversion_value,
+                count(*) filter (where not is_won) as total_null
+            from paths group by path
+            """
+        )
+        .pl()
+        .to_pandas()
+    )
+
+
+def heuristic_totals(weights: pl.DataFrame) -> pl.DataFrame:
+    """Our first/last/linear per partner in conversions, to set beside heuristic_models."""
+    return (
+        weights.filter(pl.col("model").is_in(["first_touch", "last_touch", "linear"]))
+        .group_by("model", "partner_id")
+        .agg(pl.col("weight").sum())
+    )
+
+
+def run(deals: int, partners: int, reference: bool) -> list[dict[str, Any]]:
+    con = duckdb.connect()
+    seconds, _, _ = measured(lambda: generate(con, deals, partners))
+    won = con.sql("select count(*) from opportunities where is_won").fetchall()[0][0]
+    touches = con.sql("select count(*) from touchpoints").fetchall()[0][0]
+    print(f"{deals:,} deals, {partners:,} partners: generated in {seconds:.1f} s ({won:,} won, {touches:,} touchpoints)")
+    rows: list[dict[str, Any]] = []
+
+    def record(name: str, step: Callable[[], Any], note: str = "") -> Any:
+        seconds, peak, result = measured(step)
+        print(f"  {name}: {seconds:.2f} s, peak RSS {peak:,.0f} MB {note}")
+        rows.append({"deals": deals, "partners": partners, "step": name, "seconds": seconds, "peak_mb": peak, "note": note})
+        return result
+
+    record("rule-based, all 9 models: weights, one wide pass (SQL)", lambda: rule_weights_wide(con))
+    weights = record("rule-based, all 9 models: weights per model x touch (long)", lambda: rule_weights(con))
+    record("rule-based, all 9 models: credit per deal x partner, cents reconciled", lambda: rule_credit(con))
+    record("markov: transitions + exact solve", lambda: markov_solve(con))
+    record("markov: credit per touch", lambda: markov_credit(con))
+    record("shapley: coalitions + values", lambda: shapley_values(con))
+    if reference:
+        try:
+            from ChannelAttribution import heuristic_models, markov_model
+        except ImportError:
+            print("  ChannelAttribution is not installed: reference timings skipped")
+            return rows
+        paths = record("ChannelAttribution input: aggregated paths (SQL)", lambda: aggregated_paths(con))
+        theirs = record(
+            "ChannelAttribution heuristic_models",
+            lambda: heuristic_models(paths, "path", "total_conversions", var_value="total_conversion_value"),
+        )
+        ours = heuristic_totals(weights)
+        worst = 0.0
+        for model, column in [
+            ("first_touch", "first_touch_conversions"),
+            ("last_touch", "last_touch_conversions"),
+            ("linear", "linear_touch_conversions"),
+        ]:
+            joined = ours.filter(pl.col("model") == model).join(
+                pl.from_pandas(theirs[["channel_name", column]]), left_on="partner_id", right_on="channel_name", how="full"
+            )
+            worst = max(worst, float((joined["weight"].fill_null(0) - joined[column].fill_null(0)).abs().max()))
+        rows[-1]["note"] = f"max abs. difference from ours, first/last/linear conversions: {worst:.2e}"
+        print(f"    {rows[-1]['note']}")
+        result = record(
+            "ChannelAttribution markov_model",
+            lambda: markov_model(paths, "path", "total_conversions", var_null="total_null", out_more=True, seed=1, verbose=False),
+        )
+        mine = markov_solve(con)
+        theirs_re = pl.from_pandas(result["removal_effects"]).rename({"channel_name": "partner_id"})
+        theirs_re = theirs_re.with_columns(theirs=pl.col("removal_effect") / pl.col("removal_effect").sum())
+        joined = mine.join(theirs_re.select("partner_id", "theirs"), on="partner_id", how="full", coalesce=True)
+        gap = float((joined["share"].fill_null(0) - joined["theirs"].fill_null(0)).abs().max())
+        rows[-1]["note"] = f"max abs. difference of normalised removal effects from our exact solve: {gap:.4f}"
+        print(f"    {rows[-1]['note']}")
+    con.close()
+    return rows
+
+
+def write_results(rows: list[dict[str, Any]], command: str) -> None:
+    lines = [
+        f"<!-- {SECTION} -->",
+        "## Attribution engine",
+        "",
+        f"Generated deals (30% won, 1-8 touchpoints each, about 8% of touches beyond the 365-day lookback), "
+        f"in-memory DuckDB, {psutil.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+        f"DuckDB {duckdb.__version__}. Peak memory = the process's resident set (data included). "
+        f"Command: `{command}`.",
+        "",
+        "| deals | partners | step | seconds | peak RSS (MB) | note |",
+        "| ---: | ---: | --- | ---: | ---: | --- |",
+    ]
+    lines += [
+        f"| {r['deals']:,} | {r['partners']:,} | {r['step']} | {r['seconds']:.2f} | {r['peak_mb']:,.0f} | {r['note']} |"
+        for r in rows
+    ]
+    lines.append(f"<!-- /{SECTION} -->")
+    section = "\n".join(lines)
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    pattern = re.compile(rf"<!-- {SECTION} -->.*?<!-- /{SECTION} -->", re.DOTALL)
+    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section + "\n"
+    RESULTS.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--deals", type=int, default=1_000_000)
+    parser.add_argument("--partners", default="20,2000")
+    parser.add_argument("--no-reference", action="store_true", help="skip the ChannelAttribution comparison")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
+    args = parser.parse_args()
+    rows = []
+    for partners in [int(p) for p in args.partners.split(",")]:
+        rows += run(args.deals, partners, not args.no_reference)
+    if not args.no_write:
+        command = f".venv/bin/python -m bench.attribution --deals {args.deals} --partners {args.partners}"
+        write_results(rows, command)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,460 @@
+"""The attribution engine: which partner gets how much of each won deal, under every model.
+
+This module owns putting the models together: the rule-based models are SQL
+(`attribution_touch_weights.sql`), Markov and Shapley are `queries.markov` and
+`queries.shapley` over SQL counts; here their weights become credit (weight x revenue),
+booked at the close date or at each touch date, and the default credit of every model is
+materialised once per build (`attribution_credit_default`) for the KPI queries to read.
+Scenario comparison (commission rates, deltas) is `queries.attribution_scenarios`.
+
+Definitions: DESIGN.md, "Attribution".
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import duckdb
+import polars as pl
+
+import queries
+from queries import fiscal
+from queries.markov import removal_effects
+from queries.shapley import shapley_weights
+
+RULE_MODELS = [
+    "crm_sourced",
+    "registration",
+    "first_touch",
+    "last_touch",
+    "linear",
+    "time_decay",
+    "position_based",
+    "w_shaped",
+    "touch_value",
+]
+PARTNER_MODELS = ["markov", "shapley"]
+MODELS = RULE_MODELS + PARTNER_MODELS
+# Models that need the touchpoints extract (crm_sourced and registration do not).
+TOUCH_MODELS = [m for m in MODELS if m not in ("crm_sourced", "registration")]
+BOOKING_BASES = ["close_date", "touch_date"]
+
+TOUCH_SCHEMA = {
+    "model": pl.String,
+    "opportunity_id": pl.String,
+    "partner_id": pl.String,
+    "touch_type": pl.String,
+    "touch_date": pl.Date,
+    "close_date": pl.Date,
+    "amount": pl.Decimal(18, 2),
+    "weight": pl.Float64,
+}
+CREDIT_COLUMNS = ["model", "opportunity_id", "partner_id", "weight", "credit", "close_date", "fiscal_quarter"]
+
+
+def program_settings(con: duckdb.DuckDBPyConnection) -> dict:
+    """The settings the served database was built with (from load_meta), {} if unknown."""
+    rows = con.cursor().sql("select value from load_meta where key = 'settings_json'").fetchall()
+    return json.loads(rows[0][0]) if rows and rows[0][0] else {}
+
+
+def model_params(con: duckdb.DuckDBPyConnection, **given: float | int | None) -> dict[str, float | int]:
+    """Model parameters: the given ones, else the settings' attribution defaults."""
+    defaults = program_settings(con).get("attribution", {})
+    names = {
+        "half_life_days": ("half_life_days", 30.0),
+        "lookback_days": ("lookback_days", 365),
+        "position_first": ("position_first", 0.4),
+        "position_last": ("position_last", 0.4),
+        "w_anchor": ("w_shaped_anchor", 0.3),
+    }
+    return {
+        name: given.get(name) if given.get(name) is not None else defaults.get(key, fallback)
+        for name, (key, fallback) in names.items()
+    }
+
+
+def touch_weights(
+    con: duckdb.DuckDBPyConnection,
+    models: list[str],
+    half_life_days: float = 30,
+    lookback_days: int = 365,
+    position_first: float = 0.4,
+    position_last: float = 0.4,
+    w_anchor: float = 0.3,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """Touch-level weights of won deals for the given models (TOUCH_SCHEMA).
+
+    Markov and Shapley give a partner a share of the deal; that share is split equally over
+    the partner's eligible touches on the deal, so it can be booked at touch dates too.
+    """
+    unknown = sorted(set(models) - set(MODELS))
+    if unknown:
+        raise ValueError(f"unknown attribution model(s) {unknown}; expected some of {MODELS}")
+    params = {
+        "half_life_days": float(half_life_days),
+        "lookback_days": int(lookback_days),
+        "position_first": float(position_first),
+        "position_last": float(position_last),
+        "w_anchor": float(w_anchor),
+    }
+    frames = []
+    if "crm_sourced" in models or "registration" in models:
+        sourced = queries.execute(con, "attribution_sourced_weights")
+        frames.append(sourced.filter(pl.col("model").is_in(models)))
+    touch_level = [m for m in models if m in TOUCH_MODELS]
+    if touch_level:
+        wide = queries.execute(con, "attribution_touch_weights", **params)
+        columns = ["opportunity_id", "partner_id", "touch_type", "touch_date", "close_date", "amount"]
+        rule = [m for m in touch_level if m in RULE_MODELS]
+        if rule:
+            long = wide.unpivot(on=rule, index=columns, variable_name="model", value_name="weight")
+            frames.append(long.filter(pl.col("weight") > 0).select("model", *columns, "weight"))
+        touches = wide.select(*columns).with_columns(touches_of_partner=pl.len().over("opportunity_id", "partner_id"))
+        for model in [m for m in touch_level if m in PARTNER_MODELS]:
+            if model == "markov":
+                deal_weights = markov_deal_weights(con, touches, int(lookback_days))
+            else:
+                closed = queries.execute(con, "attribution_closed_partner_sets", lookback_days=int(lookback_days))
+                deal_weights = shapley_weights(closed, seed=seed)
+            frames.append(
+                touches.join(deal_weights, on=["opportunity_id", "partner_id"])
+                .select(
+                    pl.lit(model).alias("model"),
+                    *columns,
+                    (pl.col("weight") / pl.col("touches_of_partner")).alias("weight"),
+                )
+                .filter(pl.col("weight") > 0)
+            )
+    frames = [f.cast(TOUCH_SCHEMA) for f in frames]  # type: ignore[arg-type]
+    return pl.concat(frames) if frames else pl.DataFrame(schema=TOUCH_SCHEMA)
+
+
+def markov_deal_weights(con: duckdb.DuckDBPyConnection, touches: pl.DataFrame, lookback_days: int) -> pl.DataFrame:
+    """Each won deal's partners weighted by their removal effects, normalised within the deal."""
+    transitions = queries.execute(con, "attribution_markov_transitions", lookback_days=lookback_days)
+    effects = removal_effects(transitions)
+    deal_partners = touches.select("opportunity_id", "partner_id").unique()
+    weighted = deal_partners.join(effects.select("partner_id", "removal_effect"), on="partner_id", how="left").with_columns(
+        pl.col("removal_effect").fill_null(0.0)
+    )
+    total = pl.col("removal_effect").sum().over("opportunity_id")
+    count = pl.len().over("opportunity_id")
+    return weighted.select(
+        "opportunity_id",
+        "partner_id",
+        pl.when(total > 0).then(pl.col("removal_effect") / total).otherwise(1.0 / count).alias("weight"),
+    )
+
+
+def quarter_labels(dates: pl.Series, start_month: int) -> pl.Series:
+    """Fiscal quarter label of each date ('FY2026 Q3'), computed once per distinct date."""
+    distinct = dates.unique().drop_nulls()
+    labels = {d: fiscal.quarter_label(d, start_month) for d in distinct.to_list()}
+    return dates.replace_strict(labels, default=None, return_dtype=pl.String)
+
+
+def start_month(con: duckdb.DuckDBPyConnection) -> int:
+    rows = con.cursor().sql("select value from load_meta where key = 'fiscal_year_start_month'").fetchall()
+    return int(rows[0][0]) if rows and rows[0][0] else 1
+
+
+def credit_from_touches(touches: pl.DataFrame, booking_basis: str, fiscal_start_month: int) -> pl.DataFrame:
+    """Touch weights -> credit per model x opportunity x partner (x booking quarter)."""
+    if booking_basis not in BOOKING_BASES:
+        raise ValueError(f"booking_basis must be one of {BOOKING_BASES}, got {booking_basis!r}")
+    booked = pl.col("close_date") if booking_basis == "close_date" else pl.col("touch_date")
+    labelled = touches.with_columns(fiscal_quarter=quarter_labels(touches.select(booked).to_series(), fiscal_start_month))
+    frame = labelled.group_by("model", "opportunity_id", "partner_id", "fiscal_quarter").agg(
+        pl.col("weight").sum(), pl.col("amount").first().cast(pl.Float64), pl.col("close_date").first()
+    )
+    # Whole cents that add up to each deal's revenue to the cent: every row is rounded down and
+    # the deal's leftover cents (fewer than its rows) go to its largest share, ties to the first
+    # partner id then quarter. Hash-grouped, no global sort (this runs over millions of rows).
+    deal = ["model", "opportunity_id"]
+    exact = pl.col("weight") * pl.col("amount") * 100
+    # Rounded to 1e-6 cent first, so that 0.1 x 1000.00 x 100 (9999.999...) floors to 10000.
+    frame = frame.with_columns(cents=exact.round(6).floor(), key=pl.concat_str("partner_id", "fiscal_quarter", separator="|"))
+    per_deal = frame.group_by(deal).agg(
+        leftover=(pl.col("amount") * 100).round(0).first() - pl.col("cents").sum(),
+        top_key=pl.col("key").filter(pl.col("weight") == pl.col("weight").max()).min(),
+    )
+    frame = frame.join(per_deal, on=deal).with_columns(
+        cents=pl.col("cents") + pl.when(pl.col("key") == pl.col("top_key")).then(pl.col("leftover")).otherwise(0.0)
+    )
+    return frame.select(
+        "model",
+        "opportunity_id",
+        "partner_id",
+        "weight",
+        (pl.col("cents").cast(pl.Int64).cast(pl.Decimal(18, 2)) / 100).cast(pl.Decimal(18, 2)).alias("credit"),
+        "close_date",
+        "fiscal_quarter",
+    )
+
+
+def attribution_credit(
+    con: duckdb.DuckDBPyConnection,
+    model: str = "linear",
+    half_life_days: float = 30,
+    lookback_days: int = 365,
+    booking_basis: str = "close_date",
+    position_first: float | None = None,
+    position_last: float | None = None,
+    w_anchor: float | None = None,
+) -> pl.DataFrame:
+    """Partner credit of each won opportunity under one attribution model.
+
+    Grain: one row per won opportunity x partner (x booking fiscal quarter when booked at touch dates)
+
+    model: crm_sourced, registration, first_touch, last_touch, linear, time_decay,
+    position_based, w_shaped, touch_value, markov or shapley. booking_basis: close_date
+    (fiscal_quarter of the close) or touch_date (each touch's share in its own quarter).
+    Unset position/W-shaped weights come from the settings the database was built with.
+    """
+    params = model_params(
+        con,
+        half_life_days=half_life_days,
+        lookback_days=lookback_days,
+        position_first=position_first,
+        position_last=position_last,
+        w_anchor=w_anchor,
+    )
+    touches = touch_weights(con, [model], **params)
+    credit = credit_from_touches(touches, booking_basis, start_month(con))
+    return credit.sort("opportunity_id", "partner_id", "fiscal_quarter")
+
+
+def build_default_credit(con: duckdb.DuckDBPyConnection, settings: object) -> None:
+    """Derived table `attribution_credit_default`: every model's credit with the settings' defaults.
+
+    Run at build time (loaders/derived.py). Absent touchpoints or registrations simply give
+    those models no rows.
+    """
+    defaults = settings.attribution  # type: ignore[attr-defined]
+    touches = touch_weights(
+        con,
+        MODELS,
+        half_life_days=defaults.half_life_days,
+        lookback_days=defaults.lookback_days,
+        position_first=defaults.position_first,
+        position_last=defaults.position_last,
+        w_anchor=defaults.w_shaped_anchor,
+    )
+    credit = credit_from_touches(touches, "close_date", int(settings.fiscal_year_start_month))  # type: ignore[attr-defined]
+    con.register("incoming_credit", credit)
+    con.execute(
+        "create or replace table attribution_credit_default as "
+        "select model, opportunity_id, partner_id, weight, cast(credit as decimal(18, 2)) as credit, "
+        "close_date, fiscal_quarter from incoming_credit order by model, opportunity_id, partner_id"
+    )
+    con.unregister("incoming_credit")
+
+
+# ---- scenarios: credit and payout liability under a model + parameters + commission plan ----
+
+SCENARIO_KEYS = (
+    "model",
+    "half_life_days",
+    "lookback_days",
+    "booking_basis",
+    "position_first",
+    "position_last",
+    "w_anchor",
+    "rates",
+)
+RULE_FIELDS = ("partner_type", "tier", "touch_type")
+
+
+def parse_scenario(text: str) -> dict:
+    """A scenario from its JSON text: model, parameters, booking basis and optional commission rules.
+
+    `rates`: a list of {partner_type, tier, touch_type, rate} (unset fields match anything, the
+    most specific match wins, then the earlier rule); absent = the plan in the settings.
+    """
+    spec = json.loads(text) if text else {}
+    if not isinstance(spec, dict):
+        raise ValueError("a scenario is a JSON object")
+    unknown = sorted(set(spec) - set(SCENARIO_KEYS))
+    if unknown:
+        raise ValueError(f"unknown scenario keys {unknown}; expected some of {list(SCENARIO_KEYS)}")
+    spec.setdefault("model", "linear")
+    spec.setdefault("booking_basis", "close_date")
+    if spec["model"] not in MODELS:
+        raise ValueError(f"unknown attribution model {spec['model']!r}; expected one of {MODELS}")
+    if spec["booking_basis"] not in BOOKING_BASES:
+        raise ValueError(f"booking_basis must be one of {BOOKING_BASES}")
+    return spec
+
+
+def plan_rules(con: duckdb.DuckDBPyConnection, rates: list[dict] | None = None) -> pl.DataFrame:
+    """Commission rules in match order: the given ones, else the settings' plan, then the default rate."""
+    if rates is None:
+        rules = queries.execute(con, "attribution_commission_rules")
+    else:
+        rules = pl.DataFrame(
+            [{**{f: r.get(f) or None for f in RULE_FIELDS}, "rate": float(r.get("rate") or 0)} for r in rates],
+            schema={"partner_type": pl.String, "tier": pl.String, "touch_type": pl.String, "rate": pl.Float64},
+        )
+    return rules.select(*RULE_FIELDS, pl.col("rate").cast(pl.Float64)).with_row_index("rule_order")
+
+
+def with_rates(rows: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
+    """Each credit row's commission rate: the most specific matching rule, then the earliest; else 0."""
+    if rows.is_empty() or rules.is_empty():
+        return rows.with_columns(rate=pl.lit(0.0))
+    keyed = rows.with_row_index("_row")
+    pairs = keyed.select("_row", "partner_types", "tier", "touch_type").join(rules, how="cross", suffix="_rule")
+    matches = pairs.filter(
+        (pl.col("partner_type").is_null() | pl.col("partner_types").list.contains(pl.col("partner_type")))
+        & (pl.col("tier_rule").is_null() | (pl.col("tier_rule") == pl.col("tier")))
+        & (pl.col("touch_type_rule").is_null() | (pl.col("touch_type_rule") == pl.col("touch_type")))
+    ).with_columns(
+        specificity=pl.sum_horizontal(
+            pl.col("partner_type").is_not_null(), pl.col("tier_rule").is_not_null(), pl.col("touch_type_rule").is_not_null()
+        )
+    )
+    best = matches.sort("_row", "specificity", "rule_order", descending=[False, True, False]).unique("_row", keep="first")
+    return keyed.join(best.select("_row", "rate"), on="_row", how="left").with_columns(pl.col("rate").fill_null(0.0)).drop("_row")
+
+
+def attribution_scenario(
+    con: duckdb.DuckDBPyConnection,
+    scenario: str = '{"model": "linear"}',
+    start_date: date | None = None,
+    end_date: date | None = None,
+    regions: list[str] | None = None,
+    tiers: list[str] | None = None,
+    partner_types: list[str] | None = None,
+    managers: list[str] | None = None,
+) -> pl.DataFrame:
+    """Credit and payout liability of one scenario, per partner and booking fiscal quarter.
+
+    Grain: one row per partner x fiscal quarter of booking
+
+    `scenario`: JSON, see `parse_scenario`. Deals are those won with a close date in the
+    period; the booking basis decides the quarter their credit lands in. Liability = credit x
+    the commission rate matching the partner's type and tier and the touch's type.
+    """
+    spec = parse_scenario(scenario)
+    params = model_params(
+        con, **{k: spec.get(k) for k in ("half_life_days", "lookback_days", "position_first", "position_last", "w_anchor")}
+    )
+    touches = touch_weights(con, [spec["model"]], **params)
+    if start_date is not None:
+        touches = touches.filter(pl.col("close_date") >= start_date)
+    if end_date is not None:
+        touches = touches.filter(pl.col("close_date") <= end_date)
+    partners = queries.execute(
+        con, "attribution_partners", regions=regions, tiers=tiers, partner_types=partner_types, managers=managers
+    )
+    booked = pl.col("close_date") if spec["booking_basis"] == "close_date" else pl.col("touch_date")
+    rows = touches.join(partners, on="partner_id", how="inner").with_columns(
+        credit=pl.col("weight") * pl.col("amount").cast(pl.Float64),
+        fiscal_quarter=quarter_labels(
+            touches.join(partners, on="partner_id", how="inner").select(booked).to_series(), start_month(con)
+        ),
+    )
+    rows = with_rates(rows, plan_rules(con, spec.get("rates")))
+    frame = rows.group_by("partner_id", "fiscal_quarter").agg(
+        pl.col("partner_name").first(),
+        pl.col("partner_type").first(),
+        pl.col("tier").first(),
+        pl.col("tier_rank").first(),
+        pl.col("credit").sum(),
+        (pl.col("credit") * pl.col("rate")).sum().alias("liability"),
+        pl.col("opportunity_id").n_unique().alias("deals"),
+    )
+    return frame.select(
+        "partner_id",
+        "partner_name",
+        "partner_type",
+        "tier",
+        "tier_rank",
+        "fiscal_quarter",
+        pl.col("credit").round(2),
+        pl.col("liability").round(2),
+        "deals",
+    ).sort("fiscal_quarter", "partner_id")
+
+
+ROLLUPS = {
+    "partner": ["partner_id", "partner_name", "partner_type", "tier"],
+    "partner_type_tier": ["partner_type", "tier"],
+    "fiscal_quarter": ["fiscal_quarter"],
+}
+
+
+def rollup(frame: pl.DataFrame, by: str) -> pl.DataFrame:
+    """A scenario's credit and liability summed by partner, by partner type and tier, or by quarter."""
+    keys = ROLLUPS[by]
+    order = {"partner": [pl.col("credit")], "partner_type_tier": ["partner_type", "tier_rank"], "fiscal_quarter": keys}[by]
+    descending = by == "partner"
+    summed = frame.group_by(keys).agg(
+        pl.col("credit").sum().round(2), pl.col("liability").sum().round(2), pl.col("tier_rank").min()
+    )
+    return summed.sort(order, descending=descending, nulls_last=True).select(*keys, "credit", "liability")
+
+
+def compare(first: pl.DataFrame, second: pl.DataFrame, by: str) -> pl.DataFrame:
+    """Scenario B minus scenario A, by the same rollup, ranked by the absolute change in credit."""
+    keys = ROLLUPS[by]
+    a = rollup(first, by).rename({"credit": "credit_a", "liability": "liability_a"})
+    b = rollup(second, by).rename({"credit": "credit_b", "liability": "liability_b"})
+    joined = a.join(b, on=keys, how="full", coalesce=True, nulls_equal=True).with_columns(
+        pl.col("credit_a", "credit_b", "liability_a", "liability_b").fill_null(0.0)
+    )
+    return joined.with_columns(
+        credit_change=(pl.col("credit_b") - pl.col("credit_a")).round(2),
+        liability_change=(pl.col("liability_b") - pl.col("liability_a")).round(2),
+    ).sort(pl.col("credit_change").abs(), *keys, descending=[True] + [False] * len(keys), nulls_last=True)
+
+
+def reconcile(frame: pl.DataFrame, won_revenue: float) -> dict[str, float]:
+    """Totals of a scenario against the period's won revenue: credited + not credited = won."""
+    credited = round(float(frame["credit"].sum()), 2) if frame.height else 0.0
+    return {
+        "won_revenue": round(won_revenue, 2),
+        "credited": credited,
+        "not_credited": round(won_revenue - credited, 2),
+        "liability": round(float(frame["liability"].sum()), 2) if frame.height else 0.0,
+    }
+
+
+def liability_by_quarter(payouts: pl.DataFrame, scenarios: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Payouts by status per fiscal quarter beside what each scenario says is owed (credit x rate)."""
+    frame = payouts.with_columns(pl.col("accrued", "approved", "paid", "clawed_back").cast(pl.Float64))
+    for label, scenario in scenarios.items():
+        owed = rollup(scenario, "fiscal_quarter").select("fiscal_quarter", pl.col("liability").alias(f"owed: {label}"))
+        frame = frame.join(owed, on="fiscal_quarter", how="full", coalesce=True)
+    return frame.with_columns(pl.col(pl.Float64).fill_null(0.0)).sort("fiscal_quarter")
+
+
+def scenario_label(spec: dict) -> str:
+    """A short name for a scenario: model, the parameters that differ from defaults, booking basis."""
+    parts = [spec["model"].replace("_", " ")]
+    if spec["model"] == "time_decay" and spec.get("half_life_days"):
+        parts.append(f"half-life {spec['half_life_days']:g}d")
+    if spec.get("lookback_days") not in (None, 365):
+        parts.append(f"lookback {spec['lookback_days']}d")
+    if spec.get("booking_basis") == "touch_date":
+        parts.append("booked at touch")
+    if spec.get("rates") is not None:
+        parts.append("what-if rates")
+    return ", ".join(parts)
+
+
+def side_by_side(frames: dict[str, pl.DataFrame], by: str) -> pl.DataFrame:
+    """Several scenarios' rollups in one table: credit and liability columns per scenario."""
+    keys = ROLLUPS[by]
+    joined: pl.DataFrame | None = None
+    for label, frame in frames.items():
+        part = rollup(frame, by).rename({"credit": f"credit {label}", "liability": f"liability {label}"})
+        joined = part if joined is None else joined.join(part, on=keys, how="full", coalesce=True, nulls_equal=True)
+    if joined is None:
+        return pl.DataFrame()
+    first = f"credit {next(iter(frames))}"
+    joined = joined.with_columns(pl.col(pl.Float64).fill_null(0.0))
+    return joined.sort(keys if by == "fiscal_quarter" else [first], descending=by != "fiscal_quarter")
