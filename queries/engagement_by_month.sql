@@ -33,30 +33,49 @@ population as (
         and not (coalesce(p.status = 'terminated', false) and coalesce(p.terminated_at, p.joined_at) <= m.scored_on)
 ),
 
-weighted as (
-    select
-        a.partner_id,
-        cast(a.occurred_at as date) as activity_date,
-        -- Types missing from the settings count 1, so new activity kinds are not silently ignored.
-        coalesce(w.weight, 1.0) as weight
-    from partner_activities as a
-    left join activity_weights as w using (activity_type)
-    cross join meta
-    where cast(a.occurred_at as date) <= meta.as_of and coalesce(w.weight, 1.0) > 0
+-- Built once per build (queries/rollups.py): each partner's raw value on every month's last day,
+-- and its weighted activity per day.
+month_ends as (
+    select partner_id, month_end, raw_engagement from rollup_partner_month_engagement
+),
+
+days as (
+    select partner_id, month, activity_date, weight from rollup_partner_days where weight > 0
 ),
 
 -- Logic --------------------------------------------------------------------------------------
 
+-- Raw value on the scoring day = sum of weight x 0.5^(days before the scoring day / half-life)
+-- over activities up to that day: the value at the last month end on or before it, decayed to
+-- the day, plus the activities of the days after that month end (only the scoring day's month).
+anchored as (
+    select pop.partner_id, pop.month, pop.scored_on, e.month_end as anchor_on, e.raw_engagement as anchor_raw
+    from population as pop
+    asof left join month_ends as e on e.partner_id = pop.partner_id and e.month_end <= pop.scored_on
+),
+
+partial_month as (
+    select a.partner_id, a.month, sum(d.weight * pow(0.5, datediff('day', d.activity_date, a.scored_on) / meta.half_life_days)) as raw
+    from anchored as a
+    cross join meta
+    inner join days as d
+        on d.partner_id = a.partner_id
+        and d.month = cast(date_trunc('month', a.scored_on) as date)
+        and d.activity_date <= a.scored_on
+        and d.activity_date > coalesce(a.anchor_on, date '0001-01-01')
+    where a.anchor_on is distinct from a.scored_on
+    group by a.partner_id, a.month
+),
+
 raw_scores as (
     select
-        pop.partner_id,
-        pop.month,
-        coalesce(sum(w.weight * pow(0.5, datediff('day', w.activity_date, pop.scored_on) / meta.half_life_days)), 0)
-            as raw_engagement
-    from population as pop
+        a.partner_id,
+        a.month,
+        coalesce(a.anchor_raw * pow(0.5, datediff('day', a.anchor_on, a.scored_on) / meta.half_life_days), 0)
+            + coalesce(p.raw, 0) as raw_engagement
+    from anchored as a
     cross join meta
-    left join weighted as w on w.partner_id = pop.partner_id and w.activity_date <= pop.scored_on
-    group by pop.partner_id, pop.month
+    left join partial_month as p using (partner_id, month)
 ),
 
 ranked as (

@@ -75,22 +75,23 @@ registrations as (
 
 -- Logic --------------------------------------------------------------------------------------
 
+-- Effort days (any activity other than portal_login) with the gap since the previous one, built
+-- once per build (queries/rollups.py); a day's gap only looks back, so it holds as of any later day.
 work_days as (
-    select distinct partner_id, activity_date from activities where activity_type <> 'portal_login'
+    select d.partner_id, d.activity_date, d.work_gap_days as gap_days, d.last_work_at
+    from rollup_partner_days as d
+    inner join scoped_partners using (partner_id)
+    cross join settings as s
+    where d.is_work_day and d.activity_date <= s.as_of
 ),
 
 gaps as (
-    select
-        partner_id,
-        activity_date,
-        datediff('day', lag(activity_date) over (partition by partner_id order by activity_date), activity_date) as gap_days
-    from work_days
+    select partner_id, activity_date, gap_days from work_days
 ),
 
 last_work as (
-    select partner_id, max(occurred_at) as last_activity_at
-    from activities
-    where activity_type <> 'portal_login'
+    select partner_id, max(last_work_at) as last_activity_at
+    from work_days
     group by partner_id
 ),
 
@@ -124,6 +125,8 @@ windowed as (
         -- 0 = the baseline block just before the recent window, 1 = the one before, ...
         (s.as_of - s.recent_days - a.activity_date) // s.recent_days as baseline_block
     from activities as a, settings as s
+    -- Only the recent and baseline windows count (older rows had no window and were not counted).
+    where a.activity_date > s.as_of - s.recent_days - s.baseline_days
 ),
 
 -- Engagement activity for rate and breadth: not logins, tickets or expiries (those are not effort).
