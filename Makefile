@@ -61,5 +61,9 @@ lint: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(PY) -m bench
 
+# A PNG of every page of the served demo app under docs/screenshots/ (Debian's chromium, Playwright).
+screenshots: $(VENV)/.installed-dev chromium
+	$(PY) -m scripts.screenshots
+
 clean:
 	rm -rf $(VENV) data/demo data/extracts $(DB)

@@ -7,6 +7,8 @@ Run with `streamlit run app.py` (or `make run`). The database is `$PULSE_DB`, by
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import streamlit as st
 
@@ -38,6 +40,7 @@ def pages_for(viewer: access.Viewer) -> dict[str, list[st.Page]]:
             page("pages/disagreements.py", "Disagreements", "gavel", "disagreements"),
         ]
     sections["Admin"] = [page("pages/data.py", "Data", "database", "data")]
+    sections["Help"] = [page("pages/glossary.py", "Glossary", "menu_book", "glossary")]
     return sections
 
 
@@ -49,8 +52,10 @@ def database_problem() -> str | None:
     try:
         ui.meta()
     except duckdb.Error as exc:
+        # The hidden hard link queries.connect opens is not a name the user knows.
+        detail = re.sub(r'"[^"]*\.open"', f'"{path}"', str(exc).splitlines()[0])
         return (
-            f"The database file {path} cannot be read ({str(exc).splitlines()[0]}). "
+            f"The database file {path} cannot be read ({detail}). "
             "Rebuild it: load extracts below, or run `python -m loaders build DIR --db " + str(path) + "`."
         )
     return None
@@ -66,7 +71,16 @@ settings_json = None if problem else ui.meta().get("settings_json")
 viewer = access.viewer_for(st.user.to_dict(), settings_json)
 st.session_state["_viewer"] = viewer
 
-if viewer is None:
+if problem not in (None, "missing") and viewer is not None and not viewer.local_mode:
+    # The roles live in the unreadable database: nobody signed in can be placed, so say what is
+    # wrong and what to do instead of a misleading "no role" page (and show no data).
+    st.title("Partner Pulse")
+    st.error(
+        "The database cannot be read, so no data is shown. An admin has to rebuild it "
+        "(`python -m loaders build DIR --db FILE`, or load the extracts again on the Data page in local mode).",
+        icon=":material/error:",
+    )
+elif viewer is None:
     st.title("Partner Pulse")
     st.write("Sign in to see your partner program.")
     st.button("Sign in", on_click=st.login, type="primary", icon=":material/login:")

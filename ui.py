@@ -200,8 +200,14 @@ def sidebar_filters(viewer: access.Viewer = access.LOCAL_ADMIN) -> Filters:
     chosen["managers"] = viewer.scope(chosen["managers"])
 
     active = [label for key, (label, _) in LIST_FILTERS.items() if st.session_state.get(key)]
+    # Filters that together match no partner empty most pages: say so once, beside the reset.
+    st.session_state["_no_partner_match"] = bool(active) and queries.run(
+        "partner_search", search=None, **{param: chosen[param] for _, param in LIST_FILTERS.values()}
+    ).is_empty()
     if active or period != PERIODS[0]:
         sidebar.caption("Filtering by: " + ", ".join([period.lower(), *[a.lower() for a in active]]))
+        if st.session_state["_no_partner_match"]:
+            sidebar.warning("No partner matches these filters together: partner figures are empty.", icon=":material/filter_alt:")
         sidebar.button("Reset filters", on_click=reset_filters, icon=":material/filter_alt_off:")
     return Filters(start_date=start, end_date=end, as_of=as_of, period=period, **chosen)
 
@@ -210,6 +216,14 @@ def reset_filters() -> None:
     for key in ["period", "start", "end", *LIST_FILTERS]:
         st.session_state.pop(key, None)
         st.query_params.pop(key, None)
+
+
+def nothing_matches(message: str = "Nothing matches these filters.", key: str = "nothing_matches") -> None:
+    """An empty state caused by the sidebar filters: say so, and offer to reset them in one click."""
+    if st.session_state.get("_no_partner_match") and "match" not in message:
+        message += " No partner matches the sidebar filters together."
+    st.info(message, icon=":material/filter_alt_off:")
+    st.button("Reset filters", on_click=reset_filters, icon=":material/filter_alt_off:", key=f"reset_{key}")
 
 
 def require_frame() -> None:
@@ -256,12 +270,16 @@ def table(
 ) -> None:
     """A table with its CSV download, or a plain note when it is empty."""
     if frame.is_empty():
-        st.info(empty, icon=":material/info:")
+        if st.session_state.get("_no_partner_match"):
+            nothing_matches(empty, key=file_name)
+        else:
+            st.info(empty, icon=":material/info:")
         return
     config = dict(column_config or {})
     if "partner_id" in frame.columns and "partner_link" not in frame.columns:
         frame = with_partner_link(frame)
         config.setdefault("partner_link", partner_link_column())
+        config.setdefault("partner_id", None)  # the link column shows the id; the CSV keeps it
     st.dataframe(frame, hide_index=True, column_config=config, height=height)
     download(frame.drop("partner_link", strict=False), file_name)
 
@@ -284,7 +302,8 @@ def needs(*tables: str) -> bool:
     if missing:
         st.info(
             f"This needs the **{'**, **'.join(missing)}** extract{'s' if len(missing) > 1 else ''}, "
-            "which the loaded data does not have. Add it on the Data page or with `python -m loaders build`.",
+            f"which the loaded data does not have. Add {'them' if len(missing) > 1 else 'it'} on the Data page or "
+            "with `python -m loaders build`.",
             icon=":material/database_off:",
         )
     return not missing

@@ -11,8 +11,10 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import plotly.io as pio
 
-# Okabe & Ito (2008), safe for the common colour-vision deficiencies.
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#999999"]
+# Okabe & Ito (2008), safe for the common colour-vision deficiencies; their black is a mid
+# grey here (NEUTRAL), which reads on Streamlit's dark theme as well as on the light one.
+NEUTRAL = "#6F6F6F"
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", NEUTRAL, "#999999"]
 
 PARTNER_TYPE_COLORS = {
     "referral": "#0072B2",
@@ -24,7 +26,7 @@ PARTNER_TYPE_COLORS = {
     "direct": "#999999",
 }
 MODEL_COLORS = {
-    "crm_sourced": "#000000",
+    "crm_sourced": NEUTRAL,
     "registration": "#999999",
     "first_touch": "#0072B2",
     "last_touch": "#56B4E9",
@@ -55,6 +57,9 @@ pio.templates.default = "plotly+pulse"
 
 def figure(title: str | None = None, **layout: object) -> go.Figure:
     """An empty figure with the app's template and an optional title."""
+    if title and "margin" not in layout:
+        # The template puts the legend just above the plot: give the title a row of its own.
+        layout["margin"] = {"t": 80}
     fig = go.Figure()
     fig.update_layout(template="plotly+pulse", title=title, **layout)
     return fig

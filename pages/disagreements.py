@@ -25,7 +25,7 @@ st.caption(
     f"Plan: {model} credit x commission rate, payment terms {terms} days after close, tolerance {tolerance}. "
     "The sidebar's region, tier, type and manager filters apply; its period does not."
 )
-ui.needs("deal_registrations", "touchpoints", "payouts")
+complete = ui.needs("deal_registrations", "touchpoints", "payouts")
 
 with st.spinner("Checking every deal, registration and payout..."):
     ledger = queries.run("attribution_disagreements", **scope)
@@ -52,7 +52,11 @@ cards[3].metric(
 )
 
 st.subheader("Ledger")
-if ledger.is_empty():
+if ledger.is_empty() and st.session_state.get("_no_partner_match"):
+    ui.nothing_matches("No disagreement to show.", key="disagreements")
+elif ledger.is_empty() and not complete:
+    st.info("No disagreement in the extracts loaded; the missing ones named above may hold some.", icon=":material/info:")
+elif ledger.is_empty():
     st.success(
         "No disagreements as of this date: the CRM, registrations, credit and payouts agree for these partners.",
         icon=":material/check_circle:",

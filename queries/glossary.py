@@ -1,0 +1,601 @@
+"""The glossary: every metric and model the app shows, defined once.
+
+This module owns the words. Each entry's `definition` is DESIGN.md's sentence, word for word,
+where DESIGN.md gives one; `detail` says how this app computes it where that adds something
+(thresholds, settings, edge cases), from the help texts of the module that computes it.
+The Glossary page (`pages/glossary.py`) and `docs/metrics.md` read from here; the numbers
+themselves are computed under `queries/` (see `where_computed`).
+
+Regenerate the docs with `python -m queries.glossary > docs/metrics.md` (a test checks the
+committed file equals this output).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Term:
+    key: str  # stable id, the name the code uses (a KPI, a flag column, a model, a disagreement kind)
+    term: str  # what the app calls it
+    area: str
+    definition: str  # DESIGN.md's words where it defines the term
+    where_shown: str  # page (and part of it)
+    detail: str = ""  # how this app computes it, where that adds to the definition
+    where_computed: str = ""  # the query or module that computes it
+    in_design: bool = True  # False: the app's own term, which DESIGN.md does not define
+
+
+AREAS = [
+    "Program health",
+    "Attribution",
+    "Disagreements",
+    "Engagement & burnout",
+    "Pipeline forecast",
+    "Data",
+]
+
+_HEALTH = "Program health (KPI cards, trend and breakdown)"
+_KPIS = "queries/kpis_by_period.sql"
+
+GLOSSARY: list[Term] = [
+    # Program health (DESIGN.md, "Program health: KPI definitions").
+    Term(
+        "period",
+        "Period",
+        "Program health",
+        "the selected date range (default: current fiscal quarter), compared with the period before it.",
+        "Sidebar (Period), every page that takes a date range",
+        "The previous period has the same length and ends the day before the period starts.",
+        "ui.py",
+    ),
+    Term(
+        "partner_involved",
+        "Partner-involved",
+        "Program health",
+        "a partner touchpoint on or before close, or a sourced_partner_id, or an approved deal registration.",
+        _HEALTH,
+        where_computed=_KPIS,
+    ),
+    Term(
+        "active_partners",
+        "Active partners",
+        "Program health",
+        "partners with at least one activity other than portal_login, or a touchpoint, in the last 90 days before "
+        "period end, over partners not terminated",
+        _HEALTH,
+        "The card shows the count; 'Active share' is that count over partners not terminated at the period end.",
+        _KPIS,
+    ),
+    Term(
+        "activation_rate",
+        "Activation",
+        "Program health",
+        "of partners who joined in the period's trailing 12 months, the share with a partner-involved won deal "
+        "within 180 days of joining; plus median days to first won deal",
+        _HEALTH,
+        "'Days to first win' is the median days from joining to the first partner-involved won deal.",
+        _KPIS,
+    ),
+    Term(
+        "sourced_pipeline_revenue",
+        "Partner-sourced pipeline / revenue",
+        "Program health",
+        "amount of opportunities created (pipeline) / won (revenue) in the period whose sourced partner is set "
+        "(CRM field, or else an approved registration claimed as sourced)",
+        _HEALTH,
+        where_computed=_KPIS,
+    ),
+    Term(
+        "influenced_revenue",
+        "Partner-influenced revenue",
+        "Program health",
+        "won in the period, partner-involved, not sourced",
+        _HEALTH,
+        where_computed=_KPIS,
+    ),
+    Term(
+        "partner_revenue_share",
+        "Partner share of revenue",
+        "Program health",
+        "(sourced + influenced) / all won revenue",
+        _HEALTH,
+        where_computed=_KPIS,
+    ),
+    Term(
+        "win_rate",
+        "Win rate, partner vs direct",
+        "Program health",
+        "won / (won + lost), for opportunities closed in the period",
+        _HEALTH,
+        where_computed=_KPIS,
+    ),
+    Term(
+        "deal_size_cycle",
+        "Deal size, cycle length",
+        "Program health",
+        "mean amount, median days created -> close, of won deals, partner vs direct",
+        _HEALTH,
+        where_computed=_KPIS,
+    ),
+    Term(
+        "cost_of_channel",
+        "Cost of channel",
+        "Program health",
+        "payouts (paid or accrued) for the period / partner-attributed revenue of the period (selected attribution "
+        "model)",
+        _HEALTH + "; model chosen above the cards",
+        "Payouts accrued, approved or paid count; clawbacks are excluded.",
+        _KPIS,
+    ),
+    Term(
+        "partner_roi",
+        "Partner ROI",
+        "Program health",
+        "partner-attributed revenue / payouts",
+        _HEALTH,
+        "Same revenue, payouts and model as Cost of channel; shown as a multiple (3.2x).",
+        _KPIS,
+    ),
+    Term(
+        "registration_health",
+        "Registration health",
+        "Program health",
+        "approval rate, median days to decision, conflict rate (an opportunity or account registered by two or more "
+        "partners)",
+        _HEALTH,
+        "Approval counts registrations submitted in the period that were decided or expired.",
+        _KPIS,
+    ),
+    Term(
+        "tier_mix",
+        "Tier mix",
+        "Program health",
+        "partners per tier, and movements between tiers",
+        _HEALTH + "; tier check below",
+        "Tiers as held today: the extracts keep no tier history. The tier check compares each partner's trailing "
+        "12 months with the tier rules (settings).",
+        _KPIS + ", queries/tier_check.sql",
+    ),
+    Term(
+        "amounts",
+        "Amounts",
+        "Program health",
+        "Amounts are in the reporting currency, converted at the rate of the deal's close date (or the payout's "
+        "period), not today's rate.",
+        "Every page",
+        "The source figure is kept as amount_original.",
+        "loaders/build.py",
+    ),
+    Term(
+        "health_score",
+        "Partner health score",
+        "Program health",
+        "Weighted mean of five components, each 0-100 (revenue, pipeline, engagement, enablement, "
+        "relationship); young partners lean on their segment's average.",
+        "Engagement & burnout (Health score)",
+        "Weights from settings health_weights (revenue 35, engagement 20, enablement 15, pipeline 20, relationship "
+        "10). 'Rests on own history' = months / (months + 3), months of the last 12 the partner was with us; the "
+        "rest is the average of partners of its type and tier.",
+        "queries/health_score.py",
+        in_design=False,
+    ),
+    # Attribution (DESIGN.md, "Attribution").
+    Term(
+        "attribution",
+        "Attribution credit",
+        "Attribution",
+        "For a won opportunity with revenue R, take its partner touchpoints t1..tn whose date is on or before the "
+        "close date and at most the lookback window (default 365 days) before it, ordered by occurred_at, then "
+        "touchpoint_id, then partner_id. Day counts are whole days between dates (close_date - date of "
+        "occurred_at). Each touchpoint gets a weight w_i with sum 1; a partner's credit is the sum of its "
+        "touchpoints' w_i * R. A won deal with no touchpoint gives no partner credit (it counts as direct).",
+        "Attribution scenarios; Program health (cost of channel, ROI); Partner 360",
+        where_computed="queries/attribution.py, queries/attribution_touch_weights.sql",
+    ),
+    Term(
+        "crm_sourced",
+        "crm_sourced",
+        "Attribution",
+        "all credit to sourced_partner_id",
+        "Attribution scenarios (model)",
+        where_computed="queries/attribution_sourced_weights.sql",
+    ),
+    Term(
+        "registration",
+        "registration",
+        "Attribution",
+        "all credit to the partner with the earliest approved registration",
+        "Attribution scenarios (model)",
+        where_computed="queries/attribution_sourced_weights.sql",
+    ),
+    Term("first_touch", "first_touch", "Attribution", "w_1 = 1", "Attribution scenarios (model)",
+         where_computed="queries/attribution_touch_weights.sql"),
+    Term("last_touch", "last_touch", "Attribution", "w_n = 1", "Attribution scenarios (model)",
+         where_computed="queries/attribution_touch_weights.sql"),
+    Term("linear", "linear", "Attribution", "w_i = 1/n", "Attribution scenarios (model); the commission plan's "
+         "default model", where_computed="queries/attribution_touch_weights.sql"),
+    Term(
+        "time_decay",
+        "time_decay",
+        "Attribution",
+        "w_i proportional to 2^(-(close - t_i) / half_life), half_life default 30 days",
+        "Attribution scenarios (model, half-life)",
+        where_computed="queries/attribution_touch_weights.sql",
+    ),
+    Term(
+        "position_based",
+        "position_based (U)",
+        "Attribution",
+        "n=1: 1; n=2: 0.5 each; n>2: 0.4 first, 0.4 last, 0.2 shared equally by the rest",
+        "Attribution scenarios (model)",
+        where_computed="queries/attribution_touch_weights.sql",
+    ),
+    Term(
+        "w_shaped",
+        "w_shaped",
+        "Attribution",
+        "anchors first, key (first deal_registration touch, else the touch nearest created_at), last: 0.3 each and "
+        "0.1 shared by the rest; anchors that coincide add their weights; with no other touches, the anchors' "
+        "weights are scaled to sum 1",
+        "Attribution scenarios (model)",
+        where_computed="queries/attribution_touch_weights.sql",
+    ),
+    Term(
+        "touch_value",
+        "touch_value",
+        "Attribution",
+        "w_i proportional to the configured value of touch_type (e.g. integration and implementation count more "
+        "than referral)",
+        "Attribution scenarios (model)",
+        "Default values (settings attribution.touch_values): integration and implementation 3, co_selling and "
+        "technical_validation 2, referral and deal_registration 1, marketing 0.5.",
+        "queries/attribution_touch_weights.sql",
+    ),
+    Term(
+        "markov",
+        "markov",
+        "Attribution",
+        "first-order Markov chain over partners with start, conversion and null states, built from the closed "
+        "opportunities that have at least one partner touchpoint in the window (won ones end in conversion, lost "
+        "ones in null); consecutive touches by the same partner are one visit. Removal effect RE_p = 1 - "
+        "P(conversion with p's visits sent to null) / P(conversion), solved exactly (absorbing chain), not "
+        "simulated. Each won deal's revenue is split over its own partners in proportion to their RE_p. The "
+        "normalised removal effects agree with the ChannelAttribution package's on the same paths, within its "
+        "simulation error",
+        "Attribution scenarios (model)",
+        where_computed="queries/markov.py",
+    ),
+    Term(
+        "shapley",
+        "shapley",
+        "Attribution",
+        "players = partners; v(S) = conversion rate of closed opportunities whose partner set is exactly S; "
+        "Shapley values over each won deal's partner set (exact up to 12 partners, sampled permutations above), "
+        "normalised per deal",
+        "Attribution scenarios (model)",
+        where_computed="queries/shapley.py",
+    ),
+    Term(
+        "scenario",
+        "Scenario",
+        "Attribution",
+        "A scenario = model + its parameters + booking basis (revenue booked at close date, or at each touch date) "
+        "+ commission plan.",
+        "Attribution scenarios (two to four side by side, and the delta between two)",
+        where_computed="queries/attribution.py",
+    ),
+    Term(
+        "payout_liability",
+        "Payout liability",
+        "Attribution",
+        "credit and payout liability per partner, per partner type and tier, per fiscal quarter, and the delta "
+        "between them (what moves, between which partners and quarters, and by how much).",
+        "Attribution scenarios",
+        "Liability = credit x the commission rate matching the partner's type, tier and the touch's type "
+        "(settings commission_plan, editable per scenario).",
+        "queries/attribution.py",
+    ),
+    # Disagreements (DESIGN.md, "Disagreements").
+    Term(
+        "disagreement",
+        "Disagreement",
+        "Disagreements",
+        "A disagreement is a fact that two sources of truth do not agree on, with its money at stake",
+        "Disagreements (cards, ledger, evidence)",
+        "Defaults: the plan's model is linear; payment terms 60 days after close; amount tolerance 1% (at least 1 "
+        "unit of the reporting currency).",
+        "queries/attribution_disagreements.sql",
+    ),
+    Term(
+        "crm_vs_registration",
+        "CRM vs registration",
+        "Disagreements",
+        "the CRM sourced partner differs from the approved registration's partner;",
+        "Disagreements (kind crm_vs_registration)",
+        "At stake: the deal amount (0 once lost).",
+        "queries/attribution_disagreements.sql",
+    ),
+    Term(
+        "registration_conflict",
+        "Registration conflict",
+        "Disagreements",
+        "two or more partners registered the same opportunity or account (conflict);",
+        "Disagreements (kind registration_conflict); Program health (registration conflicts)",
+        "A registration conflicts when another partner's registration still held the deal or account (not "
+        "expired or rejected before). At stake: the deal amount (0 once lost).",
+        "queries/attribution_disagreements.sql",
+    ),
+    Term(
+        "payout_without_credit",
+        "Payout without credit",
+        "Disagreements",
+        "a payout with no attributed credit under the plan's model (possible overpayment);",
+        "Disagreements (kind payout_without_credit)",
+        "At stake: the payout.",
+        "queries/attribution_disagreements.sql",
+    ),
+    Term(
+        "credit_without_payout",
+        "Credit without payout",
+        "Disagreements",
+        "attributed credit with no payout after the plan's payment terms (possible leakage);",
+        "Disagreements (kind credit_without_payout)",
+        "At stake: credit x commission rate.",
+        "queries/attribution_disagreements.sql",
+    ),
+    Term(
+        "payout_amount_mismatch",
+        "Payout amount mismatch",
+        "Disagreements",
+        "a payout whose amount differs from credit x plan rate beyond a tolerance;",
+        "Disagreements (kind payout_amount_mismatch)",
+        "At stake: the difference.",
+        "queries/attribution_disagreements.sql",
+    ),
+    Term(
+        "duplicate_payout",
+        "Duplicate payout",
+        "Disagreements",
+        "the same payout twice (same partner, opportunity, type and amount);",
+        "Disagreements (kind duplicate_payout)",
+        "At stake: the repeat.",
+        "queries/attribution_disagreements.sql",
+    ),
+    Term(
+        "channel_conflict",
+        "Channel conflict",
+        "Disagreements",
+        "an approved registration on a deal that the CRM records as direct, with no sourced partner (channel "
+        "conflict).",
+        "Disagreements (kind channel_conflict)",
+        "At stake: the deal amount x the registrant's commission rate.",
+        "queries/attribution_disagreements.sql",
+    ),
+    # Engagement, burnout and dormancy (DESIGN.md).
+    Term(
+        "engagement_score",
+        "Engagement score",
+        "Engagement & burnout",
+        "Engagement score, per partner and month, 0-100: activities weighted by type and decayed with a 30-day "
+        "half-life, ranked against all partners.",
+        "Engagement & burnout (tables, heatmap); Partner 360",
+        "Weights by activity type are in the settings (activity_weights); 100 = the most engaged that day, 0 = no "
+        "weighted activity.",
+        "queries/signals.py",
+    ),
+    Term(
+        "is_dormant",
+        "Dormant",
+        "Engagement & burnout",
+        "Dormant: no activity other than portal_login for the dormancy threshold (default 90 days).",
+        "Engagement & burnout (Dormant tab)",
+        "Counted from joining when a partner never acted; threshold in settings (dormancy_days).",
+        "queries/signals.py",
+    ),
+    Term(
+        "p_alive",
+        "P(still engaged)",
+        "Engagement & burnout",
+        "Also P(still engaged), from a BG/NBD model fitted on the partners' activity histories, and the expected "
+        "activities in the next 90 days.",
+        "Engagement & burnout (Dormant tab, all partners)",
+        "BG/NBD (Fader, Hardie & Lee 2005): from how often and how recently a partner was active; the expected "
+        "activities count active days, logins aside.",
+        "queries/bgnbd.py",
+    ),
+    Term(
+        "is_overdue",
+        "Overdue",
+        "Engagement & burnout",
+        "Quiet for at least 30 days and more than twice the partner's own median gap between "
+        "active days (needs 3 gaps of history).",
+        "Engagement & burnout (Overdue tab)",
+        "A weekly partner is overdue at 30 days, one with 60-day gaps only after 120 (settings overdue_*).",
+        "queries/signals.py",
+        in_design=False,
+    ),
+    Term(
+        "burnout_risk",
+        "Burnout risk",
+        "Engagement & burnout",
+        "Burnout risk: a partner whose own recent behaviour falls against its own baseline (last 90 days vs the "
+        "180 before): activity rate, deal registrations and win rate falling, breadth of activity types "
+        "shrinking, certifications lapsing, support tickets rising. Each flagged partner shows which signals fired "
+        "and by how much; no opaque score alone.",
+        "Engagement & burnout (Burning out tab)",
+        "Flagged when at least 3 of the 6 signals fire (settings burnout.min_signals); dormant partners are listed "
+        "as dormant instead.",
+        "queries/signals.py",
+    ),
+    Term(
+        "returned",
+        "Returned",
+        "Engagement & burnout",
+        "Returned: a gap of at least the dormancy threshold between two consecutive activities (portal_login "
+        "aside), the later of them within the last 90 days (they often expect priority support).",
+        "Engagement & burnout (Returned tab)",
+        where_computed="queries/signals.py",
+    ),
+    Term(
+        "at_risk",
+        "At risk",
+        "Engagement & burnout",
+        "At risk: dormant or burning-out partners with open pipeline or unpaid credit.",
+        "Engagement & burnout (At risk tab)",
+        "Open pipeline: open deals the partner sourced, touched or registered (approved). Unpaid credit: "
+        "commission on the partner's linear credit at the plan rate, minus what was paid on those deals.",
+        "queries/signals.py",
+    ),
+    Term(
+        "as_of",
+        "As of",
+        "Engagement & burnout",
+        "Everything is computed as of a date (`as_of`, default the latest date in the data): later events are "
+        "ignored, so the page can be replayed for any past day.",
+        "Engagement & burnout (Signals as of); sidebar (Data as of); Disagreements; Pipeline forecast",
+        where_computed="load_meta.data_as_of",
+    ),
+    # Pipeline forecast (DESIGN.md).
+    Term(
+        "crm_weighted",
+        "CRM weighted",
+        "Pipeline forecast",
+        "CRM weighted: amount x stage probability (stage map);",
+        "Pipeline forecast (cards, bars, backtest)",
+        "For open partner deals whose close date is in the quarter, plus what already closed won in it.",
+        "queries/forecast.py",
+    ),
+    Term(
+        "sales_call",
+        "Sales call",
+        "Pipeline forecast",
+        "Sales call: commit, and commit + best case, from forecast_category;",
+        "Pipeline forecast (cards, bars, backtest)",
+        where_computed="queries/forecast.py",
+    ),
+    Term(
+        "historical",
+        "Historical",
+        "Pipeline forecast",
+        "Historical: win and slip rates learned from closed history by stage, age and partner type, with P10 / P50 "
+        "/ P90 from simulating each open deal's outcome;",
+        "Pipeline forecast (cards, bars with P10-P90 whiskers, backtest)",
+        "10,000 simulations; rates from the finest group with at least 30 closed examples, coarser groups "
+        "otherwise.",
+        "queries/forecast.py",
+    ),
+    Term(
+        "backtest",
+        "Backtest",
+        "Pipeline forecast",
+        "Backtest: each method rebuilt as of the start of past quarters (from opportunity_history) against what "
+        "actually closed, with its error, so users see which method to trust.",
+        "Pipeline forecast (Which method to trust)",
+        "Without opportunity_history the backtest uses created and close dates only (first open stage assumed, "
+        "sales call left out).",
+        "queries/forecast.py",
+    ),
+    Term(
+        "abs_pct_error",
+        "Error (absolute % error)",
+        "Pipeline forecast",
+        "|forecast - actual| / actual, for one method and past quarter.",
+        "Pipeline forecast (Backtest, quarter by quarter)",
+        where_computed="queries/forecast.py",
+        in_design=False,
+    ),
+    Term(
+        "mape",
+        "Mean error",
+        "Pipeline forecast",
+        "Mean of |forecast - actual| / actual.",
+        "Pipeline forecast (Which method to trust)",
+        where_computed="queries/forecast.py",
+        in_design=False,
+    ),
+    Term(
+        "bias_pct",
+        "Bias",
+        "Pipeline forecast",
+        "Mean signed error; positive = overstated.",
+        "Pipeline forecast (Which method to trust)",
+        where_computed="queries/forecast.py",
+        in_design=False,
+    ),
+    Term(
+        "coverage_pct",
+        "In P10-P90",
+        "Pipeline forecast",
+        "Quarters whose actual fell in the band.",
+        "Pipeline forecast (Which method to trust)",
+        where_computed="queries/forecast.py",
+        in_design=False,
+    ),
+    Term(
+        "times_closest",
+        "Times closest",
+        "Pipeline forecast",
+        "Quarters in which this method was the closest.",
+        "Pipeline forecast (Which method to trust)",
+        where_computed="queries/forecast.py",
+        in_design=False,
+    ),
+    # Data (DESIGN.md, "Loading rules").
+    Term(
+        "rows_quarantined",
+        "Rows read, loaded, quarantined",
+        "Data",
+        "A row that breaks a rule (bad date, negative amount, unknown partner, duplicate key, stage not in the "
+        "stage map, ...) is quarantined with its source file, line number and reason. `rows read = rows loaded + "
+        "rows quarantined`, per table, always; the load report says so.",
+        "Data (cards, load report, quarantined rows)",
+        where_computed="queries/load_report.sql, queries/quarantine.sql",
+    ),
+    Term(
+        "data_as_of",
+        "Data as of",
+        "Data",
+        "`as_of` defaults to the latest date in the data.",
+        "Sidebar (Data as of, per table)",
+        "A table lagging the newest data by more than the settings' stale_after_days is flagged.",
+        "queries/stale_tables.sql",
+    ),
+]
+
+
+def by_key() -> dict[str, Term]:
+    """Every term by its key: `glossary.by_key()["is_dormant"].definition`."""
+    return {term.key: term for term in GLOSSARY}
+
+
+def definition(key: str) -> str:
+    """The definition of one term, for a metric's help tooltip."""
+    return by_key()[key].definition
+
+
+def markdown() -> str:
+    """The glossary as Markdown, grouped by area: the text of docs/metrics.md."""
+    lines = [
+        "# Metrics and models",
+        "",
+        "Generated from `queries/glossary.py` by `python -m queries.glossary > docs/metrics.md`; do not edit by "
+        "hand. Definitions are DESIGN.md's words where it defines the term; the app's Glossary page shows the same "
+        "entries.",
+        "",
+    ]
+    for area in AREAS:
+        lines += [f"## {area}", "", "| term | definition | how it is computed | where shown |", "| --- | --- | --- | --- |"]
+        for term in (t for t in GLOSSARY if t.area == area):
+            source = f"(`{term.where_computed}`)" if term.where_computed else ""
+            own = "" if term.in_design else "The app's own term: DESIGN.md does not define it."
+            computed = " ".join(part for part in (own, term.detail, source) if part)
+            cells = [f"**{term.term}**", term.definition, computed, term.where_shown]
+            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

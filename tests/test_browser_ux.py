@@ -1,0 +1,123 @@
+"""What a user feels in a real browser: a shared link reproduces the view, every page's CSV
+download downloads, and the dark theme draws charts on a dark background.
+
+Streamlit serves the demo program at scale 0.1 (conftest's `demo_db_path`); Debian's chromium
+is driven by Playwright. The server helpers are `scripts.screenshots`'s, which the README's
+screenshots use too.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from scripts.screenshots import CHROMIUM, PAGES, launch, serve, wait_until_idle, warm_up
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (`make chromium` installs it)")
+SIDEBAR = '[data-testid="stSidebar"]'
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = launch(p)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(browser, demo_db_path: Path) -> Iterator[str]:
+    with serve(demo_db_path) as url:
+        warm_up(browser, url)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def dark_url(browser, demo_db_path: Path) -> Iterator[str]:
+    with serve(demo_db_path, "--theme.base", "dark") as url:
+        warm_up(browser, url)
+        yield url
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page.goto(url, timeout=30_000)
+    wait_until_idle(page)
+    return page
+
+
+def busiest_partner(db: Path) -> str:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.sql("select partner_id from touchpoints group by 1 order by count(*) desc, 1 limit 1").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+# Program health, the default page, is served at / (and at /health once the server has run app.py).
+@pytest.mark.parametrize("path", ["/health", "/engagement"], ids=["program health", "engagement"])
+def test_a_deep_link_with_filters_shows_those_filters_selected_in_the_sidebar(browser, app_url: str, path: str):
+    page = open_page(browser, f"{app_url}{path}?region=EMEA&period=Last+4+fiscal+quarters")
+    try:
+        sidebar = page.locator(SIDEBAR)
+        region = sidebar.locator('[data-testid="stMultiSelect"]').filter(has_text="Region")
+        assert region.get_by_text("EMEA", exact=True).count() == 1
+        period = sidebar.get_by_role("combobox", name="Period")
+        assert period.input_value() == "Last 4 fiscal quarters"
+        assert "Filtering by: last 4 fiscal quarters, region" in sidebar.inner_text()
+        # The URL keeps the filters, so copying it shares the view.
+        assert "region=EMEA" in page.url and "period=Last" in page.url
+    finally:
+        page.close()
+
+
+def test_every_pages_first_csv_download_downloads_a_csv_file(browser, app_url: str, demo_db_path: Path):
+    partner = busiest_partner(demo_db_path)
+    downloaded, not_offered = {}, []
+    for url_path in PAGES:
+        query = f"?partner={partner}" if url_path == "partner" else ""
+        page = open_page(browser, f"{app_url}/{'' if url_path == 'health' else url_path}{query}")
+        try:
+            # The first one on show (others may sit in a closed tab or expander).
+            button = page.locator('[data-testid="stDownloadButton"] button:visible').first
+            if not page.locator('[data-testid="stDownloadButton"] button:visible').count():
+                not_offered.append(url_path)
+                continue
+            button.scroll_into_view_if_needed()
+            with page.expect_download(timeout=15_000) as download:
+                button.click()
+            text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+            downloaded[url_path] = (download.value.suggested_filename, text)
+        finally:
+            page.close()
+    problems = {
+        name: file_name
+        for name, (file_name, text) in downloaded.items()
+        if not file_name.endswith(".csv") or "," not in text.splitlines()[0] or len(text.splitlines()) < 2
+    }
+    assert not problems, f"these downloads are not a CSV with a header and rows: {problems}"
+    assert len(downloaded) >= 6, f"only {sorted(downloaded)} offered a download; not offered: {not_offered}"
+
+
+def test_the_dark_theme_draws_charts_on_a_dark_background(browser, dark_url: str):
+    from PIL import Image
+
+    page = open_page(browser, f"{dark_url}/forecast")
+    try:
+        chart = page.locator('[data-testid="stPlotlyChart"]').first
+        chart.scroll_into_view_if_needed()
+        image = Image.open(io.BytesIO(chart.screenshot())).convert("L")
+    finally:
+        page.close()
+    pixels = list(image.getdata())
+    dark = sum(1 for value in pixels if value < 60) / len(pixels)
+    light = sum(1 for value in pixels if value > 150) / len(pixels)
+    # The background (most of the chart) follows the theme; labels and gridlines stay readable.
+    assert dark > 0.6, f"only {dark:.0%} of the chart is dark: its background does not follow the dark theme"
+    assert light > 0.001, "no light pixels: the chart's text would be unreadable on the dark background"
