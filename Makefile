@@ -20,8 +20,11 @@ $(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# Written beside and renamed into place, so an interrupted run leaves no half demo behind.
 $(DEMO)/partners.csv: | $(VENV)/.installed
-	$(PY) -m loaders demo $(DEMO) --scale 1 --seed 7
+	rm -rf $(DEMO).partial
+	$(PY) -m loaders demo $(DEMO).partial --scale 1 --seed 7
+	rm -rf $(DEMO) && mv $(DEMO).partial $(DEMO)
 
 $(DB): | $(DEMO)/partners.csv
 	$(PY) -m loaders build $(DEMO) --db $(DB)
