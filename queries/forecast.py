@@ -15,6 +15,12 @@ and its partner involvement then) is rebuilt in SQL, `pipeline_as_of.sql`; this 
 only does what SQL says badly: group fallbacks and the simulation. Pages call the
 registered outputs through `queries.run`.
 
+Fit once per build (`store_forecast`, a derived step of loaders/derived.py): the deal states
+on the data's last day and on the eve of every quarter (the slow SQL), and the three outputs
+for the default view (no filters, as of data_as_of) are stored in tables. The outputs read
+those tables for the default view; with filters they compute from the stored states, which
+gives the same numbers as computing everything from the extracts (tests check both).
+
 Conventions: a deal's quarter is the fiscal quarter of its close date as known then, and a
 deal already past its close date counts in the current quarter. Knowledge "as of" a day is
 everything up to the end of that day; the backtest of a quarter uses the day before it.
@@ -68,6 +74,16 @@ GROUP_LEVELS: tuple[tuple[str, tuple[str, ...]], ...] = (
 NO_HISTORY_GROUP = "stage map (no closed history yet)"
 # Random draws per chunk of runs (runs x deals): small enough to stay in the CPU cache.
 CHUNK_CELLS = 200_000
+# Tables written at build time by `store_forecast`, and the SQL that reads each.
+STATES_TABLE = "forecast_states_precomputed"
+STORED: dict[str, tuple[str, str]] = {
+    "forecast": ("forecast_precomputed", "forecast_stored_forecast"),
+    "deals": ("forecast_deals_precomputed", "forecast_stored_deals"),
+    "backtest": ("forecast_backtest_precomputed", "forecast_stored_backtest"),
+}
+# Read what the build stored when it applies; False computes everything from the extracts
+# (tests compare the two).
+USE_STORED = True
 
 Filters = dict[str, list[str] | None]
 
@@ -95,6 +111,8 @@ def pipeline_forecast(
     has no band.
     """
     filters = _filters(regions, tiers, partner_types, managers)
+    if _default_view(con, as_of, filters, min_group_deals):
+        return _read_stored(con, "forecast")
     return _live(con, as_of, filters, min_group_deals)["forecast"]
 
 
@@ -116,6 +134,8 @@ def forecast_deals(
     historical_group says which group of closed history gave its rates.
     """
     filters = _filters(regions, tiers, partner_types, managers)
+    if _default_view(con, as_of, filters, min_group_deals):
+        return _read_stored(con, "deals")
     return _live(con, as_of, filters, min_group_deals)["deals"]
 
 
@@ -139,6 +159,8 @@ def forecast_backtest(
     category then are unknown, amounts and close dates are the final ones).
     """
     filters = _filters(regions, tiers, partner_types, managers)
+    if _default_view(con, None, filters, min_group_deals):
+        return _read_stored(con, "backtest")
     return _backtest(con, filters, min_group_deals)
 
 
@@ -162,7 +184,94 @@ def forecast_accuracy(
     on every row.
     """
     filters = _filters(regions, tiers, partner_types, managers)
+    if _default_view(con, None, filters, min_group_deals):
+        return accuracy(_read_stored(con, "backtest"), segment)
     return accuracy(_backtest(con, filters, min_group_deals), segment)
+
+
+# ---- fit once per build ----------------------------------------------------------------
+
+
+def store_forecast(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None:
+    """Derived step at build time: store the deal states and the default view's outputs.
+
+    Tables: forecast_states_precomputed (state_kind 'final': every deal on data_as_of;
+    'eve': the open deals on the eve of every fiscal quarter, unscoped), then
+    forecast_precomputed, forecast_deals_precomputed and forecast_backtest_precomputed (no
+    filters, as of data_as_of, the default minimum group size), each with a row_number
+    giving the order. Without a data_as_of the tables stay empty and every view computes.
+    """
+    no_filters = _filters(None, None, None, None)
+    has_date = bool(dict(queries.execute(con, "program_meta").iter_rows()).get("data_as_of"))
+    _drop_stored(con)
+    if not has_date:
+        empty = queries.execute(con, "pipeline_as_of", snapshot_dates=[], **no_filters)
+        _write(con, STATES_TABLE, empty.with_columns(pl.lit("final").alias("state_kind")))
+        for table, _ in STORED.values():
+            con.execute("create table " + table + " (row_number bigint)")  # noqa: S608 - fixed names
+        return
+    # One SQL pass for data_as_of (closed deals included) and every quarter's eve (open deals):
+    # the eves start at the quarter of the first deal created by data_as_of, as _snapshots does.
+    data_as_of, start_month = _meta(con)
+    first = con.sql("select min(created_at) from opportunities where created_at <= $day", params={"day": data_as_of})
+    first_created = first.fetchall()[0][0]
+    eves = [s - timedelta(days=1) for s in _quarter_starts(first_created, data_as_of, start_month)[1:]] if first_created else []
+    both = queries.execute(con, "pipeline_as_of", snapshot_dates=[*eves, data_as_of], include_closed_on=data_as_of, **no_filters)
+    kind = pl.when(pl.col("snapshot_date") == data_as_of).then(pl.lit("final")).otherwise(pl.lit("eve"))
+    _write(con, STATES_TABLE, both.with_columns(kind.alias("state_kind")))
+    # The computations below read the states from these frames, as they would from the table.
+    finals = both.filter(pl.col("snapshot_date") == data_as_of).with_columns(pl.col("amount").cast(pl.Float64).fill_null(0.0))
+    _seed(con, ("finals", _frozen(no_filters)), finals)
+    if not finals.is_empty():
+        snapshots = both.filter(pl.col("snapshot_date") < data_as_of).with_columns(
+            pl.col("amount").cast(pl.Float64).fill_null(0.0),
+            (pl.col("snapshot_date") + pl.duration(days=1)).alias("quarter_start"),
+        )
+        _seed(con, ("snapshots", _frozen(no_filters)), snapshots)
+    del both
+    live = _live(con, None, no_filters, MIN_GROUP_DEALS)
+    outputs = {"forecast": live["forecast"], "deals": live["deals"], "backtest": _backtest(con, no_filters, MIN_GROUP_DEALS)}
+    for kind, frame in outputs.items():
+        _write(con, STORED[kind][0], frame.with_row_index("row_number"))
+    _MEMO.clear()  # what was memoised belongs to the database being built
+
+
+def _drop_stored(con: duckdb.DuckDBPyConnection) -> None:
+    for table in (STATES_TABLE, *(table for table, _ in STORED.values())):
+        con.execute("drop table if exists " + table)  # noqa: S608 - fixed names
+
+
+def _write(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    con.register("forecast_incoming", frame)
+    try:
+        con.execute("create or replace table " + table + " as select * from forecast_incoming")  # noqa: S608 - fixed names
+    finally:
+        con.unregister("forecast_incoming")
+
+
+def _has_stored(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether this database was built with the stored forecast (older builds were not)."""
+    if not USE_STORED:
+        return False
+    names = [table for table, _ in STORED.values()]
+    rows = con.sql(
+        "select count(*) from duckdb_tables() where table_name in (select unnest($names))",
+        params={"names": [STATES_TABLE, *names]},
+    ).fetchall()
+    if rows[0][0] != len(names) + 1:
+        return False
+    # Empty when the build had no data_as_of to forecast from.
+    return bool(con.sql("select count(*) from forecast_precomputed").fetchall()[0][0])
+
+
+def _default_view(con: duckdb.DuckDBPyConnection, as_of: date | None, filters: Filters, min_group_deals: int) -> bool:
+    if any(filters.values()) or min_group_deals != MIN_GROUP_DEALS or not _has_stored(con):
+        return False
+    return as_of is None or as_of == _meta(con)[0]
+
+
+def _read_stored(con: duckdb.DuckDBPyConnection, kind: str) -> pl.DataFrame:
+    return queries.execute(con, STORED[kind][1])
 
 
 # ---- state of the pipeline --------------------------------------------------------------
@@ -185,11 +294,7 @@ _MEMO: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 def _memo(con: duckdb.DuckDBPyConnection, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
     """Results keyed by the database (file and build) and the arguments: the page asks for the
     forecast, the deals, the backtest and its verdict, which share most of their work."""
-    identity = con.sql(
-        "select (select path from duckdb_databases() where database_name = current_database()),"
-        " (select value from load_meta where key = 'built_at')"
-    ).fetchall()[0]
-    full_key = (identity, *key)
+    full_key = (_identity(con), *key)
     if full_key in _MEMO:
         _MEMO.move_to_end(full_key)
         return _MEMO[full_key]
@@ -198,6 +303,18 @@ def _memo(con: duckdb.DuckDBPyConnection, key: tuple[Any, ...], compute: Callabl
     while len(_MEMO) > 16:
         _MEMO.popitem(last=False)
     return value
+
+
+def _identity(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    return con.sql(
+        "select (select path from duckdb_databases() where database_name = current_database()),"
+        " (select value from load_meta where key = 'built_at')"
+    ).fetchall()[0]
+
+
+def _seed(con: duckdb.DuckDBPyConnection, key: tuple[Any, ...], value: Any) -> None:
+    """Memoise a value computed elsewhere (the build step's single pass)."""
+    _MEMO[(_identity(con), *key)] = value
 
 
 def _frozen(filters: Filters) -> tuple[Any, ...]:
@@ -220,9 +337,21 @@ def _states(con: duckdb.DuckDBPyConnection, filters: Filters, **params: Any) -> 
     return frame.with_columns(pl.col("amount").cast(pl.Float64).fill_null(0.0))
 
 
+def _stored_states(con: duckdb.DuckDBPyConnection, kind: str, filters: Filters) -> pl.DataFrame:
+    """States stored by `store_forecast`, scoped by `filters`: the same frame `_states` gives."""
+    frame = queries.execute(con, "forecast_stored_states", kind=kind, **filters)
+    return frame.with_columns(pl.col("amount").cast(pl.Float64).fill_null(0.0))
+
+
 def _finals(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
     """Every deal as it stands on the data's last day, closed ones included."""
-    return _memo(con, ("finals", _frozen(filters)), lambda: _states(con, filters, include_closed=True))
+
+    def compute() -> pl.DataFrame:
+        if _has_stored(con):
+            return _stored_states(con, "final", filters)
+        return _states(con, filters, include_closed=True)
+
+    return _memo(con, ("finals", _frozen(filters)), compute)
 
 
 def _quarter_starts(first: date, last: date, start_month: int) -> list[date]:
@@ -237,15 +366,25 @@ def _snapshots(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame
     """The open deals on the eve of every fiscal quarter since the first deal, with `quarter_start`."""
 
     def compute() -> pl.DataFrame:
-        data_as_of, start_month = _meta(con)
         finals = _finals(con, filters)
         if finals.is_empty():
             return _states(con, filters, snapshot_dates=[]).with_columns(quarter_start=pl.lit(None, pl.Date))
-        starts = _quarter_starts(finals["created_at"].min(), data_as_of, start_month)[1:]
-        frame = _states(con, filters, snapshot_dates=[start - timedelta(days=1) for start in starts])
+        if _has_stored(con):
+            frame = _stored_states(con, "eve", filters)
+        else:
+            frame = _eve_states(con, filters, finals).with_columns(pl.col("amount").cast(pl.Float64).fill_null(0.0))
         return frame.with_columns((pl.col("snapshot_date") + pl.duration(days=1)).alias("quarter_start"))
 
     return _memo(con, ("snapshots", _frozen(filters)), compute)
+
+
+def _eve_states(con: duckdb.DuckDBPyConnection, filters: Filters, finals: pl.DataFrame) -> pl.DataFrame:
+    """pipeline_as_of on the eve of every fiscal quarter since the first deal (one SQL pass), as SQL returns it."""
+    data_as_of, start_month = _meta(con)
+    if finals.is_empty():
+        return queries.execute(con, "pipeline_as_of", snapshot_dates=[], **filters)
+    starts = _quarter_starts(finals["created_at"].min(), data_as_of, start_month)[1:]
+    return queries.execute(con, "pipeline_as_of", snapshot_dates=[start - timedelta(days=1) for start in starts], **filters)
 
 
 def _month_index(column: pl.Expr) -> pl.Expr:
@@ -382,7 +521,8 @@ def simulate(
     hits = np.empty((chunk, deals), dtype=np.float32)
     for start in range(0, runs, chunk):
         size = min(chunk, runs - start)
-        draws = rng.integers(0, 65536, size=(size, deals), dtype=np.uint16)
+        # Widened once per chunk rather than in every comparison below (same values).
+        draws = rng.integers(0, 65536, size=(size, deals), dtype=np.uint16).astype(np.int32)
         for threshold, weight, result in zip(thresholds, weights, results, strict=True):
             previous = np.zeros((size, len(BASE_SEGMENTS)))
             for quarter in range(horizon):
@@ -444,7 +584,9 @@ def _method_rows(deals: pl.DataFrame, horizon: int, runs: int, include_sales: bo
 
 
 def _won_by_segment(won: pl.DataFrame) -> dict[str, float]:
-    sums = dict(won.group_by("segment").agg(pl.col("amount").sum()).iter_rows())
+    # numpy sums in row order: a parallel group_by sum is not repeatable to the cent at scale.
+    amounts, segments = won["amount"].to_numpy(), won["segment"].to_numpy()
+    sums = {segment: float(amounts[segments == segment].sum()) for segment in BASE_SEGMENTS}
     return {name: float(sum(sums.get(BASE_SEGMENTS[i], 0.0) for i in idx)) for name, idx in SEGMENTS.items()}
 
 
@@ -467,14 +609,10 @@ def _live(con: duckdb.DuckDBPyConnection, as_of: date | None, filters: Filters, 
         now = finals if day >= data_as_of else _states(con, filters, as_of=day, include_closed=True)
         first_quarter = fiscal.quarter_start(day, start_month)
         examples = _examples(_snapshots(con, filters), finals, day, start_month)
-        open_now = _with_schedule(
-            now.filter(pl.col("in_scope") & ~pl.col("is_closed")), pl.lit(first_quarter), start_month
-        )
+        open_now = _with_schedule(now.filter(pl.col("in_scope") & ~pl.col("is_closed")), pl.lit(first_quarter), start_month)
         deals = _rates(open_now, examples, min_group_deals)
         won_to_date = _won_by_segment(
-            now.filter(
-                pl.col("in_scope") & pl.col("is_won") & pl.col("close_date").is_between(first_quarter, day)
-            )
+            now.filter(pl.col("in_scope") & pl.col("is_won") & pl.col("close_date").is_between(first_quarter, day))
         )
         rows = pl.DataFrame(_method_rows(deals, HORIZON, RUNS, include_sales=True))
         quarters = pl.DataFrame(
@@ -488,14 +626,11 @@ def _live(con: duckdb.DuckDBPyConnection, as_of: date | None, filters: Filters, 
         )
         open_counts = deals.filter(pl.col("quarter_index") < HORIZON).group_by("quarter_index", "segment").len()
         note = _group_note(deals.filter(pl.col("quarter_index") < HORIZON))
-        forecast = (
-            rows.join(quarters, on="quarter_index")
-            .with_columns(
-                pl.when(pl.col("quarter_index") == 0)
-                .then(pl.col("segment").replace_strict(won_to_date, return_dtype=pl.Float64))
-                .otherwise(0.0)
-                .alias("won_to_date"),
-            )
+        forecast = rows.join(quarters, on="quarter_index").with_columns(
+            pl.when(pl.col("quarter_index") == 0)
+            .then(pl.col("segment").replace_strict(won_to_date, return_dtype=pl.Float64))
+            .otherwise(0.0)
+            .alias("won_to_date"),
         )
         counts = _open_deal_counts(open_counts)
         forecast = forecast.join(counts, on=["quarter_index", "segment"], how="left").with_columns(
@@ -538,9 +673,7 @@ def _deal_table(deals: pl.DataFrame, day: date, quarters: pl.DataFrame) -> pl.Da
         "amount", "close_date", "fiscal_quarter", "crm_weighted", "p_win", "expected_value", "historical_group",
         "times_slipped", "days_slipped", "days_past_close", "age_days", "is_slipped", "is_stale", "owner",
     ]  # fmt: skip
-    won_by = won_by_quarter(
-        deals["quarter_index"].to_numpy(), deals["p_won"].to_numpy(), deals["p_slip"].to_numpy(), HORIZON
-    )
+    won_by = won_by_quarter(deals["quarter_index"].to_numpy(), deals["p_won"].to_numpy(), deals["p_slip"].to_numpy(), HORIZON)
     return (
         deals.with_columns(
             pl.Series("p_win", won_by[:, -1]).round(4),
@@ -577,11 +710,15 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
         frames = []
         quarter_starts = snapshots["quarter_start"].unique().sort().to_list() if snapshots.height else []
         ended = [q for q in quarter_starts if fiscal.add_quarters(q, 1) - timedelta(days=1) <= data_as_of]
-        for start in ended:
+        # Latest first, stopping at BACKTEST_QUARTERS: closed history only grows with time, so
+        # once a quarter has too little to learn from, every earlier one has too.
+        for start in reversed(ended):
+            if len(frames) == BACKTEST_QUARTERS:
+                break
             known_through = start - timedelta(days=1)
             examples = _examples(snapshots.filter(pl.col("quarter_start") < start), finals, known_through, start_month)
             if examples.height < max(min_group_deals, 1):
-                continue  # too little closed history yet to learn from
+                break  # too little closed history yet to learn from
             open_then = _with_schedule(
                 snapshots.filter((pl.col("quarter_start") == start) & pl.col("in_scope")), pl.lit(start), start_month
             )
@@ -599,19 +736,23 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
             )
         if not frames:
             return _empty_backtest()
-        frame = pl.concat(frames).sort("quarter_start").tail(BACKTEST_QUARTERS * _rows_per_quarter(basis))
+        frame = pl.concat(frames[::-1]).sort("quarter_start").tail(BACKTEST_QUARTERS * _rows_per_quarter(basis))
         error = pl.col("forecast") - pl.col("actual")
-        return frame.rename({"expected": "forecast"}).with_columns(
-            error.round(2).alias("error"),
-            pl.when(pl.col("actual") > 0).then((error.abs() / pl.col("actual") * 100).round(1)).alias("abs_pct_error"),
-            pl.when(pl.col("p10").is_not_null())
-            .then((pl.col("actual") >= pl.col("p10").round(2)) & (pl.col("actual") <= pl.col("p90").round(2)))
-            .alias("in_band"),
-            pl.col("method").replace_strict(METHODS).alias("method_label"),
-            pl.lit(basis).alias("basis"),
-        ).select(BACKTEST_COLUMNS).with_columns(
-            [pl.col(c).round(2) for c in ("forecast", "actual", "p10", "p50", "p90")]
-        ).sort("quarter_start", "method", "segment")
+        return (
+            frame.rename({"expected": "forecast"})
+            .with_columns(
+                error.round(2).alias("error"),
+                pl.when(pl.col("actual") > 0).then((error.abs() / pl.col("actual") * 100).round(1)).alias("abs_pct_error"),
+                pl.when(pl.col("p10").is_not_null())
+                .then((pl.col("actual") >= pl.col("p10").round(2)) & (pl.col("actual") <= pl.col("p90").round(2)))
+                .alias("in_band"),
+                pl.col("method").replace_strict(METHODS).alias("method_label"),
+                pl.lit(basis).alias("basis"),
+            )
+            .select(BACKTEST_COLUMNS)
+            .with_columns([pl.col(c).round(2) for c in ("forecast", "actual", "p10", "p50", "p90")])
+            .sort("quarter_start", "method", "segment")
+        )
 
     return _memo(con, ("backtest", _frozen(filters), min_group_deals), compute)
 

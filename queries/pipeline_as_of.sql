@@ -3,6 +3,7 @@
 --   $as_of (date, NULL = data_as_of from load_meta): the day whose end the state is known at
 --   $snapshot_dates (date[], NULL = just $as_of): several days at once, one set of rows per day
 --   $include_closed (boolean, NULL = false): also return deals already closed on that day (their final state)
+--   $include_closed_on (date, NULL = none): also return the deals already closed on this one of the days (the build's single pass over every quarter's eve and data_as_of)
 --   $regions (varchar[], NULL = all): in_scope only for deals in these regions (the region of the deal, else of its partner)
 --   $tiers (varchar[], NULL = all): in_scope only for deals whose partner has one of these tiers (direct deals drop out)
 --   $partner_types (varchar[], NULL = all): in_scope only for deals whose partner has one of these types (direct deals drop out)
@@ -199,7 +200,7 @@ involved as (
             else cast(staged.snapshot_end as timestamp)
         end as touch_cutoff
     from staged
-    where $include_closed or not staged.is_closed
+    where $include_closed or not staged.is_closed or staged.snapshot_date = $include_closed_on
 ),
 
 attributed as (
@@ -258,7 +259,10 @@ final as (
             and ($partner_types is null or len(list_intersect(partners.partner_types, $partner_types)) > 0)
             and ($managers is null or list_contains($managers, partners.partner_manager)),
             false
-        ) as in_scope
+        ) as in_scope,
+        -- What in_scope is decided on, so states stored at build time can be scoped later.
+        coalesce(attributed.region, partners.region) as scope_region,
+        partners.partner_types
     from attributed
     left join partners on partners.partner_id = coalesce(attributed.sourcing_partner_id, attributed.influencing_partner_id)
 )
@@ -288,6 +292,8 @@ select
     tier,
     partner_manager,
     basis,
-    in_scope
+    in_scope,
+    scope_region,
+    partner_types
 from final
 order by snapshot_date, opportunity_id

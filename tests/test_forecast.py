@@ -3,12 +3,13 @@ by hand in each test, plus the page on the tiny program, the demo and the Maven 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 import queries
 from charts import forecast as charts
@@ -262,7 +263,10 @@ def test_figures_have_a_bar_per_method_with_a_band_and_a_line_per_method(tmp_pat
     con = queries.connect(build(tmp_path, BACKTEST))
     bars = charts.forecast_bars(queries.execute(con, "pipeline_forecast", min_group_deals=1))
     assert [trace.name for trace in bars.data] == [
-        "Historical", "CRM weighted", "Sales call: commit", "Sales call: commit + best case"
+        "Historical",
+        "CRM weighted",
+        "Sales call: commit",
+        "Sales call: commit + best case",
     ]
     assert bars.data[0].error_y.array is not None and bars.data[2].error_y.array is None
     lines = charts.backtest_lines(queries.execute(con, "forecast_backtest", min_group_deals=1), "all")
@@ -306,3 +310,71 @@ def test_the_maven_export_forecasts_and_backtests_from_created_and_close_dates(t
     backtest = queries.execute(con, "forecast_backtest")
     assert backtest.height and set(backtest["basis"]) == {"created_close_dates"}
     assert (backtest.filter(pl.col("segment") == "direct")["actual"] > 0).all()
+
+
+# ---- fit once per build: the stored default view and stored states ----------------------
+
+OUTPUTS = ("pipeline_forecast", "forecast_deals", "forecast_backtest", "forecast_accuracy")
+
+
+def computed_on_demand(con, monkeypatch: pytest.MonkeyPatch, name: str, **params) -> pl.DataFrame:
+    """The output computed from the extracts alone, as if the build had stored nothing."""
+    with monkeypatch.context() as patch:
+        patch.setattr(forecast, "USE_STORED", False)
+        forecast._MEMO.clear()
+        frame = queries.execute(con, name, **params)
+    forecast._MEMO.clear()
+    return frame
+
+
+def test_the_build_stores_the_default_view_and_the_page_reads_it_without_simulating(live, monkeypatch: pytest.MonkeyPatch):
+    tables = {row[0] for row in live.sql("select table_name from duckdb_tables()").fetchall()}
+    assert {"forecast_precomputed", "forecast_deals_precomputed", "forecast_backtest_precomputed"} <= tables
+    forecast._MEMO.clear()
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("the default view should be read, not simulated")
+
+    monkeypatch.setattr(forecast, "simulate", no_simulation)
+    as_of = date(2026, 5, 15)  # the data's last day, as the page passes it
+    result = queries.execute(live, "pipeline_forecast", as_of=as_of)
+    assert row(result, fiscal_quarter="FY2026 Q2", method="crm_weighted", segment="partner")["expected"] == 1400
+    assert queries.execute(live, "forecast_deals", as_of=as_of).height == 3
+    with pytest.raises(AssertionError, match="read, not simulated"):  # a filtered view computes
+        queries.execute(live, "pipeline_forecast", as_of=as_of, regions=["EMEA"])
+
+
+def test_the_stored_default_view_gives_the_same_numbers_as_computing_on_demand(demo_db: Path, monkeypatch: pytest.MonkeyPatch):
+    con = queries.connect(demo_db)
+    as_of = forecast._meta(con)[0]
+    for name in OUTPUTS:
+        for params in ({}, {"as_of": as_of}):
+            stored = queries.execute(con, name, **params)
+            assert stored.height, name
+            assert_frame_equal(stored, computed_on_demand(con, monkeypatch, name, **params))
+    for segment in ("all", "direct"):
+        stored = queries.execute(con, "forecast_accuracy", segment=segment)
+        assert_frame_equal(stored, computed_on_demand(con, monkeypatch, "forecast_accuracy", segment=segment))
+
+
+def test_filtered_views_from_the_stored_states_give_the_same_numbers_as_computing_on_demand(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+):
+    con = queries.connect(demo_db)
+    region, manager, tier = con.sql(
+        "select region, partner_manager, tier from partners where partner_manager is not null order by partner_id limit 1"
+    ).fetchall()[0]
+    views = [{"regions": [region], "partner_types": ["reseller", "referral"]}, {"managers": [manager], "tiers": [tier]}]
+    for params in views:
+        for name in OUTPUTS:
+            forecast._MEMO.clear()
+            from_stored = queries.execute(con, name, **params)
+            assert_frame_equal(from_stored, computed_on_demand(con, monkeypatch, name, **params))
+
+
+def test_a_past_as_of_is_computed_not_read_from_the_stored_view(demo_db: Path, monkeypatch: pytest.MonkeyPatch):
+    con = queries.connect(demo_db)
+    day = forecast._meta(con)[0] - timedelta(days=45)
+    result = queries.execute(con, "pipeline_forecast", as_of=day)
+    assert set(result["as_of"]) == {day}
+    assert_frame_equal(result, computed_on_demand(con, monkeypatch, "pipeline_forecast", as_of=day))
