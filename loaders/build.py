@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,9 +84,10 @@ def build_database(
     check_references(checked)
 
     report(len(files) / (len(files) + 1), "Writing the database")
-    write_database(db_path, checked, settings, source_dir, preset)
+    result = load_report(checked)
+    write_database(db_path, checked, settings, source_dir, preset, result)
     report(1.0, "Done")
-    return load_report(checked)
+    return result
 
 
 def load_report(checked: dict[str, Checked]) -> pl.DataFrame:
@@ -122,22 +124,38 @@ def empty_table(table: str) -> pl.DataFrame:
 
 
 def write_database(
-    db_path: Path, checked: dict[str, Checked], settings: Settings, source_dir: Path, preset: str | None
+    db_path: Path,
+    checked: dict[str, Checked],
+    settings: Settings,
+    source_dir: Path,
+    preset: str | None,
+    report: pl.DataFrame,
 ) -> None:
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_builds(db_path)
     building = db_path.with_name(f".{db_path.name}.building-{os.getpid()}")
     building.unlink(missing_ok=True)
+    # A WAL left beside a reused name would be replayed into the new file.
+    building.with_name(building.name + ".wal").unlink(missing_ok=True)
     try:
         con = duckdb.connect(str(building))
+        # The extracts are held in Python too while they are copied in: leave DuckDB room
+        # and let it spill to disk beside the new file rather than run the machine out of memory.
+        con.execute("set memory_limit = $limit", {"limit": f"{build_memory_limit_mb()}MB"})
+        con.execute("set temp_directory = $dir", {"dir": str(building) + ".tmp"})
         try:
             for table in TABLES:
                 rows = checked[table].rows.drop(LINE) if table in checked else empty_table(table)
                 materialise(con, table, rows)
+                if table in checked:
+                    # Loaded now: free the Python copy before the next table and the derived steps.
+                    checked[table].rows = checked[table].rows.clear()
+                del rows
             quarantine = pl.concat(
                 [c.quarantined for c in checked.values()] or [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
             )
             materialise(con, "quarantine", quarantine.sort("table_name", "line_number"))
-            materialise(con, "load_report", load_report(checked))
+            materialise(con, "load_report", report)
             write_settings_tables(con, settings)
             write_freshness(con)
             write_meta(con, settings, source_dir, preset)
@@ -148,7 +166,42 @@ def write_database(
         os.replace(building, db_path)
     except BaseException:
         building.unlink(missing_ok=True)
+        building.with_name(building.name + ".wal").unlink(missing_ok=True)
         raise
+
+
+def build_memory_limit_mb() -> int:
+    """Half the machine's memory for DuckDB during a build (the rest: Python and the OS)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return max(1024, total // 2 // 1024**2)
+
+
+def remove_stale_builds(db_path: Path) -> None:
+    """Delete the temp files of builds that were killed (SIGKILL, power loss) before cleaning up.
+
+    A build's temp file carries its process id; a file whose process is gone is garbage.
+    Files of builds still running (another process) are left alone.
+    """
+    prefix = f".{db_path.name}.building-"
+    for path in db_path.parent.iterdir():
+        if not path.name.startswith(prefix):
+            continue
+        pid = path.name.removeprefix(prefix).split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
+            if path.is_dir():  # DuckDB's spill folder
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
 
 
 def write_settings_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:

@@ -17,8 +17,10 @@ import polars as pl
 EXTENSIONS = (".csv", ".tsv", ".txt", ".parquet", ".xlsx")
 LINE = "_line"
 BOM = b"\xef\xbb\xbf"
-# An .xlsx is a zip: refuse one that would expand past this (a zip bomb), in bytes.
-MAX_XLSX_UNCOMPRESSED = 2 * 1024**3
+# An .xlsx is a zip: refuse one that would expand past this (a zip bomb), in bytes. The
+# reader holds the expanded sheet in memory; real extracts this big belong in CSV or Parquet.
+MAX_XLSX_UNCOMPRESSED = 512 * 1024**2
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 class RefusedFile(ValueError):
@@ -34,8 +36,12 @@ def read_csv(path: Path) -> pl.DataFrame:
     raw = path.read_bytes()
     if raw.startswith(BOM):
         raw = raw[len(BOM) :]
+    elif raw.startswith(UTF16_BOMS):
+        raise RefusedFile(f"{path.name}: UTF-16 text (it starts with a UTF-16 byte order mark); save the extract as UTF-8 CSV")
     if not raw.strip():
         raise RefusedFile(f"{path.name}: the file is empty (expected a header row and data rows)")
+    if b"\n" not in raw and b"\r" in raw:
+        raw = raw.replace(b"\r", b"\n")  # old Mac line endings (CR only)
     first_line_end = raw.find(b"\n")
     header = raw[: first_line_end if first_line_end >= 0 else len(raw)]
     try:
@@ -46,10 +52,18 @@ def read_csv(path: Path) -> pl.DataFrame:
         raise RefusedFile(
             f"{path.name}: not UTF-8 text (line {line}, byte {exc.start}); save the extract as UTF-8 CSV"
         ) from None
+    separator = detect_delimiter(header_text)
+    names = [name.strip().strip('"').strip() for name in header_text.rstrip("\r").split(separator)]
+    repeated = sorted({name for name in names if name and names.count(name) > 1})
+    if repeated:
+        raise RefusedFile(
+            f"{path.name}: column {', '.join(repr(n) for n in repeated)} appears more than once in the header row "
+            "(which one holds the data is ambiguous)"
+        )
     try:
         frame = pl.read_csv(
             io.BytesIO(raw),
-            separator=detect_delimiter(header_text),
+            separator=separator,
             infer_schema=False,
             truncate_ragged_lines=False,
         )

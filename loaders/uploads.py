@@ -66,6 +66,9 @@ def current_settings() -> Settings | None:
 
 def safe_name(name: str) -> str:
     base = Path(name).name
+    if base != name or base.startswith("."):
+        # A browser sends a bare file name; folders or a leading dot mean a crafted request.
+        raise UploadRefused(f"{name!r}: not an extract file name (a bare file name: no folders, no leading dot)")
     if not re.fullmatch(r"[\w .\-()]+", base) or Path(base).suffix.lower() not in EXTENSIONS:
         raise UploadRefused(f"{base}: not an extract file name (expected one of {', '.join(EXTENSIONS)})")
     return base

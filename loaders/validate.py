@@ -20,6 +20,9 @@ from settings import Settings
 REASON = "_reason"
 TRUE_WORDS = ["true", "t", "1", "yes", "y"]
 FALSE_WORDS = ["false", "f", "0", "no", "n"]
+# The largest amount a row may carry, in any currency (decimal(18,2) holds < 1e16; FX may scale it).
+MAX_AMOUNT = 1e14
+MIN_YEAR, MAX_YEAR = 1900, 2099
 DATETIME_FORMATS = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
 POLARS_TYPES = {
     "str": pl.String,
@@ -68,7 +71,9 @@ def typed_column(spec: ColumnSpec, text: pl.Expr) -> pl.Expr:
         # a number here rather than silently 100 times too large.
         thousands = text.str.contains(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
         plain = pl.when(thousands).then(text.str.replace_all(",", "", literal=True)).otherwise(text)
-        return plain.cast(pl.Float64, strict=False).round(2).cast(pl.Decimal(18, 2), strict=False)
+        number = plain.cast(pl.Float64, strict=False)
+        # Beyond MAX_AMOUNT (and inf, NaN) is not an amount: decimal(18,2) would overflow.
+        return pl.when(number.abs() < MAX_AMOUNT).then(number.round(2)).cast(pl.Decimal(18, 2), strict=False)
     if spec.kind == "float":
         return text.cast(pl.Float64, strict=False)
     if spec.kind == "bool":
@@ -147,6 +152,16 @@ def check_table(table: str, source_file: str, frame: pl.DataFrame, settings: Set
     raw_columns = [pl.col(spec.name).alias(f"_raw_{spec.name}") for spec in specs]
     frame = frame.with_columns(*raw_columns, pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias(REASON))
     frame = frame.with_columns(typed_columns)
+    for spec in specs:
+        if spec.kind in ("date", "datetime"):
+            # 0001-01-01 or 9999-12-31 are placeholders, not dates: they would wreck "data as of".
+            year = pl.col(spec.name).dt.year()
+            frame = add_reason(
+                frame,
+                (year < MIN_YEAR) | (year > MAX_YEAR),
+                pl.lit(f"{spec.name}: '") + pl.col(f"_raw_{spec.name}").str.slice(0, 60)
+                + pl.lit(f"' is outside the years {MIN_YEAR} to {MAX_YEAR}"),
+            )
 
     warnings: list[str] = []
     for column in NON_NEGATIVE.get(table, []):
@@ -239,7 +254,13 @@ def convert_currency(table: str, frame: pl.DataFrame, settings: Settings) -> pl.
         rate.is_null() & pl.col(on).is_not_null(),
         pl.lit("currency: no FX rate for ") + pl.col("currency") + pl.lit(f" on the {on} in the settings"),
     )
-    amount = (pl.col("amount").cast(pl.Float64) * rate).round(2).cast(pl.Decimal(18, 2))
+    converted = (pl.col("amount").cast(pl.Float64) * rate).round(2)
+    frame = add_reason(
+        frame,
+        converted.abs() >= MAX_AMOUNT,
+        pl.lit("amount: ") + pl.col("amount").cast(pl.String) + pl.lit(f" is out of range in {reporting}"),
+    )
+    amount = pl.when(converted.abs() < MAX_AMOUNT).then(converted).cast(pl.Decimal(18, 2), strict=False)
     return frame.with_columns(amount.alias("amount")).sort("_order").drop("_order", "_rate")
 
 
