@@ -14,6 +14,7 @@ import streamlit as st
 
 import access
 import queries
+from queries import serving
 import ui
 
 st.set_page_config(page_title="Partner Pulse", page_icon=":material/handshake:", layout="wide")
@@ -50,6 +51,8 @@ def database_problem() -> str | None:
     if not path.exists():
         return "missing"
     try:
+        # One database version for the whole page run, even if a build swaps the file meanwhile.
+        serving.begin_run()
         ui.meta()
     except duckdb.Error as exc:
         # The hidden hard link queries.connect opens is not a name the user knows.
@@ -95,7 +98,11 @@ elif problem:
     if not viewer.is_admin:
         st.navigation([st.Page(lambda: denied("No data is loaded yet; an admin has to load the extracts."), title="No data")]).run()
     else:
-        st.navigation([page("pages/data.py", "Data", "database", "data", default=True)]).run()
+        st.session_state["_frame_run"] = True
+        try:
+            st.navigation([page("pages/data.py", "Data", "database", "data", default=True)]).run()
+        finally:
+            st.session_state.pop("_frame_run", None)
 else:
     st.session_state.pop("_db_problem", None)
     if viewer.local_mode:
@@ -104,4 +111,9 @@ else:
         st.sidebar.caption(f"Signed in as {viewer.email} ({viewer.role.replace('_', ' ')})")
         st.sidebar.button("Sign out", on_click=st.logout)
     st.session_state["_filters"] = ui.sidebar_filters(viewer)
-    st.navigation(pages_for(viewer)).run()
+    # Pages check this mark: it says the frame (login, roles, filters, version) ran in this run.
+    st.session_state["_frame_run"] = True
+    try:
+        st.navigation(pages_for(viewer)).run()
+    finally:
+        st.session_state.pop("_frame_run", None)

@@ -229,11 +229,11 @@ def nothing_matches(message: str = "Nothing matches these filters.", key: str = 
 def require_frame() -> None:
     """Run the frame first when a page was opened on its own.
 
-    Streamlit's old pages/ folder mode can run a page script without app.py for a session's
-    first request (a deep link to /data, say), which would skip login and roles. The frame
-    sets `_viewer` on every run, so its absence means app.py has not run in this session.
+    Streamlit's old pages/ folder mode can run a page script without app.py (a deep link to
+    /data as a fresh server's first request, say), which would skip login, roles and the
+    filters. app.py marks every run it frames; an unmarked run goes through the frame first.
     """
-    if "_viewer" not in st.session_state:
+    if not st.session_state.get("_frame_run"):
         st.switch_page("app.py")
 
 

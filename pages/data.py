@@ -61,12 +61,16 @@ else:
     )
 
     st.subheader("Quarantined rows")
-    rejected = queries.run("quarantine")
-    if rejected.is_empty():
+    # Rows as read can hold any partner's data and payout amounts: for admins only.
+    rejected = queries.run("quarantine") if ui.viewer().is_admin else None
+    if rejected is None:
+        st.caption("The quarantined rows themselves are shown to admins.")
+    elif rejected.is_empty():
         st.success("No row was rejected.", icon=":material/check_circle:")
     else:
         left, right = st.columns([1, 2])
-        table_choice = left.selectbox("Table", ["All tables", *rejected["table_name"].unique().sort().to_list()], key="data_table")
+        tables = ["All tables", *rejected["table_name"].unique().sort().to_list()]
+        table_choice = left.selectbox("Table", tables, key="data_table")
         search = right.text_input("Reason contains", key="data_reason", placeholder="e.g. duplicate, stage, partner_id")
         shown = rejected
         if table_choice != "All tables":

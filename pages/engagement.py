@@ -46,6 +46,10 @@ with st.spinner("Scoring partners..."):
 if signals.is_empty():
     ui.nothing_matches("No partners match these filters.", key="engagement")
     st.stop()
+if not ui.viewer().sees_money:  # commission amounts are for finance, executives and admins
+    signals = signals.drop("unpaid_credit").with_columns(
+        pl.col("at_risk_reasons").str.replace(r"unpaid commission \d+", "unpaid commission")
+    )
 
 lists = {
     "At risk": ("at_risk", ["at_risk_reasons", "open_pipeline", "unpaid_credit", "days_since_activity", "burnout_signals"]),
@@ -85,6 +89,7 @@ tabs = st.tabs([f"{label} ({int(signals[flag].sum())})" for label, (flag, _) in 
 for tab, (label, (flag, shown)) in zip(tabs[:-1], lists.items(), strict=True):
     with tab:
         st.caption(HELP[flag])
+        shown = [column for column in shown if column in signals.columns]
         rows = signals.filter(pl.col(flag)).select("partner_id", "partner_name", "partner_manager", *shown)
         ui.table(rows, f"partners_{flag}.csv", config, empty=f"No partner is {label.lower()} in these filters.")
 with tabs[-1]:
@@ -112,7 +117,9 @@ if not health.is_empty():
             for column, (part, label) in zip(sliders, COMPONENT_LABELS.items(), strict=True)
         }
         st.caption("Weights are relative (the score divides by their sum); defaults from the settings' health_weights.")
-    if sum(weights.values()) > 0:
+    # The sliders start at the frame's own weights: only a moved slider needs a second query.
+    defaults = {f"w_{part}": round(health[f"{part}_weight"][0]) for part in COMPONENT_LABELS}
+    if sum(weights.values()) > 0 and weights != defaults:
         health = queries.run("partner_health", **scope, **weights)
     parts = [f"{part}_component" for part in COMPONENT_LABELS]
     bars = {"health_score": "Health score"} | {f"{part}_component": label for part, label in COMPONENT_LABELS.items()}

@@ -14,7 +14,7 @@ from charts import MODEL_COLORS
 from charts import health as charts
 from charts import health_score as health_charts
 from queries.health_score import DEFINITIONS as HEALTH
-from queries.kpi_definitions import SECTIONS, definition
+from queries.kpi_definitions import PAYOUT_KPIS, SECTIONS, definition
 from queries.kpis import DIMENSIONS
 
 FORMATS = {"share": "percent", "money": "dollar", "days": "%.0f", "count": "localized", "ratio": "%.1fx"}
@@ -59,6 +59,9 @@ model = st.selectbox(
 params = {key: value for key, value in filters.params().items() if key != "as_of"}
 with st.spinner("Computing the KPIs..."):
     kpis = queries.run("program_kpis", **params, model=model)
+sees_money = ui.viewer().sees_money
+if not sees_money:  # payout amounts are for finance, executives and admins
+    kpis = kpis.filter(pl.col("kpi").is_in(PAYOUT_KPIS).not_())
 
 for section in SECTIONS:
     rows = kpis.filter(pl.col("section") == section)
@@ -102,6 +105,8 @@ dimension = (
     or "partner_type"
 )
 breakdown = queries.run("kpi_breakdown", **params, dimension=dimension, model=model)
+if not sees_money:
+    breakdown = breakdown.drop(PAYOUT_KPIS, strict=False)
 ui.table(
     breakdown,
     f"kpis_by_{dimension}.csv",
@@ -120,6 +125,8 @@ check = queries.run("tier_check", **{k: v for k, v in params.items() if k not in
 if check.is_empty():
     st.info("The tier check needs the **partners** extract, and partners matching the filters.")
 else:
+    if not sees_money:
+        check = check.drop("credit_12m", "held_rate", "qualified_rate", "payout_difference", strict=False)
     higher = check.filter(pl.col("standing") == "higher")
     lower = check.filter(pl.col("standing") == "lower")
     cards = st.columns(3)
@@ -133,12 +140,13 @@ else:
         f"{lower.height:,}",
         help="Partners whose trailing 12 months miss the rules of the tier they hold.",
     )
-    cards[2].metric(
-        "Payout difference from held tiers",
-        charts.format_value(float(check["payout_difference"].cast(pl.Float64).sum()), "money"),
-        help="Sum over partners of (rate of the held tier - rate of the qualified tier) x their trailing-12-month "
-        "credit under the commission plan's model: positive means the held tiers pay more than the rules would.",
-    )
+    if sees_money:
+        cards[2].metric(
+            "Payout difference from held tiers",
+            charts.format_value(float(check["payout_difference"].cast(pl.Float64).sum()), "money"),
+            help="Sum over partners of (rate of the held tier - rate of the qualified tier) x their trailing-12-month "
+            "credit under the commission plan's model: positive means the held tiers pay more than the rules would.",
+        )
     st.caption(f"Trailing 12 months to {as_of:%d %b %Y}; rules from the settings (tier_rules).")
     st.plotly_chart(charts.tier_standing(check, queries.run("filter_options")["tiers"][0].to_list()), width="stretch")
     ui.table(

@@ -14,6 +14,7 @@ from queries.health_score import DEFINITIONS as HEALTH
 
 MONEY = st.column_config.NumberColumn(format="dollar")
 filters = ui.current_filters()
+sees_money = ui.viewer().sees_money
 scope = {key: filters.params()[key] for key in ("regions", "tiers", "partner_types", "managers")}
 st.title("Partner 360")
 
@@ -25,7 +26,9 @@ if linked and st.session_state.get("_partner_linked") != linked:
 choices = queries.run("partner_search", **scope)
 labels = dict(zip(choices["partner_id"], choices["label"], strict=True))
 if linked and linked not in labels:
-    extra = queries.run("partner_search", search=linked).filter(pl.col("partner_id") == linked)
+    # Outside the sidebar filters, but never outside the viewer's own partners.
+    extra = queries.run("partner_search", search=linked, managers=ui.viewer().scope(None))
+    extra = extra.filter(pl.col("partner_id") == linked)
     labels = dict(zip(extra["partner_id"], extra["label"], strict=True)) | labels
 if not labels:
     st.info(
@@ -74,14 +77,15 @@ cards[1].metric(
 cards[2].metric(
     "Open pipeline", ui.money(float(profile["open_amount"])), help="Amount of open deals this partner is involved in."
 )
-cards[3].metric("Payouts", ui.money(float(profile["payouts"])), help="All payouts to this partner, clawbacks excluded.")
+if sees_money:
+    cards[3].metric("Payouts", ui.money(float(profile["payouts"])), help="All payouts to this partner, clawbacks excluded.")
 
 standing = queries.run("tier_check", partner_id=partner_id, as_of=filters.as_of)
 if not standing.is_empty():
     row = standing.row(0, named=True)
     note = row["reason"] + (
         f" Payout difference from the held tier: {ui.money(float(row['payout_difference']))} over the last 12 months."
-        if row["payout_difference"]
+        if row["payout_difference"] and sees_money
         else ""
     )
     show = {"higher": st.success, "lower": st.warning}.get(row["standing"], st.info)
@@ -120,8 +124,10 @@ ui.table(
 )
 
 st.subheader("Payouts")
+if not sees_money:
+    st.caption("Payout amounts are for finance, executives and admins.")
 ui.table(
-    queries.run("partner_payouts", partner_id=partner_id),
+    queries.run("partner_payouts", partner_id=partner_id) if sees_money else pl.DataFrame(),
     f"payouts_{partner_id}.csv",
     column_config={
         "payout_id": "Payout",
@@ -132,7 +138,7 @@ ui.table(
         "paid_at": st.column_config.DateColumn("Paid"),
         "opportunity_id": "Opportunity",
     },
-    empty="No payout to this partner.",
+    empty="No payout to this partner." if sees_money else "Not shown for your role.",
 )
 
 st.subheader("Credit under each attribution model")

@@ -77,13 +77,22 @@ def db_path() -> Path:
 
 def connect(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
     """A read-only connection that can read nothing but its own database file."""
+    return connect_versioned(path)[0]
+
+
+Version = tuple[str, int, int, int]
+
+
+def connect_versioned(path: Path | str | None = None) -> tuple[duckdb.DuckDBPyConnection, Version]:
+    """`connect`, and the version (see `database_version`) of the file it actually opened,
+    which may be newer than the one seen a moment before if a build swapped it in meanwhile."""
     path = Path(path or db_path())
     if not path.exists():
         raise FileNotFoundError(
             f"{path}: no database yet. Build one with `python -m loaders build DIR --db {path}` "
             "(or `make run`, which builds the demo program)."
         )
-    con = open_snapshot(path)
+    con, version = open_snapshot(path)
     # Order matters: allowed_directories must be set before external access is turned off,
     # and the configuration locked last so SQL cannot turn it back on. No output reads a
     # file, and allowing the data folder would let `copy ... to` or `export database`
@@ -92,10 +101,10 @@ def connect(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
     con.execute("set allowed_directories = $dirs", {"dirs": []})
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")
-    return con
+    return con, version
 
 
-def open_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
+def open_snapshot(path: Path) -> tuple[duckdb.DuckDBPyConnection, Version]:
     """Open the file as it is now, even if another connection in this process has an older
     version of the same path open.
 
@@ -109,9 +118,10 @@ def open_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
     try:
         os.link(path, link)
     except OSError:
-        return duckdb.connect(str(path), read_only=True)
+        return duckdb.connect(str(path), read_only=True), database_version(path)
     try:
-        return duckdb.connect(str(link), read_only=True)
+        stat = link.stat()
+        return duckdb.connect(str(link), read_only=True), (str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
     except duckdb.Error as exc:
         # Name the file the user knows (a corrupt database), not the hidden link.
         raise type(exc)(str(exc).replace(str(link), str(path))) from None

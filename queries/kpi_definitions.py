@@ -153,3 +153,7 @@ def definition(kpi: str) -> Kpi:
             "since the extracts keep no tier history.",
         )
     raise KeyError(kpi)
+
+
+# KPIs that reveal payout amounts: shown to finance, executives and admins only.
+PAYOUT_KPIS = ("cost_of_channel", "partner_roi")

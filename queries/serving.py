@@ -1,13 +1,17 @@
-"""The served database for pages: one read-only handle per file version, cached results.
+"""The served database for pages: one version per page run, read-only handles, cached results.
 
-This module owns the Streamlit caches. A build swaps the database file in with
-`os.replace`; the file's inode and mtime are part of every cache key, so the next page run
-after a swap opens the new file and recomputes, while a run already under way finishes on
-the old one (an open DuckDB file keeps its inode).
+This module owns the Streamlit caches. A build swaps the database file in with `os.replace`.
+The frame calls `begin_run()` first on every page run: it pins the version (inode, mtime,
+size) of the file as it is then, and every `run` of that page run reads that version, so a
+swap landing mid-run cannot give a page old data for one output and new for the next. The
+version is part of every cache key, so the next page run after a swap recomputes on the new
+file. Connections to the last few versions stay open (an open file outlives its swap).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import duckdb
@@ -15,34 +19,95 @@ import polars as pl
 import streamlit as st
 
 import queries
+from queries import Version
+
+# Versions kept open: the newest, and older ones page runs under way may still read.
+KEEP_OPEN = 3
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-def _open(version: tuple[str, int, int, int]) -> duckdb.DuckDBPyConnection:
-    return queries.connect(version[0])
+class VersionGone(LookupError):
+    """The pinned version was closed (several swaps during one page run)."""
+
+
+class OpenVersions:
+    """The database versions this process has open, oldest first."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: OrderedDict[Version, duckdb.DuckDBPyConnection] = OrderedDict()
+
+    def current(self) -> Version:
+        seen = queries.database_version()
+        with self._lock:
+            if seen in self._open:
+                return seen
+            con, opened = queries.connect_versioned(seen[0])
+            if opened in self._open:  # swapped back to a file already open: keep the first handle
+                con.close()
+                return opened
+            self._open[opened] = con
+            while len(self._open) > KEEP_OPEN:
+                self._open.popitem(last=False)[1].close()
+            return opened
+
+    def cursor(self, version: Version) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            con = self._open.get(version)
+            if con is None:
+                raise VersionGone(version)
+            return con.cursor()
+
+    def close_all(self) -> None:
+        with self._lock:
+            while self._open:
+                self._open.popitem()[1].close()
+
+
+@st.cache_resource(show_spinner=False)
+def _versions() -> OpenVersions:
+    return OpenVersions()
+
+
+def begin_run() -> Version:
+    """Pin the database version for this page run (the frame calls it first)."""
+    version = _versions().current()
+    st.session_state["_db_version"] = version
+    return version
 
 
 def get_db() -> duckdb.DuckDBPyConnection:
-    """A fresh cursor on the served database (one per call: a shared one serialises threads)."""
-    return _open(queries.database_version()).cursor()
+    """A cursor on this page run's version (one per call: a shared one serialises threads)."""
+    return _versions().cursor(pinned())
 
 
 @st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
-def _run(version: tuple[str, int, int, int], name: str, params: tuple[tuple[str, Any], ...]) -> pl.DataFrame:
+def _run(version: Version, name: str, params: tuple[tuple[str, Any], ...]) -> pl.DataFrame:
     unfrozen = {key: list(value) if isinstance(value, tuple) else value for key, value in params}
-    return queries.execute(_open(version).cursor(), name, **unfrozen)
+    return queries.execute(_versions().cursor(version), name, **unfrozen)
 
 
 def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
+def pinned() -> Version:
+    """This page run's version; a new pin when none is set or it names another database file."""
+    version = st.session_state.get("_db_version")
+    if version is None or version[0] != str(queries.db_path()):
+        return begin_run()
+    return version
+
+
 def run(name: str, **params: Any) -> pl.DataFrame:
-    version = queries.database_version()
     frozen = tuple(sorted((key, _hashable(value)) for key, value in params.items()))
-    return _run(version, name, frozen)
+    version = pinned()
+    try:
+        return _run(version, name, frozen)
+    except VersionGone:
+        return _run(begin_run(), name, frozen)
 
 
 def clear() -> None:
     _run.clear()
-    _open.clear()
+    _versions().close_all()
+    _versions.clear()

@@ -93,10 +93,34 @@ def demo_db(demo_db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return demo_db_path
 
 
+@pytest.fixture(autouse=True, scope="session")
+def navigation_mode():
+    """Run pages the way a served app does once app.py has called st.navigation.
+
+    AppTest re-detects the old pages/ folder mode before every run, and in that mode it runs a
+    switched-to page without app.py (no frame: no login, filters or database version). A real
+    server leaves that mode for good at its first st.navigation call (and ui.require_frame
+    sends a page opened before that through the frame), so tests start in the served mode.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def served_mode(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(PagesManager, "__init__", served_mode)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def clean_streamlit_caches():
     st.cache_data.clear()
     st.cache_resource.clear()
+    # Outside a page run (bare mode) session state is process-wide: drop the pinned version.
+    st.session_state.pop("_db_version", None)
     yield
     st.cache_data.clear()
     st.cache_resource.clear()

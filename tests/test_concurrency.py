@@ -63,7 +63,6 @@ def test_twenty_sessions_see_old_or_new_data_never_a_mix_while_the_database_is_s
         server.stop()
     assert load.swaps == 2
     assert load.errors == []
-    # KNOWN FAILURE until queries/serving.py pins one database version per page run (see below).
     assert load.mixed == [], f"{len(load.mixed)} of {len(load.runs)} page runs showed a mix of A and B: {load.mixed}"
     assert len(load.runs) >= 40
 
@@ -73,8 +72,8 @@ def test_one_page_run_reads_one_database_version_even_if_a_swap_lands_in_the_mid
     give the page the old data for one output and the new for the next (here the window the load
     test above hits by chance is forced).
 
-    KNOWN FAILURE (reported in issue 8): queries/serving.py re-reads the file's version on every
-    `run`, so a swap landing mid-run mixes versions; one version must be pinned per page run.
+    The frame pins one version per page run (queries/serving.py, `begin_run`); the first `run`
+    of a run pins it when nothing has yet.
     """
     import queries
 
