@@ -10,14 +10,14 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from charts import figure
+from charts import NEUTRAL, figure
 
 METHOD_COLORS = {
     "crm_weighted": "#E69F00",
     "sales_commit": "#56B4E9",
     "sales_best_case": "#0072B2",
     "historical": "#009E73",
-    "actual": "#000000",
+    "actual": NEUTRAL,
 }
 METHOD_ORDER = ["historical", "crm_weighted", "sales_commit", "sales_best_case"]
 SEGMENT_LABELS = {
@@ -75,7 +75,7 @@ def forecast_bars(forecast: pl.DataFrame, segment: str = "partner") -> go.Figure
 
 
 def backtest_lines(backtest: pl.DataFrame, segment: str = "partner") -> go.Figure:
-    """Per past quarter: what actually closed won (black) and what each method had forecast on day one."""
+    """Per past quarter: what actually closed won (grey) and what each method had forecast on day one."""
     rows = backtest.filter(pl.col("segment") == segment).sort("quarter_start")
     fig = figure(
         "Backtest: forecast on the first day of each quarter vs actual",

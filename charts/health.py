@@ -9,7 +9,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from charts import SERIES_COLORS, figure
+from charts import NEUTRAL, SERIES_COLORS, figure
 
 TICK_FORMATS = {"share": ".0%", "money": "$,.3s", "days": ",.0f", "count": ",.0f", "ratio": ",.1f"}
 
@@ -24,7 +24,7 @@ def kpi_trend(trend: pl.DataFrame, kpi: str) -> go.Figure:
         return fig
     quarters = rows["fiscal_quarter"].to_list()
     has_split = rows["partner_value"].is_not_null().any() or rows["direct_value"].is_not_null().any()
-    series = [("All deals" if has_split else label, "value", "#000000")]
+    series = [("All deals" if has_split else label, "value", NEUTRAL)]
     if has_split:
         series += [
             ("Partner-involved", "partner_value", SERIES_COLORS["partner"]),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from charts import OKABE_ITO, figure
+from charts import NEUTRAL, OKABE_ITO, figure
 
 COMPONENT_LABELS = {
     "revenue": "Revenue (12 mo)",
@@ -68,7 +68,7 @@ def score_history(history: pl.DataFrame) -> go.Figure:
         return fig
     x = history["scored_on"].to_list()
     fig.add_trace(
-        go.Scatter(x=x, y=history["health_score"].to_list(), name="Health score", line={"width": 4, "color": "#000000"})
+        go.Scatter(x=x, y=history["health_score"].to_list(), name="Health score", line={"width": 4, "color": NEUTRAL})
     )
     for i, (component, label) in enumerate(COMPONENT_LABELS.items()):
         fig.add_trace(

@@ -16,14 +16,24 @@ scope = {"regions": filters.regions, "tiers": filters.tiers, "partner_types": fi
 if not ui.needs("opportunities"):
     st.stop()
 
+report = queries.run("load_report")
+loaded = dict(zip(report["table_name"], report["rows_loaded"], strict=True))
 if "forecast_segment" not in st.session_state:
     raw = st.query_params.get("forecast_segment")
-    st.session_state["forecast_segment"] = raw if raw in charts.SEGMENT_LABELS else "partner"
-segment = st.segmented_control(
-    "Pipeline", list(charts.SEGMENT_LABELS), format_func=charts.SEGMENT_LABELS.get, key="forecast_segment",
-    help="Sourced: the CRM names a sourcing partner (or an approved registration claims it). Influenced: not "
-    "sourced, but a partner touched it or holds an approved registration. Direct: neither.",
-) or "partner"
+    # A CRM export without partners has no partner pipeline: start on all of it.
+    default = "partner" if loaded.get("partners") else "all"
+    st.session_state["forecast_segment"] = raw if raw in charts.SEGMENT_LABELS else default
+segment = (
+    st.segmented_control(
+        "Pipeline",
+        list(charts.SEGMENT_LABELS),
+        format_func=charts.SEGMENT_LABELS.get,
+        key="forecast_segment",
+        help="Sourced: the CRM names a sourcing partner (or an approved registration claims it). Influenced: not "
+        "sourced, but a partner touched it or holds an approved registration. Direct: neither.",
+    )
+    or "partner"
+)
 st.query_params["forecast_segment"] = segment
 st.caption(
     f"As of **{filters.as_of:%d %b %Y}**: the current fiscal quarter (including what is already won in it) and the "
@@ -42,72 +52,141 @@ if now:
     quarter = next(iter(now.values()))["fiscal_quarter"]
     cards = st.columns(4)
     hist = now["historical"]
-    cards[0].metric(f"Historical, {quarter}", ui.money(hist["expected"]), border=True,
-                    help="Expected amount closed won: each open deal's win and slip rates learned from closed deals in "
-                    f"the same stage, age and partner involvement, simulated 10,000 times. P10-P90: "
-                    f"{ui.money(hist['p10'])} to {ui.money(hist['p90'])}.")
-    cards[1].metric(f"CRM weighted, {quarter}", ui.money(now["crm_weighted"]["expected"]), border=True,
-                    help="Amount x the stage probability of the stage map, for deals whose close date is in the quarter.")
-    cards[2].metric(f"Sales call, {quarter}", ui.money(now["sales_commit"]["expected"]), border=True,
-                    delta=f"{ui.money(now['sales_best_case']['expected'])} with best case", delta_color="off",
-                    help="Deals in forecast category commit (and, below, commit + best case) closing in the quarter.")
-    cards[3].metric(f"Won so far, {quarter}", ui.money(hist["won_to_date"]), border=True,
-                    help="Already closed won in the quarter; every method above includes it.")
-st.plotly_chart(charts.forecast_bars(forecast, segment), width="stretch")
+    cards[0].metric(
+        f"Historical, {quarter}",
+        ui.money(hist["expected"]),
+        border=True,
+        help="Expected amount closed won: each open deal's win and slip rates learned from closed deals in "
+        f"the same stage, age and partner involvement, simulated 10,000 times. P10-P90: "
+        f"{ui.money(hist['p10'])} to {ui.money(hist['p90'])}.",
+    )
+    cards[1].metric(
+        f"CRM weighted, {quarter}",
+        ui.money(now["crm_weighted"]["expected"]),
+        border=True,
+        help="Amount x the stage probability of the stage map, for deals whose close date is in the quarter.",
+    )
+    cards[2].metric(
+        f"Sales call, {quarter}",
+        ui.money(now["sales_commit"]["expected"]),
+        border=True,
+        delta=f"{ui.money(now['sales_best_case']['expected'])} with best case",
+        delta_color="off",
+        help="Deals in forecast category commit (and, below, commit + best case) closing in the quarter.",
+    )
+    cards[3].metric(
+        f"Won so far, {quarter}",
+        ui.money(hist["won_to_date"]),
+        border=True,
+        help="Already closed won in the quarter; every method above includes it.",
+    )
+if deals.is_empty():
+    st.info(
+        "No open deal to forecast: every deal in the loaded data is closed (or, in an export like Maven's, open deals "
+        "were quarantined for lack of an amount or close date; see the Data page). The backtest below still shows "
+        "how each method would have done.",
+        icon=":material/info:",
+    )
+else:
+    st.plotly_chart(charts.forecast_bars(forecast, segment), width="stretch")
 note = forecast["note"].drop_nulls()
 if len(note) and note[0]:
     st.caption(f"Historical {note[0]} (finest group with at least 30 closed examples; coarser groups otherwise).")
 
 st.subheader("Which method to trust")
-report = queries.run("load_report")
-if not report.filter(pl.col("table_name") == "opportunity_history")["rows_loaded"].sum():
-    st.warning("The full backtest needs the **opportunity_history** extract. Without it, this backtest uses created and "
-               "close dates only: the stage and forecast category each deal had then are unknown (the first open stage "
-               "is assumed, the sales call is left out), and amounts and close dates are the final ones.",
-               icon=":material/history_toggle_off:")
+if not loaded.get("opportunity_history"):
+    st.warning(
+        "The full backtest needs the **opportunity_history** extract. Without it, this backtest uses created and "
+        "close dates only: the stage and forecast category each deal had then are unknown (the first open stage "
+        "is assumed, the sales call is left out), and amounts and close dates are the final ones.",
+        icon=":material/history_toggle_off:",
+    )
 if accuracy.height:
     st.success(accuracy["verdict"][0], icon=":material/verified:")
     st.plotly_chart(charts.backtest_lines(backtest, segment), width="stretch")
-    ui.table(accuracy.drop("verdict"), "forecast_accuracy.csv", column_config={
-        "method": None, "method_label": "Method", "quarters": "Quarters",
-        "mape": st.column_config.NumberColumn("Mean error", format="%.1f%%", help="Mean of |forecast - actual| / actual."),
-        "bias_pct": st.column_config.NumberColumn("Bias", format="%+.1f%%", help="Mean signed error; positive = overstated."),
-        "coverage_pct": st.column_config.NumberColumn("In P10-P90", format="%.0f%%",
-                                                      help="Quarters whose actual fell in the band."),
-        "times_closest": st.column_config.NumberColumn("Times closest", help="Quarters in which this method was the closest."),
-    })
+    ui.table(
+        accuracy.drop("verdict"),
+        "forecast_accuracy.csv",
+        column_config={
+            "method": None,
+            "method_label": "Method",
+            "quarters": "Quarters",
+            "mape": st.column_config.NumberColumn("Mean error", format="%.1f%%", help="Mean of |forecast - actual| / actual."),
+            "bias_pct": st.column_config.NumberColumn("Bias", format="%+.1f%%", help="Mean signed error; positive = overstated."),
+            "coverage_pct": st.column_config.NumberColumn(
+                "In P10-P90", format="%.0f%%", help="Quarters whose actual fell in the band."
+            ),
+            "times_closest": st.column_config.NumberColumn(
+                "Times closest", help="Quarters in which this method was the closest."
+            ),
+        },
+    )
     with st.expander("Backtest, quarter by quarter"):
-        ui.table(backtest, "forecast_backtest.csv", column_config={
-            "quarter_start": None, "method": None, "method_label": "Method",
-            **{c: st.column_config.NumberColumn(c.upper() if c[0] == "p" else c.capitalize(), format="dollar")
-               for c in ("forecast", "actual", "error", "p10", "p50", "p90")},
-            "abs_pct_error": st.column_config.NumberColumn("Error", format="%.1f%%"),
-            "in_band": st.column_config.CheckboxColumn("In P10-P90"),
-        })
+        ui.table(
+            backtest,
+            "forecast_backtest.csv",
+            column_config={
+                "quarter_start": None,
+                "method": None,
+                "method_label": "Method",
+                **{
+                    c: st.column_config.NumberColumn(c.upper() if c[0] == "p" else c.capitalize(), format="dollar")
+                    for c in ("forecast", "actual", "error", "p10", "p50", "p90")
+                },
+                "abs_pct_error": st.column_config.NumberColumn("Error", format="%.1f%%"),
+                "in_band": st.column_config.CheckboxColumn("In P10-P90"),
+            },
+        )
 elif backtest.height:
-    st.info("Nothing in this pipeline closed won in the backtested quarters: choose another pipeline above.",
-            icon=":material/info:")
+    st.info(
+        "Nothing in this pipeline closed won in the backtested quarters: choose another pipeline above.", icon=":material/info:"
+    )
 else:
-    st.info("No past quarter to backtest yet: the backtest needs at least one finished quarter with closed history "
-            "before it (30 closed examples).", icon=":material/info:")
+    st.info(
+        "No past quarter to backtest yet: the backtest needs at least one finished quarter with closed history "
+        "before it (30 closed examples).",
+        icon=":material/info:",
+    )
 
 st.subheader("Open deals driving the number")
-money = {c: st.column_config.NumberColumn(label, format="dollar") for c, label in
-         (("amount", "Amount"), ("crm_weighted", "CRM weighted"), ("expected_value", "Expected value"))}
+money = {
+    c: st.column_config.NumberColumn(label, format="dollar")
+    for c, label in (("amount", "Amount"), ("crm_weighted", "CRM weighted"), ("expected_value", "Expected value"))
+}
 deal_columns = {
-    **money, "opportunity_id": "Deal", "account_name": "Account", "partner_name": "Partner", "segment": "Involvement",
-    "stage": "Stage", "forecast_category": "Category", "close_date": st.column_config.DateColumn("Close date"),
+    **money,
+    "opportunity_id": "Deal",
+    "account_name": "Account",
+    "partner_name": "Partner",
+    "segment": "Involvement",
+    "stage": "Stage",
+    "forecast_category": "Category",
+    "close_date": st.column_config.DateColumn("Close date"),
     "fiscal_quarter": "Quarter",
     "p_win": st.column_config.ProgressColumn("P(won within a year)", min_value=0, max_value=1, format="percent"),
-    "historical_group": "Rates from", "times_slipped": "Times slipped", "days_slipped": "Days slipped",
-    "days_past_close": "Days past close", "age_days": "Age (days)", "is_slipped": None, "is_stale": None, "owner": "Owner",
+    "historical_group": "Rates from",
+    "times_slipped": "Times slipped",
+    "days_slipped": "Days slipped",
+    "days_past_close": "Days past close",
+    "age_days": "Age (days)",
+    "is_slipped": None,
+    "is_stale": None,
+    "owner": "Owner",
 }
 largest, slipped, stale = st.tabs(["Largest expected value", "Most slipped", "Stale: past their close date"])
 with largest:
     ui.table(deals.head(100), "forecast_largest_deals.csv", deal_columns, empty="No open deals for these filters.")
 with slipped:
-    ui.table(deals.filter(deals["is_slipped"]).sort(["times_slipped", "days_slipped"], descending=True).head(100),
-             "forecast_slipped_deals.csv", deal_columns, empty="No open deal has had its close date moved later.")
+    ui.table(
+        deals.filter(deals["is_slipped"]).sort(["times_slipped", "days_slipped"], descending=True).head(100),
+        "forecast_slipped_deals.csv",
+        deal_columns,
+        empty="No open deal has had its close date moved later.",
+    )
 with stale:
-    ui.table(deals.filter(deals["is_stale"]).sort("days_past_close", descending=True).head(100),
-             "forecast_stale_deals.csv", deal_columns, empty="No open deal is past its close date.")
+    ui.table(
+        deals.filter(deals["is_stale"]).sort("days_past_close", descending=True).head(100),
+        "forecast_stale_deals.csv",
+        deal_columns,
+        empty="No open deal is past its close date.",
+    )

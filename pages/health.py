@@ -100,24 +100,29 @@ else:
     st.info("No KPI can be computed from the loaded extracts. Load partners and opportunities on the Data page.")
 
 st.subheader("Breakdown")
-dimension = (
-    st.segmented_control("Split by", list(DIMENSIONS), format_func=DIMENSIONS.get, default="partner_type", key="health_dimension")
-    or "partner_type"
-)
-breakdown = queries.run("kpi_breakdown", **params, dimension=dimension, model=model)
-if not sees_money:
-    breakdown = breakdown.drop(PAYOUT_KPIS, strict=False)
-ui.table(
-    breakdown,
-    f"kpis_by_{dimension}.csv",
-    column_config={dimension: DIMENSIONS[dimension]}
-    | {
-        row["kpi"]: st.column_config.NumberColumn(row["label"], help=row["definition"], format=FORMATS[row["unit"]])
-        for row in kpis.iter_rows(named=True)
-    },
-    empty="No partners match these filters. Clear a sidebar filter to see the breakdown.",
-)
-st.caption("Win rate, deal size and cycle length are for partner-involved deals; a deal counts in every group of its partners.")
+if ui.needs("partners"):
+    dimension = (
+        st.segmented_control(
+            "Split by", list(DIMENSIONS), format_func=DIMENSIONS.get, default="partner_type", key="health_dimension"
+        )
+        or "partner_type"
+    )
+    breakdown = queries.run("kpi_breakdown", **params, dimension=dimension, model=model)
+    if not sees_money:
+        breakdown = breakdown.drop(PAYOUT_KPIS, strict=False)
+    ui.table(
+        breakdown,
+        f"kpis_by_{dimension}.csv",
+        column_config={dimension: DIMENSIONS[dimension]}
+        | {
+            row["kpi"]: st.column_config.NumberColumn(row["label"], help=row["definition"], format=FORMATS[row["unit"]])
+            for row in kpis.iter_rows(named=True)
+        },
+        empty="No partners match these filters. Clear a sidebar filter to see the breakdown.",
+    )
+    st.caption(
+        "Win rate, deal size and cycle length are for partner-involved deals; a deal counts in every group of its partners."
+    )
 
 st.subheader("Tier check")
 as_of = min(filters.end_date, filters.as_of or date.today())

@@ -17,6 +17,8 @@ filters = ui.current_filters()
 sees_money = ui.viewer().sees_money
 scope = {key: filters.params()[key] for key in ("regions", "tiers", "partner_types", "managers")}
 st.title("Partner 360")
+if not ui.needs("partners"):
+    st.stop()
 
 # A link (?partner=ID) chooses the partner, even one outside the sidebar filters.
 linked = st.query_params.get("partner")
