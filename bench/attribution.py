@@ -25,14 +25,15 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import polars as pl
 import psutil
 
 import queries
 from loaders.build import write_settings_tables
 from queries import attribution
-from queries.markov import removal_effects
-from queries.shapley import shapley_weights
+from queries.markov import path_counts, solve_removal_effects
+from queries.touch_paths import touch_paths
 from settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -110,9 +111,15 @@ def measured(step: Callable[[], Any]) -> tuple[float, float, Any]:
     return seconds, max(peak[0], process.memory_info().rss) / 1e6, result
 
 
-def rule_weights_wide(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """All nine rule-based models in one pass: a weight column per touch model, plus the sourced ones."""
-    return queries.execute(con, "attribution_touch_weights"), queries.execute(con, "attribution_sourced_weights")
+def params() -> dict[str, float | int]:
+    return attribution.checked_params(attribution.MODELS, 30, 365, 0.4, 0.4, 0.3)
+
+
+def rule_weights_arrays(con: duckdb.DuckDBPyConnection) -> tuple[dict, pl.DataFrame]:
+    """All nine rule-based models: the ordered touch paths (one SQL read, integer sort), the seven
+    touch rules' weights from closed forms (numpy), and the sourced ones (SQL)."""
+    won = touch_paths(con).won()
+    return attribution.rule_weights(won, attribution.RULE_MODELS, params()), queries.execute(con, "attribution_sourced_weights")
 
 
 def rule_weights(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -120,7 +127,10 @@ def rule_weights(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def rule_credit(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return attribution.credit_from_touches(rule_weights(con), "close_date", 1)
+    rules = [m for m in attribution.RULE_MODELS if m in attribution.TOUCH_MODELS]
+    won, weights = attribution.model_weights(con, rules, params())
+    sourced = attribution.credit_from_touches(attribution.touch_weights(con, ["crm_sourced", "registration"]), "close_date", 1)
+    return pl.concat([sourced, attribution.credit_at_close(won, weights, 1)])
 
 
 def markov_credit(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -128,11 +138,18 @@ def markov_credit(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def markov_solve(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return removal_effects(queries.execute(con, "attribution_markov_transitions"))
+    """Transition counts from the ordered paths + the exact absorbing-chain solve."""
+    paths = touch_paths(con)
+    present = np.unique(paths.partner)
+    counts = path_counts(np.searchsorted(present, paths.partner), paths.starts, paths.is_won, len(present))
+    effects = solve_removal_effects(*counts)
+    return pl.DataFrame(
+        {"partner_id": paths.partner_ids.gather(pl.Series(present)), "removal_effect": effects, "share": effects / effects.sum()}
+    )
 
 
-def shapley_values(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return shapley_weights(queries.execute(con, "attribution_closed_partner_sets"))
+def shapley_values(con: duckdb.DuckDBPyConnection) -> np.ndarray:
+    return attribution.shapley_touch_weights(touch_paths(con), seed=0)
 
 
 def aggregated_paths(con: duckdb.DuckDBPyConnection) -> Any:
@@ -171,7 +188,7 @@ def heuristic_totals(weights: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def run(deals: int, partners: int, reference: bool) -> list[dict[str, Any]]:
+def run(deals: int, partners: int, reference: bool, markov_reference_max: int) -> list[dict[str, Any]]:
     con = duckdb.connect()
     seconds, _, _ = measured(lambda: generate(con, deals, partners))
     won = con.sql("select count(*) from opportunities where is_won").fetchall()[0][0]
@@ -185,12 +202,13 @@ def run(deals: int, partners: int, reference: bool) -> list[dict[str, Any]]:
         rows.append({"deals": deals, "partners": partners, "step": name, "seconds": seconds, "peak_mb": peak, "note": note})
         return result
 
-    record("rule-based, all 9 models: weights, one wide pass (SQL)", lambda: rule_weights_wide(con))
+    record("touch paths: read (SQL, integer codes) + order (integer sort); shared by every touch model", lambda: touch_paths(con))
+    record("rule-based, all 9 models: weights (paths + closed forms in numpy + sourced SQL)", lambda: rule_weights_arrays(con))
     weights = record("rule-based, all 9 models: weights per model x touch (long)", lambda: rule_weights(con))
     record("rule-based, all 9 models: credit per deal x partner, cents reconciled", lambda: rule_credit(con))
-    record("markov: transitions + exact solve", lambda: markov_solve(con))
+    record("markov: paths + transitions + exact solve", lambda: markov_solve(con))
     record("markov: credit per touch", lambda: markov_credit(con))
-    record("shapley: coalitions + values", lambda: shapley_values(con))
+    record("shapley: paths + coalitions + values", lambda: shapley_values(con))
     if reference:
         try:
             from ChannelAttribution import heuristic_models, markov_model
@@ -215,6 +233,11 @@ def run(deals: int, partners: int, reference: bool) -> list[dict[str, Any]]:
             worst = max(worst, float((joined["weight"].fill_null(0) - joined[column].fill_null(0)).abs().max()))
         rows[-1]["note"] = f"max abs. difference from ours, first/last/linear conversions: {worst:.2e}"
         print(f"    {rows[-1]['note']}")
+        if partners > markov_reference_max:
+            # It simulates; at 2,000 partners it had not finished after 7 minutes (bench/RESULTS.md, earlier run).
+            print(f"  ChannelAttribution markov_model skipped above {markov_reference_max:,} partners")
+            con.close()
+            return rows
         result = record(
             "ChannelAttribution markov_model",
             lambda: markov_model(paths, "path", "total_conversions", var_null="total_null", out_more=True, seed=1, verbose=False),
@@ -261,10 +284,13 @@ def main() -> None:
     parser.add_argument("--partners", default="20,2000")
     parser.add_argument("--no-reference", action="store_true", help="skip the ChannelAttribution comparison")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
+    parser.add_argument(
+        "--markov-reference-max-partners", type=int, default=200, help="skip ChannelAttribution's markov_model above this"
+    )
     args = parser.parse_args()
     rows = []
     for partners in [int(p) for p in args.partners.split(",")]:
-        rows += run(args.deals, partners, not args.no_reference)
+        rows += run(args.deals, partners, not args.no_reference, args.markov_reference_max_partners)
     if not args.no_write:
         command = f".venv/bin/python -m bench.attribution --deals {args.deals} --partners {args.partners}"
         write_results(rows, command)

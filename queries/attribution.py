@@ -16,12 +16,14 @@ import json
 from datetime import date
 
 import duckdb
+import numpy as np
 import polars as pl
 
 import queries
 from queries import fiscal
-from queries.markov import removal_effects
-from queries.shapley import shapley_weights
+from queries.markov import path_counts, solve_removal_effects
+from queries.shapley import pair_weights
+from queries.touch_paths import TouchPaths, touch_paths
 
 RULE_MODELS = [
     "crm_sourced",
@@ -50,6 +52,9 @@ TOUCH_SCHEMA = {
     "amount": pl.Decimal(18, 2),
     "weight": pl.Float64,
 }
+# Two shares of one deal closer than this are equal when choosing who gets the leftover cents:
+# a partner's share is a float sum over its touches, and the order of the sum must not decide.
+TIE_TOLERANCE = 1e-12
 CREDIT_COLUMNS = ["model", "opportunity_id", "partner_id", "weight", "credit", "close_date", "fiscal_quarter"]
 
 
@@ -75,6 +80,114 @@ def model_params(con: duckdb.DuckDBPyConnection, **given: float | int | None) ->
     }
 
 
+def rule_weights(won: TouchPaths, models: list[str], params: dict[str, float | int]) -> dict[str, np.ndarray]:
+    """Weight of each touch of each won deal under the rule-based touch models (DESIGN.md's table).
+
+    Closed forms in the touch's position i in its deal, the deal's touch count n, the days
+    before close and the touch value, computed for all models in one pass over sorted arrays.
+    """
+    n = won.counts[won.deal].astype(float)
+    seq = won.position()
+    first, last = seq == 1, seq == won.counts[won.deal]
+    out: dict[str, np.ndarray] = {}
+    if "first_touch" in models:
+        out["first_touch"] = first.astype(float)
+    if "last_touch" in models:
+        out["last_touch"] = last.astype(float)
+    if "linear" in models:
+        out["linear"] = 1.0 / n
+    if "time_decay" in models:
+        decay = np.power(2.0, -won.days_before_close / float(params["half_life_days"]))
+        out["time_decay"] = decay / per_deal_sum(decay, won)
+    if "position_based" in models:
+        pos_first, pos_last = float(params["position_first"]), float(params["position_last"])
+        # Two touches share first : last (0.5 each with the default 0.4 / 0.4).
+        two = np.where(first, pos_first, pos_last) / (pos_first + pos_last)
+        many = np.where(first, pos_first, np.where(last, pos_last, (1.0 - pos_first - pos_last) / np.maximum(n - 2, 1)))
+        out["position_based"] = np.where(n == 1, 1.0, np.where(n == 2, two, many))
+    if "w_shaped" in models:
+        anchor = float(params["w_anchor"])
+        # Key: the first deal_registration touch, else the touch nearest creation (the earlier on a tie).
+        registration = np.flatnonzero(won.touch_types.to_numpy() == "deal_registration") if len(won.touch_types) else []
+        is_registration = np.isin(won.type_code, registration)
+        big = np.iinfo(np.int64).max
+        first_registration = np.minimum.reduceat(np.where(is_registration, seq, big), won.starts[:-1]) if len(seq) else seq
+        nearest = np.minimum.reduceat(won.days_from_created * 1_000_000 + seq, won.starts[:-1]) % 1_000_000 if len(seq) else seq
+        key_seq = np.where(first_registration != big, first_registration, nearest)[won.deal]
+        n_int = won.counts[won.deal]
+        distinct = 1 + (key_seq != 1) + ((n_int != 1) & (n_int != key_seq))
+        others = n_int - distinct
+        is_anchor = first | (seq == key_seq) | last
+        hits = first.astype(int) + (seq == key_seq) + last
+        rest = np.where((others > 0) & ~is_anchor, (1.0 - 3 * anchor) / np.maximum(others, 1), 0.0)
+        out["w_shaped"] = (anchor * hits + rest) / (3 * anchor + np.where(others > 0, 1.0 - 3 * anchor, 0.0))
+    if "touch_value" in models:
+        value = won.type_values[won.type_code] if len(won.type_values) else np.zeros(len(seq))
+        total = per_deal_sum(value, won)
+        # A touch type missing from the settings is worth 0; a deal whose touches are all worth 0 splits equally.
+        out["touch_value"] = np.where(total > 0, value / np.where(total > 0, total, 1.0), 1.0 / n)
+    return out
+
+
+def per_deal_sum(values: np.ndarray, paths: TouchPaths) -> np.ndarray:
+    """Each touch's deal total of `values` (touches are grouped by deal)."""
+    if len(values) == 0:
+        return values
+    return np.add.reduceat(values, paths.starts[:-1])[paths.deal]
+
+
+def markov_touch_weights(paths: TouchPaths) -> np.ndarray:
+    """Markov weight of each touch of the closed paths (0 on lost deals).
+
+    Removal effects from the chain over all closed paths; each won deal's partners share by
+    their removal effects (equally when all are 0), a partner's share split over its touches.
+    """
+    present = np.unique(paths.partner)
+    compact = np.searchsorted(present, paths.partner)
+    counts, to_conversion, to_null = path_counts(compact, paths.starts, paths.is_won, len(present))
+    effects = np.zeros(len(paths.partner_ids))
+    if len(present):
+        effects[present] = solve_removal_effects(counts, to_conversion, to_null)
+    pair_of_touch, pair_deal, pair_partner = paths.pairs()
+    pair_effect = effects[pair_partner]
+    total = np.bincount(pair_deal, weights=pair_effect, minlength=paths.deals)[pair_deal]
+    count = np.bincount(pair_deal, minlength=paths.deals)[pair_deal]
+    pair_weight = np.where(total > 0, pair_effect / np.where(total > 0, total, 1.0), 1.0 / count)
+    return per_pair_touch_share(pair_weight, pair_of_touch) * paths.is_won[paths.deal]
+
+
+def shapley_touch_weights(paths: TouchPaths, seed: int) -> np.ndarray:
+    """Shapley weight of each touch of the closed paths (0 on lost deals); see `queries.shapley`."""
+    pair_of_touch, pair_deal, pair_partner = paths.pairs()
+    present = np.unique(pair_partner)
+    player = np.searchsorted(present, pair_partner)
+    first_pair = np.flatnonzero(np.r_[True, pair_deal[1:] != pair_deal[:-1]]) if len(pair_deal) else np.zeros(0, int)
+    bounds = np.r_[first_pair, len(pair_deal)]
+    pair_weight = np.nan_to_num(pair_weights(player, bounds, paths.is_won, len(present), seed))
+    return per_pair_touch_share(pair_weight, pair_of_touch) * paths.is_won[paths.deal]
+
+
+def per_pair_touch_share(pair_weight: np.ndarray, pair_of_touch: np.ndarray) -> np.ndarray:
+    """A deal x partner share split equally over that partner's touches on the deal."""
+    touches_of_partner = np.bincount(pair_of_touch, minlength=len(pair_weight))
+    return pair_weight[pair_of_touch] / touches_of_partner[pair_of_touch]
+
+
+def model_weights(
+    con: duckdb.DuckDBPyConnection, models: list[str], params: dict[str, float | int], seed: int = 0
+) -> tuple[TouchPaths, dict[str, np.ndarray]]:
+    """Won paths and each touch model's weight per won touch (the touch-level models only)."""
+    paths = touch_paths(con, int(params["lookback_days"]))
+    won_touch = paths.is_won[paths.deal]
+    won = paths.won()
+    weights = rule_weights(won, [m for m in models if m in RULE_MODELS], params)
+    if "markov" in models:
+        weights["markov"] = markov_touch_weights(paths)[won_touch]
+    if "shapley" in models:
+        weights["shapley"] = shapley_touch_weights(paths, seed)[won_touch]
+    return won, {m: weights[m] for m in models if m in weights}
+
+
 def touch_weights(
     con: duckdb.DuckDBPyConnection,
     models: list[str],
@@ -90,63 +203,108 @@ def touch_weights(
     Markov and Shapley give a partner a share of the deal; that share is split equally over
     the partner's eligible touches on the deal, so it can be booked at touch dates too.
     """
-    unknown = sorted(set(models) - set(MODELS))
-    if unknown:
-        raise ValueError(f"unknown attribution model(s) {unknown}; expected some of {MODELS}")
-    params = {
-        "half_life_days": float(half_life_days),
-        "lookback_days": int(lookback_days),
-        "position_first": float(position_first),
-        "position_last": float(position_last),
-        "w_anchor": float(w_anchor),
-    }
+    params = checked_params(models, half_life_days, lookback_days, position_first, position_last, w_anchor)
     frames = []
     if "crm_sourced" in models or "registration" in models:
         sourced = queries.execute(con, "attribution_sourced_weights")
         frames.append(sourced.filter(pl.col("model").is_in(models)))
     touch_level = [m for m in models if m in TOUCH_MODELS]
     if touch_level:
-        wide = queries.execute(con, "attribution_touch_weights", **params)
-        columns = ["opportunity_id", "partner_id", "touch_type", "touch_date", "close_date", "amount"]
-        rule = [m for m in touch_level if m in RULE_MODELS]
-        if rule:
-            long = wide.unpivot(on=rule, index=columns, variable_name="model", value_name="weight")
-            frames.append(long.filter(pl.col("weight") > 0).select("model", *columns, "weight"))
-        touches = wide.select(*columns).with_columns(touches_of_partner=pl.len().over("opportunity_id", "partner_id"))
-        for model in [m for m in touch_level if m in PARTNER_MODELS]:
-            if model == "markov":
-                deal_weights = markov_deal_weights(con, touches, int(lookback_days))
-            else:
-                closed = queries.execute(con, "attribution_closed_partner_sets", lookback_days=int(lookback_days))
-                deal_weights = shapley_weights(closed, seed=seed)
+        won, weights = model_weights(con, touch_level, params, seed)
+        base = pl.DataFrame(
+            {
+                "opportunity_id": won.opportunity_id.gather(pl.Series(won.deal)),
+                "partner_id": won.partner_ids.gather(pl.Series(won.partner)),
+                "touch_type": won.touch_types.gather(pl.Series(won.type_code)),
+                "touch_date": won.touch_date,
+                "close_date": won.close_date.gather(pl.Series(won.deal)),
+                "amount": won.amount.gather(pl.Series(won.deal)),
+            }
+        )
+        for model in touch_level:
+            weight = weights[model]
+            keep = pl.Series(weight > 0)
             frames.append(
-                touches.join(deal_weights, on=["opportunity_id", "partner_id"])
-                .select(
-                    pl.lit(model).alias("model"),
-                    *columns,
-                    (pl.col("weight") / pl.col("touches_of_partner")).alias("weight"),
-                )
-                .filter(pl.col("weight") > 0)
+                base.filter(keep).with_columns(model=pl.lit(model), weight=pl.Series(weight).filter(keep)).select(*TOUCH_SCHEMA)
             )
     frames = [f.cast(TOUCH_SCHEMA) for f in frames]  # type: ignore[arg-type]
     return pl.concat(frames) if frames else pl.DataFrame(schema=TOUCH_SCHEMA)
 
 
-def markov_deal_weights(con: duckdb.DuckDBPyConnection, touches: pl.DataFrame, lookback_days: int) -> pl.DataFrame:
-    """Each won deal's partners weighted by their removal effects, normalised within the deal."""
-    transitions = queries.execute(con, "attribution_markov_transitions", lookback_days=lookback_days)
-    effects = removal_effects(transitions)
-    deal_partners = touches.select("opportunity_id", "partner_id").unique()
-    weighted = deal_partners.join(effects.select("partner_id", "removal_effect"), on="partner_id", how="left").with_columns(
-        pl.col("removal_effect").fill_null(0.0)
-    )
-    total = pl.col("removal_effect").sum().over("opportunity_id")
-    count = pl.len().over("opportunity_id")
-    return weighted.select(
-        "opportunity_id",
-        "partner_id",
-        pl.when(total > 0).then(pl.col("removal_effect") / total).otherwise(1.0 / count).alias("weight"),
-    )
+def checked_params(
+    models: list[str], half_life_days: float, lookback_days: int, position_first: float, position_last: float, w_anchor: float
+) -> dict[str, float | int]:
+    unknown = sorted(set(models) - set(MODELS))
+    if unknown:
+        raise ValueError(f"unknown attribution model(s) {unknown}; expected some of {MODELS}")
+    return {
+        "half_life_days": float(half_life_days),
+        "lookback_days": int(lookback_days),
+        "position_first": float(position_first),
+        "position_last": float(position_last),
+        "w_anchor": float(w_anchor),
+    }
+
+
+def credit_at_close(won: TouchPaths, weights: dict[str, np.ndarray], fiscal_start_month: int) -> pl.DataFrame:
+    """Touch weights -> credit per model x opportunity x partner, booked at the close date.
+
+    The same numbers as `credit_from_touches(touch_weights(...), "close_date", ...)` (and the
+    same cent rounding), grouped on integer codes instead of strings, sorted by model,
+    opportunity_id, partner_id.
+    """
+    pair_of_touch, pair_deal, pair_partner = won.pairs()
+    pairs = len(pair_deal)
+    # The leftover cents go to the largest share, ties to the partner whose 'partner_id|quarter' key is
+    # smallest; within one deal (one close quarter) that is the order of partner_id || '|'.
+    tie_rank = np.empty(len(won.partner_ids), dtype=np.int64)
+    tie_rank[(won.partner_ids + "|").arg_sort().to_numpy()] = np.arange(len(won.partner_ids))
+    opportunity_rank = np.empty(won.deals, dtype=np.int64)
+    opportunity_rank[won.opportunity_id.arg_sort().to_numpy()] = np.arange(won.deals)
+    output_order = np.argsort(opportunity_rank[pair_deal] * max(len(won.partner_ids), 1) + pair_partner)
+    quarters = quarter_labels(won.close_date, fiscal_start_month)
+    amount = won.amount.cast(pl.Float64).to_numpy()
+    frames = []
+    for model in sorted(weights):
+        weight = weights[model]
+        positive = weight > 0
+        # astype: bincount of nothing is int64.
+        pair_weight = np.bincount(pair_of_touch, weights=np.where(positive, weight, 0.0), minlength=pairs).astype(float)
+        present = np.bincount(pair_of_touch[positive], minlength=pairs)[output_order] > 0
+        at = output_order[present]
+        deal = pair_deal[at]
+        frame = pl.DataFrame({"deal": deal, "tie": tie_rank[pair_partner[at]], "weight": pair_weight[at], "amount": amount[deal]})
+        exact = pl.col("weight") * pl.col("amount") * 100
+        frame = frame.with_columns(cents=exact.round(6).floor())
+        top = pl.col("tie").filter(pl.col("weight") >= pl.col("weight").max() - TIE_TOLERANCE).min().over("deal")
+        leftover = ((pl.col("amount") * 100).round(0).first() - pl.col("cents").sum()).over("deal")
+        frame = frame.with_columns(cents=pl.col("cents") + pl.when(pl.col("tie") == top).then(leftover).otherwise(0.0))
+        frames.append(
+            pl.DataFrame(
+                {
+                    "model": pl.repeat(model, len(at), dtype=pl.String, eager=True),
+                    "opportunity_id": won.opportunity_id.gather(pl.Series(deal)),
+                    "partner_id": won.partner_ids.gather(pl.Series(pair_partner[at])),
+                    "weight": frame["weight"],
+                    "credit": (frame["cents"].cast(pl.Int64).cast(pl.Decimal(18, 2)) / 100).cast(pl.Decimal(18, 2)),
+                    "close_date": won.close_date.gather(pl.Series(deal)),
+                    "fiscal_quarter": quarters.gather(pl.Series(deal)),
+                }
+            )
+        )
+    return pl.concat(frames).cast(credit_schema()) if frames else pl.DataFrame(schema=credit_schema())  # type: ignore[arg-type]
+
+
+def credit_schema() -> dict:
+    return {
+        "model": pl.String,
+        "opportunity_id": pl.String,
+        "partner_id": pl.String,
+        "weight": pl.Float64,
+        "credit": pl.Decimal(18, 2),
+        "close_date": pl.Date,
+        "fiscal_quarter": pl.String,
+    }
 
 
 def quarter_labels(dates: pl.Series, start_month: int) -> pl.Series:
@@ -173,13 +331,14 @@ def credit_from_touches(touches: pl.DataFrame, booking_basis: str, fiscal_start_
     # Whole cents that add up to each deal's revenue to the cent: every row is rounded down and
     # the deal's leftover cents (fewer than its rows) go to its largest share, ties to the first
     # partner id then quarter. Hash-grouped, no global sort (this runs over millions of rows).
+    # Shares equal but for float rounding (0.4 + 2/90 vs 2/90 + 0.4) count as tied (TIE_TOLERANCE).
     deal = ["model", "opportunity_id"]
     exact = pl.col("weight") * pl.col("amount") * 100
     # Rounded to 1e-6 cent first, so that 0.1 x 1000.00 x 100 (9999.999...) floors to 10000.
     frame = frame.with_columns(cents=exact.round(6).floor(), key=pl.concat_str("partner_id", "fiscal_quarter", separator="|"))
     per_deal = frame.group_by(deal).agg(
         leftover=(pl.col("amount") * 100).round(0).first() - pl.col("cents").sum(),
-        top_key=pl.col("key").filter(pl.col("weight") == pl.col("weight").max()).min(),
+        top_key=pl.col("key").filter(pl.col("weight") >= pl.col("weight").max() - TIE_TOLERANCE).min(),
     )
     frame = frame.join(per_deal, on=deal).with_columns(
         cents=pl.col("cents") + pl.when(pl.col("key") == pl.col("top_key")).then(pl.col("leftover")).otherwise(0.0)
@@ -222,6 +381,9 @@ def attribution_credit(
         position_last=position_last,
         w_anchor=w_anchor,
     )
+    if booking_basis == "close_date" and model in TOUCH_MODELS:
+        won, weights = model_weights(con, [model], checked_params([model], **params))
+        return credit_at_close(won, weights, start_month(con)).sort("opportunity_id", "partner_id", "fiscal_quarter")
     touches = touch_weights(con, [model], **params)
     credit = credit_from_touches(touches, booking_basis, start_month(con))
     return credit.sort("opportunity_id", "partner_id", "fiscal_quarter")
@@ -234,8 +396,8 @@ def build_default_credit(con: duckdb.DuckDBPyConnection, settings: object) -> No
     those models no rows.
     """
     defaults = settings.attribution  # type: ignore[attr-defined]
-    touches = touch_weights(
-        con,
+    fiscal_start_month = int(settings.fiscal_year_start_month)  # type: ignore[attr-defined]
+    params = checked_params(
         MODELS,
         half_life_days=defaults.half_life_days,
         lookback_days=defaults.lookback_days,
@@ -243,12 +405,16 @@ def build_default_credit(con: duckdb.DuckDBPyConnection, settings: object) -> No
         position_last=defaults.position_last,
         w_anchor=defaults.w_shaped_anchor,
     )
-    credit = credit_from_touches(touches, "close_date", int(settings.fiscal_year_start_month))  # type: ignore[attr-defined]
+    won, weights = model_weights(con, TOUCH_MODELS, params)
+    sourced = credit_from_touches(touch_weights(con, ["crm_sourced", "registration"], **params), "close_date", fiscal_start_month)
+    touch_credit = credit_at_close(won, weights, fiscal_start_month)
+    # Both parts come sorted by opportunity_id, partner_id; the models interleave in name order.
+    credit = pl.concat([sourced.sort("model", "opportunity_id", "partner_id"), touch_credit]).sort("model", maintain_order=True)
     con.register("incoming_credit", credit)
     con.execute(
         "create or replace table attribution_credit_default as "
         "select model, opportunity_id, partner_id, weight, cast(credit as decimal(18, 2)) as credit, "
-        "close_date, fiscal_quarter from incoming_credit order by model, opportunity_id, partner_id"
+        "close_date, fiscal_quarter from incoming_credit"
     )
     con.unregister("incoming_credit")
 

@@ -32,18 +32,41 @@ def shapley_weights(closed_sets: pl.DataFrame, seed: int = 0) -> pl.DataFrame:
     empty = pl.DataFrame(schema={"opportunity_id": pl.String, "partner_id": pl.String, "weight": pl.Float64})
     if closed_sets.is_empty():
         return empty
-    rng = np.random.default_rng(seed)
     partners = closed_sets["partner_id"].unique().sort()
-    keys = rng.integers(1, np.iinfo(np.int64).max, size=len(partners), dtype=np.int64).astype(np.uint64)
     rows = closed_sets.with_columns(pl.col("partner_id").cast(pl.Enum(partners)).to_physical().alias("player")).sort(
         "opportunity_id", "player"
     )
     player = rows["player"].to_numpy().astype(np.int64)
     opp_codes = rows["opportunity_id"].rle_id().to_numpy()
     starts = np.flatnonzero(np.r_[True, opp_codes[1:] != opp_codes[:-1]])
-    set_hash = np.bitwise_xor.reduceat(keys[player], starts)
-    sizes = np.diff(np.r_[starts, len(player)])
     won = rows["is_won"].to_numpy()[starts].astype(bool)
+    weight = pair_weights(player, np.r_[starts, len(player)], won, len(partners), seed)
+    keep = ~np.isnan(weight)
+    return pl.DataFrame(
+        {
+            "opportunity_id": rows["opportunity_id"].filter(pl.Series(keep)),
+            "partner_id": partners.gather(pl.Series(player[keep])),
+            "weight": weight[keep],
+        }
+    )
+
+
+def pair_weights(player: np.ndarray, bounds: np.ndarray, won: np.ndarray, players: int, seed: int = 0) -> np.ndarray:
+    """Shapley weight of each deal x partner pair (NaN on lost deals), from integer arrays.
+
+    `player`: each pair's partner code 0..players-1 (codes in partner name order), pairs
+    grouped by deal and sorted by player within it; `bounds`: first pair of each deal plus the
+    total; `won`: per deal. Sets are worth their conversion rate over all closed deals; one
+    game is solved per distinct partner set among won deals.
+    """
+    out = np.full(len(player), np.nan)
+    starts = bounds[:-1]
+    if len(starts) == 0 or not won.any():
+        return out
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(1, np.iinfo(np.int64).max, size=players, dtype=np.int64).astype(np.uint64)
+    set_hash = np.bitwise_xor.reduceat(keys[player], starts)
+    sizes = np.diff(bounds)
 
     # v(S) for every observed set.
     unique_hash, inverse = np.unique(set_hash, return_inverse=True)
@@ -57,30 +80,27 @@ def shapley_weights(closed_sets: pl.DataFrame, seed: int = 0) -> pl.DataFrame:
 
     # One game per distinct partner set among won deals.
     won_deals = np.flatnonzero(won)
-    if len(won_deals) == 0:
-        return empty
-    _, first = np.unique(set_hash[won_deals], return_index=True)
+    game_hash, first, game_of_won = np.unique(set_hash[won_deals], return_index=True, return_inverse=True)
     games = won_deals[first]
-    out_hash: list[np.ndarray] = []
-    out_player: list[np.ndarray] = []
-    out_weight: list[np.ndarray] = []
+    offsets = np.r_[0, np.cumsum(sizes[games])]
+    flat = np.zeros(offsets[-1])
     for n in np.unique(sizes[games]):
-        group = games[sizes[games] == n]
+        in_group = np.flatnonzero(sizes[games] == n)
+        group = games[in_group]
         members = player[starts[group][:, None] + np.arange(n)]
         phi = exact_values(members, keys, value) if n <= MAX_EXACT else sampled_values(members, keys, value, rng)
         phi = np.clip(phi, 0.0, None)
         total = phi.sum(axis=1, keepdims=True)
         weights = np.where(total > 0, phi / np.where(total > 0, total, 1.0), 1.0 / n)
-        out_hash.append(np.repeat(set_hash[group], n))
-        out_player.append(members.ravel())
-        out_weight.append(weights.ravel())
+        flat[(offsets[in_group][:, None] + np.arange(n)).ravel()] = weights.ravel()
 
-    by_set = pl.DataFrame(
-        {"set_hash": np.concatenate(out_hash), "player": np.concatenate(out_player), "weight": np.concatenate(out_weight)}
-    )
-    deals = pl.DataFrame({"opportunity_id": rows["opportunity_id"].gather(starts[won_deals]), "set_hash": set_hash[won_deals]})
-    joined = deals.join(by_set, on="set_hash")
-    return joined.with_columns(partner_id=partners.gather(joined["player"])).select("opportunity_id", "partner_id", "weight")
+    # Every won deal with the same set has the same members in the same (player) order.
+    deal_sizes = sizes[won_deals]
+    within = np.arange(deal_sizes.sum()) - np.repeat(np.cumsum(deal_sizes) - deal_sizes, deal_sizes)
+    pair_at = np.repeat(starts[won_deals], deal_sizes) + within
+    from_flat = np.repeat(offsets[game_of_won], deal_sizes) + within
+    out[pair_at] = flat[from_flat]
+    return out
 
 
 def exact_values(members: np.ndarray, keys: np.ndarray, value) -> np.ndarray:

@@ -452,3 +452,91 @@ def test_markov_removal_effects_agree_with_channelattribution():
     both = exact.join(reference, on="partner_id").with_columns(theirs_share=pl.col("theirs") / pl.col("theirs").sum())
     assert both.height == 12
     assert both["share"].to_numpy() == pytest.approx(both["theirs_share"].to_numpy(), abs=0.01)
+
+
+# ---- the fast engine (integer-coded paths) gives the same numbers as the readable definitions ----
+
+
+def test_markov_counts_from_ordered_paths_equal_the_sql_transitions(hand_con):
+    from queries.markov import path_counts
+    from queries.touch_paths import touch_paths
+
+    paths = touch_paths(hand_con)
+    k = len(paths.partner_ids)
+    counts, to_conversion, to_null = path_counts(paths.partner, paths.starts, paths.is_won, k)
+    names = paths.partner_ids.to_list() + [None]
+    mine = {(names[i], names[j]): counts[i, j] for i, j in zip(*np.nonzero(counts), strict=True)}
+    mine.update({(names[i], None): to_conversion[i] + to_null[i] for i in np.flatnonzero(to_conversion + to_null)})
+    sql = queries.execute(hand_con, "attribution_markov_transitions")
+    assert mine == {(r["from_partner"], r["to_partner"]): r["transitions"] for r in sql.iter_rows(named=True)}
+    assert {names[i]: to_conversion[i] for i in np.flatnonzero(to_conversion)} == {
+        r["from_partner"]: r["conversions"]
+        for r in sql.filter(pl.col("to_partner").is_null(), pl.col("conversions") > 0).iter_rows(named=True)
+    }
+
+
+def test_leftover_cents_go_to_the_first_partner_when_shares_are_equal_but_for_float_rounding():
+    # 0.4 + 3 x 1/45 summed in two orders: 0.4666666666666666 and 0.4666666666666667, the same share.
+    # Each row rounds down, and the two leftover cents go to the first partner id of the tied largest.
+    touches = pl.DataFrame(
+        {
+            "model": "position_based",
+            "opportunity_id": "O1",
+            "partner_id": ["P1", "P2", "P3"],
+            "touch_type": "referral",
+            "touch_date": date(2026, 1, 1),
+            "close_date": date(2026, 3, 31),
+            "amount": 61972.58,
+            "weight": [0.4666666666666666, 0.4666666666666667, 0.2 / 3],
+        }
+    ).cast(attribution.TOUCH_SCHEMA)  # type: ignore[arg-type]
+    credit = attribution.credit_from_touches(touches, "close_date", 1)
+    split = dict(credit.select("partner_id", pl.col("credit").cast(pl.Float64)).iter_rows())
+    assert split == {"P1": 28920.55, "P2": 28920.53, "P3": 4131.50}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(deals)
+def test_the_build_credit_equals_credit_from_the_touch_weights_of_every_model(generated):
+    opp, tp = frames_from(generated)
+    con = engine_con(opp, tp)
+    params = attribution.checked_params(attribution.MODELS, 30, 365, 0.4, 0.4, 0.3)
+    won, weights = attribution.model_weights(con, attribution.TOUCH_MODELS, params)
+    fast = attribution.credit_at_close(won, weights, 1)
+    general = attribution.credit_from_touches(attribution.touch_weights(con, attribution.TOUCH_MODELS), "close_date", 1)
+    key = ["model", "opportunity_id", "partner_id"]
+    joined = fast.join(general, on=key, how="full", coalesce=True, suffix="_general")
+    assert joined.height == fast.height == general.height
+    assert (joined["credit"] == joined["credit_general"]).all()
+    assert joined["weight"].to_numpy() == pytest.approx(joined["weight_general"].to_numpy(), abs=1e-12)
+    assert fast.select(key).equals(fast.select(key).sort(key))
+    con.close()
+
+
+@needs_paths
+def test_markov_removal_effects_from_ordered_paths_equal_the_sql_ones_on_the_reference_paths():
+    from queries.markov import path_counts, solve_removal_effects
+    from queries.touch_paths import touch_paths
+
+    paths = reference_paths()
+    con = paths_con(paths, with_lost=True)
+    from_sql = removal_effects(queries.execute(con, "attribution_markov_transitions")).sort("partner_id")
+    ordered = touch_paths(con)
+    con.close()
+    present = np.unique(ordered.partner)
+    effects = solve_removal_effects(
+        *path_counts(np.searchsorted(present, ordered.partner), ordered.starts, ordered.is_won, len(present))
+    )
+    assert ordered.partner_ids.gather(pl.Series(present)).to_list() == from_sql["partner_id"].to_list()
+    assert effects == pytest.approx(from_sql["removal_effect"].to_numpy(), abs=1e-12)
+
+
+def test_the_engine_gives_the_weights_of_the_readable_sql_definition(hand_con):
+    rules = [m for m in attribution.RULE_MODELS if m in attribution.TOUCH_MODELS]
+    wide = queries.execute(hand_con, "attribution_touch_weights")
+    sql = wide.unpivot(on=rules, index=["opportunity_id", "partner_id", "touch_date"], variable_name="model", value_name="weight")
+    engine = attribution.touch_weights(hand_con, rules).select("model", "opportunity_id", "partner_id", "touch_date", "weight")
+    key = ["model", "opportunity_id", "partner_id", "touch_date"]
+    joined = sql.filter(pl.col("weight") > 0).join(engine, on=key, how="full", coalesce=True, suffix="_engine")
+    assert joined["weight"].null_count() == 0 and joined["weight_engine"].null_count() == 0
+    assert joined["weight"].to_numpy() == pytest.approx(joined["weight_engine"].to_numpy(), abs=1e-12)

@@ -1,0 +1,12 @@
+-- Closed opportunities keyed by row, for the attribution engine to join its integer-coded touches back to.
+-- Params: none
+-- Grain: one row per closed opportunity
+with
+
+final as (
+    select rowid as deal_row, opportunity_id, is_won, cast(amount as decimal(18, 2)) as amount, close_date
+    from opportunities
+    where is_closed
+)
+
+select deal_row, opportunity_id, is_won, amount, close_date from final

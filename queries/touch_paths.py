@@ -1,0 +1,177 @@
+"""Touch paths as sorted integer arrays: the one input every touch-based attribution model reads.
+
+This module owns reading the eligible touches of closed opportunities once
+(`attribution_eligible_touches.sql`, partners and touch types as integer codes in name
+order) and putting each deal's touches in DESIGN.md's order (occurred_at, then
+touchpoint_id, then partner_id) with integer sorts only: touchpoint ids are fetched just for
+the touches of one deal that share a timestamp. The models themselves are
+`queries.attribution` (rule-based weights, credit), `queries.markov` and `queries.shapley`.
+
+Layout: touches sorted by deal, then order within the deal; `starts[d]` is deal d's first
+touch; pairs are a deal's distinct partners (sorted by deal, then partner name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import polars as pl
+
+import queries
+
+US_PER_SECOND = 1_000_000
+
+
+@dataclass
+class TouchPaths:
+    """Eligible touches of closed deals, in path order, with their deals and partners."""
+
+    # Per deal (closed deals with at least one eligible touch).
+    opportunity_id: pl.Series
+    is_won: np.ndarray
+    amount: pl.Series  # decimal(18, 2)
+    close_date: pl.Series
+    starts: np.ndarray  # first touch of each deal; len(deals) + 1 entries (the last = touch count)
+    # Per touch.
+    deal: np.ndarray
+    partner: np.ndarray  # partner code, in partner name order
+    type_code: np.ndarray
+    touch_date: pl.Series
+    days_before_close: np.ndarray
+    days_from_created: np.ndarray
+    # Dictionaries.
+    partner_ids: pl.Series  # code -> partner_id
+    touch_types: pl.Series  # code -> touch_type
+    type_values: np.ndarray  # code -> configured touch value (0 when not configured)
+
+    @property
+    def deals(self) -> int:
+        return len(self.is_won)
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.diff(self.starts)
+
+    def position(self) -> np.ndarray:
+        """1-based position of each touch within its deal."""
+        return np.arange(len(self.deal)) - self.starts[self.deal] + 1
+
+    def pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct deal x partner pairs: (pair of each touch, pair's deal, pair's partner), pairs sorted."""
+        k = np.int64(max(len(self.partner_ids), 1))
+        code = self.deal.astype(np.int64) * k + self.partner
+        unique, pair_of_touch = np.unique(code, return_inverse=True)
+        return pair_of_touch, (unique // k).astype(np.int64), (unique % k).astype(np.int64)
+
+    def won(self) -> TouchPaths:
+        """The same paths restricted to won deals."""
+        keep_deal = self.is_won
+        keep = keep_deal[self.deal]
+        new_index = np.cumsum(keep_deal) - 1
+        counts = self.counts[keep_deal]
+        return TouchPaths(
+            opportunity_id=self.opportunity_id.filter(pl.Series(keep_deal)),
+            is_won=self.is_won[keep_deal],
+            amount=self.amount.filter(pl.Series(keep_deal)),
+            close_date=self.close_date.filter(pl.Series(keep_deal)),
+            starts=np.r_[0, np.cumsum(counts)].astype(np.int64),
+            deal=new_index[self.deal[keep]],
+            partner=self.partner[keep],
+            type_code=self.type_code[keep],
+            touch_date=self.touch_date.filter(pl.Series(keep)),
+            days_before_close=self.days_before_close[keep],
+            days_from_created=self.days_from_created[keep],
+            partner_ids=self.partner_ids,
+            touch_types=self.touch_types,
+            type_values=self.type_values,
+        )
+
+
+def path_order(
+    con: duckdb.DuckDBPyConnection, deal: np.ndarray, before_us: np.ndarray, partner: np.ndarray, touch_row: np.ndarray
+) -> np.ndarray:
+    """Permutation putting touches in deal order, then occurred_at, touchpoint_id (nulls last), partner.
+
+    One integer sort: deal x (time before the end of the close day, reversed), in seconds when
+    every timestamp is whole seconds (the usual case) and the key fits 62 bits, else lexsort.
+    Equal keys (one deal, one moment) are then re-sorted together, so stability is not needed.
+    """
+    if len(deal) == 0:
+        return np.zeros(0, dtype=np.int64)
+    deal = deal.astype(np.int64)
+    whole_seconds = not np.any(before_us % US_PER_SECOND)
+    offset = before_us // US_PER_SECOND if whole_seconds else before_us
+    span = int(offset.max()) + 1
+    if int(deal.max() + 1) * span < 2**62:
+        order = np.argsort(deal * span + (span - 1 - offset))
+    else:
+        order = np.lexsort((-before_us, deal))
+    # Touches of one deal at the same moment: order by touchpoint_id, then partner (codes are name order).
+    sorted_deal, sorted_before = deal[order], before_us[order]
+    same = (sorted_deal[1:] == sorted_deal[:-1]) & (sorted_before[1:] == sorted_before[:-1])
+    if not same.any():
+        return order
+    tied = np.zeros(len(order), dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    at = np.flatnonzero(tied)
+    rows = order[at]
+    ids = queries.execute(con, "attribution_tied_touches", touch_rows=touch_row[rows].tolist())
+    lookup = dict(zip(ids["touch_row"].to_list(), ids["touchpoint_id"].to_list(), strict=True))
+    frame = pl.DataFrame(
+        {
+            "row": rows,
+            "deal": deal[rows],
+            "before": before_us[rows],
+            "touchpoint_id": [lookup.get(int(r)) for r in touch_row[rows]],
+            "partner": partner[rows],
+        }
+    )
+    resolved = frame.sort(["deal", "before", "touchpoint_id", "partner"], descending=[False, True, False, False], nulls_last=True)
+    order = order.copy()
+    order[at] = resolved["row"].to_numpy()
+    return order
+
+
+def touch_paths(con: duckdb.DuckDBPyConnection, lookback_days: int = 365) -> TouchPaths:
+    """Read and order the eligible touches of every closed opportunity (one SQL pass, integer sorts)."""
+    cursor = con.cursor()
+    touches = queries.execute(cursor, "attribution_eligible_touches", lookback_days=int(lookback_days))
+    deals = queries.execute(cursor, "attribution_closed_deals")
+    codes = queries.execute(cursor, "attribution_touch_codes")
+    partner_codes = codes.filter(pl.col("kind") == "partner").sort("code")
+    type_codes = codes.filter(pl.col("kind") == "touch_type").sort("code")
+
+    deal_row = touches["deal_row"].to_numpy().astype(np.int64)
+    partner = touches["partner"].to_numpy().astype(np.int64)
+    before_us = touches["before_close_us"].to_numpy().astype(np.int64)
+    order = path_order(con, deal_row, before_us, partner, touches["touch_row"].to_numpy())
+    deal_row, partner = deal_row[order], partner[order]
+
+    # Deals with touches, in touch order; their index is the position of their first touch's run.
+    first = np.flatnonzero(np.r_[True, deal_row[1:] != deal_row[:-1]]) if len(deal_row) else np.zeros(0, dtype=np.int64)
+    rows_with_touches = deal_row[first]
+    position_of_row = np.full(int(deals["deal_row"].max() or 0) + 1 if deals.height else 1, -1, dtype=np.int64)
+    position_of_row[deals["deal_row"].to_numpy()] = np.arange(deals.height)
+    at = position_of_row[rows_with_touches]
+    picked = pl.Series(at)
+    deal_index = np.repeat(np.arange(len(first)), np.diff(np.r_[first, len(deal_row)]))
+    gather = pl.Series(order)
+    return TouchPaths(
+        opportunity_id=deals["opportunity_id"].gather(picked),
+        is_won=deals["is_won"].gather(picked).to_numpy().astype(bool),
+        amount=deals["amount"].gather(picked),
+        close_date=deals["close_date"].gather(picked),
+        starts=np.r_[first, len(deal_row)].astype(np.int64),
+        deal=deal_index,
+        partner=partner,
+        type_code=touches["type_code"].to_numpy().astype(np.int64)[order],
+        touch_date=touches["touch_date"].gather(gather),
+        days_before_close=touches["days_before_close"].to_numpy().astype(np.int64)[order],
+        days_from_created=touches["days_from_created"].to_numpy().astype(np.int64)[order],
+        partner_ids=partner_codes["name"],
+        touch_types=type_codes["name"],
+        type_values=type_codes["touch_value"].to_numpy().astype(float),
+    )
