@@ -11,6 +11,7 @@ import charts.attribution as charts
 import queries
 import ui
 from queries import attribution
+from queries.markov import ChainTooLarge
 
 DEFAULT = [{"model": "linear"}, {"model": "time_decay"}]
 LETTERS = "ABCD"
@@ -107,9 +108,14 @@ if any(s["model"] in attribution.TOUCH_MODELS for s in specs):
 # Frames are keyed by the scenario's letter (short column names); `labels` says what each letter is.
 labels = {LETTERS[i]: s for i, s in enumerate(specs)}
 with st.spinner("Attributing won deals..."):
-    frames = {
-        label: queries.run("attribution_scenario", scenario=json.dumps(s), **filters.params()) for label, s in labels.items()
-    }
+    try:
+        frames = {
+            label: queries.run("attribution_scenario", scenario=json.dumps(s), **filters.params())
+            for label, s in labels.items()
+        }
+    except ChainTooLarge as exc:
+        st.warning(f"{exc}: choose another model for this program's size.", icon=":material/warning:")
+        st.stop()
 won = float(queries.run("attribution_won_revenue", **filters.params())["won_revenue"][0])
 
 totals = pl.DataFrame(

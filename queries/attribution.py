@@ -21,7 +21,7 @@ import polars as pl
 
 import queries
 from queries import fiscal
-from queries.markov import path_counts, solve_removal_effects
+from queries.markov import EXACT_SOLVE_MAX_PARTNERS, ChainTooLarge, path_counts, solve_removal_effects
 from queries.shapley import pair_weights
 from queries.touch_paths import TouchPaths, touch_paths
 
@@ -143,6 +143,10 @@ def markov_touch_weights(paths: TouchPaths) -> np.ndarray:
     their removal effects (equally when all are 0), a partner's share split over its touches.
     """
     present = np.unique(paths.partner)
+    if len(present) > EXACT_SOLVE_MAX_PARTNERS:  # before counting: the count matrix is k x k too
+        raise ChainTooLarge(
+            f"markov: {len(present):,} partners in the chain exceed the exact solve limit of {EXACT_SOLVE_MAX_PARTNERS:,}"
+        )
     compact = np.searchsorted(present, paths.partner)
     counts, to_conversion, to_null = path_counts(compact, paths.starts, paths.is_won, len(present))
     effects = np.zeros(len(paths.partner_ids))
@@ -174,15 +178,25 @@ def per_pair_touch_share(pair_weight: np.ndarray, pair_of_touch: np.ndarray) -> 
 
 
 def model_weights(
-    con: duckdb.DuckDBPyConnection, models: list[str], params: dict[str, float | int], seed: int = 0
+    con: duckdb.DuckDBPyConnection,
+    models: list[str],
+    params: dict[str, float | int],
+    seed: int = 0,
+    strict_markov: bool = True,
 ) -> tuple[TouchPaths, dict[str, np.ndarray]]:
-    """Won paths and each touch model's weight per won touch (the touch-level models only)."""
+    """Won paths and each touch model's weight per won touch (the touch-level models only).
+
+    With `strict_markov` off, a chain too large to solve exactly leaves markov out instead of raising."""
     paths = touch_paths(con, int(params["lookback_days"]))
     won_touch = paths.is_won[paths.deal]
     won = paths.won()
     weights = rule_weights(won, [m for m in models if m in RULE_MODELS], params)
     if "markov" in models:
-        weights["markov"] = markov_touch_weights(paths)[won_touch]
+        try:
+            weights["markov"] = markov_touch_weights(paths)[won_touch]
+        except ChainTooLarge:
+            if strict_markov:
+                raise
     if "shapley" in models:
         weights["shapley"] = shapley_touch_weights(paths, seed)[won_touch]
     return won, {m: weights[m] for m in models if m in weights}
@@ -405,7 +419,10 @@ def build_default_credit(con: duckdb.DuckDBPyConnection, settings: object) -> No
         position_last=defaults.position_last,
         w_anchor=defaults.w_shaped_anchor,
     )
-    won, weights = model_weights(con, TOUCH_MODELS, params)
+    won, weights = model_weights(con, TOUCH_MODELS, params, strict_markov=False)
+    if "markov" not in weights:
+        note = "Markov credit was not computed: the partner chain is too large for the exact solve"
+        con.execute("insert into load_meta values ('markov_note', $note)", {"note": note})
     sourced = credit_from_touches(touch_weights(con, ["crm_sourced", "registration"], **params), "close_date", fiscal_start_month)
     touch_credit = credit_at_close(won, weights, fiscal_start_month)
     # Both parts come sorted by opportunity_id, partner_id; the models interleave in name order.

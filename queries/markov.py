@@ -22,6 +22,16 @@ import numpy as np
 import polars as pl
 import scipy.linalg
 
+# The exact solve inverts a dense (k+1) x (k+1) matrix: 8 bytes x k^2 of memory and k^3 work.
+# Above this many partners in the chain (a program of tens of thousands of partners) the model
+# is not computed rather than approximated; the build records why (load_meta `markov_note`).
+EXACT_SOLVE_MAX_PARTNERS = 8_000
+
+
+class ChainTooLarge(ValueError):
+    pass
+
+
 TRANSITION_SCHEMA = {"from_partner": pl.String, "to_partner": pl.String, "transitions": pl.Int64, "conversions": pl.Int64}
 
 
@@ -63,6 +73,10 @@ def solve_removal_effects(counts: np.ndarray, to_conversion: np.ndarray, to_null
     `to_conversion` / `to_null`: how many paths ended in conversion / null after each state.
     """
     k = counts.shape[0] - 1
+    if k > EXACT_SOLVE_MAX_PARTNERS:
+        raise ChainTooLarge(
+            f"markov: {k:,} partners in the chain exceed the exact solve limit of {EXACT_SOLVE_MAX_PARTNERS:,}"
+        )
     start = k
     totals = counts.sum(axis=1) + to_conversion + to_null
     totals[totals == 0] = 1.0
