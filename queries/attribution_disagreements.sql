@@ -169,10 +169,11 @@ credit as (
     having sum(c.credit) > 0
 ),
 
+-- Each deal x partner's touch types (any day), built once per build (rollup_deal_partners.sql).
 touch_types as (
-    select opportunity_id, partner_id, list(distinct touch_type) as touch_types
-    from touchpoints
-    group by opportunity_id, partner_id
+    select opportunity_id, partner_id, touch_types
+    from rollup_deal_partners
+    where touch_types is not null
 ),
 
 -- The deal x partner pairs that need a rate: credited partners, and registrants on direct deals.

@@ -26,24 +26,20 @@ cohort_partners as (
         and ($partner_types is null or len(list_intersect(p.partner_types, $partner_types)) > 0)
 ),
 
--- A partner is involved in a deal it sourced, touched on or before close, or registered (approved).
+-- A partner is involved in a deal it sourced, touched on or before close, or registered (approved):
+-- rollup_deal_partners.sql, is_involved (built once per build; the sourced partner named by a
+-- registration has that approved registration, so it adds no one).
 involvement as (
-    select opportunity_id, sourced_partner_id as partner_id from opportunities where sourced_partner_id is not null
-    union
-    select t.opportunity_id, t.partner_id
-    from touchpoints as t
-    inner join opportunities as o using (opportunity_id)
-    where cast(t.occurred_at as date) <= o.close_date
-    union
-    select opportunity_id, partner_id from deal_registrations where status = 'approved' and opportunity_id is not null
+    select opportunity_id, partner_id from rollup_deal_partners where is_involved
 ),
 
+-- Days with an activity other than portal_login (rollup_partner_days.sql).
 work_days as (
-    select distinct a.partner_id, cast(a.occurred_at as date) as active_on
-    from partner_activities as a
+    select d.partner_id, d.activity_date as active_on
+    from rollup_partner_days as d
     inner join cohort_partners as c using (partner_id)
     cross join meta
-    where a.activity_type <> 'portal_login' and cast(a.occurred_at as date) between c.joined_at and meta.as_of
+    where d.is_work_day and d.activity_date between c.joined_at and meta.as_of
 ),
 
 -- Logic --------------------------------------------------------------------------------------
@@ -51,7 +47,7 @@ work_days as (
 first_wins as (
     select i.partner_id, min(o.close_date) as first_won_on
     from involvement as i
-    inner join opportunities as o using (opportunity_id)
+    inner join rollup_deals as o using (opportunity_id)
     inner join cohort_partners as c using (partner_id)
     cross join meta
     where o.is_won and o.close_date between c.joined_at and meta.as_of
@@ -103,13 +99,25 @@ durations as (
     left join first_dormancy as d using (partner_id)
 ),
 
-grid as (
-    select cohort, cohort_start, curve, count(*) as partners, cast(m.month as integer) as months_since_joining
-    from durations, generate_series(0, 600) as m(month)
-    group by cohort, cohort_start, curve, m.month
-    having m.month <= max(months)
+cohort_sizes as (
+    select cohort, cohort_start, curve, count(*) as partners, max(months) as max_months
+    from durations
+    group by cohort, cohort_start, curve
 ),
 
+-- Months 0 .. the cohort's longest follow-up (at most 600).
+grid as (
+    select s.cohort, s.cohort_start, s.curve, s.partners, cast(m.month as integer) as months_since_joining
+    from cohort_sizes as s, lateral (select unnest(generate_series(0, cast(least(s.max_months, 600) as bigint))) as month) as m
+),
+
+duration_counts as (
+    select cohort, curve, months, count(*) as ended, count(*) filter (where event) as events
+    from durations
+    group by cohort, curve, months
+),
+
+-- At risk in month m: the cohort less those whose follow-up ended in an earlier month.
 life_table as (
     select
         g.cohort,
@@ -117,11 +125,13 @@ life_table as (
         g.curve,
         g.partners,
         g.months_since_joining,
-        count(*) filter (where d.months >= g.months_since_joining) as at_risk,
-        count(*) filter (where d.months = g.months_since_joining and d.event) as events
+        cast(g.partners - coalesce(sum(c.ended) over (
+            partition by g.cohort, g.curve order by g.months_since_joining rows between unbounded preceding and 1 preceding
+        ), 0) as bigint) as at_risk,
+        coalesce(c.events, 0) as events
     from grid as g
-    inner join durations as d using (cohort, curve)
-    group by g.cohort, g.cohort_start, g.curve, g.partners, g.months_since_joining
+    left join duration_counts as c
+        on c.cohort = g.cohort and c.curve = g.curve and c.months = g.months_since_joining
 ),
 
 kaplan_meier as (

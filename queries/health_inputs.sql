@@ -27,16 +27,19 @@ population as (
         and not (coalesce(p.status = 'terminated', false) and coalesce(p.terminated_at, p.joined_at) <= m.as_of)
 ),
 
+-- One row per partner x deal (credit is decimal: summing first is exact), so deals count without distinct.
 credit as (
-    select c.partner_id, c.opportunity_id, c.credit, c.close_date
+    select c.partner_id, c.opportunity_id, sum(c.credit) as credit, min(c.close_date) as close_date
     from attribution_credit_default as c, meta as m
     where c.model = m.credit_model and c.close_date <= m.as_of
+    group by c.partner_id, c.opportunity_id
 ),
 
+-- The trailing 12 months of activities (certifications, counted over all time, come from a rollup).
 activities as (
     select a.partner_id, a.activity_type, cast(a.occurred_at as date) as activity_date
     from partner_activities as a, meta as m
-    where cast(a.occurred_at as date) <= m.as_of
+    where cast(a.occurred_at as date) <= m.as_of and cast(a.occurred_at as date) > m.as_of - 365
 ),
 
 registrations as (
@@ -51,24 +54,19 @@ revenue as (
     select
         c.partner_id,
         sum(c.credit) filter (where c.close_date > m.as_of - 365) as revenue_12m,
-        count(distinct c.opportunity_id) filter (where c.close_date > m.as_of - 365) as won_deals_12m,
-        count(distinct c.opportunity_id) filter (where c.close_date > m.as_of - 91) as won_deals_90d,
+        count(*) filter (where c.close_date > m.as_of - 365) as won_deals_12m,
+        count(*) filter (where c.close_date > m.as_of - 91) as won_deals_90d,
         max(c.close_date) as last_won_on
     from credit as c, meta as m
     group by c.partner_id
 ),
 
--- A partner is involved in a deal it sourced, touched by the day, or registered (approved) by the day.
+-- A partner is involved in a deal it sourced, touched by the day, or registered (approved) by the day:
+-- rollup_deal_partners.sql keeps each pair's earliest touch and approved registration day.
 involvement as (
-    select o.opportunity_id, o.sourced_partner_id as partner_id from opportunities as o where o.sourced_partner_id is not null
-    union
-    select t.opportunity_id, t.partner_id
-    from touchpoints as t, meta as m
-    where cast(t.occurred_at as date) <= m.as_of
-    union
-    select r.opportunity_id, r.partner_id
-    from deal_registrations as r, meta as m
-    where r.status = 'approved' and r.opportunity_id is not null and cast(r.registered_at as date) <= m.as_of
+    select p.opportunity_id, p.partner_id
+    from rollup_deal_partners as p, meta as m
+    where p.is_crm_sourced or p.first_touch_on <= m.as_of or p.first_approved_registration_on <= m.as_of
 ),
 
 -- Open as of the day: created by then and not yet closed then (deals closed later were still open).
@@ -81,15 +79,17 @@ pipeline as (
     group by i.partner_id
 ),
 
+-- Certifications held and current: earned minus expired by the day, never below zero (rollup_certification_days.sql).
+certifications as (
+    select c.partner_id, cast(greatest(sum(c.earned) - sum(c.expired), 0) as bigint) as certifications_current
+    from rollup_certification_days as c, meta as m
+    where c.activity_date <= m.as_of
+    group by c.partner_id
+),
+
 enablement as (
     select
         a.partner_id,
-        -- Certifications held and current: earned minus expired, never below zero.
-        greatest(
-            count(*) filter (where a.activity_type = 'certification_earned')
-            - count(*) filter (where a.activity_type = 'certification_expired'),
-            0
-        ) as certifications_current,
         count(*) filter (where a.activity_type = 'training_completed' and a.activity_date > m.as_of - 365) as trainings_12m,
         count(*) filter (where a.activity_type = 'business_review' and a.activity_date > m.as_of - 365)
             as business_reviews_12m,
@@ -129,7 +129,7 @@ final as (
         datediff('day', r.last_won_on, m.as_of) as days_since_won,
         cast(coalesce(pl.open_pipeline, 0) as decimal(18, 2)) as open_pipeline,
         coalesce(pl.open_deals, 0) as open_deals,
-        coalesce(e.certifications_current, 0) as certifications_current,
+        coalesce(c.certifications_current, 0) as certifications_current,
         coalesce(e.trainings_12m, 0) as trainings_12m,
         coalesce(e.business_reviews_12m, 0) as business_reviews_12m,
         coalesce(e.registrations_90d, 0) as registrations_90d,
@@ -144,6 +144,7 @@ final as (
     left join revenue as r using (partner_id)
     left join pipeline as pl using (partner_id)
     left join enablement as e using (partner_id)
+    left join certifications as c using (partner_id)
     left join approvals as ap using (partner_id)
 )
 

@@ -68,62 +68,38 @@ span as (
     select min(period_start) as first_start, max(period_end) as last_end from periods
 ),
 
+-- Each deal's amount, dates, sourced partner and partner involvement, built once per build
+-- (queries/rollups.py, rollup_deals.sql).
 deals as materialized (
     select
-        o.opportunity_id,
-        cast(o.amount as decimal(18, 2)) as amount,
-        o.created_at,
-        o.close_date,
-        coalesce(o.is_closed, false) as is_closed,
-        coalesce(o.is_won, false) as is_won,
-        o.sourced_partner_id,
-        coalesce(o.region, sp.region) as deal_region
-    from opportunities as o
-    cross join span
-    left join partners as sp on sp.partner_id = o.sourced_partner_id
-    where o.created_at between span.first_start and span.last_end
-        or o.close_date between span.first_start - 366 and span.last_end
-),
-
-approved_registrations as (
-    select partner_id, opportunity_id, claimed_role, registered_at
-    from deal_registrations
-    where status = 'approved' and opportunity_id is not null
-),
-
-deal_sourced as (
-    select
         d.opportunity_id,
-        coalesce(
-            d.sourced_partner_id,
-            (
-                select arg_min(r.partner_id, r.registered_at)
-                from approved_registrations as r
-                where r.opportunity_id = d.opportunity_id and r.claimed_role = 'sourced'
-            )
-        ) as sourced_partner_id
-    from deals as d
+        d.amount,
+        d.created_at,
+        d.close_date,
+        d.is_closed,
+        d.is_won,
+        d.sourced_partner_id,
+        d.deal_region,
+        d.has_sourced,
+        d.has_partner
+    from rollup_deals as d
+    cross join span
+    where d.created_at between span.first_start and span.last_end
+        or d.close_date between span.first_start - 366 and span.last_end
 ),
 
--- Partner-involved: a touchpoint on or before close, the sourced partner, or an approved registration.
+-- Partner-involved: a touchpoint on or before close, the sourced partner, or an approved registration
+-- (rollup_deal_partners.sql keeps each pair's earliest touch and registration).
 involvement as materialized (
-    select t.opportunity_id, t.partner_id
-    from touchpoints as t
+    select p.opportunity_id, p.partner_id, p.is_sourced
+    from rollup_deal_partners as p
     inner join deals as d using (opportunity_id)
-    where cast(t.occurred_at as date) <= d.close_date
-    union
-    select opportunity_id, sourced_partner_id from deal_sourced where sourced_partner_id is not null
-    union
-    select opportunity_id, partner_id from approved_registrations
+    where p.is_involved
 ),
 
 deal_flags as materialized (
-    select
-        d.*,
-        s.sourced_partner_id is not null as has_sourced,
-        exists (select 1 from involvement as i where i.opportunity_id = d.opportunity_id) as has_partner
+    select d.*
     from deals as d
-    inner join deal_sourced as s using (opportunity_id)
     where $regions is null or list_contains($regions, d.deal_region)
 ),
 
@@ -140,10 +116,9 @@ deal_periods as materialized (
 ),
 
 deal_groups as (
-    select distinct i.opportunity_id, g.group_name, bool_or(s.sourced_partner_id = i.partner_id) as sourced_here
+    select i.opportunity_id, g.group_name, bool_or(i.is_sourced) as sourced_here
     from involvement as i
     inner join partner_groups as g using (partner_id)
-    inner join deal_sourced as s using (opportunity_id)
     group by i.opportunity_id, g.group_name
 ),
 
@@ -188,27 +163,17 @@ partner_periods as materialized (
         and (g.terminated_on is null or g.terminated_on > p.period_end)
 ),
 
-engagement_events as (
-    select partner_id, occurred_at from partner_activities where activity_type <> 'portal_login'
-    union all
-    select partner_id, occurred_at from touchpoints
-),
-
-active_partners as (
-    select distinct p.period_index, e.partner_id
-    from periods as p
-    inner join engagement_events as e
-        on e.occurred_at >= p.period_end - 89 and e.occurred_at < p.period_end + 1
-),
-
+-- Active on the period's last day: inside one of the partner's active spells (rollup_partner_active_spells.sql:
+-- an activity other than portal_login, or a touchpoint, in the 90 days up to the day).
 activity_measures as (
     select
         pp.period_index,
         pp.group_name,
         count(*) as partners,
-        count(a.partner_id) as active
+        count(s.partner_id) as active
     from partner_periods as pp
-    left join active_partners as a using (period_index, partner_id)
+    left join rollup_partner_active_spells as s
+        on s.partner_id = pp.partner_id and pp.period_end between s.active_from and s.active_through
     group by all
 ),
 
@@ -243,36 +208,7 @@ activation_measures as (
     group by all
 ),
 
-registration_keys as (
-    select
-        r.registration_id,
-        r.partner_id,
-        r.opportunity_id,
-        nullif(lower(trim(coalesce(r.account_name, o.account_name))), '') as account_key
-    from deal_registrations as r
-    left join opportunities as o using (opportunity_id)
-),
-
-contested_opportunities as (
-    select opportunity_id from registration_keys
-    where opportunity_id is not null
-    group by opportunity_id
-    having count(distinct partner_id) >= 2
-),
-
-contested_accounts as (
-    select account_key from registration_keys
-    where account_key is not null
-    group by account_key
-    having count(distinct partner_id) >= 2
-),
-
-conflicts as (
-    select registration_id from registration_keys
-    where opportunity_id in (select opportunity_id from contested_opportunities)
-        or account_key in (select account_key from contested_accounts)
-),
-
+-- Registrations with their outcome and conflict flag, built once per build (rollup_registrations.sql).
 registration_measures as (
     select
         p.period_index,
@@ -280,13 +216,12 @@ registration_measures as (
         count(*) as submitted,
         count(*) filter (where r.status in ('approved', 'rejected', 'expired')) as outcomes,
         count(*) filter (where r.status = 'approved') as approved,
-        median(date_diff('day', cast(r.registered_at as date), cast(r.decided_at as date)))
-            filter (where r.decided_at is not null and r.status in ('approved', 'rejected')) as days_to_decision,
-        count(c.registration_id) as conflicted
+        median(r.days_to_decision) filter (where r.days_to_decision is not null and r.status in ('approved', 'rejected'))
+            as days_to_decision,
+        count(*) filter (where r.is_conflicted) as conflicted
     from periods as p
-    inner join deal_registrations as r on cast(r.registered_at as date) between p.period_start and p.period_end
+    inner join rollup_registrations as r on r.registered_on between p.period_start and p.period_end
     inner join partner_groups as g on g.partner_id = r.partner_id and g.in_region
-    left join conflicts as c using (registration_id)
     group by all
 ),
 

@@ -50,12 +50,14 @@ scoped_partners as (
         and ($partner_types is null or len(list_intersect(p.partner_types, $partner_types)) > 0)
 ),
 
+-- Only the burnout windows (recent and baseline) read single activities; longer histories come from rollups.
 activities as (
     select a.partner_id, a.activity_type, a.occurred_at, cast(a.occurred_at as date) as activity_date
+    -- Every partner's: the measures keep the scoped ones (left joins from scoped_partners).
     from partner_activities as a
-    inner join scoped_partners using (partner_id)
     cross join settings as s
     where cast(a.occurred_at as date) <= s.as_of
+        and cast(a.occurred_at as date) > s.as_of - s.recent_days - s.baseline_days
 ),
 
 -- Registrations from their own extract when it is loaded, else from deal_registered activities.
@@ -80,7 +82,6 @@ registrations as (
 work_days as (
     select d.partner_id, d.activity_date, d.work_gap_days as gap_days, d.last_work_at
     from rollup_partner_days as d
-    inner join scoped_partners using (partner_id)
     cross join settings as s
     where d.is_work_day and d.activity_date <= s.as_of
 ),
@@ -169,20 +170,15 @@ tickets as (
     group by partner_id
 ),
 
+-- Earned minus expired, from the per partner x certification x day rollup (rollup_certification_days.sql).
 certifications as (
     select
-        a.partner_id,
-        greatest(
-            sum(case a.activity_type when 'certification_earned' then 1 when 'certification_expired' then -1 else 0 end)
-                filter (where a.activity_date <= s.as_of - s.recent_days),
-            0
-        ) as certs_before,
-        greatest(
-            sum(case a.activity_type when 'certification_earned' then 1 when 'certification_expired' then -1 else 0 end), 0
-        ) as certs_now
-    from activities as a, settings as s
-    where a.activity_type in ('certification_earned', 'certification_expired')
-    group by a.partner_id
+        c.partner_id,
+        greatest(sum(c.earned - c.expired) filter (where c.activity_date <= s.as_of - s.recent_days), 0) as certs_before,
+        greatest(sum(c.earned - c.expired), 0) as certs_now
+    from rollup_certification_days as c, settings as s
+    where c.activity_date <= s.as_of
+    group by c.partner_id
 ),
 
 registration_counts as (
@@ -200,26 +196,19 @@ registration_counts as (
     group by r.partner_id
 ),
 
--- A partner is involved in a deal it sourced, touched (on or before close), or registered (approved).
-involvement as (
-    select o.opportunity_id, o.sourced_partner_id as partner_id from opportunities as o where o.sourced_partner_id is not null
-    union
-    select t.opportunity_id, t.partner_id
-    from touchpoints as t
-    inner join opportunities as o using (opportunity_id)
-    cross join settings as s
-    where cast(t.occurred_at as date) <= least(o.close_date, s.as_of) or (not o.is_closed and cast(t.occurred_at as date) <= s.as_of)
-    union
-    select r.opportunity_id, r.partner_id
-    from deal_registrations as r, settings as s
-    where r.status = 'approved' and r.opportunity_id is not null and cast(r.registered_at as date) <= s.as_of
-),
-
+-- A partner is involved in a deal it sourced (CRM), touched (on or before close, and by the day), or
+-- registered (approved, by the day). rollup_deal_partners.sql keeps each pair's earliest touch and
+-- registration day, and "some touch on or before X" holds exactly when the earliest one does.
 partner_deals as (
-    select i.partner_id, o.opportunity_id, o.amount, o.created_at, o.close_date, o.is_closed, o.is_won
-    from involvement as i
+    select p.partner_id, o.opportunity_id, o.amount, o.created_at, o.close_date, o.is_closed, o.is_won
+    from rollup_deal_partners as p
     inner join opportunities as o using (opportunity_id)
     inner join scoped_partners using (partner_id)
+    cross join settings as s
+    where p.is_crm_sourced
+        or p.first_touch_on <= least(o.close_date, s.as_of)
+        or (not o.is_closed and p.first_touch_on <= s.as_of)
+        or p.first_approved_registration_on <= s.as_of
 ),
 
 win_rates as (

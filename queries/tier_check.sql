@@ -61,42 +61,20 @@ partner_rows as (
         and ($managers is null or list_contains($managers, p.partner_manager))
 ),
 
+-- Won deals with their sourced partner (CRM, else an approved registration claimed as sourced), built once per build.
 won_deals as (
-    select o.opportunity_id, cast(o.amount as decimal(18, 2)) as amount, o.close_date, o.sourced_partner_id
-    from opportunities as o, trailing_year
-    where o.is_won and o.close_date > trailing_year.since and o.close_date <= trailing_year.as_of
+    select d.opportunity_id, d.amount, d.close_date, d.sourced_partner_id
+    from rollup_deals as d, trailing_year
+    where d.is_won and d.close_date > trailing_year.since and d.close_date <= trailing_year.as_of
 ),
 
-approved_registrations as (
-    select partner_id, opportunity_id, claimed_role, registered_at
-    from deal_registrations
-    where status = 'approved' and opportunity_id is not null
-),
-
-deal_sourced as (
-    select
-        d.opportunity_id,
-        coalesce(
-            d.sourced_partner_id,
-            (
-                select arg_min(r.partner_id, r.registered_at)
-                from approved_registrations as r
-                where r.opportunity_id = d.opportunity_id and r.claimed_role = 'sourced'
-            )
-        ) as sourced_partner_id
-    from won_deals as d
-),
-
--- Partner-involved, as in the KPIs: a touchpoint on or before close, the sourced partner, or an approved registration.
+-- Partner-involved, as in the KPIs: a touchpoint on or before close, the sourced partner, or an approved
+-- registration (rollup_deal_partners.sql, is_involved).
 involvement as (
-    select t.opportunity_id, t.partner_id
-    from touchpoints as t
-    inner join won_deals as d using (opportunity_id)
-    where cast(t.occurred_at as date) <= d.close_date
-    union
-    select opportunity_id, sourced_partner_id from deal_sourced where sourced_partner_id is not null
-    union
-    select r.opportunity_id, r.partner_id from approved_registrations as r inner join won_deals using (opportunity_id)
+    select p.opportunity_id, p.partner_id
+    from rollup_deal_partners as p
+    inner join won_deals using (opportunity_id)
+    where p.is_involved
 ),
 
 deal_counts as (
@@ -104,25 +82,21 @@ deal_counts as (
 ),
 
 sourced as (
-    select s.sourced_partner_id as partner_id, sum(d.amount) as sourced_revenue
-    from deal_sourced as s
-    inner join won_deals as d using (opportunity_id)
-    where s.sourced_partner_id is not null
+    select d.sourced_partner_id as partner_id, sum(d.amount) as sourced_revenue
+    from won_deals as d
+    where d.sourced_partner_id is not null
     group by all
 ),
 
 -- A certification counts until a later certification_expired of the same name (detail) lapses it.
 certification_events as (
     select
-        a.partner_id,
-        coalesce(a.detail, '') as certification,
-        count(*) filter (where a.activity_type = 'certification_earned') as earned,
-        count(*) filter (
-            where a.activity_type = 'certification_expired'
-        ) as expired
-    from partner_activities as a, trailing_year
-    where a.activity_type in ('certification_earned', 'certification_expired')
-        and cast(a.occurred_at as date) <= trailing_year.as_of
+        c.partner_id,
+        c.certification,
+        sum(c.earned) as earned,
+        sum(c.expired) as expired
+    from rollup_certification_days as c, trailing_year
+    where c.activity_date <= trailing_year.as_of
     group by all
 ),
 
