@@ -4,6 +4,8 @@ at a small scale for the pages, and AppTest with clean Streamlit caches."""
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -93,8 +95,8 @@ def demo_db(demo_db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return demo_db_path
 
 
-@pytest.fixture(autouse=True, scope="session")
-def navigation_mode():
+@contextmanager
+def served_navigation() -> Iterator[None]:
     """Run pages the way a served app does once app.py has called st.navigation.
 
     AppTest re-detects the old pages/ folder mode before every run, and in that mode it runs a
@@ -112,6 +114,12 @@ def navigation_mode():
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(PagesManager, "__init__", served_mode)
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def navigation_mode():
+    with served_navigation():
         yield
 
 
