@@ -34,7 +34,7 @@ build: $(DEMO)/partners.csv
 	$(PY) -m loaders build $(DEMO) --db $(DB)
 
 # `make run WATCH=DIR` also watches DIR and rebuilds $(DB) whenever new extracts land there
-# (first build before the app starts; one Ctrl-C stops both). See docs/freshness.md.
+# (first build before the app starts; one Ctrl-C stops both). See README, "Keeping data fresh".
 run: $(VENV)/.installed $(if $(WATCH),,$(DB))
 ifdef WATCH
 	$(PY) -m loaders watch $(WATCH) --db $(DB) --once --interval 1 || true
