@@ -13,11 +13,13 @@ Writes its section of bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -56,12 +58,17 @@ SCAN_COLUMN = {
 def ensure_demo(scale: float) -> tuple[Path, float | None]:
     """The demo extracts for a scale, generated once and cached; returns (folder, seconds or None if cached)."""
     folder = CACHE / f"scale{scale:g}" / "extracts"
-    if (folder / "partners.csv").exists():
+    # The cache is only good for the generator that wrote it.
+    generator = hashlib.sha256((PROJECT / "loaders" / "demo.py").read_bytes()).hexdigest()
+    stamp = folder / ".generator"
+    if (folder / "partners.csv").exists() and stamp.exists() and stamp.read_text() == generator:
         return folder, None
     from loaders.demo import write_demo
 
+    shutil.rmtree(folder, ignore_errors=True)
     started = time.perf_counter()
     write_demo(folder, scale=scale, seed=7)
+    stamp.write_text(generator)
     return folder, time.perf_counter() - started
 
 
@@ -212,7 +219,7 @@ def bench_scale(scale: float, runs: int, pages: list[str] = PAGES) -> str:
     print(f"scale {scale:g}: build", file=sys.stderr)
     build = timed_build(extracts, db)
     lines = [
-        f"### Scale {scale:g}",
+        f"### Scale {scale:g} (measured {date.today().isoformat()}, pages: {', '.join(pages)})",
         "",
         "Rows: " + ", ".join(f"{t} {n:,}" for t, n in build["rows"].items()) + ".",
         "",
@@ -236,9 +243,18 @@ def bench_scale(scale: float, runs: int, pages: list[str] = PAGES) -> str:
     return "\n".join(lines)
 
 
-def write_section(body: str) -> None:
+def write_section(header: str, scales: dict[float, str]) -> None:
+    """Replace the pages section of RESULTS.md, keeping the blocks of scales not rerun now."""
     start, end = "<!-- pages -->", "<!-- /pages -->"
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
+    kept: dict[float, str] = {}
+    if start in text:
+        old = text[text.index(start) + len(start) : text.index(end)]
+        for block in old.split("### Scale ")[1:]:
+            scale = float(block.split()[0])
+            kept[scale] = "### Scale " + block.rstrip() + "\n"
+    merged = kept | scales
+    body = header + "\n".join(merged[scale] for scale in sorted(merged))
     section = f"{start}\n{body}\n{end}"
     if start in text:
         text = text[: text.index(start)] + section + text[text.index(end) + len(end) :]
@@ -265,16 +281,24 @@ def main() -> None:
     header = [
         "## Pages at scale",
         "",
-        f"Measured {date.today().isoformat()} on {os.cpu_count()} cores, {memory_gb:.0f} GB, "
-        f"{platform.python_implementation()} {platform.python_version()}, by `make bench` "
-        f"(`python -m bench.pages --scales {args.scales} --runs {args.runs}`). Times are all of a page's "
-        "queries together, run through `queries.execute` on a new read-only connection; warm = median of "
-        f"{args.runs} runs; cold = the first run after the build.",
+        f"On {os.cpu_count()} cores, {memory_gb:.0f} GB, {platform.python_implementation()} "
+        f"{platform.python_version()}, by `make bench` (`python -m bench.pages --scales 1,10,100 --runs 5`; "
+        "each scale's block says when it was measured). Times are all of a page's queries together (the "
+        "sidebar's included), through `queries.execute`: cold = a new read-only connection right after the "
+        "build; warm = median of the runs on the same connection, as the app keeps it (Streamlit's result "
+        "cache off). Floor = DuckDB scanning the largest table the page reads.",
         "",
     ]
     pages = args.pages.split(",")
-    sections = [bench_scale(float(scale), args.runs, pages) for scale in args.scales.split(",")]
-    write_section("\n".join(header) + "\n".join(sections))
+    sections: dict[float, str] = {}
+    for scale in map(float, args.scales.split(",")):
+        try:
+            sections[scale] = bench_scale(scale, args.runs, pages)
+        except (subprocess.CalledProcessError, MemoryError, OSError) as exc:
+            # Say so in the results rather than lose the other scales' figures.
+            detail = str(getattr(exc, "stderr", "") or exc).strip().splitlines()[-1:]
+            sections[scale] = f"### Scale {scale:g} (measured {date.today().isoformat()})\n\nFailed: {detail}\n"
+    write_section("\n".join(header), sections)
     print(RESULTS.read_text())
 
 
