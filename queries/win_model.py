@@ -147,7 +147,12 @@ def training_panel(con: duckdb.DuckDBPyConnection, quarters: list[date]) -> pl.D
             .drop("_now", "_before")
         )
         frames.append(rows)
-    return pl.concat(frames) if frames else pl.DataFrame()
+    # A fixed row order: the fit's floating-point sums, hence its numbers, must not depend on the
+    # order a parallel query happened to return rows in (the same extracts build the same tables).
+    # Features are rounded for the same reason: parallel sums differ in their last bits.
+    if not frames:
+        return pl.DataFrame()
+    return pl.concat(frames).sort("quarter_start", "partner_id").with_columns(pl.col(pl.Float64).round(9))
 
 
 def rolling_splits(quarters: list[date], holdout: int = HOLDOUT_QUARTERS) -> list[tuple[list[date], date]]:
