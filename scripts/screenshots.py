@@ -203,7 +203,9 @@ def screenshot_pages(url: str, out: Path, pages: list[str], partner: str | None)
                 started = time.monotonic()
                 page = browser.new_page(viewport={"width": WIDTH, "height": 900})
                 query = f"?partner={partner}" if name == "partner" and partner else ""
-                page.goto(f"{url}/{name}{query}", timeout=30_000)
+                # The default page (Program health) is served at "/": Streamlit ignores its url_path.
+                path = "" if name == "health" else name
+                page.goto(f"{url}/{path}{query}", timeout=30_000)
                 wait_until_idle(page)
                 fit_viewport(page)
                 target = out / f"{name}.png"
