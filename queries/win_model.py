@@ -308,7 +308,7 @@ def store_tables(con: duckdb.DuckDBPyConnection, panel: pl.DataFrame, start_mont
     coefficients = fit(panel) if usable else pl.DataFrame(schema=COEFFICIENT_SCHEMA)
     for name, frame in ((COEFFICIENTS, coefficients), (EVALUATION, evaluation), (CALIBRATION, calibrated)):
         con.register("incoming_win_model", frame.to_arrow())
-        con.execute(f"create or replace table {name} as select * from incoming_win_model")  # noqa: S608 (fixed names)
+        con.execute("create or replace table " + name + " as select * from incoming_win_model")  # noqa: S608 (fixed names)
         con.unregister("incoming_win_model")
 
 
@@ -339,7 +339,7 @@ def stored(con: duckdb.DuckDBPyConnection, table: str, schema: dict) -> pl.DataF
     exists = con.sql("select count(*) from duckdb_tables() where table_name = $name", params={"name": table}).fetchall()
     if not exists[0][0]:
         return pl.DataFrame(schema=schema)
-    return con.sql(f"select * from {table}").pl().cast(schema)  # noqa: S608 (table names are module constants)
+    return con.sql("select * from " + table).pl().cast(schema)  # noqa: S608 (table names are module constants)
 
 
 def predict(con: duckdb.DuckDBPyConnection, inputs: pl.DataFrame) -> pl.DataFrame:
