@@ -14,8 +14,8 @@ import streamlit as st
 
 import access
 import queries
-from queries import serving
 import ui
+from queries import serving
 
 st.set_page_config(page_title="Partner Pulse", page_icon=":material/handshake:", layout="wide")
 
@@ -96,7 +96,8 @@ elif viewer.role is None:
 elif problem:
     st.session_state["_db_problem"] = problem
     if not viewer.is_admin:
-        st.navigation([st.Page(lambda: denied("No data is loaded yet; an admin has to load the extracts."), title="No data")]).run()
+        no_data = st.Page(lambda: denied("No data is loaded yet; an admin has to load the extracts."), title="No data")
+        st.navigation([no_data]).run()
     else:
         st.session_state["_frame_run"] = True
         try:
