@@ -8,7 +8,6 @@ refused build leaves the old file byte-identical. Rules live in `validate.py`.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Callable
@@ -289,6 +288,3 @@ def materialise(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) 
     con.execute('create table "' + name + '" as select * from incoming')  # noqa: S608 - fixed names
     con.unregister("incoming")
 
-
-def report_json(report: pl.DataFrame) -> str:
-    return json.dumps(report.to_dicts())

@@ -18,7 +18,6 @@ import polars as pl
 import queries
 from loaders.build import BuildRefused, Progress, build_database
 from loaders.read import EXTENSIONS
-from loaders.schema import TABLES
 from settings import Settings
 
 DATA_DIR = queries.PROJECT_DIR / "data"
@@ -103,4 +102,4 @@ def build_from_upload(
         raise UploadRefused(str(exc)) from None
 
 
-__all__ = ["EXTENSIONS", "TABLES", "UploadRefused", "build_demo", "build_from_upload"]
+__all__ = ["EXTENSIONS", "UploadRefused", "build_demo", "build_from_upload"]

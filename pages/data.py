@@ -124,4 +124,4 @@ if st.button("Load these files", type="primary", disabled=not files, icon=":mate
             + (f"; {quarantined:,} quarantined (see above)." if quarantined else "."),
             icon=":material/check_circle:",
         )
-        st.button("Show the new data", on_click=lambda: None)
+        st.button("Show the new data")  # a click reruns the page on the new database

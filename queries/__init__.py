@@ -203,12 +203,6 @@ def execute(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.Data
     return con.cursor().sql(sql, params=bound).pl()
 
 
-def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rows loaded per extract table (0 for an absent extract)."""
-    rows = con.cursor().sql("select table_name, rows_loaded from load_report").fetchall()
-    return dict(rows)
-
-
 # ---- pages: the served database, cached ------------------------------------------------
 
 

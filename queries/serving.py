@@ -57,11 +57,6 @@ class OpenVersions:
                 raise VersionGone(version)
             return con.cursor()
 
-    def close_all(self) -> None:
-        with self._lock:
-            while self._open:
-                self._open.popitem()[1].close()
-
 
 @st.cache_resource(show_spinner=False)
 def _versions() -> OpenVersions:
@@ -73,11 +68,6 @@ def begin_run() -> Version:
     version = _versions().current()
     st.session_state["_db_version"] = version
     return version
-
-
-def get_db() -> duckdb.DuckDBPyConnection:
-    """A cursor on this page run's version (one per call: a shared one serialises threads)."""
-    return _versions().cursor(pinned())
 
 
 @st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
@@ -105,9 +95,3 @@ def run(name: str, **params: Any) -> pl.DataFrame:
         return _run(version, name, frozen)
     except VersionGone:
         return _run(begin_run(), name, frozen)
-
-
-def clear() -> None:
-    _run.clear()
-    _versions().close_all()
-    _versions.clear()
