@@ -8,6 +8,7 @@ its line instead of failing the whole read.
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from pathlib import Path
@@ -16,6 +17,9 @@ import polars as pl
 
 EXTENSIONS = (".csv", ".tsv", ".txt", ".parquet", ".xlsx")
 LINE = "_line"
+# Set on a row the reader could only read in part (more fields than the header): validation
+# quarantines it with this reason instead of refusing the whole file.
+READ_ERROR = "_read_error"
 BOM = b"\xef\xbb\xbf"
 # An .xlsx is a zip: refuse one that would expand past this (a zip bomb), in bytes. The
 # reader holds the expanded sheet in memory; real extracts this big belong in CSV or Parquet.
@@ -68,10 +72,51 @@ def read_csv(path: Path) -> pl.DataFrame:
             truncate_ragged_lines=False,
         )
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError) as exc:
+        if "more fields than defined" in str(exc):
+            return read_ragged_csv(path.name, raw.decode("utf-8"), separator, names)
         raise RefusedFile(f"{path.name}: not a readable CSV file ({str(exc).splitlines()[0]})") from None
     # A quoted value may span lines: later rows start that many lines further down the file.
     spanned = pl.sum_horizontal(pl.col(name).str.count_matches("\n").fill_null(0) for name in frame.columns)
     return _with_lines(frame, first_data_line=2, extra_lines=frame.select(spanned.cum_sum() - spanned).to_series())
+
+
+def read_ragged_csv(file_name: str, text: str, separator: str, names: list[str]) -> pl.DataFrame:
+    """A CSV where some rows have more fields than the header, read record by record.
+
+    Only reached when the fast reader refuses the file, so a clean extract never pays for it.
+    Each over-long row keeps its first fields and carries `_read_error` (naming the extra
+    values), so it is quarantined on its own line while every other row loads.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    next(reader)  # the header, already parsed
+    width = len(names)
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    lines: list[int] = []
+    errors: list[str | None] = []
+    first_line = reader.line_num + 1
+    try:
+        for record in reader:
+            if record:
+                lines.append(first_line)
+                values = record[:width] + [None] * (width - len(record))
+                for column, value in zip(columns, values, strict=True):
+                    column.append(value)
+                extra = record[width:]
+                errors.append(
+                    f"the row has {len(record)} fields but the header has {width} "
+                    f"(extra values: {', '.join(repr(v[:60]) for v in extra[:5])}{', ...' if len(extra) > 5 else ''})"
+                    if extra
+                    else None
+                )
+            first_line = reader.line_num + 1
+    except csv.Error as exc:
+        raise RefusedFile(f"{file_name}: not a readable CSV file (line {reader.line_num}: {exc})") from None
+    frame = pl.DataFrame(
+        {**{name: column for name, column in zip(names, columns, strict=True)}, READ_ERROR: errors},
+        schema={**dict.fromkeys(names, pl.String), READ_ERROR: pl.String},
+    )
+    index = pl.Series(range(frame.height), dtype=pl.Int64)
+    return _with_lines(frame, first_data_line=2, extra_lines=pl.Series(lines, dtype=pl.Int64) - index - 2)
 
 
 def read_parquet(path: Path) -> pl.DataFrame:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from loaders.read import LINE, RefusedFile
+from loaders.read import LINE, READ_ERROR, RefusedFile
 from loaders.schema import KEYS, NON_NEGATIVE, REFERENCES, TABLES, ColumnSpec, column_specs
 from settings import Settings
 
@@ -142,7 +142,8 @@ def check_table(table: str, source_file: str, frame: pl.DataFrame, settings: Set
         if spec.name not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(spec.name))
 
-    reasons: list[pl.Expr] = []
+    # A row the reader could read only in part is quarantined for that first.
+    reasons: list[pl.Expr] = [pl.col(READ_ERROR)] if READ_ERROR in frame.columns else []
     typed_columns = []
     for spec in specs:
         text = pl.col(spec.name)
@@ -282,7 +283,7 @@ def split(table: str, source_file: str, frame: pl.DataFrame, warnings: list[str]
     bad = pl.col(REASON) != ""
     raw_names = [c for c in frame.columns if c.startswith("_raw_")]
     quarantined = quarantine_rows(table, source_file, frame.filter(bad), raw_names)
-    rows = frame.filter(bad.not_()).drop(REASON, *raw_names)
+    rows = frame.filter(bad.not_()).drop(REASON, *raw_names, READ_ERROR, strict=False)
     return Checked(table, source_file, rows, quarantined, warnings)
 
 

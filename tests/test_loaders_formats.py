@@ -215,9 +215,9 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path):
     [
         ("partners.xlsx", b"this is not a workbook", "partners.xlsx: not a readable .xlsx file (not a zip archive)"),
         ("partners.parquet", b"PAR1 garbage", "partners.parquet: not a readable Parquet file"),
-        ("partners.csv", b"a,b\n1,2,3\n", "partners.csv: not a readable CSV file"),
+        ("partners.csv", b'a,b\n1,"2\n', "partners.csv: not a readable CSV file"),
     ],
-    ids=["xlsx", "parquet", "ragged-csv"],
+    ids=["xlsx", "parquet", "unbalanced-quote-csv"],
 )
 def test_an_unreadable_file_is_refused(tmp_path: Path, name: str, data: bytes, expected: str):
     assert refusal(tmp_path, name, data).startswith(expected)
