@@ -187,6 +187,16 @@ def add_reason(frame: pl.DataFrame, broken: pl.Expr, reason: pl.Expr) -> pl.Data
 def check_stages(table: str, frame: pl.DataFrame, settings: Settings) -> tuple[pl.DataFrame, list[str]]:
     """Stages must be in the stage map, unless is_closed and is_won say what the deal is."""
     known = list(settings.stage_map)
+    # "closed won" in one export and "Closed Won" in the settings are the same stage: match
+    # regardless of case and store the settings' spelling (an exact match wins if two differ only by case).
+    spelling: dict[str, str] = {}
+    for stage in known:
+        spelling.setdefault(stage.lower(), stage)
+    as_in_settings = pl.col("stage").str.to_lowercase().replace_strict(spelling, default=None, return_dtype=pl.String)
+    exact = pl.col("stage").is_in(known)
+    frame = frame.with_columns(
+        pl.when(exact).then(pl.col("stage")).otherwise(pl.coalesce(as_in_settings, pl.col("stage"))).alias("stage")
+    )
     unknown = pl.col("stage").is_not_null() & pl.col("stage").is_in(known).not_()
     warnings: list[str] = []
     if table == "opportunities":

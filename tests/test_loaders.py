@@ -277,3 +277,24 @@ def test_unknown_extra_columns_are_kept(tmp_path: Path):
         {"partners.csv": PARTNERS.replace("joined_at\n", "joined_at,crm_note\n").replace("2025-01-15", "2025-01-15,vip")},
     )
     assert query(tmp_path / "pulse.duckdb", "select crm_note from partners order by partner_id") == [("vip",), (None,)]
+
+
+def test_a_stage_matches_the_stage_map_whatever_its_case_and_is_stored_as_the_settings_spell_it(tmp_path: Path):
+    files = {
+        "opportunities.csv": OPPORTUNITIES
+        + "    O2,500,closed won,2026-04-01,2026-05-15\n"
+        + "    O3,700,CLOSED LOST,2026-04-01,2026-05-15\n",
+        "opportunity_history.csv": """
+            opportunity_id,stage,changed_at
+            O2,prospecting,2026-04-01
+        """,
+    }
+    report = build(tmp_path, files)
+    db = tmp_path / "pulse.duckdb"
+    assert counts(report, "opportunities") == (3, 3, 0)
+    stored = "select opportunity_id, stage, is_closed, is_won from opportunities where opportunity_id > 'O1' order by 1"
+    assert query(db, stored) == [
+        ("O2", "Closed Won", True, True),
+        ("O3", "Closed Lost", True, False),
+    ]
+    assert query(db, "select stage from opportunity_history") == [("Prospecting",)]
