@@ -276,12 +276,16 @@ def convert_currency(table: str, frame: pl.DataFrame, settings: Settings) -> pl.
 
 
 def check_duplicate_keys(table: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """The first row with a key loads; later rows with the same key are quarantined."""
+    """The first good row with a key loads; other rows with the same key are quarantined.
+
+    A first row that is itself quarantined (a bad date, say) does not push out a later good
+    one: the key is loaded once, from the earliest row that can be loaded.
+    """
     key = KEYS.get(table)
     if key is None or frame[key].null_count() == frame.height:
         return frame
-    first_line = pl.col(LINE).min().over(key)
-    duplicate = pl.col(key).is_not_null() & (pl.col(LINE) != first_line)
+    first_line = pl.when(pl.col(REASON) == "").then(pl.col(LINE)).min().over(key)
+    duplicate = pl.col(key).is_not_null() & first_line.is_not_null() & (pl.col(LINE) != first_line)
     return add_reason(
         frame,
         duplicate,

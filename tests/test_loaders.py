@@ -105,6 +105,25 @@ def test_a_duplicate_key_keeps_the_first_row_and_quarantines_the_later_one(tmp_p
     assert quarantined(db, "partners") == [("partners.csv", 4, "duplicate partner_id 'P1' (first on line 2)")]
 
 
+def test_a_duplicate_of_a_quarantined_row_loads_and_a_third_copy_names_the_loaded_line(tmp_path: Path):
+    files = {
+        "partners.csv": """
+            partner_id,partner_name,partner_types,tier,joined_at
+            P1,Acme bad date,referral,gold,someday
+            P1,Acme good,referral,gold,2025-02-01
+            P1,Acme third,referral,gold,2025-03-01
+        """
+    }
+    report = build(tmp_path, files)
+    db = tmp_path / "pulse.duckdb"
+    assert counts(report, "partners") == (3, 1, 2)
+    assert query(db, "select partner_name from partners") == [("Acme good",)]
+    assert quarantined(db, "partners") == [
+        ("partners.csv", 2, "joined_at: 'someday' is not a date (YYYY-MM-DD); duplicate partner_id 'P1' (first on line 3)"),
+        ("partners.csv", 4, "duplicate partner_id 'P1' (first on line 3)"),
+    ]
+
+
 def test_an_unknown_partner_is_quarantined(tmp_path: Path):
     files = {
         "partners.csv": PARTNERS,
