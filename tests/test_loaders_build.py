@@ -126,13 +126,13 @@ deal_rows = st.lists(
 
 
 def expected_good(rows: list[tuple], required: list[int], checks: dict[int, set[str]]) -> list[bool]:
-    """Which data rows pass their own rules: required values given, values valid, first of their key."""
+    """Which data rows pass their own rules: required values given, values valid, first good row of their key."""
     seen: set[str] = set()
     good = []
     for row in rows:
         ok = all(row[i] for i in required) and all(row[i] == "" or row[i] in allowed for i, allowed in checks.items())
         good.append(ok and (row[0] == "" or row[0] not in seen))
-        if row[0]:
+        if ok and row[0]:
             seen.add(row[0])
     return good
 
