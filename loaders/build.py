@@ -21,7 +21,14 @@ from loaders.derived import build_derived
 from loaders.presets import apply_map, column_map_for, find_files
 from loaders.read import LINE, RefusedFile, read_extract
 from loaders.schema import TABLES, column_specs
-from loaders.validate import POLARS_TYPES, QUARANTINE_SCHEMA, Checked, check_references, check_table
+from loaders.validate import (
+    POLARS_TYPES,
+    QUARANTINE_SCHEMA,
+    Checked,
+    check_references,
+    check_table,
+    convert_history_currency,
+)
 from settings import Settings, load_settings
 
 Progress = Callable[[float, str], None]
@@ -81,6 +88,7 @@ def build_database(
         except RefusedFile as exc:
             raise BuildRefused(str(exc)) from None
     check_references(checked)
+    convert_history_currency(checked, settings)
 
     report(len(files) / (len(files) + 1), "Writing the database")
     result = load_report(checked)
@@ -117,7 +125,7 @@ def load_report(checked: dict[str, Checked]) -> pl.DataFrame:
 
 def empty_table(table: str) -> pl.DataFrame:
     schema = {spec.name: POLARS_TYPES[spec.kind] for spec in column_specs(table)}
-    if table in ("opportunities", "payouts"):
+    if table in ("opportunities", "payouts", "opportunity_history"):
         schema["amount_original"] = pl.Decimal(18, 2)
     return pl.DataFrame(schema=schema)
 

@@ -222,10 +222,13 @@ def check_stages(table: str, frame: pl.DataFrame, settings: Settings) -> tuple[p
     return frame, warnings
 
 
-def convert_currency(table: str, frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+def convert_currency(
+    table: str, frame: pl.DataFrame, settings: Settings, on: str | None = None, label: str | None = None
+) -> pl.DataFrame:
     """`amount` becomes the reporting currency at the rate of the deal's close date (or the
-    payout's period); the source figure stays in `amount_original`."""
-    on = "close_date" if table == "opportunities" else "period"
+    payout's period, or the date in column `on`); the source figure stays in `amount_original`."""
+    on = on or ("close_date" if table == "opportunities" else "period")
+    label = label or on
     reporting = settings.reporting_currency
     frame = frame.with_columns(
         pl.col("amount").alias("amount_original"),
@@ -262,8 +265,8 @@ def convert_currency(table: str, frame: pl.DataFrame, settings: Settings) -> pl.
     rate = pl.when(pl.col("currency") == reporting).then(1.0).otherwise(pl.col("_rate"))
     frame = add_reason(
         frame,
-        rate.is_null() & pl.col(on).is_not_null(),
-        pl.lit("currency: no FX rate for ") + pl.col("currency") + pl.lit(f" on the {on} in the settings"),
+        rate.is_null() & pl.col(on).is_not_null() & pl.col("amount").is_not_null(),
+        pl.lit("currency: no FX rate for ") + pl.col("currency") + pl.lit(f" on the {label} in the settings"),
     )
     converted = (pl.col("amount").cast(pl.Float64) * rate).round(2)
     frame = add_reason(
@@ -273,6 +276,30 @@ def convert_currency(table: str, frame: pl.DataFrame, settings: Settings) -> pl.
     )
     amount = pl.when(converted.abs() < MAX_AMOUNT).then(converted).cast(pl.Decimal(18, 2), strict=False)
     return frame.with_columns(amount.alias("amount")).sort("_order").drop("_order", "_rate")
+
+
+def convert_history_currency(checked: dict[str, Checked], settings: Settings) -> None:
+    """History amounts are in their deal's currency (the history extract has no currency of its
+    own): convert them like the deal's, at the rate of the row's close date (else the deal's)."""
+    history, deals = checked.get("opportunity_history"), checked.get("opportunities")
+    if history is None:
+        return
+    if deals is None or history.rows.height == 0:
+        history.rows = history.rows.with_columns(pl.col("amount").alias("amount_original"))
+        return
+    currencies = deals.rows.select("opportunity_id", "currency", pl.col("close_date").alias("_deal_close_date"))
+    frame = history.rows.join(currencies, on="opportunity_id", how="left", maintain_order="left").with_columns(
+        pl.coalesce("close_date", "_deal_close_date").alias("_fx_date"), pl.lit("").alias(REASON)
+    )
+    frame = convert_currency("opportunity_history", frame, settings, on="_fx_date", label="close_date (the deal's currency)")
+    bad = pl.col(REASON) != ""
+    rejected = frame.filter(bad).with_columns(pl.col("amount_original").alias("amount"))
+    history.rows = frame.filter(bad.not_()).drop(REASON, "currency", "_deal_close_date", "_fx_date")
+    if rejected.height:
+        rejected = rejected.drop("_deal_close_date", "_fx_date")
+        history.quarantined = pl.concat(
+            [history.quarantined, quarantine_rows("opportunity_history", history.source_file, rejected, [])]
+        ).sort("line_number")
 
 
 def check_duplicate_keys(table: str, frame: pl.DataFrame) -> pl.DataFrame:

@@ -317,3 +317,39 @@ def test_a_stage_matches_the_stage_map_whatever_its_case_and_is_stored_as_the_se
         ("O3", "Closed Lost", True, False),
     ]
     assert query(db, "select stage from opportunity_history") == [("Prospecting",)]
+
+
+def test_history_amounts_are_converted_in_their_deals_currency_at_the_rows_close_date(tmp_path: Path):
+    settings = Settings(
+        fx_rates=[
+            FxRate(currency="EUR", rate=1.10, valid_from=date(2026, 1, 1)),
+            FxRate(currency="EUR", rate=1.20, valid_from=date(2026, 5, 1)),
+        ]
+    )
+    files = {
+        "opportunities.csv": f"""
+            {OPPORTUNITIES_HEADER},currency
+            O1,1000,Closed Won,2026-04-01,2026-05-15,EUR
+            O2,500,Closed Won,2026-04-01,2026-05-15,
+        """,
+        "opportunity_history.csv": """
+            opportunity_id,stage,changed_at,amount,close_date
+            O1,Prospecting,2026-03-01,800,2026-04-30
+            O1,Prospecting,2026-04-01,900,
+            O1,Prospecting,2026-04-02,900,2025-06-30
+            O2,Prospecting,2026-04-01,400,2026-04-30
+            O1,Prospecting,2026-04-03,,2026-04-30
+        """,
+    }
+    report = build(tmp_path, files, settings=settings)
+    db = tmp_path / "pulse.duckdb"
+    assert counts(report, "opportunity_history") == (5, 4, 1)
+    assert query(db, "select opportunity_id, amount_original, amount from opportunity_history order by changed_at, 1") == [
+        ("O1", Decimal("800.00"), Decimal("880.00")),  # its own close date: the January rate
+        ("O1", Decimal("900.00"), Decimal("1080.00")),  # no close date on the row: the deal's (May rate)
+        ("O2", Decimal("400.00"), Decimal("400.00")),  # already in the reporting currency
+        ("O1", None, None),
+    ]
+    assert quarantined(db, "opportunity_history") == [
+        ("opportunity_history.csv", 4, "currency: no FX rate for EUR on the close_date (the deal's currency) in the settings")
+    ]
