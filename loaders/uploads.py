@@ -24,6 +24,9 @@ DATA_DIR = queries.PROJECT_DIR / "data"
 DEMO_DIR = DATA_DIR / "demo"
 # Checked again here: the browser's limit (server.maxUploadSize) can be bypassed.
 MAX_UPLOAD_BYTES = 200 * 1024**2
+# Upload folders kept under data/extracts/ after a successful load (the newest ones; each holds
+# a full copy of a source, so an old one is only worth keeping to look back at a recent load).
+KEEP_UPLOAD_FOLDERS = 3
 
 
 class UploadRefused(ValueError):
@@ -96,10 +99,22 @@ def build_from_upload(
     for name, content in files:
         (folder / safe_name(name)).write_bytes(content)
     try:
-        return build_database(folder, queries.db_path(), preset=preset, settings=current_settings(), progress=progress)
+        report = build_database(folder, queries.db_path(), preset=preset, settings=current_settings(), progress=progress)
     except BuildRefused as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise UploadRefused(str(exc)) from None
+    prune_upload_folders(keep=folder)
+    return report
+
+
+def prune_upload_folders(keep: Path) -> list[Path]:
+    """Remove all but the newest KEEP_UPLOAD_FOLDERS upload folders; never `keep` (the served source)."""
+    # Folder names are UTC timestamps, so name order is age order.
+    folders = sorted(p for p in (DATA_DIR / "extracts").iterdir() if p.is_dir() and re.fullmatch(r"\d{8}T\d{12}", p.name))
+    removed = [p for p in folders[: max(len(folders) - KEEP_UPLOAD_FOLDERS, 0)] if p != keep]
+    for old in removed:
+        shutil.rmtree(old, ignore_errors=True)
+    return removed
 
 
 __all__ = ["EXTENSIONS", "UploadRefused", "build_demo", "build_from_upload"]

@@ -118,3 +118,13 @@ def test_an_upload_rebuilds_with_the_settings_the_served_database_was_built_with
     )
     report = uploads.build_from_upload([("opportunities.csv", upload)])
     assert report.filter(report["table_name"] == "opportunities").select("rows_read", "rows_loaded").row(0) == (2, 2)
+
+
+def test_old_upload_folders_are_removed_and_the_newest_three_kept(served: Path):
+    partners = b"partner_id,partner_name,partner_types,tier,joined_at\nP1,Acme,referral,gold,2025-01-15\n"
+    for _ in range(5):
+        uploads.build_from_upload([("partners.csv", partners)])
+    folders = sorted(p.name for p in (uploads.DATA_DIR / "extracts").iterdir())
+    assert len(folders) == uploads.KEEP_UPLOAD_FOLDERS == 3
+    source, _ = uploads.current_source()
+    assert source is not None and source.name == folders[-1], "the served database's source is kept"
