@@ -18,8 +18,11 @@ DERIVED: list[str] = [
     "queries.bgnbd:store_fit",
     "queries.rollups:build_rollups",
     "queries.attribution:build_default_credit",
+    "queries.disagreements:store_disagreements",
     "queries.forecast:store_forecast",
     "queries.win_model:store_win_model",
+    "queries.health_score:store_health",
+    "queries.signals:store_signals",
 ]
 
 

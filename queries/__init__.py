@@ -50,6 +50,8 @@ PYTHON_OUTPUTS: dict[str, str] = {
     "partner_health_history": "queries.health_score:partner_health_history",
     "win_model_calibration": "queries.win_model:win_model_calibration",
     "win_model_coefficients": "queries.win_model:win_model_coefficients",
+    "attribution_disagreements": "queries.disagreements:attribution_disagreements",
+    "attribution_trust_by_quarter": "queries.disagreements:attribution_trust_by_quarter",
 }
 
 PARAM_LINE = re.compile(r"^--\s+\$(\w+)\s*\(([^)]*)\)\s*:?\s*(.*)$")

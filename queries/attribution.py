@@ -4,7 +4,9 @@ This module owns putting the models together: the rule-based models are SQL
 (`attribution_touch_weights.sql`), Markov and Shapley are `queries.markov` and
 `queries.shapley` over SQL counts; here their weights become credit (weight x revenue),
 booked at the close date or at each touch date, and the default credit of every model is
-materialised once per build (`attribution_credit_default`) for the KPI queries to read.
+materialised once per build (`attribution_credit_default`) for the KPI queries to read, with
+every touch model's weight per won touch (`attribution_touch_default`) for the scenarios that
+use the build's parameters (the Attribution page's defaults).
 Scenario comparison (commission rates, deltas) is `queries.attribution_scenarios`.
 
 Definitions: DESIGN.md, "Attribution".
@@ -21,7 +23,7 @@ import polars as pl
 
 import queries
 from queries import fiscal
-from queries.markov import EXACT_SOLVE_MAX_PARTNERS, ChainTooLarge, path_counts, solve_removal_effects
+from queries.markov import ChainTooLarge, path_counts, solve_removal_effects
 from queries.shapley import pair_weights
 from queries.touch_paths import TouchPaths, touch_paths
 
@@ -143,10 +145,6 @@ def markov_touch_weights(paths: TouchPaths) -> np.ndarray:
     their removal effects (equally when all are 0), a partner's share split over its touches.
     """
     present = np.unique(paths.partner)
-    if len(present) > EXACT_SOLVE_MAX_PARTNERS:  # before counting: the count matrix is k x k too
-        raise ChainTooLarge(
-            f"markov: {len(present):,} partners in the chain exceed the exact solve limit of {EXACT_SOLVE_MAX_PARTNERS:,}"
-        )
     compact = np.searchsorted(present, paths.partner)
     counts, to_conversion, to_null = path_counts(compact, paths.starts, paths.is_won, len(present))
     effects = np.zeros(len(paths.partner_ids))
@@ -225,16 +223,7 @@ def touch_weights(
     touch_level = [m for m in models if m in TOUCH_MODELS]
     if touch_level:
         won, weights = model_weights(con, touch_level, params, seed)
-        base = pl.DataFrame(
-            {
-                "opportunity_id": won.opportunity_id.gather(pl.Series(won.deal)),
-                "partner_id": won.partner_ids.gather(pl.Series(won.partner)),
-                "touch_type": won.touch_types.gather(pl.Series(won.type_code)),
-                "touch_date": won.touch_date,
-                "close_date": won.close_date.gather(pl.Series(won.deal)),
-                "amount": won.amount.gather(pl.Series(won.deal)),
-            }
-        )
+        base = touch_base(won)
         for model in touch_level:
             weight = weights[model]
             keep = pl.Series(weight > 0)
@@ -243,6 +232,20 @@ def touch_weights(
             )
     frames = [f.cast(TOUCH_SCHEMA) for f in frames]  # type: ignore[arg-type]
     return pl.concat(frames) if frames else pl.DataFrame(schema=TOUCH_SCHEMA)
+
+
+def touch_base(won: TouchPaths) -> pl.DataFrame:
+    """One row per won touch, in path order: its deal, partner, touch type and day, the deal's close day and amount."""
+    return pl.DataFrame(
+        {
+            "opportunity_id": won.opportunity_id.gather(pl.Series(won.deal)),
+            "partner_id": won.partner_ids.gather(pl.Series(won.partner)),
+            "touch_type": won.touch_types.gather(pl.Series(won.type_code)),
+            "touch_date": won.touch_date,
+            "close_date": won.close_date.gather(pl.Series(won.deal)),
+            "amount": won.amount.gather(pl.Series(won.deal)),
+        }
+    )
 
 
 def checked_params(
@@ -425,6 +428,7 @@ def build_default_credit(con: duckdb.DuckDBPyConnection, settings: object) -> No
         con.execute("insert into load_meta values ('markov_note', $note)", {"note": note})
     sourced = credit_from_touches(touch_weights(con, ["crm_sourced", "registration"], **params), "close_date", fiscal_start_month)
     touch_credit = credit_at_close(won, weights, fiscal_start_month)
+    store_default_touches(con, won, weights, params)
     # Both parts come sorted by opportunity_id, partner_id; the models interleave in name order.
     credit = pl.concat([sourced.sort("model", "opportunity_id", "partner_id"), touch_credit]).sort("model", maintain_order=True)
     con.register("incoming_credit", credit)
@@ -485,9 +489,20 @@ def plan_rules(con: duckdb.DuckDBPyConnection, rates: list[dict] | None = None) 
 
 
 def with_rates(rows: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
-    """Each credit row's commission rate: the most specific matching rule, then the earliest; else 0."""
+    """Each credit row's commission rate: the most specific matching rule, then the earliest; else 0.
+
+    The rate depends on the partner (its types and tier) and the touch type only: rules are
+    matched once per distinct partner x touch type, not once per row."""
     if rows.is_empty() or rules.is_empty():
         return rows.with_columns(rate=pl.lit(0.0))
+    keys = ["partner_id", "touch_type"]
+    distinct = rows.select(*keys, "partner_types", "tier").unique(keys, maintain_order=True)
+    rated = rates_of(distinct, rules).select(*keys, "rate")
+    return rows.join(rated, on=keys, how="left", nulls_equal=True, maintain_order="left")
+
+
+def rates_of(rows: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
+    """`with_rates`, matching every row against every rule."""
     keyed = rows.with_row_index("_row")
     pairs = keyed.select("_row", "partner_types", "tier", "touch_type").join(rules, how="cross", suffix="_rule")
     matches = pairs.filter(
@@ -501,6 +516,70 @@ def with_rates(rows: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
     )
     best = matches.sort("_row", "specificity", "rule_order", descending=[False, True, False]).unique("_row", keep="first")
     return keyed.join(best.select("_row", "rate"), on="_row", how="left").with_columns(pl.col("rate").fill_null(0.0)).drop("_row")
+
+
+# The touch weights of every touch model at the build's default parameters, stored by
+# build_default_credit: a scenario with those parameters reads them instead of rebuilding the paths.
+STORED_TOUCHES = "attribution_touch_default"
+STORED_TOUCH_PARAMS = "attribution_touch_default_params"
+# Beyond lookback_days (every touch model), the parameters each model's weights depend on.
+MODEL_PARAMS = {
+    "time_decay": ("half_life_days",),
+    "position_based": ("position_first", "position_last"),
+    "w_shaped": ("w_anchor",),
+}
+PARAM_NAMES = ("lookback_days", "half_life_days", "position_first", "position_last", "w_anchor")
+
+
+def store_default_touches(
+    con: duckdb.DuckDBPyConnection, won: TouchPaths, weights: dict[str, np.ndarray], params: dict[str, float | int]
+) -> None:
+    """Derived tables `attribution_touch_default` (each won touch, in path order, with its weight under
+    every touch model computed at build time; NULL for a model left out) and
+    `attribution_touch_default_params` (the parameters, one row per stored model).
+
+    Called by `build_default_credit` with the weights it computed (seed 0, as scenarios use)."""
+    base = touch_base(won).with_row_index("touch_row")
+    columns = {m: pl.Series(m, weights[m], dtype=pl.Float64) if m in weights else pl.lit(None, pl.Float64) for m in TOUCH_MODELS}
+    con.register("incoming_touches", base.with_columns(**columns).cast({"amount": pl.Decimal(18, 2)}))
+    con.execute("create or replace table " + STORED_TOUCHES + " as select * from incoming_touches")  # noqa: S608 - fixed name
+    con.unregister("incoming_touches")
+    stored = pl.DataFrame(
+        [{"model": m, **{k: float(params[k]) for k in PARAM_NAMES}} for m in TOUCH_MODELS if m in weights],
+        schema={"model": pl.String, **dict.fromkeys(PARAM_NAMES, pl.Float64)},
+    )
+    con.register("incoming_params", stored)
+    con.execute("create or replace table " + STORED_TOUCH_PARAMS + " as select * from incoming_params")  # noqa: S608 - fixed name
+    con.unregister("incoming_params")
+
+
+def stored_touches(
+    con: duckdb.DuckDBPyConnection,
+    model: str,
+    params: dict[str, float | int],
+    start_date: date | None = None,
+    end_date: date | None = None,
+) -> pl.DataFrame | None:
+    """`touch_weights(con, [model], **params)` of the deals closed in the period, as the build stored
+    them (same rows, order and types); None when the build did not store that model with these parameters."""
+    if model not in TOUCH_MODELS:
+        return None
+    con = con.cursor()
+    built = con.sql(
+        "select count(*) from duckdb_tables() where table_name in ($touches, $params)",
+        params={"touches": STORED_TOUCHES, "params": STORED_TOUCH_PARAMS},
+    ).fetchall()[0][0]
+    if built != 2:
+        return None
+    rows = con.sql("select * from attribution_touch_default_params where model = $model", params={"model": model}).fetchall()
+    if not rows:
+        return None
+    stored = dict(zip(("model", *PARAM_NAMES), rows[0], strict=True))
+    wanted = checked_params([model], **{k: params[k] for k in PARAM_NAMES})
+    if any(float(wanted[k]) != stored[k] for k in ("lookback_days", *MODEL_PARAMS.get(model, ()))):
+        return None
+    touches = queries.execute(con, "attribution_stored_touches", model=model, start_date=start_date, end_date=end_date)
+    return touches.cast(TOUCH_SCHEMA)  # type: ignore[arg-type]
 
 
 def attribution_scenario(
@@ -525,20 +604,21 @@ def attribution_scenario(
     params = model_params(
         con, **{k: spec.get(k) for k in ("half_life_days", "lookback_days", "position_first", "position_last", "w_anchor")}
     )
-    touches = touch_weights(con, [spec["model"]], **params)
-    if start_date is not None:
-        touches = touches.filter(pl.col("close_date") >= start_date)
-    if end_date is not None:
-        touches = touches.filter(pl.col("close_date") <= end_date)
+    touches = stored_touches(con, spec["model"], params, start_date, end_date)
+    if touches is None:
+        touches = touch_weights(con, [spec["model"]], **params)
+        if start_date is not None:
+            touches = touches.filter(pl.col("close_date") >= start_date)
+        if end_date is not None:
+            touches = touches.filter(pl.col("close_date") <= end_date)
     partners = queries.execute(
         con, "attribution_partners", regions=regions, tiers=tiers, partner_types=partner_types, managers=managers
     )
     booked = pl.col("close_date") if spec["booking_basis"] == "close_date" else pl.col("touch_date")
-    rows = touches.join(partners, on="partner_id", how="inner").with_columns(
+    joined = touches.join(partners, on="partner_id", how="inner", maintain_order="left")
+    rows = joined.with_columns(
         credit=pl.col("weight") * pl.col("amount").cast(pl.Float64),
-        fiscal_quarter=quarter_labels(
-            touches.join(partners, on="partner_id", how="inner").select(booked).to_series(), start_month(con)
-        ),
+        fiscal_quarter=quarter_labels(joined.select(booked).to_series(), start_month(con)),
     )
     rows = with_rates(rows, plan_rules(con, spec.get("rates")))
     frame = rows.group_by("partner_id", "fiscal_quarter").agg(

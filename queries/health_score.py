@@ -26,6 +26,13 @@ How a score is made (every step is a column of `partner_health`, so a page can s
 4. Score = sum(weight x component) / sum(weights); weights from settings `health_weights`
    (revenue 35, engagement 20, enablement 15, pipeline 20, relationship 10), overridable
    per call. Equivalently score = w x observed_score + (1 - w) x segment_score.
+
+Stored at build (`store_health`, loaders/derived.py): every partner's score with the default
+weights on each day the pages ask for (data_as_of, the quarter starts of the history, the day
+a quarter before data_as_of that the movers compare with) and the movers as of data_as_of. The
+outputs read them when asked for one of those days with the default weights, and apply the
+shared filters to the stored rows (the filters never change a score or a rank); any other
+view computes, and so does a database built without them.
 """
 
 from __future__ import annotations
@@ -38,6 +45,13 @@ import polars as pl
 import queries
 from queries import fiscal, win_model
 from queries.attribution import program_settings
+
+# Read the tables stored at build when they answer the question (tests turn it off to compare).
+USE_STORED = True
+SCORES_TABLE = "health_scores_precomputed"
+MOVERS_TABLE = "health_movers_precomputed"
+DAYS_TABLE = "health_days_precomputed"
+HISTORY_QUARTERS = 8
 
 COMPONENTS = ["revenue", "pipeline", "engagement", "enablement", "relationship"]
 DEFAULT_WEIGHTS = {"revenue": 35.0, "engagement": 20.0, "enablement": 15.0, "pipeline": 20.0, "relationship": 10.0}
@@ -66,6 +80,22 @@ COLUMNS = [
     "registration_approval_rate",
     "months_of_history",
     "p_won_next_quarter",
+    "as_of",
+]
+MOVERS_COLUMNS = [
+    "partner_id",
+    "partner_name",
+    "partner_manager",
+    "tier",
+    "partner_type",
+    "health_score",
+    "score_before",
+    "change",
+    "rank",
+    "rank_before",
+    "moved_most_by",
+    "moved_most_points",
+    "compared_with",
     "as_of",
 ]
 
@@ -203,18 +233,29 @@ def partner_health(
     beat its baseline ("won a deal last quarter") on held-out quarters.
     """
     con = con.cursor()
-    weights = health_weights(
-        con,
-        w_revenue=w_revenue,
-        w_pipeline=w_pipeline,
-        w_engagement=w_engagement,
-        w_enablement=w_enablement,
-        w_relationship=w_relationship,
-    )
+    given = {
+        "w_revenue": w_revenue,
+        "w_pipeline": w_pipeline,
+        "w_engagement": w_engagement,
+        "w_enablement": w_enablement,
+        "w_relationship": w_relationship,
+    }
+    defaults = health_weights(con)
+    weights = health_weights(con, **given) if any(w is not None for w in given.values()) else defaults
+    day = _stored_day(_stored_days(con), as_of) if weights == defaults else None
+    if day is not None:
+        frame = queries.execute(con, "health_stored_scores", scored_on=day)
+    else:
+        frame = all_scores(con, as_of, weights)
+    return in_scope(frame, managers, regions, tiers, partner_types).select(COLUMNS)
+
+
+def all_scores(con: duckdb.DuckDBPyConnection, as_of: date | None, weights: dict[str, float]) -> pl.DataFrame:
+    """Every partner on the books on the day, scored and rounded as partner_health shows them, with
+    their partner_types (for the filters); healthiest first."""
     inputs = inputs_as_of(con, as_of)
     frame = score_frame(inputs, weights, prior_months(con))
     frame = frame.join(win_model.predict(con, inputs), on="partner_id", how="left")
-    frame = in_scope(frame, managers, regions, tiers, partner_types)
     ratios = ["history_share", "registration_approval_rate", "p_won_next_quarter"]
     scores = ["health_score", "observed_score", "segment_score", *[f"{c}_component" for c in COMPONENTS]]
     return (
@@ -224,7 +265,7 @@ def partner_health(
             pl.col("months_of_history").round(1),
             pl.col([f"{c}_weight" for c in COMPONENTS]).round(1),
         )
-        .select(COLUMNS)
+        .select(*COLUMNS, "partner_types")
         .sort("rank", "partner_id")
     )
 
@@ -255,11 +296,20 @@ def partner_health_movers(
     Grain: one row per partner scored on both days, biggest rise first
     """
     con = con.cursor()
+    if _stored_day(_stored_days(con), as_of, build_day_only=True) is not None:
+        frame = queries.execute(con, "health_stored_movers")
+        return in_scope(frame, managers, regions, tiers, partner_types).select(MOVERS_COLUMNS)
     day = as_of or data_as_of(con)
     before = months_before(day, 3)
     scope = {"managers": managers, "regions": regions, "tiers": tiers, "partner_types": partner_types}
     now = partner_health(con, as_of=day, **scope)
     then = partner_health(con, as_of=before, **scope)
+    return movers_between(now, then, before)
+
+
+def movers_between(now: pl.DataFrame, then: pl.DataFrame, before: date, keep: tuple[str, ...] = ()) -> pl.DataFrame:
+    """The movers from two partner_health frames (pure): partners scored on both days, biggest rise first;
+    `keep` names extra columns of `now` to keep at the end."""
     weighted = [f"{c}_component" for c in COMPONENTS]
     joined = now.join(
         then.select(
@@ -287,22 +337,11 @@ def partner_health_movers(
         pl.col("_i").map_elements(lambda i: names[i], return_dtype=pl.String).alias("moved_most_by"),
         pl.col("_moves").list.get(pl.col("_i")).round(1).alias("moved_most_points"),
     )
-    return moved.select(
-        "partner_id",
-        "partner_name",
-        "partner_manager",
-        "tier",
-        "partner_type",
-        "health_score",
-        "score_before",
-        "change",
-        "rank",
-        "rank_before",
-        "moved_most_by",
-        "moved_most_points",
-        pl.lit(before).alias("compared_with"),
-        "as_of",
-    ).sort("change", "partner_id", descending=[True, False])
+    return (
+        moved.with_columns(pl.lit(before).alias("compared_with"))
+        .select(*MOVERS_COLUMNS, *keep)
+        .sort("change", "partner_id", descending=[True, False])
+    )
 
 
 def partner_health_history(
@@ -318,12 +357,17 @@ def partner_health_history(
     con = con.cursor()
     day = as_of or data_as_of(con)
     start_month = int(program_settings(con).get("fiscal_year_start_month", 1))
-    this_quarter = fiscal.quarter_start(day, start_month)
-    days = [fiscal.add_quarters(this_quarter, -i) for i in range(quarters - 1, -1, -1)]
-    days = [d for d in days if d < day] + [day]
+    days = history_days(day, quarters, start_month)
+    # The days stored at build are read for this partner in one go; any other day is computed.
+    stored_days = _stored_days(con)
+    wanted = [d for d in days if d in stored_days]
+    stored = queries.execute(con, "health_stored_history", partner_id=partner_id, days=wanted) if wanted else None
     rows = []
     for scored_on in days:
-        frame = partner_health(con, as_of=scored_on).filter(pl.col("partner_id") == partner_id)
+        if stored is not None and scored_on in stored_days:
+            frame = stored.filter(pl.col("scored_on") == scored_on).select(COLUMNS)
+        else:
+            frame = partner_health(con, as_of=scored_on).filter(pl.col("partner_id") == partner_id)
         rows.append(frame.with_columns(pl.lit(fiscal.quarter_label(scored_on, start_month)).alias("fiscal_quarter")))
     history = pl.concat(rows) if rows else pl.DataFrame()
     if history.is_empty():
@@ -343,21 +387,78 @@ def partner_health_history(
     )
 
 
-# One-sentence definitions, shown as help beside each number.
-DEFINITIONS = {
-    "health_score": "Weighted mean of the five components (0-100); young partners lean on their segment's average "
-    "(see 'Rests on own history').",
-    "history_share": "How much of the score rests on the partner's own history: months / (months + 3), months of the "
-    "last 12 the partner was with us; the rest is the average of partners of its type and tier.",
-    "revenue_component": "Percentile rank of partner-attributed revenue (plan model, linear) over the trailing 12 months.",
-    "pipeline_component": "Percentile rank of open partner pipeline on the day (deals sourced, touched or registered).",
-    "engagement_component": "The engagement score: type-weighted activity with a 30-day half-life, ranked.",
-    "enablement_component": "Mean of the percentile ranks of certifications held and current (earned minus expired) "
-    "and trainings completed in the last 12 months.",
-    "relationship_component": "Mean of the percentile rank of business reviews in the last 12 months and the "
-    "registration approval rate (approved / decided), or the reviews' rank alone when none was decided.",
-    "p_won_next_quarter": "Logistic regression on the partner's history (revenue, deals, pipeline, activity, enablement) "
-    "estimating the chance of a partner-attributed won deal in the next quarter; shown only when it beats "
-    "'won a deal last quarter' on held-out quarters.",
-    "rank": "Position among all partners on the books that day (1 = healthiest).",
-}
+def history_days(day: date, quarters: int, start_month: int) -> list[date]:
+    """The scoring days of partner_health_history: the last `quarters` fiscal quarter starts before the day, then the day."""
+    this_quarter = fiscal.quarter_start(day, start_month)
+    days = [fiscal.add_quarters(this_quarter, -i) for i in range(quarters - 1, -1, -1)]
+    return [d for d in days if d < day] + [day]
+
+
+# ---- stored at build ---------------------------------------------------------------------
+
+
+def store_health(con: duckdb.DuckDBPyConnection, settings: object = None) -> None:
+    """Derived step at build time: every partner's score with the default weights on the days pages ask for.
+
+    Tables: health_days_precomputed (scored_on, is_data_as_of: data_as_of, the quarter starts of
+    partner_health_history's default 8 quarters, and the day movers compare data_as_of with),
+    health_scores_precomputed (all_scores on each of those days, scored_on, row_number) and
+    health_movers_precomputed (partner_health_movers as of data_as_of, unfiltered, with region and
+    partner_types for the filters). Without a data_as_of the tables stay empty and every view computes.
+    Reads the win model and the rollups, so it runs after them.
+    """
+    for table in (DAYS_TABLE, SCORES_TABLE, MOVERS_TABLE):
+        con.execute("drop table if exists " + table)  # noqa: S608 - fixed names
+    rows = con.sql("select max(value) filter (where key = 'data_as_of') from load_meta").fetchall()
+    build_day = date.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
+    weights = health_weights(con)
+    days: dict[date, bool] = {}
+    if build_day is not None:
+        start_month = int(program_settings(con).get("fiscal_year_start_month", 1))
+        for d in [*history_days(build_day, HISTORY_QUARTERS, start_month), months_before(build_day, 3)]:
+            days[d] = d == build_day
+    keep = ("region", "partner_types")
+    if build_day is None:  # nothing to score: empty tables, with the columns the readers select
+        empty = all_scores(con, None, weights).clear()
+        scores = empty.with_columns(pl.lit(None, pl.Date).alias("scored_on"))
+        movers = movers_between(empty, empty, date(1, 1, 1), keep=keep)
+    else:
+        frames = {d: all_scores(con, d, weights) for d in sorted(days)}
+        scores = pl.concat([frame.with_columns(pl.lit(d, pl.Date).alias("scored_on")) for d, frame in frames.items()])
+        before = months_before(build_day, 3)
+        movers = movers_between(frames[build_day], frames[before], before, keep=keep)
+    days_frame = pl.DataFrame(
+        {"scored_on": list(days), "is_data_as_of": list(days.values())},
+        schema={"scored_on": pl.Date, "is_data_as_of": pl.Boolean},
+    )
+    # The days last: readers take their presence to mean the other two are there.
+    for table, frame in ((SCORES_TABLE, scores), (MOVERS_TABLE, movers), (DAYS_TABLE, days_frame)):
+        _write(con, table, frame.with_row_index("row_number"))
+
+
+def _write(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    con.register("health_incoming", frame)
+    try:
+        con.execute("create or replace table " + table + " as select * from health_incoming")  # noqa: S608 - fixed names
+    finally:
+        con.unregister("health_incoming")
+
+
+def _stored_days(con: duckdb.DuckDBPyConnection) -> dict[date, bool]:
+    """The days this build stored every partner's default score for (True = its data_as_of); {} when
+    the database was built without them (or USE_STORED is off)."""
+    if not USE_STORED:
+        return {}
+    try:  # store_health writes the days last: with them come the scores and the movers
+        return dict(queries.execute(con, "health_stored_days").iter_rows())
+    except duckdb.CatalogException:
+        return {}
+
+
+def _stored_day(days: dict[date, bool], as_of: date | None, build_day_only: bool = False) -> date | None:
+    """The stored day answering `as_of` (None = data_as_of; only that day when build_day_only), or None
+    when the view must be computed."""
+    for day, is_data_as_of in days.items():
+        if (as_of is None and is_data_as_of) or (as_of is not None and day == as_of and (is_data_as_of or not build_day_only)):
+            return day
+    return None

@@ -6,6 +6,11 @@ overdue, return, burnout signals, open pipeline; `engagement_by_month.sql`: the 
 `unpaid_credit_by_partner*.sql`: commission owed and not paid) with BG/NBD's p_alive
 (`bgnbd.py`), and decides "at risk". Pages and the command line read it as
 `partner_signals`; the cohort curves are `cohort_curves.sql`.
+
+Stored at build (`store_signals`, loaders/derived.py): every partner's row as of data_as_of.
+`partner_signals` reads it for that day and applies the shared filters to the stored rows
+(no signal of a partner depends on the others in scope); any other day computes, and so does
+a database built without it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ import queries
 from queries import bgnbd
 
 CREDIT_TABLE = "attribution_credit_default"
+# Read the table stored at build when it answers the question (tests turn it off to compare).
+USE_STORED = True
+STORED_TABLE = "signals_precomputed"
 
 COLUMNS = [
     "partner_id",
@@ -71,6 +79,8 @@ def partner_signals(
     """
     con = con.cursor()
     scope = {"managers": managers, "regions": regions, "tiers": tiers, "partner_types": partner_types}
+    if _default_view(con, as_of, scope):
+        return queries.execute(con, "signals_stored", **scope)
     flags = queries.execute(con, "partner_flags", as_of=as_of, **scope)
     score = queries.execute(con, "engagement_by_month", as_of=as_of, months=1, **scope).select("partner_id", "engagement_score")
     owed = unpaid_credit(con, as_of).select("partner_id", pl.col("unpaid_credit"))
@@ -115,24 +125,26 @@ def partner_signals(
     ).select(COLUMNS)
 
 
-# One-sentence definitions (DESIGN.md), shown as help next to each number and list.
-DEFINITIONS = {
-    "engagement_score": "Activities weighted by type (settings) and decayed with a 30-day half-life, ranked against all "
-    "partners that day: 100 = the most engaged, 0 = no weighted activity.",
-    "is_dormant": "No activity other than portal_login for the dormancy threshold (settings, default 90 days), "
-    "counted from joining when a partner never acted.",
-    "is_overdue": "Quiet for at least 30 days and more than twice the partner's own median gap between active days "
-    "(needs 3 gaps of history): a weekly partner is overdue at 30 days, one with 60-day gaps only after 120.",
-    "p_alive": "BG/NBD (Fader, Hardie & Lee 2005) probability that the partner is still engaged, from how often and "
-    "how recently it was active, fitted on all partners' histories.",
-    "expected_activities_90d": "BG/NBD expected number of active days (logins aside) in the next 90 days.",
-    "burnout_risk": "At least 3 of 6 signals (settings) fired, each the last 90 days against the partner's own 180 before: "
-    "activity rate, deal registrations and win rate falling, fewer activity types, certifications lapsing, "
-    "support tickets rising (dormant partners are listed as dormant instead).",
-    "returned": "A gap of at least the dormancy threshold between two consecutive activities (logins aside), "
-    "the later of them in the last 90 days: they often expect priority support.",
-    "at_risk": "Dormant or burning out, with open partner pipeline or unpaid commission on linear credit.",
-    "unpaid_credit": "Commission on the partner's linear attribution credit (won deals) at the plan rate, "
-    "minus what was paid on those deals by then (the plan's credit payout types: commission, referral fee).",
-    "open_pipeline": "Amount of open deals the partner sourced, touched or registered (approved).",
-}
+def store_signals(con: duckdb.DuckDBPyConnection, settings: object = None) -> None:
+    """Derived step at build time: partner_signals as of data_as_of for every partner (signals_precomputed,
+    with a row_number giving the order). Reads the BG/NBD fit and the default credit, so it runs after them."""
+    con.execute("drop table if exists " + STORED_TABLE)  # noqa: S608 - fixed name
+    frame = partner_signals(con).with_row_index("row_number")
+    con.register("signals_incoming", frame)
+    try:
+        con.execute("create table " + STORED_TABLE + " as select * from signals_incoming")  # noqa: S608 - fixed name
+    finally:
+        con.unregister("signals_incoming")
+
+
+def _default_view(con: duckdb.DuckDBPyConnection, as_of: date | None, scope: dict[str, list[str] | None]) -> bool:
+    """Whether the stored rows answer: built with them, as of data_as_of, filters absent or not empty lists."""
+    if not USE_STORED or any(value is not None and len(value) == 0 for value in scope.values()):
+        return False
+    rows = con.sql(
+        "select (select count(*) from duckdb_tables() where table_name = $name), "
+        "(select max(value) filter (where key = 'data_as_of') from load_meta)",
+        params={"name": STORED_TABLE},
+    ).fetchall()
+    built, day = rows[0]
+    return bool(built) and bool(day) and (as_of is None or as_of == date.fromisoformat(day))
