@@ -1,5 +1,6 @@
-"""Page furniture shared by every page: the sidebar filters (bound to the URL), tables with a
-sanitised CSV download, links to Partner 360, and the notes for missing extracts.
+"""Page furniture shared by every page: the sidebar filters (bound to the URL) with the "My
+partners" switch, tables with a sanitised CSV download, readable column defaults and links to
+Partner 360, and the notes for missing extracts.
 
 Pages call these; nothing here computes a business number (that is `queries/`), and
 nothing here builds a figure (that is `charts.py`).
@@ -10,13 +11,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import polars as pl
 import streamlit as st
 
 import access
 import queries
-from queries import fiscal
+from queries import fiscal, glossary
 from queries.export import safe_csv
 
 PERIODS = [
@@ -35,6 +37,28 @@ LIST_FILTERS = {
     "manager": ("Partner manager", "managers"),
 }
 PARTNER_PAGE = "partner"
+# The "My partners" switch (also its URL key, holding an admin's chosen manager while it is on).
+MINE = "mine"
+MINE_MANAGER = "mine_manager"
+# Every date is shown this way, in tables and in captions alike.
+DATE_FORMAT = "YYYY-MM-DD"
+# Labels of columns many outputs share, in users' words; a page's own column_config wins.
+COLUMN_LABELS = {
+    "partner_name": "Partner",
+    "partner_manager": "Manager",
+    "partner_types": "Types",
+    "partner_type": "Partner type",
+    "tier": "Tier",
+    "region": "Region",
+    "country": "Country",
+    "fiscal_quarter": "Quarter",
+    "opportunity_id": "Deal",
+    "account_name": "Account",
+    "stage": "Stage",
+    "status": "Status",
+    "touch_type": "Touch type",
+    "as_of": "As of",
+}
 
 
 @dataclass(frozen=True)
@@ -168,12 +192,17 @@ def sidebar_filters(viewer: access.Viewer = access.LOCAL_ADMIN) -> Filters:
     earliest = options["earliest"][0] if options.height and options["earliest"][0] else as_of - timedelta(days=3 * 365)
 
     sidebar = st.sidebar
-    sidebar.caption(f"Data as of **{as_of:%d %b %Y}**")
+    choices = {
+        key: [value for value in (options[param].to_list()[0] or []) if value is not None] if options.height else []
+        for key, (_, param) in LIST_FILTERS.items()
+    }
+    if viewer.managers is not None:
+        choices["manager"] = [value for value in choices["manager"] if value in viewer.managers]
+    mine = my_partners(sidebar, viewer, choices)
+    sidebar.caption(f"Data as of **{as_of:%Y-%m-%d}**")
     data_freshness(sidebar)
     _from_url("period", PERIODS[0], lambda raw: raw[0] if raw[0] in PERIODS else PERIODS[0])
-    period = sidebar.selectbox(
-        "Period", PERIODS, key="period", help="Fiscal quarters follow the fiscal year start in the settings."
-    )
+    period = sidebar.selectbox("Period", PERIODS, key="period", help=glossary.tooltip("period"))
     start, end = period_range(period, as_of, start_month, earliest)
     if period == "Custom":
         _from_url("start", start, lambda raw: date.fromisoformat(raw[0]))
@@ -183,28 +212,27 @@ def sidebar_filters(viewer: access.Viewer = access.LOCAL_ADMIN) -> Filters:
         _to_url("start", start, None)
         _to_url("end", end, None)
     else:
-        sidebar.caption(f"{start:%d %b %Y} to {end:%d %b %Y}")
+        sidebar.caption(f"{start:%Y-%m-%d} to {end:%Y-%m-%d}")
         for key in ("start", "end"):
             st.query_params.pop(key, None)
     _to_url("period", period, PERIODS[0])
 
     chosen: dict[str, list[str] | None] = {}
     for key, (label, param) in LIST_FILTERS.items():
-        choices = [value for value in (options[param].to_list()[0] or []) if value is not None] if options.height else []
-        if param == "managers" and viewer.managers is not None:
-            choices = [value for value in choices if value in viewer.managers]
-        _from_url(key, [], lambda raw, choices=choices: [value for value in raw if value in choices])
-        selected = sidebar.multiselect(label, choices, key=key, placeholder="All")
+        selected = sidebar.multiselect(label, choices[key], key=key, placeholder="All")
         _to_url(key, selected, [])
         chosen[param] = selected or None
     chosen["managers"] = viewer.scope(chosen["managers"])
 
     active = [label for key, (label, _) in LIST_FILTERS.items() if st.session_state.get(key)]
+    if mine:  # the manager filter is the "My partners" view: say so in those words
+        active = ["my partners" if label == LIST_FILTERS["manager"][0] else label for label in active]
+    default_view = viewer.managers is not None and mine and active == ["my partners"]
     # Filters that together match no partner empty most pages: say so once, beside the reset.
     st.session_state["_no_partner_match"] = bool(active) and queries.run(
         "partner_search", search=None, **{param: chosen[param] for _, param in LIST_FILTERS.values()}
     ).is_empty()
-    if active or period != PERIODS[0]:
+    if (active and not default_view) or period != PERIODS[0]:
         sidebar.caption("Filtering by: " + ", ".join([period.lower(), *[a.lower() for a in active]]))
         if st.session_state["_no_partner_match"]:
             sidebar.warning("No partner matches these filters together: partner figures are empty.", icon=":material/filter_alt:")
@@ -213,9 +241,97 @@ def sidebar_filters(viewer: access.Viewer = access.LOCAL_ADMIN) -> Filters:
 
 
 def reset_filters() -> None:
-    for key in ["period", "start", "end", *LIST_FILTERS]:
+    for key in ["period", "start", "end", *LIST_FILTERS, MINE, "_mine_pending", "_manager_before_mine"]:
         st.session_state.pop(key, None)
         st.query_params.pop(key, None)
+
+
+def my_partners(sidebar: Any, viewer: access.Viewer, choices: dict[str, list[str]]) -> bool:
+    """The "My partners" switch at the top of the sidebar; seeds the list filters from the URL.
+
+    A partner lead's own partners are those of their partner_manager names (the roles); the
+    switch starts on for them, and every page then says so. An admin picks a manager once
+    ("whose partners"), then switches that manager's view on and off in one click from any
+    page. On, the Partner manager filter holds exactly those names (region, tier and type
+    filters still apply); off, it goes back to what it was. The view lives in the URL
+    (`manager=`, and `mine=` for an admin's chosen manager), so a link reproduces it.
+    Executives and finance see no switch. Returns whether the view is on.
+    """
+    lead = viewer.managers is not None
+    if not lead and not viewer.is_admin:
+        for key in LIST_FILTERS:
+            _from_url(key, [], lambda raw, options=choices[key]: [value for value in raw if value in options])
+        return False
+    if lead:
+        own = [name for name in viewer.managers if name in choices["manager"]]
+    else:
+        if "_mine_manager" not in st.session_state:  # seeded once per session from the URL, like the filters
+            linked = st.query_params.get(MINE)
+            st.session_state["_mine_manager"] = linked if linked in choices["manager"] else None
+        own = [st.session_state["_mine_manager"]] if st.session_state.get("_mine_manager") else []
+    # A partner lead starts on their own partners; an admin's link with only `mine=` shows that manager's.
+    start = own if lead or st.query_params.get(MINE) else []
+    for key in LIST_FILTERS:
+        _from_url(
+            key, start if key == "manager" else [], lambda raw, options=choices[key]: [value for value in raw if value in options]
+        )
+    if lead and not own:
+        sidebar.caption(f"No partner in the loaded data is managed by {', '.join(viewer.managers) or 'you'}.")
+        return False
+
+    selected = sorted(st.session_state.get("manager") or [])
+    on = bool(own) and selected == sorted(own)
+    st.session_state[MINE] = on or bool(st.session_state.get("_mine_pending"))
+    label = "My partners" if lead else "A manager's partners"
+    sidebar.toggle(
+        label,
+        key=MINE,
+        on_change=_switch_my_partners,
+        args=(own,),
+        # A lead who owns one name cannot narrow further: the switch only says what they see.
+        disabled=lead and on and len(own) == 1,
+        help="Only the partners you manage, on every page. Your role shows you no others."
+        if lead
+        else "Every page as one partner manager sees it: only the partners they manage.",
+    )
+    if not lead and st.session_state[MINE]:
+        st.session_state[MINE_MANAGER] = st.session_state.get("_mine_manager")
+        sidebar.selectbox(
+            "Whose partners",
+            choices["manager"],
+            key=MINE_MANAGER,
+            index=None,
+            placeholder="Choose a partner manager",
+            on_change=_choose_my_manager,
+        )
+    if on:
+        sidebar.caption(f"Partners of **{', '.join(own)}**" + (": your role shows you no others." if lead else "."))
+    if not lead:
+        _to_url(MINE, own[0] if on else None, None)
+    return on
+
+
+def _switch_my_partners(own: list[str]) -> None:
+    """The switch moved: on, the manager filter becomes the own names; off, what it was before."""
+    if st.session_state.get(MINE):
+        st.session_state["_manager_before_mine"] = st.session_state.get("manager") or []
+        if own:
+            st.session_state["manager"] = list(own)
+        else:  # an admin who has not chosen a manager yet: ask whose
+            st.session_state["_mine_pending"] = True
+    else:
+        before = st.session_state.pop("_manager_before_mine", [])
+        st.session_state["manager"] = [] if sorted(before) == sorted(own) else before
+        st.session_state.pop("_mine_pending", None)
+
+
+def _choose_my_manager() -> None:
+    chosen = st.session_state.get(MINE_MANAGER)
+    st.session_state["_mine_manager"] = chosen
+    if chosen:
+        st.session_state.pop("_mine_pending", None)
+        st.session_state.setdefault("_manager_before_mine", st.session_state.get("manager") or [])
+        st.session_state["manager"] = [chosen]
 
 
 def nothing_matches(message: str = "Nothing matches these filters.", key: str = "nothing_matches") -> None:
@@ -275,23 +391,69 @@ def table(
         else:
             st.info(empty, icon=":material/info:")
         return
-    config = dict(column_config or {})
+    config = column_config_for(frame, column_config)
     if "partner_id" in frame.columns and "partner_link" not in frame.columns:
         frame = with_partner_link(frame)
         config.setdefault("partner_link", partner_link_column())
-        config.setdefault("partner_id", None)  # the link column shows the id; the CSV keeps it
+        if "partner_id" not in (column_config or {}):
+            config["partner_id"] = None  # the link column shows the id; the CSV keeps it
     st.dataframe(frame, hide_index=True, column_config=config, height=height)
     download(frame.drop("partner_link", strict=False), file_name)
 
 
+def column_label(name: str) -> str:
+    """A column's label in words: `gap_before_return_days` -> 'Gap before return (days)'."""
+    if name in COLUMN_LABELS:
+        return COLUMN_LABELS[name]
+    words = name.replace("_", " ").strip()
+    if words.endswith(" days"):
+        words = words.removesuffix(" days") + " (days)"
+    return words[:1].upper() + words[1:]
+
+
+def column_config_for(frame: pl.DataFrame, column_config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The page's column_config, completed: every other column gets a label in words, money
+    (decimal columns) shows as dollars, yes/no as a checkbox, and every date as DATE_FORMAT."""
+    config = dict(column_config or {})
+    for name, dtype in frame.schema.items():
+        given = config.get(name, column_label(name))
+        if given is None or (isinstance(given, dict) and given.get("hidden")):
+            continue
+        label = given if isinstance(given, str) else given.get("label") or column_label(name)
+        if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+            kind = "date" if dtype == pl.Date else "datetime"
+            if isinstance(given, str) or given.get("type_config", {}).get("type") != kind:
+                make = st.column_config.DateColumn if kind == "date" else st.column_config.DatetimeColumn
+                given = make(label, help=None if isinstance(given, str) else given.get("help"))
+            shape = given["type_config"]
+            given = {**given, "type_config": {**shape, "format": shape.get("format") or DATE_FORMAT}}
+        elif isinstance(given, str) and isinstance(dtype, pl.Decimal):
+            given = st.column_config.NumberColumn(label, format="dollar")
+        elif isinstance(given, str) and dtype == pl.Boolean:
+            given = st.column_config.CheckboxColumn(label)
+        config[name] = given
+    return config
+
+
+# The shared filters a link to Partner 360 carries, so the partner opens in the same view.
+LINK_KEYS = ["period", "start", "end", *LIST_FILTERS, MINE]
+
+
 def with_partner_link(frame: pl.DataFrame) -> pl.DataFrame:
-    link = pl.lit(f"./{PARTNER_PAGE}?partner=") + pl.col("partner_id")
+    """A first column `partner_link`: this partner's Partner 360 page, with the current shared filters."""
+    view = urlencode([(key, value) for key in LINK_KEYS for value in st.query_params.get_all(key)])
+    ids = pl.col("partner_id").cast(pl.String)
+    for char in "%&#+? ":  # an id is a URL value: escape what would end or change it (% first)
+        ids = ids.str.replace_all(char, quote(char, safe=""), literal=True)
+    link = pl.lit(f"./{PARTNER_PAGE}?partner=") + ids
+    if view:
+        link = link + pl.lit("&" + view)
     return frame.with_columns(link.alias("partner_link")).select("partner_link", pl.exclude("partner_link"))
 
 
 def partner_link_column() -> Any:
     return st.column_config.LinkColumn(
-        "Partner 360", help="Open this partner's page", display_text=r"partner=(.*)$", width="small"
+        "Partner 360", help="Open this partner's page", display_text=r"partner=([^&]*)", width="small"
     )
 
 

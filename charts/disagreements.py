@@ -1,5 +1,6 @@
-"""Figures and labels for the Disagreements page: each kind's label and definition, and how
-much partner revenue the CRM, registrations and touchpoints agree on, quarter by quarter."""
+"""Figures and labels for the Disagreements page: each kind's label, and how much partner
+revenue the CRM, registrations and touchpoints agree on, quarter by quarter. Each kind's
+definition is in `queries/glossary.py` (the cards' tooltips read it there)."""
 
 from __future__ import annotations
 
@@ -18,25 +19,6 @@ KIND_LABELS = {
     "payout_amount_mismatch": "Payout amount mismatch",
     "duplicate_payout": "Duplicate payout",
 }
-
-
-def kind_help(model: str, terms: int, tolerance: str) -> dict[str, str]:
-    """Each kind's one-sentence definition and what is at stake, with the plan's figures."""
-    return {
-        "crm_vs_registration": "Deals whose CRM sourced partner is not the partner of the earliest approved "
-        "registration. At stake: the deal amount (0 once lost).",
-        "registration_conflict": "Registrations of a deal or account that another partner's registration still "
-        "held (not expired or rejected before). At stake: the deal amount (0 once lost).",
-        "channel_conflict": "Approved registrations on deals the CRM records as direct, with no sourced partner. "
-        "At stake: the deal amount x the registrant's commission rate.",
-        "payout_without_credit": f"Commission payouts on a deal where the partner has no {model} credit "
-        "(possible overpayment). At stake: the payout.",
-        "credit_without_payout": f"{model.capitalize()} credit with no commission payout {terms} days after close "
-        "(possible leakage). At stake: credit x commission rate.",
-        "payout_amount_mismatch": f"Commission paid on a deal that differs from credit x rate by more than "
-        f"{tolerance}. At stake: the difference.",
-        "duplicate_payout": "A payout repeating an earlier one: same partner, deal, type and amount. At stake: the repeat.",
-    }
 
 
 AGREEMENT_COLORS = {"agreed": "#009E73", "partial": "#56B4E9", "conflicting": "#D55E00"}

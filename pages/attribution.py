@@ -10,16 +10,23 @@ import streamlit as st
 import charts.attribution as charts
 import queries
 import ui
-from queries import attribution
+from queries import attribution, glossary
 from queries.markov import ChainTooLarge
 
 DEFAULT = [{"model": "linear"}, {"model": "time_decay"}]
 LETTERS = "ABCD"
 BASES = {"close_date": "Close date", "touch_date": "Each touch's date"}
-HELP = {
-    "credit": "Won revenue (closed in the period) given to partners under the scenario's model: weight x revenue.",
-    "liability": "Credit x the commission rate matching the partner's type, tier and the touch's type.",
-    "won": "Revenue of opportunities won in the period, in the reporting currency at the close date's rate.",
+RULE_COLUMNS = {
+    "partner_type": "Partner type",
+    "tier": "Tier",
+    "touch_type": "Touch type",
+    "rate": st.column_config.NumberColumn("Rate", min_value=0.0, max_value=1.0, format="percent"),
+}
+TOTALS = {
+    "won_revenue": "Won revenue",
+    "credited": "Credited",
+    "not_credited": "Not credited (direct)",
+    "liability": "Payout liability",
 }
 
 
@@ -41,7 +48,7 @@ def scenario_form(i: int, seed: dict, plan: pl.DataFrame) -> dict:
         index=models.index(seed["model"]),
         key=f"{key}_model",
         format_func=lambda m: m.replace("_", " "),
-        help="How a won deal's revenue is split (DESIGN.md).",
+        help="How a won deal's revenue is split between its partners; the Glossary (under Help) defines each model.",
     )
     spec: dict = {"model": model}
     if model == "time_decay":
@@ -77,7 +84,7 @@ def scenario_form(i: int, seed: dict, plan: pl.DataFrame) -> dict:
             num_rows="dynamic",
             key=f"{key}_rates",
             hide_index=True,
-            column_config={"rate": st.column_config.NumberColumn("Rate", min_value=0.0, max_value=1.0, format="percent")},
+            column_config=RULE_COLUMNS,
         )
         edited = pl.DataFrame(edited) if not isinstance(edited, pl.DataFrame) else edited
         if not edited.equals(plan.select("partner_type", "tier", "touch_type", "rate")):
@@ -85,8 +92,25 @@ def scenario_form(i: int, seed: dict, plan: pl.DataFrame) -> dict:
     return spec
 
 
-def money_columns(frame: pl.DataFrame) -> dict:
-    return {c: st.column_config.NumberColumn(c, format="dollar") for c, t in frame.schema.items() if t.is_float()}
+def money_columns(frame: pl.DataFrame, letters: dict[str, str] | None = None) -> dict:
+    """Dollar columns labelled in words: 'credit A' -> 'Credit, A'; 'liability_b' -> 'Liability, <To>'."""
+    letters = letters or {}
+
+    def label(column: str) -> str:
+        if column in TOTALS:
+            return TOTALS[column]
+        words = column.replace(":", "").replace("_", " ")
+        name, _, letter = words.rpartition(" ")
+        if name and (letter in LETTERS or letter in letters):
+            return f"{name.capitalize()}, {letters.get(letter, letter)}"
+        return words.capitalize()
+
+    helps = {"credit": glossary.tooltip("attribution"), "liability": glossary.tooltip("payout_liability")}
+    return {
+        c: st.column_config.NumberColumn(label(c), format="dollar", help=helps.get(c.split(" ")[0].split("_")[0]))
+        for c, t in frame.schema.items()
+        if t.is_float()
+    } | {"scenario": "Scenario", "partner_name": "Partner", "partner_type": "Partner type", "tier": "Tier"}
 
 
 st.title("Attribution scenarios")
@@ -125,8 +149,10 @@ totals = pl.DataFrame(
     ]
 )
 for column, total in zip(st.columns(count), totals.to_dicts(), strict=True):
-    column.metric(f"Credit, scenario {total['scenario'][:1]}", ui.money(total["credited"]), help=HELP["credit"])
-    column.metric(f"Payout liability, {total['scenario'][:1]}", ui.money(total["liability"]), help=HELP["liability"])
+    column.metric(f"Credit, scenario {total['scenario'][:1]}", ui.money(total["credited"]), help=glossary.tooltip("attribution"))
+    column.metric(
+        f"Payout liability, {total['scenario'][:1]}", ui.money(total["liability"]), help=glossary.tooltip("payout_liability")
+    )
 st.caption(f"Won revenue in the period: **{ui.money(won)}**; credited + not credited (direct) = won revenue.")
 ui.table(totals, "attribution_totals.csv", column_config=money_columns(totals))
 
@@ -164,7 +190,7 @@ with delta_tab:
         st.plotly_chart(charts.quarter_shift(delta))
     elif delta.height:
         st.plotly_chart(charts.credit_shift(delta, f"{b} minus {a}"))
-    ui.table(delta, f"attribution_change_{by}.csv", column_config=money_columns(delta))
+    ui.table(delta, f"attribution_change_{by}.csv", column_config=money_columns(delta, {"a": a, "b": b}))
 with payouts_tab:
     liability = attribution.liability_by_quarter(queries.run("attribution_payouts_by_quarter", **filters.params()), frames)
     st.caption("Payouts by status per fiscal quarter of their period, beside what each scenario says is owed.")

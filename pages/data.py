@@ -8,6 +8,7 @@ import streamlit as st
 import queries
 import ui
 from loaders import uploads
+from queries import glossary
 
 ui.require_frame()
 st.title("Data")
@@ -37,13 +38,10 @@ else:
     report = queries.run("load_report")
     read, loaded, quarantined = (int(report[c].sum()) for c in ("rows_read", "rows_loaded", "rows_quarantined"))
     cards = st.columns(3)
-    cards[0].metric("Rows read", f"{read:,}", help="Every data row in the loaded extract files.")
-    cards[1].metric("Rows loaded", f"{loaded:,}", help="Rows that passed every rule of the data contract.")
-    cards[2].metric(
-        "Rows quarantined",
-        f"{quarantined:,}",
-        help="Rows that broke a rule; listed below with file, line and reason. Read = loaded + quarantined.",
-    )
+    rows_help = glossary.tooltip("rows_quarantined")
+    cards[0].metric("Rows read", f"{read:,}", help=rows_help)
+    cards[1].metric("Rows loaded", f"{loaded:,}", help=rows_help)
+    cards[2].metric("Rows quarantined", f"{quarantined:,}", help=rows_help)
     st.subheader("Load report")
     ui.table(
         report,
@@ -55,7 +53,7 @@ else:
             "rows_read": st.column_config.NumberColumn("Read", format="localized"),
             "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
             "rows_quarantined": st.column_config.NumberColumn("Quarantined", format="localized"),
-            "latest_date": st.column_config.DateColumn("Data as of", help="Latest date in the table", format="YYYY-MM-DD"),
+            "latest_date": st.column_config.DateColumn("Data as of", help=glossary.tooltip("data_as_of"), format=ui.DATE_FORMAT),
             "warnings": "Warnings",
         },
     )

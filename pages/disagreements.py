@@ -9,6 +9,7 @@ import streamlit as st
 import queries
 import ui
 from charts import disagreements as charts
+from queries import glossary
 
 st.title("Disagreements")
 if not ui.needs("opportunities"):
@@ -19,9 +20,8 @@ scope = {key: value for key, value in filters.params().items() if key not in ("s
 plan = queries.run("disagreement_plan").row(0, named=True)
 terms, model = plan["payment_terms_days"], plan["model"]
 tolerance = f"{plan['tolerance_pct']:g}% (at least {ui.money(plan['tolerance_min'])})"
-help_texts = charts.kind_help(model, terms, tolerance)
 st.caption(
-    f"As of **{filters.as_of:%d %b %Y}**: nothing registered, decided, paid or closed later counts. "
+    f"As of **{filters.as_of:%Y-%m-%d}**: nothing registered, decided, paid or closed later counts. "
     f"Plan: {model} credit x commission rate, payment terms {terms} days after close, tolerance {tolerance}. "
     "The sidebar's region, tier, type and manager filters apply; its period does not."
 )
@@ -40,7 +40,7 @@ for column, kind in zip(cards[:3] + cards[4:], charts.KIND_LABELS, strict=True):
         f"{counts.get(kind, 0):,} cases",
         delta_color="off",
         delta_arrow="off",
-        help=help_texts[kind],
+        help=glossary.tooltip(kind),
     )
 cards[3].metric(
     "Total at stake",
@@ -48,7 +48,7 @@ cards[3].metric(
     f"{ledger.height:,} cases",
     delta_color="off",
     delta_arrow="off",
-    help="The sum over every disagreement below; a deal can appear under more than one kind.",
+    help=glossary.tooltip("amount_at_stake"),
 )
 
 st.subheader("Ledger")
@@ -93,7 +93,9 @@ else:
             "registration_id": "Registration",
             "other_partner_id": st.column_config.TextColumn("Other partner", help="The partner on the other side"),
             "fiscal_quarter": st.column_config.TextColumn("Quarter", help="Fiscal quarter of the deal's close"),
-            "amount_at_stake": st.column_config.NumberColumn("At stake ($)", format="dollar"),
+            "amount_at_stake": st.column_config.NumberColumn(
+                "At stake ($)", format="dollar", help=glossary.tooltip("amount_at_stake")
+            ),
             "detail": st.column_config.TextColumn("What disagrees", width="large"),
         },
         empty="No disagreement matches these filters. Clear the kind, partner or quarter filter to see more.",
@@ -115,6 +117,7 @@ else:
         deal = st.selectbox("Deal", list(labels), format_func=labels.get, key="disagreements_deal")
         evidence = queries.run("disagreement_evidence", opportunity_id=deal, as_of=filters.as_of)
         config = {
+            "partner_link": ui.partner_link_column(),
             "partner_name": "Partner",
             "reference": "Ref",
             "on_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
@@ -139,10 +142,15 @@ else:
             if part.is_empty():
                 column.caption("None recorded.")
             else:
-                column.dataframe(part, hide_index=True, column_config=config, column_order=shown_columns)
+                column.dataframe(
+                    ui.with_partner_link(part),
+                    hide_index=True,
+                    column_config=config,
+                    column_order=["partner_link", *shown_columns],
+                )
         ui.download(evidence, f"evidence_{deal}.csv", label="Download this deal's evidence")
 
-st.subheader("Is the data getting more trustworthy?")
+st.subheader("Is the data getting more trustworthy?", help=glossary.tooltip("source_agreement"))
 trust = queries.run("attribution_trust_by_quarter", **scope)
 if trust.is_empty():
     st.info("No won deal names a partner yet, so there is nothing to compare.", icon=":material/info:")
@@ -157,20 +165,22 @@ else:
             "partner_revenue": st.column_config.NumberColumn(
                 "Partner revenue ($)",
                 format="dollar",
-                help="Won deals naming a partner in the CRM, a registration or a touchpoint",
+                help=glossary.tooltip("source_agreement"),
             ),
             "agreed_revenue": st.column_config.NumberColumn(
                 "All three agree ($)",
                 format="dollar",
-                help="CRM sourced partner = approved registration's partner, with a touchpoint",
+                help=glossary.tooltip("source_agreement"),
             ),
             "partial_revenue": st.column_config.NumberColumn(
-                "No contradiction ($)", format="dollar", help="One or two sources name a partner and none contradicts another"
+                "No contradiction ($)", format="dollar", help=glossary.tooltip("source_agreement")
             ),
             "conflicting_revenue": st.column_config.NumberColumn(
-                "Contradict ($)", format="dollar", help="CRM and registration name different partners, or one has no touchpoint"
+                "Contradict ($)", format="dollar", help=glossary.tooltip("source_agreement")
             ),
-            "agreed_share": st.column_config.ProgressColumn("Agree", format="percent", min_value=0, max_value=1),
+            "agreed_share": st.column_config.ProgressColumn(
+                "Agree", format="percent", min_value=0, max_value=1, help=glossary.tooltip("source_agreement")
+            ),
             "conflicting_share": st.column_config.NumberColumn("Contradict", format="percent"),
         },
     )

@@ -9,8 +9,7 @@ import queries
 import ui
 from charts import engagement as charts
 from charts.health_score import COMPONENT_LABELS
-from queries.health_score import DEFINITIONS as HEALTH
-from queries.signals import DEFINITIONS as HELP
+from queries import glossary
 
 st.title("Engagement & burnout")
 filters = ui.current_filters()
@@ -25,7 +24,7 @@ as_of = st.sidebar.date_input(
     key="engagement_as_of",
     max_value=filters.as_of,
     format="YYYY-MM-DD",
-    help="Replay the page on a past day: later events are ignored.",
+    help=glossary.tooltip("as_of"),
 )
 if as_of == filters.as_of:
     st.query_params.pop("engagement_as_of", None)
@@ -38,8 +37,8 @@ scope = {
     "tiers": filters.tiers,
     "partner_types": filters.partner_types,
 }
-who = ", ".join(filters.managers) if filters.managers else "all managers (pick yourself under Partner manager to see only yours)"
-st.caption(f"Partners of **{who}**, as of **{as_of:%d %b %Y}**. Each name opens Partner 360.")
+who = ", ".join(filters.managers) if filters.managers else "all managers (narrow it in the sidebar)"
+st.caption(f"Partners of **{who}**, as of **{as_of:%Y-%m-%d}**. Each name opens Partner 360.")
 
 with st.spinner("Scoring partners..."):
     signals = queries.run("partner_signals", **scope)
@@ -59,25 +58,33 @@ lists = {
     "Returned": ("returned", ["returned_at", "gap_before_return_days", "engagement_score", "open_pipeline"]),
 }
 columns = st.columns(len(lists) + 1)
-columns[0].metric("Partners", signals.height, help="Partners joined and not terminated by the day, in these filters.")
+columns[0].metric("Partners", signals.height, help=glossary.tooltip("partners_on_books"))
 for column, (label, (flag, _)) in zip(columns[1:], lists.items(), strict=True):
-    column.metric(label, int(signals[flag].sum()), help=HELP[flag])
+    column.metric(label, int(signals[flag].sum()), help=glossary.tooltip(flag))
 
 config = {
     "partner_name": st.column_config.TextColumn("Partner"),
     "partner_manager": st.column_config.TextColumn("Manager"),
     "engagement_score": st.column_config.ProgressColumn(
-        "Engagement", min_value=0, max_value=100, format="%.0f", help=HELP["engagement_score"]
+        "Engagement", min_value=0, max_value=100, format="%.0f", help=glossary.tooltip("engagement_score")
     ),
     "p_alive": st.column_config.ProgressColumn(
-        "P(still engaged)", min_value=0, max_value=1, format="percent", help=HELP["p_alive"]
+        "P(still engaged)", min_value=0, max_value=1, format="percent", help=glossary.tooltip("p_alive")
     ),
     "expected_activities_90d": st.column_config.NumberColumn(
-        "Expected active days, next 90", format="%.1f", help=HELP["expected_activities_90d"]
+        "Expected active days, next 90", format="%.1f", help=glossary.tooltip("expected_activities_90d")
     ),
-    "open_pipeline": st.column_config.NumberColumn("Open pipeline", format="dollar", help=HELP["open_pipeline"]),
-    "unpaid_credit": st.column_config.NumberColumn("Unpaid commission", format="dollar", help=HELP["unpaid_credit"]),
-    "last_activity_at": st.column_config.DatetimeColumn("Last activity", format="YYYY-MM-DD"),
+    "open_pipeline": st.column_config.NumberColumn("Open pipeline", format="dollar", help=glossary.tooltip("open_pipeline")),
+    "open_deals": st.column_config.NumberColumn("Open deals", format="%d"),
+    "unpaid_credit": st.column_config.NumberColumn("Unpaid commission", format="dollar", help=glossary.tooltip("unpaid_credit")),
+    "last_activity_at": st.column_config.DatetimeColumn("Last activity", format=ui.DATE_FORMAT),
+    "returned_at": st.column_config.DateColumn("Returned on", format=ui.DATE_FORMAT),
+    "is_dormant": st.column_config.CheckboxColumn("Dormant", help=glossary.tooltip("is_dormant")),
+    "is_overdue": st.column_config.CheckboxColumn("Overdue", help=glossary.tooltip("is_overdue")),
+    "burnout_risk": st.column_config.CheckboxColumn("Burning out", help=glossary.tooltip("burnout_risk")),
+    "returned": st.column_config.CheckboxColumn("Returned", help=glossary.tooltip("returned")),
+    "at_risk": st.column_config.CheckboxColumn("At risk", help=glossary.tooltip("at_risk")),
+    "as_of": None,  # the page's as-of day, said above the tables
     "days_since_activity": st.column_config.NumberColumn("Days quiet", format="%d"),
     "usual_gap_days": st.column_config.NumberColumn("Usual gap (days)", format="%.0f"),
     "burnout_signal_count": st.column_config.NumberColumn("Signals", format="%d"),
@@ -88,14 +95,14 @@ config = {
 tabs = st.tabs([f"{label} ({int(signals[flag].sum())})" for label, (flag, _) in lists.items()] + ["All partners"])
 for tab, (label, (flag, shown)) in zip(tabs[:-1], lists.items(), strict=True):
     with tab:
-        st.caption(HELP[flag])
+        st.caption(glossary.tooltip(flag))
         shown = [column for column in shown if column in signals.columns]
         rows = signals.filter(pl.col(flag)).select("partner_id", "partner_name", "partner_manager", *shown)
         ui.table(rows, f"partners_{flag}.csv", config, empty=f"No partner is {label.lower()} in these filters.")
 with tabs[-1]:
     ui.table(signals.sort("engagement_score", descending=True), "partner_signals.csv", config)
 
-st.subheader("Engagement by month", help=HELP["engagement_score"])
+st.subheader("Engagement by month", help=glossary.tooltip("engagement_score"))
 monthly = queries.run("engagement_by_month", months=12, **scope)
 st.plotly_chart(charts.engagement_heatmap(monthly), width="stretch")
 st.caption("The 60 partners most engaged this month; the CSV has every partner.")
@@ -107,7 +114,7 @@ st.plotly_chart(charts.cohort_curves(curves), width="stretch")
 st.caption("Kaplan-Meier: partners still young are followed as long as they have been with us, not counted as failures.")
 ui.download(curves, "cohort_curves.csv", key="engagement_cohorts_csv")
 
-st.subheader("Health score", help=HEALTH["health_score"])
+st.subheader("Health score", help=glossary.tooltip("health_score"))
 health = queries.run("partner_health", **scope)
 if not health.is_empty():
     with st.expander("Component weights: drag to re-rank", icon=":material/tune:"):
@@ -130,15 +137,15 @@ if not health.is_empty():
         "partner_health.csv",
         config
         | {
-            name: st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.0f", help=HEALTH[name])
+            name: st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.0f", help=glossary.tooltip(name))
             for name, label in bars.items()
         }
         | {
             "history_share": st.column_config.ProgressColumn(
-                "Rests on own history", min_value=0, max_value=1, format="percent", help=HEALTH["history_share"]
+                "Rests on own history", min_value=0, max_value=1, format="percent", help=glossary.tooltip("history_share")
             ),
             "p_won_next_quarter": st.column_config.NumberColumn(
-                "P(won deal next quarter)", format="percent", help=HEALTH["p_won_next_quarter"]
+                "P(won deal next quarter)", format="percent", help=glossary.tooltip("p_won_next_quarter")
             ),
         },
     )

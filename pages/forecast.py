@@ -9,6 +9,7 @@ import streamlit as st
 import queries
 import ui
 from charts import forecast as charts
+from queries import glossary
 
 st.title("Pipeline forecast")
 filters = ui.current_filters()
@@ -29,14 +30,13 @@ segment = (
         list(charts.SEGMENT_LABELS),
         format_func=charts.SEGMENT_LABELS.get,
         key="forecast_segment",
-        help="Sourced: the CRM names a sourcing partner (or an approved registration claims it). Influenced: not "
-        "sourced, but a partner touched it or holds an approved registration. Direct: neither.",
+        help=glossary.tooltip("pipeline_segment"),
     )
     or "partner"
 )
 st.query_params["forecast_segment"] = segment
 st.caption(
-    f"As of **{filters.as_of:%d %b %Y}**: the current fiscal quarter (including what is already won in it) and the "
+    f"As of **{filters.as_of:%Y-%m-%d}**: the current fiscal quarter (including what is already won in it) and the "
     "next three. Region, tier, partner type and manager filters apply; the period does not."
 )
 
@@ -56,15 +56,16 @@ if now:
         f"Historical, {quarter}",
         ui.money(hist["expected"]),
         border=True,
-        help="Expected amount closed won: each open deal's win and slip rates learned from closed deals in "
-        f"the same stage, age and partner involvement, simulated 10,000 times. P10-P90: "
-        f"{ui.money(hist['p10'])} to {ui.money(hist['p90'])}.",
+        delta=f"P10-P90: {ui.money(hist['p10'])} to {ui.money(hist['p90'])}",
+        delta_color="off",
+        delta_arrow="off",
+        help=glossary.tooltip("historical"),
     )
     cards[1].metric(
         f"CRM weighted, {quarter}",
         ui.money(now["crm_weighted"]["expected"]),
         border=True,
-        help="Amount x the stage probability of the stage map, for deals whose close date is in the quarter.",
+        help=glossary.tooltip("crm_weighted"),
     )
     cards[2].metric(
         f"Sales call, {quarter}",
@@ -72,13 +73,14 @@ if now:
         border=True,
         delta=f"{ui.money(now['sales_best_case']['expected'])} with best case",
         delta_color="off",
-        help="Deals in forecast category commit (and, below, commit + best case) closing in the quarter.",
+        delta_arrow="off",
+        help=glossary.tooltip("sales_call"),
     )
     cards[3].metric(
         f"Won so far, {quarter}",
         ui.money(hist["won_to_date"]),
         border=True,
-        help="Already closed won in the quarter; every method above includes it.",
+        help=glossary.tooltip("won_to_date"),
     )
 if deals.is_empty():
     st.info(
@@ -110,31 +112,34 @@ if accuracy.height:
         column_config={
             "method": None,
             "method_label": "Method",
-            "quarters": "Quarters",
-            "mape": st.column_config.NumberColumn("Mean error", format="%.1f%%", help="Mean of |forecast - actual| / actual."),
-            "bias_pct": st.column_config.NumberColumn("Bias", format="%+.1f%%", help="Mean signed error; positive = overstated."),
-            "coverage_pct": st.column_config.NumberColumn(
-                "In P10-P90", format="%.0f%%", help="Quarters whose actual fell in the band."
-            ),
-            "times_closest": st.column_config.NumberColumn(
-                "Times closest", help="Quarters in which this method was the closest."
-            ),
+            "quarters": st.column_config.NumberColumn("Quarters", format="%d"),
+            "mape": st.column_config.NumberColumn("Mean error", format="%.1f%%", help=glossary.tooltip("mape")),
+            "bias_pct": st.column_config.NumberColumn("Bias", format="%+.1f%%", help=glossary.tooltip("bias_pct")),
+            "coverage_pct": st.column_config.NumberColumn("In P10-P90", format="%.0f%%", help=glossary.tooltip("coverage_pct")),
+            "times_closest": st.column_config.NumberColumn("Times closest", format="%d", help=glossary.tooltip("times_closest")),
         },
     )
     with st.expander("Backtest, quarter by quarter"):
         ui.table(
-            backtest,
-            "forecast_backtest.csv",
+            backtest.filter(pl.col("segment") == segment),
+            f"forecast_backtest_{segment}.csv",
             column_config={
+                "fiscal_quarter": "Quarter",
                 "quarter_start": None,
                 "method": None,
                 "method_label": "Method",
+                "segment": None,  # the pipeline chosen above
                 **{
-                    c: st.column_config.NumberColumn(c.upper() if c[0] == "p" else c.capitalize(), format="dollar")
-                    for c in ("forecast", "actual", "error", "p10", "p50", "p90")
+                    c: st.column_config.NumberColumn(label, format="dollar")
+                    for c, label in (("forecast", "Forecast"), ("actual", "Actual"), ("error", "Error ($)"))
+                    + tuple((c, c.upper()) for c in ("p10", "p50", "p90"))
                 },
-                "abs_pct_error": st.column_config.NumberColumn("Error", format="%.1f%%"),
+                "abs_pct_error": st.column_config.NumberColumn(
+                    "Error (%)", format="%.1f%%", help=glossary.tooltip("abs_pct_error")
+                ),
                 "in_band": st.column_config.CheckboxColumn("In P10-P90"),
+                "open_deals": st.column_config.NumberColumn("Open deals then", format="localized"),
+                "basis": "Rebuilt from",
             },
         )
 elif backtest.height:
@@ -158,17 +163,17 @@ deal_columns = {
     "opportunity_id": "Deal",
     "account_name": "Account",
     "partner_name": "Partner",
-    "segment": "Involvement",
+    "segment": st.column_config.TextColumn("Involvement", help=glossary.tooltip("pipeline_segment")),
     "stage": "Stage",
     "forecast_category": "Category",
-    "close_date": st.column_config.DateColumn("Close date"),
+    "close_date": st.column_config.DateColumn("Close date", format=ui.DATE_FORMAT),
     "fiscal_quarter": "Quarter",
     "p_win": st.column_config.ProgressColumn("P(won within a year)", min_value=0, max_value=1, format="percent"),
     "historical_group": "Rates from",
-    "times_slipped": "Times slipped",
-    "days_slipped": "Days slipped",
-    "days_past_close": "Days past close",
-    "age_days": "Age (days)",
+    "times_slipped": st.column_config.NumberColumn("Times slipped", format="%d"),
+    "days_slipped": st.column_config.NumberColumn("Days slipped", format="%d"),
+    "days_past_close": st.column_config.NumberColumn("Days past close", format="%d"),
+    "age_days": st.column_config.NumberColumn("Age (days)", format="%d"),
     "is_slipped": None,
     "is_stale": None,
     "owner": "Owner",

@@ -13,7 +13,7 @@ import ui
 from charts import MODEL_COLORS
 from charts import health as charts
 from charts import health_score as health_charts
-from queries.health_score import DEFINITIONS as HEALTH
+from queries import glossary
 from queries.kpi_definitions import PAYOUT_KPIS, SECTIONS, definition
 from queries.kpis import DIMENSIONS
 
@@ -30,31 +30,40 @@ TIER_COLUMNS = {
     "sourced_revenue_12m": st.column_config.NumberColumn("Sourced revenue (12 mo)", format="dollar"),
     "certifications": st.column_config.NumberColumn("Certifications", format="%d"),
     "reason": st.column_config.TextColumn("Why", width="large"),
-    "credit_12m": st.column_config.NumberColumn(
-        "Credit (12 mo)", format="dollar", help="Attributed credit under the commission plan's model"
-    ),
+    "credit_12m": st.column_config.NumberColumn("Credit (12 mo)", format="dollar", help=glossary.tooltip("plan_credit")),
     "held_rate": st.column_config.NumberColumn("Held rate", format="percent"),
     "qualified_rate": st.column_config.NumberColumn("Qualified rate", format="percent"),
     "payout_difference": st.column_config.NumberColumn(
-        "Payout difference",
-        format="dollar",
-        help="(held rate - qualified rate) x credit: positive = paid more than the rules say",
+        "Payout difference", format="dollar", help=glossary.tooltip("payout_difference")
     ),
+}
+WIN_MODEL_COLUMNS = {
+    "fiscal_quarter": "Held-out quarter",
+    "quarter_start": None,
+    "trained_through": st.column_config.DateColumn("Trained through", format=ui.DATE_FORMAT),
+    "train_rows": st.column_config.NumberColumn("Training rows", format="localized"),
+    "partners": st.column_config.NumberColumn("Partners", format="localized"),
+    "won": st.column_config.NumberColumn("Won a deal", format="localized"),
+    "auc_model": st.column_config.NumberColumn("AUC, model", format="%.2f", help=glossary.tooltip("win_model_auc")),
+    "auc_baseline": st.column_config.NumberColumn("AUC, won last quarter", format="%.2f"),
+    "brier_model": st.column_config.NumberColumn("Brier, model", format="%.3f", help=glossary.tooltip("brier_score")),
+    "brier_baseline": st.column_config.NumberColumn("Brier, won last quarter", format="%.3f"),
+    "model_shown": st.column_config.CheckboxColumn("Model shown"),
 }
 
 filters = ui.current_filters()
 st.title("Program health")
 previous = filters.previous()
 st.caption(
-    f"{filters.start_date:%d %b %Y} to {filters.end_date:%d %b %Y}, compared with "
-    f"{previous.start_date:%d %b %Y} to {previous.end_date:%d %b %Y}. Hover a card's ⓘ for its definition."
+    f"{filters.start_date:%Y-%m-%d} to {filters.end_date:%Y-%m-%d}, compared with "
+    f"{previous.start_date:%Y-%m-%d} to {previous.end_date:%Y-%m-%d}. Hover a card's ⓘ for its definition."
 )
 model = st.selectbox(
     "Attribution model for cost of channel and ROI",
     list(MODEL_COLORS),
     index=list(MODEL_COLORS).index("linear"),
     key="health_model",
-    help="Partner-attributed revenue is each partner's credit under this model (DESIGN.md, Attribution).",
+    help="Partner-attributed revenue is each partner's credit under this model; the Glossary (under Help) defines each.",
 )
 params = {key: value for key, value in filters.params().items() if key != "as_of"}
 with st.spinner("Computing the KPIs..."):
@@ -135,24 +144,15 @@ else:
     higher = check.filter(pl.col("standing") == "higher")
     lower = check.filter(pl.col("standing") == "lower")
     cards = st.columns(3)
-    cards[0].metric(
-        "Qualify for a higher tier",
-        f"{higher.height:,}",
-        help="Partners whose trailing 12 months meet the rules of a tier above the one they hold.",
-    )
-    cards[1].metric(
-        "Qualify only for a lower tier",
-        f"{lower.height:,}",
-        help="Partners whose trailing 12 months miss the rules of the tier they hold.",
-    )
+    cards[0].metric("Qualify for a higher tier", f"{higher.height:,}", help=glossary.tooltip("tier_standing"))
+    cards[1].metric("Qualify only for a lower tier", f"{lower.height:,}", help=glossary.tooltip("tier_standing"))
     if sees_money:
         cards[2].metric(
             "Payout difference from held tiers",
             charts.format_value(float(check["payout_difference"].cast(pl.Float64).sum()), "money"),
-            help="Sum over partners of (rate of the held tier - rate of the qualified tier) x their trailing-12-month "
-            "credit under the commission plan's model: positive means the held tiers pay more than the rules would.",
+            help=glossary.tooltip("payout_difference"),
         )
-    st.caption(f"Trailing 12 months to {as_of:%d %b %Y}; rules from the settings (tier_rules).")
+    st.caption(f"Trailing 12 months to {as_of:%Y-%m-%d}; rules from the settings (tier_rules).")
     st.plotly_chart(charts.tier_standing(check, queries.run("filter_options")["tiers"][0].to_list()), width="stretch")
     ui.table(
         check.filter(pl.col("standing") != "as held"),
@@ -161,7 +161,7 @@ else:
         empty="Every partner holds the tier its last 12 months qualify for.",
     )
 
-st.subheader("Partner health score", help=HEALTH["health_score"])
+st.subheader("Partner health score", help=glossary.tooltip("health_score"))
 health_scope = {k: v for k, v in params.items() if k not in ("start_date", "end_date")}
 with st.spinner("Scoring partners..."):
     health = queries.run("partner_health", **health_scope, as_of=as_of)
@@ -171,11 +171,14 @@ if health.is_empty():
     st.info("No partner is on the books on this day in these filters. Clear a sidebar filter to see scores.")
 else:
     cards = st.columns(3)
-    cards[0].metric("Median health score", f"{health['health_score'].median():.0f}", help=HEALTH["health_score"])
+    cards[0].metric("Median health score", f"{health['health_score'].median():.0f}", help=glossary.tooltip("health_score"))
     cards[1].metric(
         "Scores resting mostly on the segment",
         f"{int((health['history_share'] < 0.5).sum()):,}",
-        help="Partners with under half their score from their own history (young partners): " + HEALTH["history_share"],
+        "under 50% own history",
+        delta_color="off",
+        delta_arrow="off",
+        help=glossary.tooltip("history_share"),
     )
     if not win_check.is_empty() and win_check["auc_model"][0] is not None:
         auc, base = win_check["auc_model"][0], win_check["auc_baseline"][0] or 0.5
@@ -183,18 +186,19 @@ else:
             "Win model AUC, held-out quarters",
             f"{auc:.2f}",
             f"{auc - base:+.2f} vs won-last-quarter",
-            help="Area under the ROC curve of P(won deal next quarter) on past quarters it was not trained on, "
-            "against the baseline 'won a deal last quarter'. 0.5 = chance, 1 = perfect.",
+            help=glossary.tooltip("win_model_auc"),
         )
     st.plotly_chart(health_charts.score_histogram(health), width="stretch")
     st.caption(
-        f"Scores on {as_of:%d %b %Y}; moves against {movers['compared_with'][0] if movers.height else 'a quarter earlier'}."
+        f"Scores on {as_of:%Y-%m-%d}; moves against {movers['compared_with'][0] if movers.height else 'a quarter earlier'}."
     )
     up, down = st.columns(2)
     mover_columns = {
         "partner_name": "Partner",
-        "health_score": st.column_config.NumberColumn("Score", format="%.0f"),
-        "score_before": st.column_config.NumberColumn("A quarter ago", format="%.0f"),
+        "health_score": st.column_config.ProgressColumn(
+            "Score", min_value=0, max_value=100, format="%.0f", help=glossary.tooltip("health_score")
+        ),
+        "score_before": st.column_config.ProgressColumn("A quarter ago", min_value=0, max_value=100, format="%.0f"),
         "change": st.column_config.NumberColumn("Change", format="%+.1f"),
         "moved_most_by": st.column_config.TextColumn("Moved most by", help="The component whose weighted change was largest."),
     }
@@ -217,4 +221,4 @@ else:
                 else "The model does not beat 'won a deal last quarter', so its probabilities are hidden."
             )
         )
-        ui.table(queries.run("win_model_evaluation"), "win_model_evaluation.csv")
+        ui.table(queries.run("win_model_evaluation"), "win_model_evaluation.csv", WIN_MODEL_COLUMNS)

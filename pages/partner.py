@@ -10,9 +10,8 @@ import queries
 import ui
 from charts import health_score as health_charts
 from charts import partner as charts
-from queries.health_score import DEFINITIONS as HEALTH
+from queries import glossary
 
-MONEY = st.column_config.NumberColumn(format="dollar")
 filters = ui.current_filters()
 sees_money = ui.viewer().sees_money
 scope = {key: filters.params()[key] for key in ("regions", "tiers", "partner_types", "managers")}
@@ -59,28 +58,25 @@ profile = queries.run("partner_profile", partner_id=partner_id).row(0, named=Tru
 st.header(profile["partner_name"])
 st.caption(
     f"{profile['partner_id']} · {', '.join(profile['partner_types'] or [])} · "
-    f"{profile['country'] or ''} · joined {profile['joined_at']:%d %b %Y}"
-    + (f" · terminated {profile['terminated_at']:%d %b %Y}" if profile["terminated_at"] else "")
+    f"{profile['country'] or ''} · joined {profile['joined_at']:%Y-%m-%d}"
+    + (f" · terminated {profile['terminated_at']:%Y-%m-%d}" if profile["terminated_at"] else "")
 )
 cards = st.columns(4)
-cards[0].metric("Tier", (profile["tier"] or "n/a").capitalize(), help="The tier the partner holds today.")
-cards[1].metric("Region", profile["region"] or "n/a", help="The partner's region.")
-cards[2].metric("Partner manager", profile["partner_manager"] or "none", help="Who manages this partner.")
-cards[3].metric("Status", profile["status"].capitalize(), help="active, inactive or terminated, from the partners extract.")
+# Profile fields, not metrics: no definition to give (the tier has one).
+cards[0].metric("Tier", (profile["tier"] or "n/a").capitalize(), help=glossary.tooltip("tier"))
+cards[1].metric("Region", profile["region"] or "n/a")
+cards[2].metric("Partner manager", profile["partner_manager"] or "none")
+cards[3].metric("Status", profile["status"].capitalize())
 cards = st.columns(4)
 cards[0].metric(
     "Won deals",
     f"{profile['won_deals']:,}",
-    help="Won deals this partner was involved in (touchpoint, sourced or approved registration).",
+    help=glossary.tooltip("partner_won_deals"),
 )
-cards[1].metric(
-    "Won revenue", ui.money(float(profile["won_amount"])), help="Total amount of those won deals (not split between partners)."
-)
-cards[2].metric(
-    "Open pipeline", ui.money(float(profile["open_amount"])), help="Amount of open deals this partner is involved in."
-)
+cards[1].metric("Won revenue", ui.money(float(profile["won_amount"])), help=glossary.tooltip("partner_won_revenue"))
+cards[2].metric("Open pipeline", ui.money(float(profile["open_amount"])), help=glossary.tooltip("open_pipeline"))
 if sees_money:
-    cards[3].metric("Payouts", ui.money(float(profile["payouts"])), help="All payouts to this partner, clawbacks excluded.")
+    cards[3].metric("Payouts", ui.money(float(profile["payouts"])), help=glossary.tooltip("partner_payouts"))
 
 standing = queries.run("tier_check", partner_id=partner_id, as_of=filters.as_of)
 if not standing.is_empty():
@@ -112,15 +108,17 @@ ui.table(
     deals,
     f"deals_{partner_id}.csv",
     column_config={
-        "opportunity_id": "Opportunity",
+        "opportunity_id": "Deal",
         "account_name": "Account",
         "outcome": "Outcome",
         "stage": "Stage",
         "amount": st.column_config.NumberColumn("Amount", format="dollar"),
-        "created_at": st.column_config.DateColumn("Created"),
-        "close_date": st.column_config.DateColumn("Close date"),
-        "involvement": "Involvement",
-        "sourced_partner_id": "Sourced by",
+        "created_at": st.column_config.DateColumn("Created", format=ui.DATE_FORMAT),
+        "close_date": st.column_config.DateColumn("Close date", format=ui.DATE_FORMAT),
+        "involvement": st.column_config.TextColumn(
+            "This partner's part", help="How this partner took part: sourced it, touched it, or registered it (approved)."
+        ),
+        "sourced_partner_id": st.column_config.TextColumn("Sourced by", help="The partner id the CRM names as source"),
     },
     empty="No deal involves this partner.",
 )
@@ -134,11 +132,11 @@ ui.table(
     column_config={
         "payout_id": "Payout",
         "payout_type": "Type",
-        "period": st.column_config.DateColumn("Period"),
+        "period": st.column_config.DateColumn("Period", format=ui.DATE_FORMAT),
         "amount": st.column_config.NumberColumn("Amount", format="dollar"),
         "status": "Status",
-        "paid_at": st.column_config.DateColumn("Paid"),
-        "opportunity_id": "Opportunity",
+        "paid_at": st.column_config.DateColumn("Paid", format=ui.DATE_FORMAT),
+        "opportunity_id": "Deal",
     },
     empty="No payout to this partner." if sees_money else "Not shown for your role.",
 )
@@ -149,8 +147,8 @@ if "partner_credit_by_model" in queries.outputs():
         queries.run("partner_credit_by_model", partner_id=partner_id),
         f"credit_by_model_{partner_id}.csv",
         column_config={
-            "model": "Model",
-            "credit": st.column_config.NumberColumn("Credit", format="dollar"),
+            "model": st.column_config.TextColumn("Model", help="Each model is defined in the Glossary (under Help)."),
+            "credit": st.column_config.NumberColumn("Credit", format="dollar", help=glossary.tooltip("attribution")),
             "deals": st.column_config.NumberColumn("Deals", format="%d"),
         },
         empty="No attributed credit for this partner.",
@@ -158,7 +156,7 @@ if "partner_credit_by_model" in queries.outputs():
 else:
     st.info("Credit by attribution model is coming with the attribution scenarios.", icon=":material/construction:")
 
-st.subheader("Health score", help=HEALTH["health_score"])
+st.subheader("Health score", help=glossary.tooltip("health_score"))
 with st.spinner("Scoring the partner's last quarters..."):
     history = queries.run("partner_health_history", partner_id=partner_id, as_of=filters.as_of)
 if history.is_empty():
@@ -171,18 +169,18 @@ else:
         "Health score",
         f"{now['health_score']:.0f}",
         f"{now['health_score'] - before['health_score']:+.1f} since {before['fiscal_quarter']} start" if before else None,
-        help=HEALTH["health_score"],
+        help=glossary.tooltip("health_score"),
     )
-    cards[1].metric("Rank", f"{now['rank']:,}", help=HEALTH["rank"])
-    cards[2].metric("Rests on own history", f"{now['history_share']:.0%}", help=HEALTH["history_share"])
+    cards[1].metric("Rank", f"{now['rank']:,}", help=glossary.tooltip("health_rank"))
+    cards[2].metric("Rests on own history", f"{now['history_share']:.0%}", help=glossary.tooltip("history_share"))
     cards[3].metric(
         "P(won deal next quarter)",
         f"{now['p_won_next_quarter']:.0%}" if now["p_won_next_quarter"] is not None else "hidden",
-        help=HEALTH["p_won_next_quarter"],
+        help=glossary.tooltip("p_won_next_quarter"),
     )
     st.caption(
         f"Own history alone scores {now['observed_score']:.0f}; partners of its type and tier average "
-        f"{now['segment_score']:.0f}. Components are percentile ranks among all partners on {now['scored_on']:%d %b %Y}."
+        f"{now['segment_score']:.0f}. Components are percentile ranks among all partners on {now['scored_on']:%Y-%m-%d}."
     )
     bars, lines = st.columns(2)
     bars.plotly_chart(health_charts.component_bars(now), width="stretch")

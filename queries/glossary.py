@@ -1,10 +1,12 @@
 """The glossary: every metric and model the app shows, defined once.
 
-This module owns the words. Each entry's `definition` is DESIGN.md's sentence, word for word,
-where DESIGN.md gives one; `detail` says how this app computes it where that adds something
-(thresholds, settings, edge cases), from the help texts of the module that computes it.
-The Glossary page (`pages/glossary.py`) and `docs/metrics.md` read from here; the numbers
-themselves are computed under `queries/` (see `where_computed`).
+This module owns the words, and is the only place they live. Each entry's `definition` is
+DESIGN.md's sentence, word for word, where DESIGN.md gives one; `detail` says how this app
+computes it where that adds something (thresholds, settings, edge cases). Every help tooltip
+(the ⓘ beside a card, a column or a heading) is `tooltip(key)`: the definition and the detail
+of one entry. The Glossary page (`pages/glossary.py`), `docs/metrics.md`, the KPI words of
+`kpi_definitions.py` and the pages' tooltips all read from here; the numbers themselves are
+computed under `queries/` (see `where_computed`).
 
 Regenerate the docs with `python -m queries.glossary > docs/metrics.md` (a test checks the
 committed file equals this output).
@@ -12,6 +14,7 @@ committed file equals this output).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -29,10 +32,12 @@ class Term:
 
 AREAS = [
     "Program health",
+    "Partner health score",
     "Attribution",
     "Disagreements",
     "Engagement & burnout",
     "Pipeline forecast",
+    "Partner 360",
     "Data",
 ]
 
@@ -47,7 +52,8 @@ GLOSSARY: list[Term] = [
         "Program health",
         "the selected date range (default: current fiscal quarter), compared with the period before it.",
         "Sidebar (Period), every page that takes a date range",
-        "The previous period has the same length and ends the day before the period starts.",
+        "The previous period has the same length and ends the day before the period starts; fiscal quarters follow "
+        "the fiscal year start month of the settings.",
         "ui.py",
     ),
     Term(
@@ -75,7 +81,8 @@ GLOSSARY: list[Term] = [
         "of partners who joined in the period's trailing 12 months, the share with a partner-involved won deal "
         "within 180 days of joining; plus median days to first won deal",
         _HEALTH,
-        "'Days to first win' is the median days from joining to the first partner-involved won deal.",
+        "Activation counts partners who joined in the 12 months up to the period end; 'Days to first win' is the "
+        "median days from joining to the first partner-involved won deal, for those who have won one.",
         _KPIS,
     ),
     Term(
@@ -85,7 +92,8 @@ GLOSSARY: list[Term] = [
         "amount of opportunities created (pipeline) / won (revenue) in the period whose sourced partner is set "
         "(CRM field, or else an approved registration claimed as sourced)",
         _HEALTH,
-        where_computed=_KPIS,
+        "Two cards: pipeline (opportunities created in the period) and revenue (won in the period).",
+        _KPIS,
     ),
     Term(
         "influenced_revenue",
@@ -93,7 +101,8 @@ GLOSSARY: list[Term] = [
         "Program health",
         "won in the period, partner-involved, not sourced",
         _HEALTH,
-        where_computed=_KPIS,
+        "Partner-involved: a partner touchpoint on or before close, or an approved deal registration.",
+        _KPIS,
     ),
     Term(
         "partner_revenue_share",
@@ -109,7 +118,8 @@ GLOSSARY: list[Term] = [
         "Program health",
         "won / (won + lost), for opportunities closed in the period",
         _HEALTH,
-        where_computed=_KPIS,
+        "The card shows partner-involved and direct deals below the overall rate.",
+        _KPIS,
     ),
     Term(
         "deal_size_cycle",
@@ -117,14 +127,15 @@ GLOSSARY: list[Term] = [
         "Program health",
         "mean amount, median days created -> close, of won deals, partner vs direct",
         _HEALTH,
-        where_computed=_KPIS,
+        "Two cards, each over the deals won in the period: deal size (mean amount) and cycle length (median days "
+        "from creation to close).",
+        _KPIS,
     ),
     Term(
         "cost_of_channel",
         "Cost of channel",
         "Program health",
-        "payouts (paid or accrued) for the period / partner-attributed revenue of the period (selected attribution "
-        "model)",
+        "payouts (paid or accrued) for the period / partner-attributed revenue of the period (selected attribution model)",
         _HEALTH + "; model chosen above the cards",
         "Payouts accrued, approved or paid count; clawbacks are excluded.",
         _KPIS,
@@ -142,10 +153,11 @@ GLOSSARY: list[Term] = [
         "registration_health",
         "Registration health",
         "Program health",
-        "approval rate, median days to decision, conflict rate (an opportunity or account registered by two or more "
-        "partners)",
+        "approval rate, median days to decision, conflict rate (an opportunity or account registered by two or more partners)",
         _HEALTH,
-        "Approval counts registrations submitted in the period that were decided or expired.",
+        "Three cards, over the registrations submitted in the period: approval (the share approved, of those decided "
+        "or expired), days to decision (median whole days from submission to decision) and conflicts (the share whose "
+        "opportunity or account another partner also registered).",
         _KPIS,
     ),
     Term(
@@ -154,8 +166,9 @@ GLOSSARY: list[Term] = [
         "Program health",
         "partners per tier, and movements between tiers",
         _HEALTH + "; tier check below",
-        "Tiers as held today: the extracts keep no tier history. The tier check compares each partner's trailing "
-        "12 months with the tier rules (settings).",
+        "One card per tier: partners in it at the period end (joined by then and not terminated). Tiers as held "
+        "today: the extracts keep no tier history. The tier check compares each partner's trailing 12 months with "
+        "the tier rules (settings).",
         _KPIS + ", queries/tier_check.sql",
     ),
     Term(
@@ -169,16 +182,141 @@ GLOSSARY: list[Term] = [
         "loaders/build.py",
     ),
     Term(
+        "tier_standing",
+        "Tier standing",
+        "Program health",
+        "Each partner's trailing 12 months against the tier rules: 'higher' when they meet the rules of a tier above "
+        "the one it holds, 'lower' when they miss the rules of the tier it holds, 'as held' otherwise.",
+        "Program health (Tier check: qualify for a higher tier, only for a lower tier); Partner 360 (tier check)",
+        "Rules from the settings (tier_rules): minimum won deals or sourced revenue, and certifications, over the "
+        "last 12 months; the lowest tier needs nothing.",
+        "queries/tier_check.sql",
+        in_design=False,
+    ),
+    Term(
+        "payout_difference",
+        "Payout difference",
+        "Program health",
+        "(Commission rate of the held tier - rate of the qualified tier) x the partner's trailing-12-month credit "
+        "under the commission plan's model: positive means the held tier pays more than the rules would.",
+        "Program health (Tier check); Partner 360 (tier check)",
+        "The card sums it over the partners shown.",
+        "queries/tier_check.sql",
+        in_design=False,
+    ),
+    # The partner health score (the app's own model; DESIGN.md does not define it).
+    Term(
         "health_score",
         "Partner health score",
-        "Program health",
+        "Partner health score",
         "Weighted mean of five components, each 0-100 (revenue, pipeline, engagement, enablement, "
         "relationship); young partners lean on their segment's average.",
-        "Engagement & burnout (Health score)",
+        "Program health (Partner health score); Engagement & burnout (Health score); Partner 360 (Health score)",
         "Weights from settings health_weights (revenue 35, engagement 20, enablement 15, pipeline 20, relationship "
-        "10). 'Rests on own history' = months / (months + 3), months of the last 12 the partner was with us; the "
-        "rest is the average of partners of its type and tier.",
+        "10), re-rankable with the sliders on Engagement & burnout.",
         "queries/health_score.py",
+        in_design=False,
+    ),
+    Term(
+        "history_share",
+        "Rests on own history",
+        "Partner health score",
+        "How much of a partner's health score rests on its own history: months / (months + 3), months of the last "
+        "12 the partner was with us; the rest is the average of partners of its type and tier.",
+        "Program health (Scores resting mostly on the segment: under 50%); Engagement & burnout; Partner 360",
+        "A partner of one month rests 25% on its own history, of a year 80% (settings health_prior_months = 3).",
+        "queries/health_score.py",
+        in_design=False,
+    ),
+    Term(
+        "revenue_component",
+        "Revenue component",
+        "Partner health score",
+        "Percentile rank of partner-attributed revenue (the commission plan's model, linear by default) over the "
+        "trailing 12 months.",
+        "Engagement & burnout (Health score table); Partner 360 (components)",
+        "Percentile rank = 100 x the share of partners on the books that day with a value at or below it (0 with "
+        "none); the same rank for every component.",
+        "queries/health_score.py",
+        in_design=False,
+    ),
+    Term(
+        "pipeline_component",
+        "Pipeline component",
+        "Partner health score",
+        "Percentile rank of open partner pipeline on the day (deals sourced, touched or registered).",
+        "Engagement & burnout (Health score table); Partner 360 (components)",
+        where_computed="queries/health_score.py",
+        in_design=False,
+    ),
+    Term(
+        "engagement_component",
+        "Engagement component",
+        "Partner health score",
+        "The engagement score: type-weighted activity with a 30-day half-life, ranked.",
+        "Engagement & burnout (Health score table); Partner 360 (components)",
+        where_computed="queries/health_score.py",
+        in_design=False,
+    ),
+    Term(
+        "enablement_component",
+        "Enablement component",
+        "Partner health score",
+        "Mean of the percentile ranks of certifications held and current (earned minus expired) and trainings "
+        "completed in the last 12 months.",
+        "Engagement & burnout (Health score table); Partner 360 (components)",
+        where_computed="queries/health_score.py",
+        in_design=False,
+    ),
+    Term(
+        "relationship_component",
+        "Relationship component",
+        "Partner health score",
+        "Mean of the percentile rank of business reviews in the last 12 months and the registration approval rate "
+        "(approved / decided), or the reviews' rank alone when none was decided.",
+        "Engagement & burnout (Health score table); Partner 360 (components)",
+        where_computed="queries/health_score.py",
+        in_design=False,
+    ),
+    Term(
+        "health_rank",
+        "Rank",
+        "Partner health score",
+        "Position of the partner's health score among all partners on the books that day (1 = healthiest).",
+        "Partner 360 (Health score)",
+        where_computed="queries/health_score.py",
+        in_design=False,
+    ),
+    Term(
+        "p_won_next_quarter",
+        "P(won deal next quarter)",
+        "Partner health score",
+        "Logistic regression on the partner's history (revenue, deals, pipeline, activity, enablement) estimating "
+        "the chance of a partner-attributed won deal in the next quarter.",
+        "Engagement & burnout (Health score table); Partner 360 (Health score)",
+        "Fitted at build; shown only when it beats 'won a deal last quarter' on held-out quarters (see Win model AUC).",
+        "queries/win_model.py",
+        in_design=False,
+    ),
+    Term(
+        "win_model_auc",
+        "Win model AUC",
+        "Partner health score",
+        "Area under the ROC curve of P(won deal next quarter) on past quarters it was not trained on, against the "
+        "baseline 'won a deal last quarter': 0.5 = chance, 1 = perfect.",
+        "Program health (Partner health score: card, and the calibration table)",
+        "Each past quarter is predicted by a model trained only on the quarters before it.",
+        "queries/win_model.py",
+        in_design=False,
+    ),
+    Term(
+        "brier_score",
+        "Brier score",
+        "Partner health score",
+        "Mean squared difference between the predicted probability and what happened (1 = won a deal, 0 = not): "
+        "0 is perfect, lower is better.",
+        "Program health (calibration table: model and baseline)",
+        where_computed="queries/win_model.py",
         in_design=False,
     ),
     # Attribution (DESIGN.md, "Attribution").
@@ -191,8 +329,10 @@ GLOSSARY: list[Term] = [
         "touchpoint_id, then partner_id. Day counts are whole days between dates (close_date - date of "
         "occurred_at). Each touchpoint gets a weight w_i with sum 1; a partner's credit is the sum of its "
         "touchpoints' w_i * R. A won deal with no touchpoint gives no partner credit (it counts as direct).",
-        "Attribution scenarios; Program health (cost of channel, ROI); Partner 360",
-        where_computed="queries/attribution.py, queries/attribution_touch_weights.sql",
+        "Attribution scenarios (Credit cards and tables); Program health (cost of channel, ROI); Partner 360",
+        "The Credit card sums it over the won deals closed in the period (booked at the close date, or at each "
+        "touch's date with that booking basis).",
+        "queries/attribution.py, queries/attribution_touch_weights.sql",
     ),
     Term(
         "crm_sourced",
@@ -210,12 +350,30 @@ GLOSSARY: list[Term] = [
         "Attribution scenarios (model)",
         where_computed="queries/attribution_sourced_weights.sql",
     ),
-    Term("first_touch", "first_touch", "Attribution", "w_1 = 1", "Attribution scenarios (model)",
-         where_computed="queries/attribution_touch_weights.sql"),
-    Term("last_touch", "last_touch", "Attribution", "w_n = 1", "Attribution scenarios (model)",
-         where_computed="queries/attribution_touch_weights.sql"),
-    Term("linear", "linear", "Attribution", "w_i = 1/n", "Attribution scenarios (model); the commission plan's "
-         "default model", where_computed="queries/attribution_touch_weights.sql"),
+    Term(
+        "first_touch",
+        "first_touch",
+        "Attribution",
+        "w_1 = 1",
+        "Attribution scenarios (model)",
+        where_computed="queries/attribution_touch_weights.sql",
+    ),
+    Term(
+        "last_touch",
+        "last_touch",
+        "Attribution",
+        "w_n = 1",
+        "Attribution scenarios (model)",
+        where_computed="queries/attribution_touch_weights.sql",
+    ),
+    Term(
+        "linear",
+        "linear",
+        "Attribution",
+        "w_i = 1/n",
+        "Attribution scenarios (model); the commission plan's default model",
+        where_computed="queries/attribution_touch_weights.sql",
+    ),
     Term(
         "time_decay",
         "time_decay",
@@ -246,8 +404,7 @@ GLOSSARY: list[Term] = [
         "touch_value",
         "touch_value",
         "Attribution",
-        "w_i proportional to the configured value of touch_type (e.g. integration and implementation count more "
-        "than referral)",
+        "w_i proportional to the configured value of touch_type (e.g. integration and implementation count more than referral)",
         "Attribution scenarios (model)",
         "Default values (settings attribution.touch_values): integration and implementation 3, co_selling and "
         "technical_validation 2, referral and deal_registration 1, marketing 0.5.",
@@ -290,12 +447,24 @@ GLOSSARY: list[Term] = [
         "payout_liability",
         "Payout liability",
         "Attribution",
-        "credit and payout liability per partner, per partner type and tier, per fiscal quarter, and the delta "
-        "between them (what moves, between which partners and quarters, and by how much).",
-        "Attribution scenarios",
-        "Liability = credit x the commission rate matching the partner's type, tier and the touch's type "
-        "(settings commission_plan, editable per scenario).",
+        "Credit x the commission rate matching the partner's type, tier and the touch's type, from the commission "
+        "plan (settings commission_plan, editable per scenario as a what-if).",
+        "Attribution scenarios (Payout liability cards and tables)",
+        "The CFO compares credit and liability per partner, per partner type and tier, per fiscal quarter, and the "
+        "delta between scenarios.",
         "queries/attribution.py",
+        in_design=False,
+    ),
+    Term(
+        "plan_credit",
+        "Credit (plan model)",
+        "Attribution",
+        "A partner's attribution credit under the commission plan's model (linear by default): its share of the "
+        "revenue of the won deals it touched.",
+        "Program health (Tier check: Credit, 12 months); Engagement & burnout (Unpaid commission); Disagreements",
+        "The plan's model is settings commission_plan.model.",
+        "queries/attribution.py",
+        in_design=False,
     ),
     # Disagreements (DESIGN.md, "Disagreements").
     Term(
@@ -314,7 +483,7 @@ GLOSSARY: list[Term] = [
         "Disagreements",
         "the CRM sourced partner differs from the approved registration's partner;",
         "Disagreements (kind crm_vs_registration)",
-        "At stake: the deal amount (0 once lost).",
+        "Compared with the partner of the earliest approved registration. At stake: the deal amount (0 once lost).",
         "queries/attribution_disagreements.sql",
     ),
     Term(
@@ -333,6 +502,7 @@ GLOSSARY: list[Term] = [
         "Disagreements",
         "a payout with no attributed credit under the plan's model (possible overpayment);",
         "Disagreements (kind payout_without_credit)",
+        "Commission payouts on a deal where the partner has no credit under the plan's model (linear by default). "
         "At stake: the payout.",
         "queries/attribution_disagreements.sql",
     ),
@@ -342,7 +512,8 @@ GLOSSARY: list[Term] = [
         "Disagreements",
         "attributed credit with no payout after the plan's payment terms (possible leakage);",
         "Disagreements (kind credit_without_payout)",
-        "At stake: credit x commission rate.",
+        "No commission payout for the partner's credit under the plan's model once the payment terms (default 60 "
+        "days after close) have passed. At stake: credit x commission rate.",
         "queries/attribution_disagreements.sql",
     ),
     Term(
@@ -351,7 +522,8 @@ GLOSSARY: list[Term] = [
         "Disagreements",
         "a payout whose amount differs from credit x plan rate beyond a tolerance;",
         "Disagreements (kind payout_amount_mismatch)",
-        "At stake: the difference.",
+        "Commission paid on a deal against the partner's credit x plan rate; tolerance by default 1%, at least 1 unit "
+        "of the reporting currency. At stake: the difference.",
         "queries/attribution_disagreements.sql",
     ),
     Term(
@@ -367,13 +539,45 @@ GLOSSARY: list[Term] = [
         "channel_conflict",
         "Channel conflict",
         "Disagreements",
-        "an approved registration on a deal that the CRM records as direct, with no sourced partner (channel "
-        "conflict).",
+        "an approved registration on a deal that the CRM records as direct, with no sourced partner (channel conflict).",
         "Disagreements (kind channel_conflict)",
         "At stake: the deal amount x the registrant's commission rate.",
         "queries/attribution_disagreements.sql",
     ),
+    Term(
+        "amount_at_stake",
+        "At stake",
+        "Disagreements",
+        "The money a disagreement puts at risk: the deal amount, the payout, the unpaid commission or the difference, "
+        "by kind (see each kind).",
+        "Disagreements (cards, Total at stake, ledger)",
+        "The total sums every disagreement shown; a deal can appear under more than one kind.",
+        "queries/attribution_disagreements.sql",
+        in_design=False,
+    ),
+    Term(
+        "source_agreement",
+        "Agreement of the sources",
+        "Disagreements",
+        "Partner revenue (won deals naming a partner in the CRM, a registration or a touchpoint) by how far its "
+        "sources agree: all three agree (the CRM sourced partner is the approved registration's partner, with a "
+        "touchpoint), no contradiction (one or two sources name a partner and none contradicts another), or "
+        "contradict (CRM and registration name different partners, or one has no touchpoint).",
+        "Disagreements (Is the data getting more trustworthy?)",
+        "Per fiscal quarter of the deals' close; a rising 'agree' share means more trustworthy data.",
+        "queries/attribution_trust_by_quarter.sql",
+        in_design=False,
+    ),
     # Engagement, burnout and dormancy (DESIGN.md).
+    Term(
+        "partners_on_books",
+        "Partners (on the books)",
+        "Engagement & burnout",
+        "Partners joined and not terminated by the as-of day, in the sidebar filters.",
+        "Engagement & burnout (Partners card)",
+        where_computed="queries/signals.py",
+        in_design=False,
+    ),
     Term(
         "engagement_score",
         "Engagement score",
@@ -398,12 +602,22 @@ GLOSSARY: list[Term] = [
         "p_alive",
         "P(still engaged)",
         "Engagement & burnout",
-        "Also P(still engaged), from a BG/NBD model fitted on the partners' activity histories, and the expected "
+        "P(still engaged), from a BG/NBD model fitted on the partners' activity histories, and the expected "
         "activities in the next 90 days.",
         "Engagement & burnout (Dormant tab, all partners)",
-        "BG/NBD (Fader, Hardie & Lee 2005): from how often and how recently a partner was active; the expected "
-        "activities count active days, logins aside.",
+        "BG/NBD (Fader, Hardie & Lee 2005): the probability that the partner is still engaged, from how often and how "
+        "recently it was active, fitted on all partners' histories.",
         "queries/bgnbd.py",
+    ),
+    Term(
+        "expected_activities_90d",
+        "Expected active days, next 90",
+        "Engagement & burnout",
+        "The expected activities in the next 90 days, from the same BG/NBD model as P(still engaged).",
+        "Engagement & burnout (Dormant tab, all partners)",
+        "Counted as active days, logins aside.",
+        "queries/bgnbd.py",
+        in_design=False,
     ),
     Term(
         "is_overdue",
@@ -444,9 +658,29 @@ GLOSSARY: list[Term] = [
         "Engagement & burnout",
         "At risk: dormant or burning-out partners with open pipeline or unpaid credit.",
         "Engagement & burnout (At risk tab)",
-        "Open pipeline: open deals the partner sourced, touched or registered (approved). Unpaid credit: "
-        "commission on the partner's linear credit at the plan rate, minus what was paid on those deals.",
+        "The Why column says which: days quiet, open pipeline, unpaid commission (each under its own name here).",
         "queries/signals.py",
+    ),
+    Term(
+        "open_pipeline",
+        "Open pipeline",
+        "Engagement & burnout",
+        "Amount of the open deals the partner sourced, touched or registered (approved).",
+        "Engagement & burnout (At risk and other tabs); Partner 360 (Open pipeline card)",
+        "Partner 360 counts each deal's full amount, not split between its partners.",
+        "queries/partner_flags.sql, queries/partner_profile.sql",
+        in_design=False,
+    ),
+    Term(
+        "unpaid_credit",
+        "Unpaid commission",
+        "Engagement & burnout",
+        "Commission on the partner's linear attribution credit (won deals) at the plan rate, minus what was paid on "
+        "those deals by then.",
+        "Engagement & burnout (At risk tab; finance, executives and admins only)",
+        "The plan's credit payout types count as paid: commission, referral fee.",
+        "queries/unpaid_credit_by_partner.sql",
+        in_design=False,
     ),
     Term(
         "as_of",
@@ -458,6 +692,16 @@ GLOSSARY: list[Term] = [
         where_computed="load_meta.data_as_of",
     ),
     # Pipeline forecast (DESIGN.md).
+    Term(
+        "pipeline_segment",
+        "Pipeline: sourced, influenced, direct",
+        "Pipeline forecast",
+        "Sourced: the CRM names a sourcing partner (or an approved registration claims it). Influenced: not sourced, "
+        "but a partner touched it or holds an approved registration. Direct: neither.",
+        "Pipeline forecast (Pipeline choice; the deals' Involvement column)",
+        where_computed="queries/forecast.py",
+        in_design=False,
+    ),
     Term(
         "crm_weighted",
         "CRM weighted",
@@ -473,7 +717,18 @@ GLOSSARY: list[Term] = [
         "Pipeline forecast",
         "Sales call: commit, and commit + best case, from forecast_category;",
         "Pipeline forecast (cards, bars, backtest)",
+        "Deals in forecast category commit (the card) and commit + best case (below it) closing in the quarter, plus "
+        "what already closed won in it.",
+        "queries/forecast.py",
+    ),
+    Term(
+        "won_to_date",
+        "Won so far",
+        "Pipeline forecast",
+        "Deals of the pipeline chosen already closed won in the current quarter; every method includes them.",
+        "Pipeline forecast (cards)",
         where_computed="queries/forecast.py",
+        in_design=False,
     ),
     Term(
         "historical",
@@ -482,8 +737,9 @@ GLOSSARY: list[Term] = [
         "Historical: win and slip rates learned from closed history by stage, age and partner type, with P10 / P50 "
         "/ P90 from simulating each open deal's outcome;",
         "Pipeline forecast (cards, bars with P10-P90 whiskers, backtest)",
-        "10,000 simulations; rates from the finest group with at least 30 closed examples, coarser groups "
-        "otherwise.",
+        "Expected amount closed won, plus what already closed won in the quarter: each open deal's outcome simulated "
+        "10,000 times; rates from the finest group (stage, age, involvement, partner type) with at least 30 closed "
+        "examples, coarser groups otherwise.",
         "queries/forecast.py",
     ),
     Term(
@@ -542,6 +798,46 @@ GLOSSARY: list[Term] = [
         where_computed="queries/forecast.py",
         in_design=False,
     ),
+    # Partner 360 (the app's own words for one partner's cards).
+    Term(
+        "tier",
+        "Tier",
+        "Partner 360",
+        "The tier the partner holds today, from the partners extract (the extracts keep no tier history).",
+        "Partner 360 (Tier card); sidebar (Tier filter)",
+        "Tier order from the settings (default registered < silver < gold < platinum); the tier check says whether "
+        "the last 12 months qualify for it.",
+        "queries/partner_profile.sql",
+        in_design=False,
+    ),
+    Term(
+        "partner_won_deals",
+        "Won deals (one partner)",
+        "Partner 360",
+        "Won deals this partner was involved in: a touchpoint, sourced by it, or an approved registration.",
+        "Partner 360 (Won deals card, Deals table)",
+        where_computed="queries/partner_profile.sql",
+        in_design=False,
+    ),
+    Term(
+        "partner_won_revenue",
+        "Won revenue (one partner)",
+        "Partner 360",
+        "Total amount of the won deals this partner was involved in, not split between partners.",
+        "Partner 360 (Won revenue card)",
+        "Its share under each attribution model is the Credit under each attribution model table.",
+        "queries/partner_profile.sql",
+        in_design=False,
+    ),
+    Term(
+        "partner_payouts",
+        "Payouts (one partner)",
+        "Partner 360",
+        "All payouts to this partner, clawbacks excluded.",
+        "Partner 360 (Payouts card and table; finance, executives and admins only)",
+        where_computed="queries/partner_profile.sql",
+        in_design=False,
+    ),
     # Data (DESIGN.md, "Loading rules").
     Term(
         "rows_quarantined",
@@ -551,14 +847,16 @@ GLOSSARY: list[Term] = [
         "stage map, ...) is quarantined with its source file, line number and reason. `rows read = rows loaded + "
         "rows quarantined`, per table, always; the load report says so.",
         "Data (cards, load report, quarantined rows)",
-        where_computed="queries/load_report.sql, queries/quarantine.sql",
+        "Rows read: every data row of the loaded extract files; loaded: rows that passed every rule of the data "
+        "contract; quarantined: the rest, listed with file, line and reason.",
+        "queries/load_report.sql, queries/quarantine.sql",
     ),
     Term(
         "data_as_of",
         "Data as of",
         "Data",
         "`as_of` defaults to the latest date in the data.",
-        "Sidebar (Data as of, per table)",
+        "Sidebar (Data as of, per table); Data (load report)",
         "A table lagging the newest data by more than the settings' stale_after_days is flagged.",
         "queries/stale_tables.sql",
     ),
@@ -571,8 +869,26 @@ def by_key() -> dict[str, Term]:
 
 
 def definition(key: str) -> str:
-    """The definition of one term, for a metric's help tooltip."""
+    """The definition of one term, as written (DESIGN.md's words where it defines the term)."""
     return by_key()[key].definition
+
+
+def tooltip(key: str) -> str:
+    """The help tooltip of a number: its term's definition, as a sentence, then how the app computes it.
+
+    Every `help=` that defines a metric reads this, so a card, a column and the Glossary page
+    cannot say different things.
+    """
+    term = by_key()[key]
+    text = term.definition.strip().rstrip(";,.")
+    if re.fullmatch(r"[a-z][a-z-]*", text.split(" ", 1)[0]):  # a word, not a formula or a column name
+        text = text[0].upper() + text[1:]
+    return f"{text}. {term.detail}" if term.detail else f"{text}."
+
+
+def tooltips() -> set[str]:
+    """Every tooltip text, for tests that check each help shown comes from here."""
+    return {tooltip(term.key) for term in GLOSSARY}
 
 
 def markdown() -> str:
