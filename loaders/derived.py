@@ -18,6 +18,7 @@ DERIVED: list[str] = [
     "queries.bgnbd:store_fit",
     "queries.rollups:build_rollups",
     "queries.attribution:build_default_credit",
+    "queries.kpis:store_kpis",
     "queries.disagreements:store_disagreements",
     "queries.forecast:store_forecast",
     "queries.win_model:store_win_model",

@@ -9,10 +9,7 @@
 with
 
 meta as (
-    select
-        coalesce($as_of, cast(nullif(max(value) filter (where key = 'data_as_of'), '') as date)) as as_of,
-        coalesce(cast(json_extract(max(value) filter (where key = 'settings_json'), '$.dormancy_days') as integer), 90)
-            as dormancy_days
+    select coalesce($as_of, cast(nullif(max(value) filter (where key = 'data_as_of'), '') as date)) as as_of
     from load_meta
 ),
 
@@ -26,54 +23,25 @@ cohort_partners as (
         and ($partner_types is null or len(list_intersect(p.partner_types, $partner_types)) > 0)
 ),
 
--- A partner is involved in a deal it sourced, touched on or before close, or registered (approved):
--- rollup_deal_partners.sql, is_involved (built once per build; the sourced partner named by a
--- registration has that approved registration, so it adds no one).
-involvement as (
-    select opportunity_id, partner_id from rollup_deal_partners where is_involved
-),
-
--- Days with an activity other than portal_login (rollup_partner_days.sql).
-work_days as (
-    select d.partner_id, d.activity_date as active_on
-    from rollup_partner_days as d
-    inner join cohort_partners as c using (partner_id)
-    cross join meta
-    where d.is_work_day and d.activity_date between c.joined_at and meta.as_of
-),
-
 -- Logic --------------------------------------------------------------------------------------
 
+-- The first won deal the partner was involved in, closed on or after joining (rollup_partner_first_wins.sql),
+-- when it closed by as_of.
 first_wins as (
-    select i.partner_id, min(o.close_date) as first_won_on
-    from involvement as i
-    inner join rollup_deals as o using (opportunity_id)
-    inner join cohort_partners as c using (partner_id)
+    select w.partner_id, w.first_won_on
+    from rollup_partner_first_wins as w
     cross join meta
-    where o.is_won and o.close_date between c.joined_at and meta.as_of
-    group by i.partner_id
+    where w.first_won_on <= meta.as_of
 ),
 
--- Dormant from the first day of a gap of dormancy_days without activity, counting from joining.
-timeline as (
-    select partner_id, joined_at as day_on from cohort_partners
-    union all
-    select partner_id, active_on from work_days
-),
-
-gaps as (
-    select
-        t.partner_id,
-        t.day_on,
-        coalesce(lead(t.day_on) over (partition by t.partner_id order by t.day_on), meta.as_of) as next_on
-    from timeline as t, meta
-),
-
+-- Dormant from the first day of a gap of dormancy_days without activity, counting from joining:
+-- rollup_partner_dormancy.sql gives the day the partner's first such gap is complete; as of
+-- as_of the partner has turned dormant when that day is on or before it.
 first_dormancy as (
-    select g.partner_id, min(g.day_on + meta.dormancy_days) as dormant_on
-    from gaps as g, meta
-    where datediff('day', g.day_on, g.next_on) >= meta.dormancy_days
-    group by g.partner_id
+    select d.partner_id, d.dormant_from as dormant_on
+    from rollup_partner_dormancy as d
+    cross join meta
+    where d.dormant_from <= meta.as_of
 ),
 
 -- Time to event (or to censoring at as_of) in whole months of 30.4375 days.

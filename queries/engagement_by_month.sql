@@ -25,18 +25,44 @@ months as (
     from meta as m, generate_series(0, coalesce($months, 12) - 1) as t(i)
 ),
 
+-- A month scored on its last day does not depend on $as_of: its scores are stored once per build
+-- (rollup_partner_month_scores, written by queries/rollups.py from this query) for every month
+-- from the first to the last with activity. Other months are scored here.
+stored_scores as (
+    select partner_id, month, scored_on, raw_engagement, engagement_score from rollup_partner_month_scores
+),
+
+stored_range as (
+    select min(month) as first_month, max(month) as last_month from rollup_partner_month_scores
+),
+
+scored_months as (
+    select
+        m.month,
+        m.scored_on,
+        coalesce(m.scored_on = last_day(m.scored_on) and m.month between r.first_month and r.last_month, false) as stored
+    from months as m
+    cross join stored_range as r
+),
+
 -- Ranking population: every partner on the books that day, whatever the filters.
 population as (
-    select p.partner_id, p.partner_name, p.partner_manager, p.region, p.tier, p.partner_types, m.month, m.scored_on
-    from partners as p, months as m
-    where p.joined_at <= m.scored_on
+    select p.partner_id, m.month, m.scored_on
+    from partners as p, scored_months as m
+    where not m.stored
+        and p.joined_at <= m.scored_on
         and not (coalesce(p.status = 'terminated', false) and coalesce(p.terminated_at, p.joined_at) <= m.scored_on)
 ),
 
--- Built once per build (queries/rollups.py): each partner's raw value on every month's last day,
--- and its weighted activity per day.
+-- Built once per build (queries/rollups.py): each partner's raw value on every month's last day
+-- (every month from its first active one to the last month with activity of any partner), and
+-- its weighted activity per day.
 month_ends as (
     select partner_id, month_end, raw_engagement from rollup_partner_month_engagement
+),
+
+last_month_end as (
+    select max(month_end) as month_end from rollup_partner_month_engagement
 ),
 
 days as (
@@ -48,10 +74,26 @@ days as (
 -- Raw value on the scoring day = sum of weight x 0.5^(days before the scoring day / half-life)
 -- over activities up to that day: the value at the last month end on or before it, decayed to
 -- the day, plus the activities of the days after that month end (only the scoring day's month).
-anchored as (
-    select pop.partner_id, pop.month, pop.scored_on, e.month_end as anchor_on, e.raw_engagement as anchor_raw
+-- That month end is the scoring day itself or the last day of the month before (capped at the
+-- rollup's last month end), and the partner has a row for it unless it had no activity by then.
+anchor_days as (
+    select
+        pop.*,
+        least(
+            case
+                when pop.scored_on = last_day(pop.scored_on) then pop.scored_on
+                else cast(date_trunc('month', pop.scored_on) as date) - 1
+            end,
+            l.month_end
+        ) as anchor_day
     from population as pop
-    asof left join month_ends as e on e.partner_id = pop.partner_id and e.month_end <= pop.scored_on
+    cross join last_month_end as l
+),
+
+anchored as (
+    select a.* exclude (anchor_day), e.month_end as anchor_on, e.raw_engagement as anchor_raw
+    from anchor_days as a
+    left join month_ends as e on e.partner_id = a.partner_id and e.month_end = a.anchor_day
 ),
 
 partial_month as (
@@ -63,14 +105,15 @@ partial_month as (
         and d.month = cast(date_trunc('month', a.scored_on) as date)
         and d.activity_date <= a.scored_on
         and d.activity_date > coalesce(a.anchor_on, date '0001-01-01')
-    where a.anchor_on is distinct from a.scored_on
+    -- A month scored on its last day is anchored on that day, or the partner had no activity by
+    -- then: only a scoring day inside its month (the month of $as_of) adds days.
+    where a.anchor_on is distinct from a.scored_on and a.scored_on <> last_day(a.scored_on)
     group by a.partner_id, a.month
 ),
 
 raw_scores as (
     select
-        a.partner_id,
-        a.month,
+        a.* exclude (anchor_on, anchor_raw),
         coalesce(a.anchor_raw * pow(0.5, datediff('day', a.anchor_on, a.scored_on) / meta.half_life_days), 0)
             + coalesce(p.raw, 0) as raw_engagement
     from anchored as a
@@ -78,31 +121,44 @@ raw_scores as (
     left join partial_month as p using (partner_id, month)
 ),
 
+-- Ranked against every partner on the books; the filters apply after.
 ranked as (
     select
-        partner_id,
-        month,
-        raw_engagement,
+        *,
         case when raw_engagement > 0 then 100 * cume_dist() over (partition by month order by raw_engagement) else 0 end
             as engagement_score
     from raw_scores
 ),
 
+scores as (
+    select
+        partner_id,
+        month,
+        scored_on,
+        cast(raw_engagement as double) as raw_engagement,
+        cast(round(engagement_score, 1) as double) as engagement_score
+    from ranked
+    union all
+    select s.partner_id, s.month, s.scored_on, s.raw_engagement, s.engagement_score
+    from stored_scores as s
+    inner join scored_months as m on m.month = s.month and m.stored
+),
+
 final as (
     select
-        pop.partner_id,
-        pop.partner_name,
-        pop.partner_manager,
-        pop.month,
-        pop.scored_on,
-        cast(r.raw_engagement as double) as raw_engagement,
-        cast(round(r.engagement_score, 1) as double) as engagement_score
-    from population as pop
-    inner join ranked as r using (partner_id, month)
-    where ($managers is null or list_contains($managers, pop.partner_manager))
-        and ($regions is null or list_contains($regions, pop.region))
-        and ($tiers is null or list_contains($tiers, pop.tier))
-        and ($partner_types is null or len(list_intersect(pop.partner_types, $partner_types)) > 0)
+        r.partner_id,
+        p.partner_name,
+        p.partner_manager,
+        r.month,
+        r.scored_on,
+        r.raw_engagement,
+        r.engagement_score
+    from scores as r
+    inner join partners as p using (partner_id)
+    where ($managers is null or list_contains($managers, p.partner_manager))
+        and ($regions is null or list_contains($regions, p.region))
+        and ($tiers is null or list_contains($tiers, p.tier))
+        and ($partner_types is null or len(list_intersect(p.partner_types, $partner_types)) > 0)
 )
 
 select partner_id, partner_name, partner_manager, month, scored_on, raw_engagement, engagement_score

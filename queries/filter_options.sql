@@ -17,8 +17,12 @@ tiers as (
     from (select distinct partners.tier, tier_order.tier_rank from partners left join tier_order using (tier))
 ),
 
+-- Distinct first: a list of every deal's region is as long as the deals table.
 deal_regions as (
-    select list_sort(list_distinct(list(region))) as regions, min(created_at) as earliest from opportunities
+    select
+        case when count(*) > 0 then coalesce(list_sort(list(region) filter (where region is not null)), []) end as regions,
+        (select min(created_at) from opportunities) as earliest
+    from (select distinct region from opportunities)
 ),
 
 final as (

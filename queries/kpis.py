@@ -5,6 +5,12 @@ and the previous one of the same length; the fiscal quarters; this period by a p
 dimension), so a KPI is defined once and the cards, the trend, the breakdown and the
 `program_kpis` export cannot drift apart. This module only chooses the periods and reshapes
 the long result; the words (labels, units, definitions) come from `kpi_definitions.py`.
+
+Stored once per build (`store_kpis`, a derived step after the attribution credit): the core's
+rows for the default view (every partner, linear model) over every fiscal quarter up to the
+data's as-of date and the period of the same length before each, under no split and under
+each dimension. The outputs read those rows when the view is the default and every period
+asked for is stored; otherwise they run the core (tests check both give the same frames).
 """
 
 from __future__ import annotations
@@ -25,18 +31,121 @@ DIMENSIONS = {
     "partner_manager": "Partner manager",
 }
 
+# The stored default view: its rows and the (dimension, period) pairs it holds ('all' = no split).
+STORED_TABLE = "kpis_stored"
+STORED_PERIODS_TABLE = "kpis_stored_periods"
+STORED_MODELS = (None, "linear")
+# Quarters stored before the as-of quarter at least, so the default trend (8 quarters) of this and
+# the last quarter, the last 4 quarters and this fiscal year reads stored rows.
+STORED_QUARTERS_BACK = 11
+USE_STORED = True
+
 
 def _core(
     con: duckdb.DuckDBPyConnection, periods: list[tuple[date, date]], dimension: str | None, **filters: object
 ) -> pl.DataFrame:
-    return queries.execute(
+    starts, ends = [start for start, _ in periods], [end for _, end in periods]
+    if _default_view(con, filters):
+        # No rows when a period asked for is not stored.
+        stored = queries.execute(con, "kpis_stored_by_period", period_starts=starts, period_ends=ends, dimension=dimension)
+        if not stored.is_empty():
+            return stored
+    return queries.execute(con, "kpis_by_period", period_starts=starts, period_ends=ends, dimension=dimension, **filters)
+
+
+def _default_view(con: duckdb.DuckDBPyConnection, filters: dict[str, object]) -> bool:
+    model = filters.get("model")
+    if any(value is not None for key, value in filters.items() if key != "model") or model not in STORED_MODELS:
+        return False
+    return _has_stored(con)
+
+
+def _has_stored(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether this database was built with the stored KPIs (older builds were not)."""
+    if not USE_STORED:
+        return False
+    rows = con.sql(
+        "select count(*) from duckdb_tables() where table_name in (select unnest($names))",
+        params={"names": [STORED_TABLE, STORED_PERIODS_TABLE]},
+    ).fetchall()
+    return rows[0][0] == 2
+
+
+def store_kpis(con: duckdb.DuckDBPyConnection, settings: object = None) -> None:
+    """Derived step at build time: store the KPI core's rows for the default view.
+
+    Every partner, linear model; every fiscal quarter from the first with data (or
+    STORED_QUARTERS_BACK before the as-of quarter, whichever is earlier) to the as-of quarter,
+    under no split (with the period of the same length before each, for the cards' comparison)
+    and under each dimension. Runs after the attribution credit (cost of channel and ROI read
+    it). Without an as-of date nothing is stored (no tables).
+    """
+    quarters, with_previous = _stored_periods(con)
+    if not quarters:
+        # Nothing to store: every read runs the core.
+        for table in (STORED_TABLE, STORED_PERIODS_TABLE):
+            con.execute("drop table if exists " + table)  # noqa: S608 - fixed names
+        return
+    stored = {None: with_previous, **{dimension: quarters for dimension in DIMENSIONS}}
+    frames, held = [], []
+    for dimension, periods in stored.items():
+        long = queries.execute(
+            con,
+            "kpis_by_period",
+            period_starts=[start for start, _ in periods],
+            period_ends=[end for _, end in periods],
+            dimension=dimension,
+        )
+        bounds = pl.DataFrame(
+            {
+                "dimension": [dimension or "all"] * len(periods),
+                "period_index": list(range(1, len(periods) + 1)),
+                "period_start": [start for start, _ in periods],
+                "period_end": [end for _, end in periods],
+            },
+            schema_overrides={"period_index": pl.Int32},
+        )
+        frames.append(long.join(bounds, on="period_index"))
+        held.append(bounds)
+    _write(con, STORED_PERIODS_TABLE, pl.concat(held), "dimension, period_start, period_end")
+    _write(
         con,
-        "kpis_by_period",
-        period_starts=[start for start, _ in periods],
-        period_ends=[end for _, end in periods],
-        dimension=dimension,
-        **filters,
+        STORED_TABLE,
+        pl.concat(frames),
+        "dimension, period_start, period_end, group_name, kpi, sort_order, value, partner_value, direct_value, needs",
     )
+
+
+def _write(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, columns: str) -> None:
+    con.register("kpis_incoming", frame)
+    try:
+        # Fixed table and column names from this module; the rows come from the registered frame.
+        con.execute(
+            "create or replace table " + table + " as select " + columns + " from kpis_incoming "  # noqa: S608
+            "order by dimension, period_start, period_end"
+        )
+    finally:
+        con.unregister("kpis_incoming")
+
+
+def _stored_periods(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[date, date]], list[tuple[date, date]]]:
+    """The fiscal quarters stored, and the same with the period of the same length before each."""
+    info = _meta(con)
+    if not info.get("data_as_of"):
+        return [], []
+    start_month = int(info.get("fiscal_year_start_month") or 1)
+    last = fiscal.quarter_start(date.fromisoformat(info["data_as_of"]), start_month)
+    earliest = queries.execute(con, "filter_options")["earliest"][0]
+    first = fiscal.add_quarters(last, -STORED_QUARTERS_BACK)
+    if earliest is not None:
+        first = min(first, fiscal.quarter_start(earliest, start_month))
+    quarters: list[tuple[date, date]] = []
+    quarter = first
+    while quarter <= last:
+        quarters.append((quarter, fiscal.add_quarters(quarter, 1) - timedelta(days=1)))
+        quarter = fiscal.add_quarters(quarter, 1)
+    with_previous = list(dict.fromkeys(period for current in quarters for period in (current, previous_period(*current))))
+    return quarters, with_previous
 
 
 def _words(frame: pl.DataFrame) -> pl.DataFrame:

@@ -39,22 +39,15 @@ partner_rows as (
         and ($managers is null or list_contains($managers, partner_manager))
 ),
 
+-- Each partner's group under the dimension (rollup_partner_groups.sql: one per partner type, tier,
+-- region, partner manager, or 'All partners').
 partner_groups as materialized (
-    select partner_id, group_name, tier, in_region, joined_at, terminated_on
-    from (
-        select
-            *,
-            unnest(case $dimension
-                when 'partner_type' then partner_types
-                when 'tier' then [tier]
-                when 'region' then [coalesce(region, '(none)')]
-                when 'partner_manager' then [coalesce(partner_manager, '(none)')]
-                else ['All partners']
-            end) as group_name
-        from partner_rows
-    )
+    select p.partner_id, g.group_name, p.tier, p.in_region, p.joined_at, p.terminated_on
+    from partner_rows as p
+    inner join rollup_partner_groups as g
+        on g.partner_id = p.partner_id and g.dimension = coalesce($dimension, 'all')
     where $dimension is distinct from 'partner_type' or $partner_types is null
-        or list_contains($partner_types, group_name)
+        or list_contains($partner_types, g.group_name)
 ),
 
 groups as (
@@ -63,94 +56,119 @@ groups as (
     select 'All partners' where $dimension is null
 ),
 
--- Deals a period can see: created or closed in the span, or won in the year before it (activation).
+-- The days any period covers.
 span as (
-    select min(period_start) as first_start, max(period_end) as last_end from periods
+    select min(period_start) as first_day, max(period_end) as last_day from periods
 ),
 
--- Each deal's amount, dates, sourced partner and partner involvement, built once per build
--- (queries/rollups.py, rollup_deals.sql).
-deals as materialized (
-    select
-        d.opportunity_id,
-        d.amount,
-        d.created_at,
-        d.close_date,
-        d.is_closed,
-        d.is_won,
-        d.sourced_partner_id,
-        d.deal_region,
-        d.has_sourced,
-        d.has_partner
-    from rollup_deals as d
-    cross join span
-    where d.created_at between span.first_start and span.last_end
-        or d.close_date between span.first_start - 366 and span.last_end
-),
-
--- Partner-involved: a touchpoint on or before close, the sourced partner, or an approved registration
--- (rollup_deal_partners.sql keeps each pair's earliest touch and registration).
-involvement as materialized (
-    select p.opportunity_id, p.partner_id, p.is_sourced
-    from rollup_deal_partners as p
-    inner join deals as d using (opportunity_id)
-    where p.is_involved
-),
-
-deal_flags as materialized (
-    select d.*
-    from deals as d
-    where $regions is null or list_contains($regions, d.deal_region)
-),
-
-deal_periods as materialized (
-    select
-        p.period_index,
-        f.*,
-        f.created_at between p.period_start and p.period_end as created_in,
-        f.is_closed and f.close_date between p.period_start and p.period_end as closed_in
+-- Every day of every period, so events meet their periods through an equality join on the day
+-- (periods may overlap: a day in two periods counts in both).
+period_days as materialized (
+    select p.period_index, cast(unnest(generate_series(p.period_start, p.period_end, interval 1 day)) as date) as day_on
     from periods as p
-    inner join deal_flags as f
-        on f.created_at between p.period_start and p.period_end
-        or f.close_date between p.period_start and p.period_end
 ),
 
-deal_groups as (
-    select i.opportunity_id, g.group_name, bool_or(i.is_sourced) as sourced_here
-    from involvement as i
-    inner join partner_groups as g using (partner_id)
-    group by i.opportunity_id, g.group_name
-),
-
-partner_deal_measures as (
+-- Each deal's amount, dates and partner involvement, built once per build (rollup_deals.sql,
+-- ordered by close date); deal KPIs keep deals of the selected regions.
+closed_deals as (
     select
-        dp.period_index,
-        dg.group_name,
-        sum(dp.amount) filter (where dp.created_in and dg.sourced_here) as sourced_pipeline,
-        sum(dp.amount) filter (where dp.closed_in and dp.is_won and dg.sourced_here) as sourced_revenue,
-        sum(dp.amount) filter (where dp.closed_in and dp.is_won and not dp.has_sourced) as influenced_revenue,
-        count(*) filter (where dp.closed_in and dp.is_won) as won,
-        count(*) filter (where dp.closed_in) as closed,
-        avg(dp.amount) filter (where dp.closed_in and dp.is_won) as deal_size,
-        median(dp.close_date - dp.created_at) filter (where dp.closed_in and dp.is_won) as cycle_days
-    from deal_periods as dp
-    inner join deal_groups as dg using (opportunity_id)
+        pd.period_index,
+        d.amount,
+        d.is_won,
+        d.has_partner,
+        d.close_date - d.created_at as cycle_days
+    from rollup_deals as d
+    inner join period_days as pd on pd.day_on = d.close_date
+    where d.is_closed and ($regions is null or list_contains($regions, d.deal_region))
+),
+
+-- A deal belongs to a group when one of its partner-involved partners (a touchpoint on or before
+-- close, the sourced partner, or an approved registration) is in the group; sourced_here when the
+-- group holds its sourced partner. With every partner counted (no partner filter) this is built
+-- once per build (rollup_deal_groups.sql); otherwise it is grouped here from the deal x partner
+-- pairs (rollup_deal_involvement.sql). Only one of the two branches runs.
+deal_groups as (
+    select
+        g.group_name,
+        g.opportunity_id,
+        g.sourced_here,
+        g.amount,
+        g.created_at,
+        g.close_date,
+        g.is_closed,
+        g.is_won,
+        g.deal_region,
+        g.has_sourced
+    from rollup_deal_groups as g
+    where g.dimension = coalesce($dimension, 'all') and $tiers is null and $partner_types is null and $managers is null
+    union all
+    select
+        m.group_name,
+        i.opportunity_id,
+        bool_or(i.is_sourced) as sourced_here,
+        i.amount,
+        i.created_at,
+        i.close_date,
+        i.is_closed,
+        i.is_won,
+        i.deal_region,
+        i.has_sourced
+    from rollup_deal_involvement as i
+    inner join (select distinct partner_id, group_name from partner_groups) as m using (partner_id)
+    cross join span
+    where not ($tiers is null and $partner_types is null and $managers is null)
+        and (i.close_date between span.first_day and span.last_day or i.created_at between span.first_day and span.last_day)
+    group by m.group_name, i.opportunity_id, i.amount, i.created_at, i.close_date, i.is_closed, i.is_won,
+        i.deal_region, i.has_sourced
+),
+
+group_deals as (
+    select * from deal_groups where $regions is null or list_contains($regions, deal_region)
+),
+
+closed_group_deals as (
+    select pd.period_index, d.group_name, d.sourced_here, d.amount, d.is_won, d.has_sourced, d.close_date - d.created_at as cycle_days
+    from group_deals as d
+    inner join period_days as pd on pd.day_on = d.close_date
+    where d.is_closed
+),
+
+-- Sourced pipeline counts the deals created in the period.
+sourced_pipeline_measures as (
+    select pd.period_index, d.group_name, sum(d.amount) as sourced_pipeline
+    from group_deals as d
+    inner join period_days as pd on pd.day_on = d.created_at
+    where d.sourced_here
+    group by all
+),
+
+closed_group_measures as (
+    select
+        period_index,
+        group_name,
+        sum(amount) filter (where is_won and sourced_here) as sourced_revenue,
+        sum(amount) filter (where is_won and not has_sourced) as influenced_revenue,
+        count(*) filter (where is_won) as won,
+        count(*) as closed,
+        avg(amount) filter (where is_won) as deal_size,
+        median(cycle_days) filter (where is_won) as cycle_days
+    from closed_group_deals
     group by all
 ),
 
 all_deal_measures as (
     select
         period_index,
-        sum(amount) filter (where closed_in and is_won) as revenue,
-        count(*) filter (where closed_in and is_won) as won,
-        count(*) filter (where closed_in) as closed,
-        avg(amount) filter (where closed_in and is_won) as deal_size,
-        median(close_date - created_at) filter (where closed_in and is_won) as cycle_days,
-        count(*) filter (where closed_in and is_won and not has_partner) as direct_won,
-        count(*) filter (where closed_in and not has_partner) as direct_closed,
-        avg(amount) filter (where closed_in and is_won and not has_partner) as direct_deal_size,
-        median(close_date - created_at) filter (where closed_in and is_won and not has_partner) as direct_cycle_days
-    from deal_periods
+        sum(amount) filter (where is_won) as revenue,
+        count(*) filter (where is_won) as won,
+        count(*) as closed,
+        avg(amount) filter (where is_won) as deal_size,
+        median(cycle_days) filter (where is_won) as cycle_days,
+        count(*) filter (where is_won and not has_partner) as direct_won,
+        count(*) filter (where not has_partner) as direct_closed,
+        avg(amount) filter (where is_won and not has_partner) as direct_deal_size,
+        median(cycle_days) filter (where is_won and not has_partner) as direct_cycle_days
+    from closed_deals
     group by period_index
 ),
 
@@ -177,22 +195,17 @@ activity_measures as (
     group by all
 ),
 
-partner_wins as (
-    select i.partner_id, d.close_date
-    from involvement as i
-    inner join deals as d using (opportunity_id)
-    where d.is_won
-),
-
+-- Joined in the 12 months up to the period's end; the first win (rollup_partner_first_wins.sql:
+-- the first won deal the partner was involved in, closed on or after joining) counts when it
+-- closed by the period's end.
 newcomers as (
     select
         pp.period_index,
         pp.group_name,
         pp.partner_id,
-        min(w.close_date - pp.joined_at) as days_to_first_win
+        min(case when w.first_won_on <= pp.period_end then w.first_won_on - pp.joined_at end) as days_to_first_win
     from partner_periods as pp
-    left join partner_wins as w
-        on w.partner_id = pp.partner_id and w.close_date >= pp.joined_at and w.close_date <= pp.period_end
+    left join rollup_partner_first_wins as w on w.partner_id = pp.partner_id
     where pp.joined_at > cast(pp.period_end - interval 12 month as date)
     group by all
 ),
@@ -211,7 +224,7 @@ activation_measures as (
 -- Registrations with their outcome and conflict flag, built once per build (rollup_registrations.sql).
 registration_measures as (
     select
-        p.period_index,
+        pd.period_index,
         g.group_name,
         count(*) as submitted,
         count(*) filter (where r.status in ('approved', 'rejected', 'expired')) as outcomes,
@@ -219,25 +232,25 @@ registration_measures as (
         median(r.days_to_decision) filter (where r.days_to_decision is not null and r.status in ('approved', 'rejected'))
             as days_to_decision,
         count(*) filter (where r.is_conflicted) as conflicted
-    from periods as p
-    inner join rollup_registrations as r on r.registered_on between p.period_start and p.period_end
+    from rollup_registrations as r
+    inner join period_days as pd on pd.day_on = r.registered_on
     inner join partner_groups as g on g.partner_id = r.partner_id and g.in_region
     group by all
 ),
 
 payout_measures as (
-    select p.period_index, g.group_name, sum(po.amount) as payouts
-    from periods as p
-    inner join payouts as po on po.period between p.period_start and p.period_end
+    select pd.period_index, g.group_name, sum(po.amount) as payouts
+    from payouts as po
+    inner join period_days as pd on pd.day_on = po.period
     inner join partner_groups as g on g.partner_id = po.partner_id and g.in_region
     where po.status is null or po.status <> 'clawed_back'
     group by all
 ),
 
 attributed_measures as (
-    select p.period_index, g.group_name, sum(c.credit) as attributed
-    from periods as p
-    inner join attribution_credit_default as c on c.close_date between p.period_start and p.period_end
+    select pd.period_index, g.group_name, sum(c.credit) as attributed
+    from attribution_credit_default as c
+    inner join period_days as pd on pd.day_on = c.close_date
     inner join partner_groups as g on g.partner_id = c.partner_id and g.in_region
     where c.model = coalesce($model, 'linear')
     group by all
@@ -271,7 +284,7 @@ measures as (
         act.joined,
         act.activated,
         act.median_days_to_first_win,
-        pd.sourced_pipeline,
+        sp.sourced_pipeline,
         pd.sourced_revenue,
         pd.influenced_revenue,
         pd.won as partner_won,
@@ -297,7 +310,8 @@ measures as (
     from cells as c
     left join activity_measures as am using (period_index, group_name)
     left join activation_measures as act using (period_index, group_name)
-    left join partner_deal_measures as pd using (period_index, group_name)
+    left join sourced_pipeline_measures as sp using (period_index, group_name)
+    left join closed_group_measures as pd using (period_index, group_name)
     left join all_deal_measures as ad using (period_index)
     left join payout_measures as po using (period_index, group_name)
     left join attributed_measures as cr using (period_index, group_name)
@@ -382,4 +396,4 @@ final as (
 
 select period_index, group_name, kpi, sort_order, value, partner_value, direct_value, needs
 from final
-order by period_index, group_name, sort_order
+order by period_index, group_name, sort_order, kpi

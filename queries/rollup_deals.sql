@@ -1,6 +1,6 @@
 -- Build-time rollup: each opportunity with the columns the KPIs read, its sourced partner (CRM, else an approved registration claimed as sourced) and whether a partner was involved.
 -- Params: none
--- Grain: one row per opportunity
+-- Grain: one row per opportunity, ordered by close date (a period's deals are a range of the table)
 with
 
 deals as (
@@ -48,4 +48,4 @@ select
     opportunity_id, amount, created_at, close_date, is_closed, is_won, crm_sourced_partner_id, sourced_partner_id,
     deal_region, has_sourced, has_partner
 from final
-order by opportunity_id
+order by close_date, opportunity_id

@@ -1,6 +1,6 @@
 -- Build-time rollup: each partner's activities per day (type-weighted sum, effort days, gap since the previous effort day).
 -- Params: none
--- Grain: one row per partner x day with at least one activity
+-- Grain: one row per partner x day with at least one activity, ordered by month (a month's days are a range of the table)
 with
 
 weights as (
@@ -58,4 +58,4 @@ final as (
 
 select partner_id, activity_date, month, weight, activities, is_work_day, last_work_at, work_gap_days
 from final
-order by partner_id, activity_date
+order by month, partner_id, activity_date

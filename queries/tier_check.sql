@@ -69,16 +69,12 @@ won_deals as (
 ),
 
 -- Partner-involved, as in the KPIs: a touchpoint on or before close, the sourced partner, or an approved
--- registration (rollup_deal_partners.sql, is_involved).
-involvement as (
-    select p.opportunity_id, p.partner_id
-    from rollup_deal_partners as p
-    inner join won_deals using (opportunity_id)
-    where p.is_involved
-),
-
+-- registration (rollup_deal_involvement.sql: the involved pairs with the deal's columns, ordered by close date).
 deal_counts as (
-    select partner_id, count(*) as won_deals from involvement group by partner_id
+    select i.partner_id, count(*) as won_deals
+    from rollup_deal_involvement as i, trailing_year
+    where i.is_won and i.close_date > trailing_year.since and i.close_date <= trailing_year.as_of
+    group by i.partner_id
 ),
 
 sourced as (
@@ -180,6 +176,9 @@ explained as (
         c.meets_certifications
     from checks as c
     inner join standing as s using (partner_id)
+    left join qualified as q using (partner_id)
+    -- Only the evidence the reason quotes: for the held tier, and for a higher tier it qualifies for.
+    where c.tier = s.tier or (c.tier = q.qualified_tier and q.qualified_rank > s.held_rank)
 ),
 
 rates as (
@@ -199,6 +198,9 @@ rates as (
     from standing as s
     cross join ladder as l
     cross join plan
+    left join qualified as q using (partner_id)
+    -- Only the held and the qualified tier's rates are shown.
+    where l.tier = s.tier or l.tier = q.qualified_tier
 ),
 
 final as (
