@@ -36,6 +36,8 @@ build: $(DEMO)/partners.csv
 # `make run WATCH=DIR` also watches DIR and rebuilds $(DB) whenever new extracts land there
 # (first build before the app starts; one Ctrl-C stops both). See README, "Keeping data fresh".
 run: $(VENV)/.installed $(if $(WATCH),,$(DB))
+	@# A database built by an older version is rebuilt from the extracts it was built from.
+	-@test ! -f $(DB) || $(PY) -m loaders upgrade --db $(DB)
 ifdef WATCH
 	$(PY) -m loaders watch $(WATCH) --db $(DB) --once --interval 1 || true
 	$(PY) -m loaders watch $(WATCH) --db $(DB) & watcher=$$!; \

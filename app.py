@@ -15,6 +15,7 @@ import streamlit as st
 import access
 import queries
 import ui
+from loaders.build import outdated
 from queries import serving
 
 st.set_page_config(page_title="Partner Pulse", page_icon=":material/handshake:", layout="wide")
@@ -53,13 +54,18 @@ def database_problem() -> str | None:
     try:
         # One database version for the whole page run, even if a build swaps the file meanwhile.
         serving.begin_run()
-        ui.meta()
+        stale_format = outdated(ui.meta())
     except duckdb.Error as exc:
         # The hidden hard link queries.connect opens is not a name the user knows.
         detail = re.sub(r'"[^"]*\.open"', f'"{path}"', str(exc).splitlines()[0])
         return (
             f"The database file {path} cannot be read ({detail}). "
             "Rebuild it: load extracts below, or run `python -m loaders build DIR --db " + str(path) + "`."
+        )
+    if stale_format:
+        return (
+            f"The database {path} cannot be shown: {stale_format}. Rebuild it from the same extracts with the "
+            f"button below, or run `python -m loaders upgrade --db {path}`."
         )
     return None
 

@@ -1,4 +1,4 @@
-"""Command line: `python -m loaders demo|build|watch` (see DESIGN.md, "Command line")."""
+"""Command line: `python -m loaders demo|build|watch|upgrade` (see DESIGN.md, "Command line")."""
 
 from __future__ import annotations
 
@@ -36,7 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     watch.add_argument("--settings", type=Path, help="program settings TOML (a change to it rebuilds too)")
     watch.add_argument("--once", action="store_true", help="wait for DIR to settle, build if it changed, exit")
 
+    upgrade = commands.add_parser(
+        "upgrade", help="rebuild --db from the extracts it was built from if an older version built it (else do nothing)"
+    )
+    upgrade.add_argument("--db", type=Path, required=True)
+
     args = parser.parse_args(argv)
+    if args.command == "upgrade":
+        return upgrade_database(args.db)
     if args.command == "watch":
         from loaders.watch import watch as watch_folder
 
@@ -75,6 +82,40 @@ def main(argv: list[str] | None = None) -> int:
         if row["warnings"]:
             print(f"{'':22} warning: {row['warnings']}")
     print(f"built {args.db} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def upgrade_database(db: Path) -> int:
+    import duckdb
+
+    from loaders.build import outdated, rebuild_from_source
+
+    if not db.exists():
+        print(f"{db}: no database yet (build one with `python -m loaders build DIR --db {db}`)", file=sys.stderr)
+        return 1
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+        meta = dict(con.execute("select key, value from load_meta").fetchall())
+        con.close()
+    except duckdb.Error as exc:
+        meta, reason = {}, f"it cannot be read ({str(exc).splitlines()[0]})"
+    else:
+        reason = outdated(meta)
+    if reason is None:
+        print(f"{db} is current")
+        return 0
+    if not meta:
+        print(f"{db}: {reason}; build it again with `python -m loaders build DIR --db {db}`", file=sys.stderr)
+        return 1
+    print(f"{db}: {reason}; rebuilding from {meta.get('source_dir')}", file=sys.stderr)
+    started = time.perf_counter()
+    try:
+        rebuild_from_source(db)
+    except (BuildRefused, SettingsError) as exc:
+        print(f"rebuild refused: {exc}", file=sys.stderr)
+        print(f"{db} was left as it was.", file=sys.stderr)
+        return 1
+    print(f"rebuilt {db} in {time.perf_counter() - started:.1f} s")
     return 0
 
 

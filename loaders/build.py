@@ -8,6 +8,7 @@ refused build leaves the old file byte-identical. Rules live in `validate.py`.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Callable
@@ -272,6 +273,54 @@ def write_freshness(con: duckdb.DuckDBPyConnection) -> None:
     materialise(con, "freshness", frame)
 
 
+# What a database built by this version looks like: tables, columns and types. Pages read tables
+# the build derives, so a database built by an older version is refused with "rebuild it" rather
+# than failing on a missing table. Change the schema, and tests/test_build_format.py says to bump
+# BUILD_FORMAT and gives the new fingerprint.
+BUILD_FORMAT = 2
+BUILD_SCHEMA_SHA = "67828acba779ea36"
+
+
+def schema_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """sha256 of every table's columns and types. Extract tables count by their canonical columns
+    only: they keep the source file's column order and any extra columns it has."""
+    rows = con.execute(
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_schema = 'main' order by table_name, column_name"
+    ).fetchall()
+    canonical = {(table, spec.name) for table in TABLES for spec in column_specs(table)}
+    kept = [row for row in rows if row[0] not in TABLES or (row[0], row[1]) in canonical]
+    return hashlib.sha256(repr(kept).encode()).hexdigest()[:16]
+
+
+def outdated(meta: dict[str, str]) -> str | None:
+    """Why a database (its `load_meta` as a dict) was built by another version, in words, or None if current."""
+    built = meta.get("build_format")
+    if built == str(BUILD_FORMAT):
+        return None
+    return (
+        f"it was built by {'an older' if built is None or int(built) < BUILD_FORMAT else 'a newer'} version of "
+        f"Partner Pulse (build format {built or 1}; this version reads format {BUILD_FORMAT})"
+    )
+
+
+def rebuild_from_source(db_path: Path, progress: Progress | None = None) -> pl.DataFrame:
+    """Build `db_path` again from the extracts, preset and settings it was built with."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        meta = dict(con.execute("select key, value from load_meta").fetchall())
+    finally:
+        con.close()
+    source = Path(meta.get("source_dir", ""))
+    if not meta.get("source_dir") or not source.is_dir():
+        raise BuildRefused(
+            f"{db_path}: the extracts it was built from ({meta.get('source_dir') or 'unknown'}) are gone; "
+            "build it from your extracts with `python -m loaders build DIR --db FILE`"
+        )
+    settings = Settings.model_validate_json(meta["settings_json"]) if meta.get("settings_json") else None
+    return build_database(source, db_path, preset=meta.get("preset") or None, settings=settings, progress=progress)
+
+
 def write_meta(con: duckdb.DuckDBPyConnection, settings: Settings, source_dir: Path, preset: str | None) -> None:
     # The data's own "today": the latest event date, so pages replay consistently.
     # Partners' join dates are not events: a recent join must not move "today".
@@ -286,6 +335,7 @@ def write_meta(con: duckdb.DuckDBPyConnection, settings: Settings, source_dir: P
         "reporting_currency": settings.reporting_currency,
         "fiscal_year_start_month": str(settings.fiscal_year_start_month),
         "settings_json": settings.model_dump_json(),
+        "build_format": str(BUILD_FORMAT),
     }
     materialise(con, "load_meta", pl.DataFrame({"key": list(meta), "value": list(meta.values())}))
 

@@ -16,7 +16,7 @@ import duckdb
 import polars as pl
 
 import queries
-from loaders.build import BuildRefused, Progress, build_database
+from loaders.build import BuildRefused, Progress, build_database, rebuild_from_source
 from loaders.read import EXTENSIONS
 from settings import Settings
 
@@ -41,6 +41,15 @@ def build_demo(progress: Progress | None = None, scale: float = 1.0) -> pl.DataF
     if not (DEMO_DIR / "partners.csv").exists():
         write_demo(DEMO_DIR, scale=scale)
     return build_database(DEMO_DIR, queries.db_path(), progress=progress)
+
+
+def rebuild_served(progress: Progress | None = None) -> pl.DataFrame:
+    """Build the served database again from the extracts and settings it was built with
+    (after an upgrade of Partner Pulse changed what a build holds)."""
+    try:
+        return rebuild_from_source(queries.db_path(), progress=progress)
+    except BuildRefused as exc:
+        raise UploadRefused(str(exc)) from None
 
 
 def current_source() -> tuple[Path | None, str | None]:
@@ -117,4 +126,4 @@ def prune_upload_folders(keep: Path) -> list[Path]:
     return removed
 
 
-__all__ = ["EXTENSIONS", "UploadRefused", "build_demo", "build_from_upload"]
+__all__ = ["EXTENSIONS", "UploadRefused", "build_demo", "build_from_upload", "rebuild_served"]

@@ -28,6 +28,17 @@ if problem == "missing":
         st.rerun()
 elif problem:
     st.error(problem, icon=":material/error:")
+    source, _ = uploads.current_source()
+    if source is not None and st.button(f"Rebuild from the same extracts ({source})", type="primary", icon=":material/refresh:"):
+        with st.status("Rebuilding...", expanded=True) as status:
+            try:
+                uploads.rebuild_served(progress=lambda fraction, message: status.write(message))
+            except uploads.UploadRefused as refused:
+                status.update(label="Rebuild refused", state="error")
+                st.error(str(refused), icon=":material/error:")
+                st.stop()
+            status.update(label="Rebuilt", state="complete")
+        st.rerun()
 else:
     info = ui.meta()
     st.caption(

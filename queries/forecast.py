@@ -731,7 +731,7 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
                     pl.lit(start).alias("quarter_start"),
                     pl.lit(fiscal.quarter_label(start, start_month)).alias("fiscal_quarter"),
                     pl.col("segment").replace_strict(actual, return_dtype=pl.Float64).alias("actual"),
-                    pl.lit(deals.filter(pl.col("quarter_index") == 0).height).alias("open_deals"),
+                    pl.lit(deals.filter(pl.col("quarter_index") == 0).height, dtype=pl.Int64).alias("open_deals"),
                 )
             )
         if not frames:
