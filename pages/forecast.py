@@ -163,7 +163,12 @@ deal_columns = {
     "opportunity_id": "Deal",
     "account_name": "Account",
     "partner_name": "Partner",
-    "segment": st.column_config.TextColumn("Involvement", help=glossary.tooltip("pipeline_segment")),
+    "segment": st.column_config.SelectboxColumn(
+        "Involvement",
+        help=glossary.tooltip("pipeline_segment"),
+        options=list(charts.SEGMENT_LABELS),
+        format_func=charts.SEGMENT_LABELS.get,
+    ),
     "stage": "Stage",
     "forecast_category": "Category",
     "close_date": st.column_config.DateColumn("Close date", format=ui.DATE_FORMAT),

@@ -10,7 +10,7 @@ import queries
 import ui
 from charts import health_score as health_charts
 from charts import partner as charts
-from queries import glossary
+from queries import attribution, glossary
 
 filters = ui.current_filters()
 sees_money = ui.viewer().sees_money
@@ -147,7 +147,12 @@ if "partner_credit_by_model" in queries.outputs():
         queries.run("partner_credit_by_model", partner_id=partner_id),
         f"credit_by_model_{partner_id}.csv",
         column_config={
-            "model": st.column_config.TextColumn("Model", help="Each model is defined in the Glossary (under Help)."),
+            "model": st.column_config.SelectboxColumn(
+                "Model",
+                help="Each model is defined in the Glossary (under Help).",
+                options=attribution.MODELS,
+                format_func=lambda model: model.replace("_", " ").capitalize(),
+            ),
             "credit": st.column_config.NumberColumn("Credit", format="dollar", help=glossary.tooltip("attribution")),
             "deals": st.column_config.NumberColumn("Deals", format="%d"),
         },
