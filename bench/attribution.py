@@ -253,6 +253,35 @@ def run(deals: int, partners: int, reference: bool, markov_reference_max: int) -
     return rows
 
 
+# The issue's targets at 1M deals, and the steps that are compared with them.
+TARGETS = {
+    "rule-based, all 9 models": ("rule-based, all 9 models: weights (paths", 0.3, "ChannelAttribution heuristic_models"),
+    "Markov": ("markov: paths + transitions + exact solve", 1.5, "ChannelAttribution markov_model"),
+}
+
+
+def verdict(rows: list[dict[str, Any]]) -> list[str]:
+    """Each target against this run: met or not, and the speed-up over the package on the same paths."""
+    lines = [
+        "Against the targets (all rule-based models under 0.3 s, Markov under 1.5 s, at least 2x faster than the package):",
+        "",
+        "| deals | partners | models | ours (s) | target (s) | met | package (s) | speed-up |",
+        "| ---: | ---: | --- | ---: | ---: | --- | ---: | ---: |",
+    ]
+    for deals, partners in sorted({(r["deals"], r["partners"]) for r in rows}):
+        run = {r["step"]: r["seconds"] for r in rows if (r["deals"], r["partners"]) == (deals, partners)}
+        for models, (prefix, target, reference) in TARGETS.items():
+            ours = next((seconds for step, seconds in run.items() if step.startswith(prefix)), None)
+            if ours is None:
+                continue
+            theirs = run.get(reference)
+            lines.append(
+                f"| {deals:,} | {partners:,} | {models} | {ours:.2f} | {target} | {'yes' if ours < target else 'no'} | "
+                + (f"{theirs:.2f} | {theirs / ours:.1f}x |" if theirs else "not run | - |")
+            )
+    return lines
+
+
 def write_results(rows: list[dict[str, Any]], command: str) -> None:
     lines = [
         f"<!-- {SECTION} -->",
@@ -270,7 +299,7 @@ def write_results(rows: list[dict[str, Any]], command: str) -> None:
         f"| {r['deals']:,} | {r['partners']:,} | {r['step']} | {r['seconds']:.2f} | {r['peak_mb']:,.0f} | {r['note']} |"
         for r in rows
     ]
-    lines.append(f"<!-- /{SECTION} -->")
+    lines += ["", *verdict(rows), f"<!-- /{SECTION} -->"]
     section = "\n".join(lines)
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
     pattern = re.compile(rf"<!-- {SECTION} -->.*?<!-- /{SECTION} -->", re.DOTALL)
