@@ -151,7 +151,7 @@ if "partner_credit_by_model" in queries.outputs():
                 "Model",
                 help="Each model is defined in the Glossary (under Help).",
                 options=attribution.MODELS,
-                format_func=lambda model: model.replace("_", " ").capitalize(),
+                format_func=lambda model: model.replace("_", " ").capitalize().replace("Crm ", "CRM "),
             ),
             "credit": st.column_config.NumberColumn("Credit", format="dollar", help=glossary.tooltip("attribution")),
             "deals": st.column_config.NumberColumn("Deals", format="%d"),

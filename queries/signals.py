@@ -65,6 +65,14 @@ def unpaid_credit(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> 
     return queries.execute(con, name, as_of=as_of)
 
 
+def dollars(amount: pl.Expr) -> pl.Expr:
+    """Money in a sentence, as the pages write it: $279,382, $0.40."""
+    value = amount.cast(pl.Float64)
+    return pl.when(value.abs() >= 1).then(
+        value.map_elements(lambda v: f"${v:,.0f}", return_dtype=pl.String)
+    ).otherwise(value.map_elements(lambda v: f"${v:,.2f}", return_dtype=pl.String))
+
+
 def partner_signals(
     con: duckdb.DuckDBPyConnection,
     as_of: date | None = None,
@@ -105,13 +113,13 @@ def partner_signals(
             pl.when(pl.col("open_pipeline") > 0).then(
                 pl.format(
                     "open pipeline {} ({} {})",
-                    pl.col("open_pipeline").cast(pl.Float64).round(0).cast(pl.Int64),
+                    dollars(pl.col("open_pipeline")),
                     pl.col("open_deals"),
                     pl.when(pl.col("open_deals") == 1).then(pl.lit("deal")).otherwise(pl.lit("deals")),
                 )
             ),
             pl.when(pl.col("unpaid_credit") > 0).then(
-                pl.format("unpaid commission {}", pl.col("unpaid_credit").cast(pl.Float64).round(0).cast(pl.Int64))
+                pl.format("unpaid commission {}", dollars(pl.col("unpaid_credit")))
             ),
         ],
         separator="; ",

@@ -176,7 +176,7 @@ def test_at_risk_needs_dormancy_or_burnout_and_money_at_stake(program: Path):
     rows = signals_of(program)
     # Dormant with an open deal it sourced.
     assert rows["D91"]["at_risk"] and float(rows["D91"]["open_pipeline"]) == 10000
-    assert rows["D91"]["at_risk_reasons"] == "quiet 91 days; open pipeline 10000 (1 deal)"
+    assert rows["D91"]["at_risk_reasons"] == "quiet 91 days; open pipeline $10,000 (1 deal)"
     # Dormant with unpaid commission: 20,000 linear credit x gold 10% = 2,000, of which 500 paid.
     assert rows["LOGINS"]["at_risk"] and float(rows["LOGINS"]["unpaid_credit"]) == 1500
     # Active with open pipeline; burning out with no money at stake.

@@ -23,7 +23,7 @@ def test_the_page_lists_the_tiny_programs_dormant_partner_with_its_reason(tiny_d
     assert metrics(at) == {"Partners": "2", "At risk": "1", "Dormant": "1", "Overdue": "0", "Burning out": "0", "Returned": "0"}
     at_risk = at.dataframe[0].value
     assert list(at_risk["partner_id"]) == ["P2"]
-    assert at_risk["at_risk_reasons"][0] == "quiet 130 days; open pipeline 5000 (1 deal); unpaid commission 120"
+    assert at_risk["at_risk_reasons"][0] == "quiet 130 days; open pipeline $5,000 (1 deal); unpaid commission $120"
 
 
 def test_the_manager_filter_shows_only_my_partners(tiny_db: Path):
