@@ -84,7 +84,12 @@ else:
         shown,
         "disagreements.csv",
         column_config={
-            "kind": st.column_config.TextColumn("Kind", help="See the cards above for each kind's definition"),
+            "kind": st.column_config.SelectboxColumn(
+                "Kind",
+                help="See the cards above for each kind's definition",
+                options=list(charts.KIND_LABELS),
+                format_func=charts.KIND_LABELS.get,
+            ),
             "opportunity_id": "Deal",
             "partner_id": None,
             "partner_name": "Partner",
