@@ -422,6 +422,9 @@ GLOSSARY: list[Term] = [
         "normalised removal effects agree with the ChannelAttribution package's on the same paths, within its "
         "simulation error",
         "Attribution scenarios (model)",
+        "The exact solve works block by block over groups of partners that all reach one another; it needs memory "
+        "and time for the largest such group as a dense matrix, so above 10,000 partners in one group (a program of "
+        "tens of thousands of partners who share deals) the model is not computed and the page says so.",
         where_computed="queries/markov.py",
     ),
     Term(
