@@ -244,7 +244,7 @@ def partner_health(
     weights = health_weights(con, **given) if any(w is not None for w in given.values()) else defaults
     day = _stored_day(_stored_days(con), as_of) if weights == defaults else None
     if day is not None:
-        frame = queries.execute(con, "health_stored_scores", scored_on=day)
+        frame = queries.execute(con, "health_stored_scores", days=[day])
     else:
         frame = all_scores(con, as_of, weights)
     return in_scope(frame, managers, regions, tiers, partner_types).select(COLUMNS)
@@ -361,7 +361,7 @@ def partner_health_history(
     # The days stored at build are read for this partner in one go; any other day is computed.
     stored_days = _stored_days(con)
     wanted = [d for d in days if d in stored_days]
-    stored = queries.execute(con, "health_stored_history", partner_id=partner_id, days=wanted) if wanted else None
+    stored = queries.execute(con, "health_stored_scores", partner_id=partner_id, days=wanted) if wanted else None
     rows = []
     for scored_on in days:
         if stored is not None and scored_on in stored_days:

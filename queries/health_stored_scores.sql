@@ -1,8 +1,10 @@
--- Every partner's health score with the default weights on one stored day, computed once at build time by health_score.store_health.
+-- Partners' health scores with the default weights on stored days, computed once at build time by health_score.store_health.
 -- Params:
---   $scored_on (date): the day scored (one listed by health_stored_days)
--- Grain: one row per partner joined by $scored_on and not terminated by then, healthiest first
+--   $days (date[]): the days scored (ones listed by health_stored_days)
+--   $partner_id (varchar, NULL = every partner): one partner only (Partner 360's history)
+-- Grain: one row per stored day x partner joined by then and not terminated, by day and healthiest first
 select
+    scored_on,
     partner_id,
     partner_name,
     partner_manager,
@@ -36,5 +38,5 @@ select
     as_of,
     partner_types
 from health_scores_precomputed
-where scored_on = $scored_on
-order by row_number
+where list_contains($days, scored_on) and ($partner_id is null or partner_id = $partner_id)
+order by scored_on, row_number
