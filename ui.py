@@ -37,6 +37,9 @@ LIST_FILTERS = {
     "manager": ("Partner manager", "managers"),
 }
 PARTNER_PAGE = "partner"
+# Columns that name another partner than the row's own (shown as links to its Partner 360).
+OTHER_PARTNER_COLUMNS = ("sourced_partner_id", "other_partner_id")
+PARTNER_LINK_TEXT = r"partner=([^&]*)"  # a link shows the partner id it opens
 # The "My partners" switch (also its URL key, holding an admin's chosen manager while it is on).
 MINE = "mine"
 MINE_MANAGER = "mine_manager"
@@ -392,12 +395,23 @@ def table(
             st.info(empty, icon=":material/info:")
         return
     config = column_config_for(frame, column_config)
+    shown = frame
     if "partner_id" in frame.columns and "partner_link" not in frame.columns:
-        frame = with_partner_link(frame)
+        shown = with_partner_link(shown)
         config.setdefault("partner_link", partner_link_column())
         if "partner_id" not in (column_config or {}):
             config["partner_id"] = None  # the link column shows the id; the CSV keeps it
-    st.dataframe(frame, hide_index=True, column_config=config, height=height)
+    # Other columns naming a partner link to its Partner 360 too; the CSV keeps the bare ids.
+    for name in OTHER_PARTNER_COLUMNS:
+        given = config.get(name)
+        if name in frame.columns and given is not None:
+            shown = shown.with_columns(partner_url(pl.col(name)).alias(name))
+            config[name] = st.column_config.LinkColumn(
+                given.get("label") if isinstance(given, dict) else str(given),
+                help=given.get("help") if isinstance(given, dict) else None,
+                display_text=PARTNER_LINK_TEXT,
+            )
+    st.dataframe(shown, hide_index=True, column_config=config, height=height)
     download(frame.drop("partner_link", strict=False), file_name)
 
 
@@ -439,21 +453,25 @@ def column_config_for(frame: pl.DataFrame, column_config: dict[str, Any] | None 
 LINK_KEYS = ["period", "start", "end", *LIST_FILTERS, MINE]
 
 
-def with_partner_link(frame: pl.DataFrame) -> pl.DataFrame:
-    """A first column `partner_link`: this partner's Partner 360 page, with the current shared filters."""
+def partner_url(partner_id: pl.Expr) -> pl.Expr:
+    """Each partner's Partner 360 page, with the current shared filters (null for no partner)."""
     view = urlencode([(key, value) for key in LINK_KEYS for value in st.query_params.get_all(key)])
-    ids = pl.col("partner_id").cast(pl.String)
+    ids = partner_id.cast(pl.String)
     for char in "%&#+? ":  # an id is a URL value: escape what would end or change it (% first)
         ids = ids.str.replace_all(char, quote(char, safe=""), literal=True)
     link = pl.lit(f"./{PARTNER_PAGE}?partner=") + ids
-    if view:
-        link = link + pl.lit("&" + view)
+    return link + pl.lit("&" + view) if view else link
+
+
+def with_partner_link(frame: pl.DataFrame) -> pl.DataFrame:
+    """A first column `partner_link`: this partner's Partner 360 page, with the current shared filters."""
+    link = partner_url(pl.col("partner_id"))
     return frame.with_columns(link.alias("partner_link")).select("partner_link", pl.exclude("partner_link"))
 
 
 def partner_link_column() -> Any:
     return st.column_config.LinkColumn(
-        "Partner 360", help="Open this partner's page", display_text=r"partner=([^&]*)", width="small"
+        "Partner 360", help="Open this partner's page", display_text=PARTNER_LINK_TEXT, width="small"
     )
 
 

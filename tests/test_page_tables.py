@@ -103,6 +103,18 @@ def test_every_table_of_partners_links_each_to_partner_360(tables, page: str):
         assert (links == ids["partner_id"]).all(), f"{name}: a link opens another partner"
 
 
+@pytest.mark.parametrize("page", ["partner", "disagreements"])
+def test_columns_naming_another_partner_link_to_its_partner_360(tables, page: str):
+    linked = 0
+    for name, values, config, _ in tables[page]:
+        for column in set(ui.OTHER_PARTNER_COLUMNS) & set(values.columns):
+            assert kind(config, column) == "link", f"{name}: {column} is not a link"
+            urls = values[column].dropna()
+            assert urls.str.match(r"^\./partner\?partner=[^&]+").all(), f"{name}: {column} holds {list(urls[:3])}"
+            linked += len(urls)
+    assert linked, f"{page}: no other partner was linked (the demo has some)"
+
+
 def test_column_defaults_label_dates_money_and_flags_a_page_did_not_configure():
     frame = pl.DataFrame(
         {
