@@ -194,6 +194,26 @@ def outputs() -> dict[str, Output]:
     }
 
 
+def has_tables(con: duckdb.DuckDBPyConnection, *names: str) -> bool:
+    """Whether the database holds every one of these tables (a derived table is absent from a
+    database built before the step that writes it)."""
+    rows = con.sql(
+        "select count(distinct table_name) from duckdb_tables() where list_contains($names, table_name)",
+        params={"names": list(names)},
+    ).fetchall()
+    return rows[0][0] == len(set(names))
+
+
+def store_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Write `frame` as table `name`, replacing it: how the build's derived steps keep what they
+    computed. `name` is always a module constant, never a user's value."""
+    con.register("incoming_frame", frame)
+    try:
+        con.execute('create or replace table "' + name + '" as select * from incoming_frame')  # noqa: S608 - fixed names
+    finally:
+        con.unregister("incoming_frame")
+
+
 def execute(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:
     """Run a named output on `con` with bound parameters and return the collected frame."""
     if name in PYTHON_OUTPUTS:

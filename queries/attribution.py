@@ -541,16 +541,12 @@ def store_default_touches(
     Called by `build_default_credit` with the weights it computed (seed 0, as scenarios use)."""
     base = touch_base(won).with_row_index("touch_row")
     columns = {m: pl.Series(m, weights[m], dtype=pl.Float64) if m in weights else pl.lit(None, pl.Float64) for m in TOUCH_MODELS}
-    con.register("incoming_touches", base.with_columns(**columns).cast({"amount": pl.Decimal(18, 2)}))
-    con.execute("create or replace table " + STORED_TOUCHES + " as select * from incoming_touches")  # noqa: S608 - fixed name
-    con.unregister("incoming_touches")
+    queries.store_table(con, STORED_TOUCHES, base.with_columns(**columns).cast({"amount": pl.Decimal(18, 2)}))
     stored = pl.DataFrame(
         [{"model": m, **{k: float(params[k]) for k in PARAM_NAMES}} for m in TOUCH_MODELS if m in weights],
         schema={"model": pl.String, **dict.fromkeys(PARAM_NAMES, pl.Float64)},
     )
-    con.register("incoming_params", stored)
-    con.execute("create or replace table " + STORED_TOUCH_PARAMS + " as select * from incoming_params")  # noqa: S608 - fixed name
-    con.unregister("incoming_params")
+    queries.store_table(con, STORED_TOUCH_PARAMS, stored)
 
 
 def stored_touches(
@@ -565,11 +561,7 @@ def stored_touches(
     if model not in TOUCH_MODELS:
         return None
     con = con.cursor()
-    built = con.sql(
-        "select count(*) from duckdb_tables() where table_name in ($touches, $params)",
-        params={"touches": STORED_TOUCHES, "params": STORED_TOUCH_PARAMS},
-    ).fetchall()[0][0]
-    if built != 2:
+    if not queries.has_tables(con, STORED_TOUCHES, STORED_TOUCH_PARAMS):
         return None
     rows = con.sql("select * from attribution_touch_default_params where model = $model", params={"model": model}).fetchall()
     if not rows:

@@ -191,14 +191,11 @@ def store_fit(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     )
     scored = summary.join(score_partners(model, summary), on="partner_id")
     for name, frame in ((FIT_TABLE, fit_row), (PARTNER_TABLE, scored)):
-        con.register("bgnbd_incoming", frame)
-        con.execute('create or replace table "' + name + '" as select * from bgnbd_incoming')  # noqa: S608 - fixed names
-        con.unregister("bgnbd_incoming")
+        queries.store_table(con, name, frame)
 
 
 def _stored_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
-    exists = con.sql("select count(*) from duckdb_tables() where table_name = $name", params={"name": FIT_TABLE}).fetchall()[0][0]
-    if not exists:
+    if not queries.has_tables(con, FIT_TABLE):
         return None
     rows = con.sql("select as_of from " + FIT_TABLE).fetchall()  # noqa: S608 - fixed name
     return rows[0][0] if rows else None

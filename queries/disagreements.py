@@ -77,9 +77,7 @@ def store_disagreements(con: duckdb.DuckDBPyConnection, settings: Any = None) ->
     partner, as of data_as_of: quarter, amount, agreement, partners involved).
     """
     ledger = _sql(con, "attribution_disagreements")
-    con.register("incoming_ledger", ledger.with_row_index("row_number"))
-    con.execute("create or replace table " + LEDGER_TABLE + " as select * from incoming_ledger")  # noqa: S608 - fixed name
-    con.unregister("incoming_ledger")
+    queries.store_table(con, LEDGER_TABLE, ledger.with_row_index("row_number"))
     deals = queries.load_sql("attribution_trust_deals")
     con.execute("create or replace table " + TRUST_TABLE + " as " + deals, {"as_of": None})  # noqa: S608 - fixed name and file
 
@@ -94,11 +92,7 @@ def _default_view(con: duckdb.DuckDBPyConnection, as_of: date | None) -> bool:
     """As of data_as_of, on a database built with the stored tables."""
     if not USE_STORED:
         return False
-    rows = con.sql(
-        "select count(*) from duckdb_tables() where table_name in ($ledger, $trust)",
-        params={"ledger": LEDGER_TABLE, "trust": TRUST_TABLE},
-    ).fetchall()
-    if rows[0][0] != 2:
+    if not queries.has_tables(con, LEDGER_TABLE, TRUST_TABLE):
         return False
     if as_of is None:
         return True

@@ -206,7 +206,7 @@ def store_forecast(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None
     _drop_stored(con)
     if not has_date:
         empty = queries.execute(con, "pipeline_as_of", snapshot_dates=[], **no_filters)
-        _write(con, STATES_TABLE, empty.with_columns(pl.lit("final").alias("state_kind")))
+        queries.store_table(con, STATES_TABLE, empty.with_columns(pl.lit("final").alias("state_kind")))
         for table, _ in STORED.values():
             con.execute("create table " + table + " (row_number bigint)")  # noqa: S608 - fixed names
         return
@@ -218,7 +218,7 @@ def store_forecast(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None
     eves = [s - timedelta(days=1) for s in _quarter_starts(first_created, data_as_of, start_month)[1:]] if first_created else []
     both = queries.execute(con, "pipeline_as_of", snapshot_dates=[*eves, data_as_of], include_closed_on=data_as_of, **no_filters)
     kind = pl.when(pl.col("snapshot_date") == data_as_of).then(pl.lit("final")).otherwise(pl.lit("eve"))
-    _write(con, STATES_TABLE, both.with_columns(kind.alias("state_kind")))
+    queries.store_table(con, STATES_TABLE, both.with_columns(kind.alias("state_kind")))
     # The computations below read the states from these frames, as they would from the table.
     finals = both.filter(pl.col("snapshot_date") == data_as_of).with_columns(pl.col("amount").cast(pl.Float64).fill_null(0.0))
     _seed(con, ("finals", _frozen(no_filters)), finals)
@@ -232,7 +232,7 @@ def store_forecast(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None
     live = _live(con, None, no_filters, MIN_GROUP_DEALS)
     outputs = {"forecast": live["forecast"], "deals": live["deals"], "backtest": _backtest(con, no_filters, MIN_GROUP_DEALS)}
     for kind, frame in outputs.items():
-        _write(con, STORED[kind][0], frame.with_row_index("row_number"))
+        queries.store_table(con, STORED[kind][0], frame.with_row_index("row_number"))
     _MEMO.clear()  # what was memoised belongs to the database being built
 
 
@@ -241,24 +241,11 @@ def _drop_stored(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("drop table if exists " + table)  # noqa: S608 - fixed names
 
 
-def _write(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    con.register("forecast_incoming", frame)
-    try:
-        con.execute("create or replace table " + table + " as select * from forecast_incoming")  # noqa: S608 - fixed names
-    finally:
-        con.unregister("forecast_incoming")
-
-
 def _has_stored(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether this database was built with the stored forecast (older builds were not)."""
     if not USE_STORED:
         return False
-    names = [table for table, _ in STORED.values()]
-    rows = con.sql(
-        "select count(*) from duckdb_tables() where table_name in (select unnest($names))",
-        params={"names": [STATES_TABLE, *names]},
-    ).fetchall()
-    if rows[0][0] != len(names) + 1:
+    if not queries.has_tables(con, STATES_TABLE, *(table for table, _ in STORED.values())):
         return False
     # Empty when the build had no data_as_of to forecast from.
     return bool(con.sql("select count(*) from forecast_precomputed").fetchall()[0][0])

@@ -433,15 +433,7 @@ def store_health(con: duckdb.DuckDBPyConnection, settings: object = None) -> Non
     )
     # The days last: readers take their presence to mean the other two are there.
     for table, frame in ((SCORES_TABLE, scores), (MOVERS_TABLE, movers), (DAYS_TABLE, days_frame)):
-        _write(con, table, frame.with_row_index("row_number"))
-
-
-def _write(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    con.register("health_incoming", frame)
-    try:
-        con.execute("create or replace table " + table + " as select * from health_incoming")  # noqa: S608 - fixed names
-    finally:
-        con.unregister("health_incoming")
+        queries.store_table(con, table, frame.with_row_index("row_number"))
 
 
 def _stored_days(con: duckdb.DuckDBPyConnection) -> dict[date, bool]:

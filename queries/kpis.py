@@ -64,11 +64,7 @@ def _has_stored(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether this database was built with the stored KPIs (older builds were not)."""
     if not USE_STORED:
         return False
-    rows = con.sql(
-        "select count(*) from duckdb_tables() where table_name in (select unnest($names))",
-        params={"names": [STORED_TABLE, STORED_PERIODS_TABLE]},
-    ).fetchall()
-    return rows[0][0] == 2
+    return queries.has_tables(con, STORED_TABLE, STORED_PERIODS_TABLE)
 
 
 def store_kpis(con: duckdb.DuckDBPyConnection, settings: object = None) -> None:

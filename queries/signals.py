@@ -60,8 +60,8 @@ COLUMNS = [
 
 def unpaid_credit(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> pl.DataFrame:
     """Commission on linear credit not yet paid, per partner: from the precomputed credit when built, else computed."""
-    built = con.sql("select count(*) from duckdb_tables() where table_name = $name", params={"name": CREDIT_TABLE})
-    name = "unpaid_credit_by_partner_from_attribution" if built.fetchall()[0][0] else "unpaid_credit_by_partner"
+    built = queries.has_tables(con, CREDIT_TABLE)
+    name = "unpaid_credit_by_partner_from_attribution" if built else "unpaid_credit_by_partner"
     return queries.execute(con, name, as_of=as_of)
 
 
@@ -136,13 +136,9 @@ def partner_signals(
 def store_signals(con: duckdb.DuckDBPyConnection, settings: object = None) -> None:
     """Derived step at build time: partner_signals as of data_as_of for every partner (signals_precomputed,
     with a row_number giving the order). Reads the BG/NBD fit and the default credit, so it runs after them."""
+    # Dropped first: partner_signals must compute now, not read the previous build's rows.
     con.execute("drop table if exists " + STORED_TABLE)  # noqa: S608 - fixed name
-    frame = partner_signals(con).with_row_index("row_number")
-    con.register("signals_incoming", frame)
-    try:
-        con.execute("create table " + STORED_TABLE + " as select * from signals_incoming")  # noqa: S608 - fixed name
-    finally:
-        con.unregister("signals_incoming")
+    queries.store_table(con, STORED_TABLE, partner_signals(con).with_row_index("row_number"))
 
 
 def _default_view(con: duckdb.DuckDBPyConnection, as_of: date | None, scope: dict[str, list[str] | None]) -> bool:

@@ -307,9 +307,7 @@ def store_tables(con: duckdb.DuckDBPyConnection, panel: pl.DataFrame, start_mont
     usable = panel.height > 0 and panel["won"].n_unique() == 2
     coefficients = fit(panel) if usable else pl.DataFrame(schema=COEFFICIENT_SCHEMA)
     for name, frame in ((COEFFICIENTS, coefficients), (EVALUATION, evaluation), (CALIBRATION, calibrated)):
-        con.register("incoming_win_model", frame.to_arrow())
-        con.execute("create or replace table " + name + " as select * from incoming_win_model")  # noqa: S608 (fixed names)
-        con.unregister("incoming_win_model")
+        queries.store_table(con, name, frame)
 
 
 def store_win_model(con: duckdb.DuckDBPyConnection, settings: object) -> None:
@@ -329,15 +327,13 @@ def ensure_rollups(con: duckdb.DuckDBPyConnection, settings: object) -> None:
         from queries import rollups
     except ImportError:  # engagement_by_month reads the raw activities in this tree
         return
-    names = con.sql("select table_name from duckdb_tables()").fetchall()
-    if not set(rollups.ROLLUPS) <= {name for (name,) in names}:
+    if not queries.has_tables(con, *rollups.ROLLUPS):
         rollups.build_rollups(con, settings)  # type: ignore[arg-type]
 
 
 def stored(con: duckdb.DuckDBPyConnection, table: str, schema: dict) -> pl.DataFrame:
     """A stored win-model table, or an empty frame when this database was built without it."""
-    exists = con.sql("select count(*) from duckdb_tables() where table_name = $name", params={"name": table}).fetchall()
-    if not exists[0][0]:
+    if not queries.has_tables(con, table):
         return pl.DataFrame(schema=schema)
     return con.sql("select * from " + table).pl().cast(schema)  # noqa: S608 (table names are module constants)
 
