@@ -4,9 +4,12 @@ the ChannelAttribution package on the same paths (when it is installed).
 `.venv/bin/python -m bench.attribution [--deals 1000000] [--partners 20,2000]`
 For each partner count: generates deals (30% won, 1-8 touchpoints each, some beyond the
 lookback) in an in-memory DuckDB with the tables the engine reads, then times
-- all nine rule-based models together: SQL weights per touch, and credit per deal x partner;
-- Markov: transition counts (SQL) + exact absorbing-chain solve + per-deal split;
-- Shapley: coalitions (SQL) + per-deal values (exact up to 12 partners);
+- the build step that stores every closed deal's touches in path order (integer codes), which
+  every model run then reads with a plain scan, as in the app;
+- all nine rule-based models together: weights per touch from the stored won paths (closed
+  forms in numpy, the two sourced models in SQL), then as rows, then as credit per deal x partner;
+- Markov: stored paths + transition counts + exact absorbing-chain solve, then the per-deal split;
+- Shapley: stored paths + coalitions + per-deal values (exact up to 12 partners);
 - ChannelAttribution's heuristic_models and markov_model on the same paths (aggregated);
 with the peak resident memory during each step, and checks first/last/linear agree.
 Writes its section of bench/RESULTS.md.
@@ -32,8 +35,8 @@ import psutil
 import queries
 from loaders.build import write_settings_tables
 from queries import attribution
-from queries.markov import path_counts, solve_removal_effects
-from queries.touch_paths import touch_paths
+from queries.markov import path_counts, present_partners, solve_removal_effects
+from queries.touch_paths import store_paths, touch_paths
 from settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -116,9 +119,9 @@ def params() -> dict[str, float | int]:
 
 
 def rule_weights_arrays(con: duckdb.DuckDBPyConnection) -> tuple[dict, pl.DataFrame]:
-    """All nine rule-based models: the ordered touch paths (one SQL read, integer sort), the seven
-    touch rules' weights from closed forms (numpy), and the sourced ones (SQL)."""
-    won = touch_paths(con).won()
+    """All nine rule-based models: the stored won paths (a filtered scan), the seven touch rules'
+    weights from closed forms (numpy), and the sourced ones (SQL)."""
+    won = touch_paths(con, won_only=True)
     return attribution.rule_weights(won, attribution.RULE_MODELS, params()), queries.execute(con, "attribution_sourced_weights")
 
 
@@ -138,10 +141,10 @@ def markov_credit(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def markov_solve(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Transition counts from the ordered paths + the exact absorbing-chain solve."""
+    """Transition counts from the stored paths + the exact absorbing-chain solve."""
     paths = touch_paths(con)
-    present = np.unique(paths.partner)
-    counts = path_counts(np.searchsorted(present, paths.partner), paths.starts, paths.is_won, len(present))
+    present, compact = present_partners(paths.partner, len(paths.partner_ids))
+    counts = path_counts(compact, paths.starts, paths.is_won, len(present))
     effects = solve_removal_effects(*counts)
     return pl.DataFrame(
         {"partner_id": paths.partner_ids.gather(pl.Series(present)), "removal_effect": effects, "share": effects / effects.sum()}
@@ -202,13 +205,18 @@ def run(deals: int, partners: int, reference: bool, markov_reference_max: int) -
         rows.append({"deals": deals, "partners": partners, "step": name, "seconds": seconds, "peak_mb": peak, "note": note})
         return result
 
-    record("touch paths: read (SQL, integer codes) + order (integer sort); shared by every touch model", lambda: touch_paths(con))
-    record("rule-based, all 9 models: weights (paths + closed forms in numpy + sourced SQL)", lambda: rule_weights_arrays(con))
+    record(
+        "build step, once per load: store the paths (read touches as integer codes, order by integer sort, write)",
+        lambda: store_paths(con),
+    )
+    record(
+        "rule-based, all 9 models: weights (stored paths + closed forms in numpy + sourced SQL)", lambda: rule_weights_arrays(con)
+    )
     weights = record("rule-based, all 9 models: weights per model x touch (long)", lambda: rule_weights(con))
     record("rule-based, all 9 models: credit per deal x partner, cents reconciled", lambda: rule_credit(con))
-    record("markov: paths + transitions + exact solve", lambda: markov_solve(con))
+    record("markov: stored paths + transitions + exact solve", lambda: markov_solve(con))
     record("markov: credit per touch", lambda: markov_credit(con))
-    record("shapley: paths + coalitions + values", lambda: shapley_values(con))
+    record("shapley: stored paths + coalitions + values", lambda: shapley_values(con))
     if reference:
         try:
             from ChannelAttribution import heuristic_models, markov_model
@@ -256,7 +264,7 @@ def run(deals: int, partners: int, reference: bool, markov_reference_max: int) -
 # The issue's targets at 1M deals, and the steps that are compared with them.
 TARGETS = {
     "rule-based, all 9 models": ("rule-based, all 9 models: weights (paths", 0.3, "ChannelAttribution heuristic_models"),
-    "Markov": ("markov: paths + transitions + exact solve", 1.5, "ChannelAttribution markov_model"),
+    "Markov": ("markov: stored paths + transitions + exact solve", 1.5, "ChannelAttribution markov_model"),
 }
 
 

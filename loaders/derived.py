@@ -17,6 +17,7 @@ from settings import Settings
 DERIVED: list[str] = [
     "queries.bgnbd:store_fit",
     "queries.rollups:build_rollups",
+    "queries.touch_paths:store_paths",
     "queries.attribution:build_default_credit",
     "queries.kpis:store_kpis",
     "queries.disagreements:store_disagreements",

@@ -23,7 +23,7 @@ import polars as pl
 
 import queries
 from queries import fiscal
-from queries.markov import ChainTooLarge, path_counts, solve_removal_effects
+from queries.markov import ChainTooLarge, path_counts, present_partners, solve_removal_effects
 from queries.shapley import pair_weights
 from queries.touch_paths import TouchPaths, touch_paths
 
@@ -86,56 +86,82 @@ def rule_weights(won: TouchPaths, models: list[str], params: dict[str, float | i
     """Weight of each touch of each won deal under the rule-based touch models (DESIGN.md's table).
 
     Closed forms in the touch's position i in its deal, the deal's touch count n, the days
-    before close and the touch value, computed for all models in one pass over sorted arrays.
+    before close and the touch value. What depends on the deal only is computed once per deal
+    and gathered, so each model is a few passes over the touches.
     """
-    n = won.counts[won.deal].astype(float)
-    seq = won.position()
-    first, last = seq == 1, seq == won.counts[won.deal]
+    starts, deal = won.starts, won.deal
+    counts = np.diff(starts)
+    seq = np.arange(1, len(deal) + 1) - starts[:-1][deal]  # 1-based position in the deal
+    first, last = seq == 1, seq == counts[deal]
+    inverse_count = 1.0 / np.maximum(counts, 1)
     out: dict[str, np.ndarray] = {}
     if "first_touch" in models:
         out["first_touch"] = first.astype(float)
     if "last_touch" in models:
         out["last_touch"] = last.astype(float)
     if "linear" in models:
-        out["linear"] = 1.0 / n
+        out["linear"] = inverse_count[deal]
     if "time_decay" in models:
-        decay = np.power(2.0, -won.days_before_close / float(params["half_life_days"]))
-        out["time_decay"] = decay / per_deal_sum(decay, won)
+        out["time_decay"] = time_decay_weights(won, float(params["half_life_days"]))
     if "position_based" in models:
         pos_first, pos_last = float(params["position_first"]), float(params["position_last"])
-        # Two touches share first : last (0.5 each with the default 0.4 / 0.4).
-        two = np.where(first, pos_first, pos_last) / (pos_first + pos_last)
-        many = np.where(first, pos_first, np.where(last, pos_last, (1.0 - pos_first - pos_last) / np.maximum(n - 2, 1)))
-        out["position_based"] = np.where(n == 1, 1.0, np.where(n == 2, two, many))
+        # Per deal: the first touch's, the last touch's and a middle touch's weight. One touch takes
+        # all; two share first : last (0.5 each with the default 0.4 / 0.4).
+        two = counts == 2
+        first_weight = np.where(counts == 1, 1.0, np.where(two, pos_first / (pos_first + pos_last), pos_first))
+        last_weight = np.where(two, pos_last / (pos_first + pos_last), pos_last)
+        middle_weight = (1.0 - pos_first - pos_last) / np.maximum(counts - 2, 1)
+        out["position_based"] = np.where(first, first_weight[deal], np.where(last, last_weight[deal], middle_weight[deal]))
     if "w_shaped" in models:
-        anchor = float(params["w_anchor"])
-        # Key: the first deal_registration touch, else the touch nearest creation (the earlier on a tie).
-        registration = np.flatnonzero(won.touch_types.to_numpy() == "deal_registration") if len(won.touch_types) else []
-        is_registration = np.isin(won.type_code, registration)
-        big = np.iinfo(np.int64).max
-        first_registration = np.minimum.reduceat(np.where(is_registration, seq, big), won.starts[:-1]) if len(seq) else seq
-        nearest = np.minimum.reduceat(won.days_from_created * 1_000_000 + seq, won.starts[:-1]) % 1_000_000 if len(seq) else seq
-        key_seq = np.where(first_registration != big, first_registration, nearest)[won.deal]
-        n_int = won.counts[won.deal]
-        distinct = 1 + (key_seq != 1) + ((n_int != 1) & (n_int != key_seq))
-        others = n_int - distinct
-        is_anchor = first | (seq == key_seq) | last
-        hits = first.astype(int) + (seq == key_seq) + last
-        rest = np.where((others > 0) & ~is_anchor, (1.0 - 3 * anchor) / np.maximum(others, 1), 0.0)
-        out["w_shaped"] = (anchor * hits + rest) / (3 * anchor + np.where(others > 0, 1.0 - 3 * anchor, 0.0))
+        out["w_shaped"] = w_shaped_weights(won, seq, first, last, float(params["w_anchor"]))
     if "touch_value" in models:
-        value = won.type_values[won.type_code] if len(won.type_values) else np.zeros(len(seq))
-        total = per_deal_sum(value, won)
+        value = won.type_values[won.type_code] if len(won.type_values) else np.zeros(len(deal))
+        total = deal_sums(value, won)
         # A touch type missing from the settings is worth 0; a deal whose touches are all worth 0 splits equally.
-        out["touch_value"] = np.where(total > 0, value / np.where(total > 0, total, 1.0), 1.0 / n)
+        share_of_value = np.where(total > 0, 1.0 / np.where(total > 0, total, 1.0), 0.0)
+        equal_split = np.where(total > 0, 0.0, inverse_count)
+        out["touch_value"] = value * share_of_value[deal] + equal_split[deal]
     return out
 
 
-def per_deal_sum(values: np.ndarray, paths: TouchPaths) -> np.ndarray:
-    """Each touch's deal total of `values` (touches are grouped by deal)."""
-    if len(values) == 0:
-        return values
-    return np.add.reduceat(values, paths.starts[:-1])[paths.deal]
+def time_decay_weights(won: TouchPaths, half_life_days: float) -> np.ndarray:
+    """2^(-days before close / half-life), normalised per deal."""
+    days = won.days_before_close
+    if len(days) and 0 <= days.min() and days.max() < 100_000:
+        decay = np.exp2(-np.arange(int(days.max()) + 1) / half_life_days)[days]  # a table of the few distinct days
+    else:
+        decay = np.exp2(-days / half_life_days)
+    return decay * (1.0 / deal_sums(decay, won))[won.deal] if len(days) else decay
+
+
+def w_shaped_weights(won: TouchPaths, seq: np.ndarray, first: np.ndarray, last: np.ndarray, anchor: float) -> np.ndarray:
+    """W-shaped: anchor each to the first touch, the key touch and the last touch, the rest shared by the others.
+
+    Key touch: the deal's first deal_registration touch, else the touch nearest the deal's
+    creation (the earlier on a tie). A touch that is two anchors at once gets both shares;
+    a deal with no other touches renormalises over its anchors."""
+    counts, deal = np.diff(won.starts), won.deal
+    if len(deal) == 0:
+        return np.zeros(0)
+    scale = np.int64(counts.max() + 1)
+    key = np.minimum.reduceat(won.days_from_created * scale + seq, won.starts[:-1]) % scale
+    is_registration_type = won.touch_types.to_numpy() == "deal_registration"
+    registrations = np.flatnonzero(is_registration_type[won.type_code])
+    if len(registrations):
+        of_deal = deal[registrations]
+        first_registration = registrations[np.r_[True, of_deal[1:] != of_deal[:-1]]]
+        key[deal[first_registration]] = seq[first_registration]
+    distinct = 1 + (key != 1) + ((counts != 1) & (counts != key))
+    others = counts - distinct
+    total = 3 * anchor + np.where(others > 0, 1.0 - 3 * anchor, 0.0)
+    other_weight = np.where(others > 0, (1.0 - 3 * anchor) / np.maximum(others, 1), 0.0) / total
+    hits = first.astype(np.int64) + (seq == key[deal]) + last
+    return np.where(hits > 0, hits * (anchor / total)[deal], other_weight[deal])
+
+
+def deal_sums(values: np.ndarray, paths: TouchPaths) -> np.ndarray:
+    """Each deal's total of `values` (touches are grouped by deal)."""
+    return np.add.reduceat(values, paths.starts[:-1]) if len(values) else np.zeros(paths.deals)
 
 
 def markov_touch_weights(paths: TouchPaths) -> np.ndarray:
@@ -144,8 +170,7 @@ def markov_touch_weights(paths: TouchPaths) -> np.ndarray:
     Removal effects from the chain over all closed paths; each won deal's partners share by
     their removal effects (equally when all are 0), a partner's share split over its touches.
     """
-    present = np.unique(paths.partner)
-    compact = np.searchsorted(present, paths.partner)
+    present, compact = present_partners(paths.partner, len(paths.partner_ids))
     counts, to_conversion, to_null = path_counts(compact, paths.starts, paths.is_won, len(present))
     effects = np.zeros(len(paths.partner_ids))
     if len(present):
@@ -185,9 +210,10 @@ def model_weights(
     """Won paths and each touch model's weight per won touch (the touch-level models only).
 
     With `strict_markov` off, a chain too large to solve exactly leaves markov out instead of raising."""
-    paths = touch_paths(con, int(params["lookback_days"]))
+    whole_chain = "markov" in models or "shapley" in models  # they learn from lost deals too
+    paths = touch_paths(con, int(params["lookback_days"]), won_only=not whole_chain)
     won_touch = paths.is_won[paths.deal]
-    won = paths.won()
+    won = paths.won() if whole_chain else paths
     weights = rule_weights(won, [m for m in models if m in RULE_MODELS], params)
     if "markov" in models:
         try:

@@ -269,18 +269,20 @@ def path_counts(
     partner are one visit. Returns (counts, to_conversion, to_null) for `solve_removal_effects`;
     counts is sparse (a few moves per partner, not k x k).
     """
-    paths = len(starts) - 1
-    path_of = np.repeat(np.arange(paths), np.diff(starts))
+    is_won = np.asarray(is_won, dtype=bool)
+    touched = np.diff(starts) > 0
+    if not touched.all():  # a path without touches never leaves start
+        starts, is_won = np.r_[starts[:-1][touched], starts[-1]], is_won[touched]
     new_visit = np.ones(len(partner), dtype=bool)
-    new_visit[1:] = (partner[1:] != partner[:-1]) | (path_of[1:] != path_of[:-1])
+    if len(partner) > 1:
+        np.not_equal(partner[1:], partner[:-1], out=new_visit[1:])
+    new_visit[starts[:-1]] = True
     visit = partner[new_visit].astype(np.int64)
-    visit_path = path_of[new_visit]
-    first = np.ones(len(visit), dtype=bool)
-    first[1:] = visit_path[1:] != visit_path[:-1]
+    first_visit = (np.cumsum(new_visit) - 1)[starts[:-1]]  # each path's first visit, in path order
+    last_visit = np.r_[first_visit[1:] - 1, len(visit) - 1] if len(first_visit) else first_visit
     previous = np.empty(len(visit), dtype=np.int64)
-    previous[0:1] = k
     previous[1:] = visit[:-1]
-    previous[first] = k  # from start
+    previous[first_visit] = k  # from start
     size = k + 1
     code = previous * size + visit
     if size * size <= max(4 * len(code), 1 << 22):  # few partners: counting in a dense array is faster than sorting
@@ -288,12 +290,17 @@ def path_counts(
     else:
         moves, times = np.unique(code, return_counts=True)
         counts = scipy.sparse.csr_array((times.astype(float), (moves // size, moves % size)), shape=(size, size))
-    last = np.ones(len(visit), dtype=bool)
-    last[:-1] = visit_path[1:] != visit_path[:-1]
-    won = is_won[visit_path[last]].astype(bool)
-    to_conversion = np.bincount(visit[last][won], minlength=size).astype(float)
-    to_null = np.bincount(visit[last][~won], minlength=size).astype(float)
+    ends = visit[last_visit]
+    to_conversion = np.bincount(ends[is_won], minlength=size).astype(float)
+    to_null = np.bincount(ends[~is_won], minlength=size).astype(float)
     return counts, to_conversion, to_null
+
+
+def present_partners(partner: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The codes (of k) that occur in `partner`, and `partner` renumbered 0.. over just those."""
+    seen = np.bincount(partner, minlength=k) > 0
+    present = np.flatnonzero(seen)
+    return present, partner if len(present) == k else (np.cumsum(seen) - 1)[partner]
 
 
 def transitions_from_paths(paths: Iterable[Sequence[str]], conversions: Iterable[float], nulls: Iterable[float]) -> pl.DataFrame:

@@ -4,8 +4,11 @@ This module owns reading the eligible touches of closed opportunities once
 (`attribution_eligible_touches.sql`, partners and touch types as integer codes in name
 order) and putting each deal's touches in DESIGN.md's order (occurred_at, then
 touchpoint_id, then partner_id) with integer sorts only: touchpoint ids are fetched just for
-the touches of one deal that share a timestamp. The models themselves are
-`queries.attribution` (rule-based weights, credit), `queries.markov` and `queries.shapley`.
+the touches of one deal that share a timestamp. The build does that once (`store_paths`, a
+derived step) and stores the paths already ordered, with every touch on or before its close
+date, so a model run is a plain scan of integers and any lookback is a filter. The models
+themselves are `queries.attribution` (rule-based weights, credit), `queries.markov` and
+`queries.shapley`.
 
 Layout: touches sorted by deal, then order within the deal; `starts[d]` is deal d's first
 touch; pairs are a deal's distinct partners (sorted by deal, then partner name).
@@ -22,6 +25,12 @@ import polars as pl
 import queries
 
 US_PER_SECOND = 1_000_000
+# What the build stores (`store_paths`): touches in path order, their deals, the integer codes.
+PATHS_TABLE = "attribution_paths"
+PATH_DEALS_TABLE = "attribution_path_deals"
+PATH_CODES_TABLE = "attribution_path_codes"
+# A lookback that keeps every touch on or before its close date: the build stores them all.
+EVERY_TOUCH = 2**31 - 1
 
 
 @dataclass
@@ -53,10 +62,6 @@ class TouchPaths:
     @property
     def counts(self) -> np.ndarray:
         return np.diff(self.starts)
-
-    def position(self) -> np.ndarray:
-        """1-based position of each touch within its deal."""
-        return np.arange(len(self.deal)) - self.starts[self.deal] + 1
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Distinct deal x partner pairs: (pair of each touch, pair's deal, pair's partner), pairs sorted."""
@@ -135,14 +140,93 @@ def path_order(
     return order
 
 
-def touch_paths(con: duckdb.DuckDBPyConnection, lookback_days: int = 365) -> TouchPaths:
+def touch_paths(con: duckdb.DuckDBPyConnection, lookback_days: int = 365, won_only: bool = False) -> TouchPaths:
+    """The eligible touches of every closed (or only every won) opportunity, in path order.
+
+    From the paths the build stored when the database has them (a filtered scan, no sort),
+    else read and ordered from the extracts' tables."""
+    if queries.has_tables(con, PATHS_TABLE, PATH_DEALS_TABLE, PATH_CODES_TABLE):
+        return stored_touch_paths(con, lookback_days, won_only)
+    paths = ordered_touch_paths(con, lookback_days)
+    return paths.won() if won_only else paths
+
+
+def stored_touch_paths(con: duckdb.DuckDBPyConnection, lookback_days: int, won_only: bool) -> TouchPaths:
+    """`touch_paths` from the tables `store_paths` wrote: the same deals, touches and order."""
+    cursor = con.cursor()
+    touches = queries.execute(cursor, "attribution_paths_stored", lookback_days=int(lookback_days), won_only=won_only)
+    deals = queries.execute(cursor, "attribution_path_deals_stored", won_only=won_only)
+    codes = queries.execute(cursor, "attribution_path_codes_stored")
+    stored_deal = touches["deal"].to_numpy()
+    # The lookback can leave a stored deal without touches: deals are renumbered over those that keep some.
+    new_deal = np.r_[True, stored_deal[1:] != stored_deal[:-1]] if len(stored_deal) else np.zeros(0, dtype=bool)
+    first = np.flatnonzero(new_deal)
+    position_of_deal = np.full(int(deals["deal"].max() or 0) + 1 if deals.height else 1, -1, dtype=np.int64)
+    position_of_deal[deals["deal"].to_numpy()] = np.arange(deals.height)
+    picked = pl.Series(position_of_deal[stored_deal[first]])
+    return TouchPaths(
+        opportunity_id=deals["opportunity_id"].gather(picked),
+        is_won=deals["is_won"].gather(picked).to_numpy().astype(bool),
+        amount=deals["amount"].gather(picked),
+        close_date=deals["close_date"].gather(picked),
+        starts=np.r_[first, len(stored_deal)].astype(np.int64),
+        deal=np.cumsum(new_deal) - 1,
+        # Stored as 32-bit integers and kept so (a copy to 64 bits would cost as much as the scan).
+        partner=touches["partner"].to_numpy(),
+        type_code=touches["type_code"].to_numpy(),
+        touch_date=touches["touch_date"],
+        days_before_close=touches["days_before_close"].to_numpy(),
+        days_from_created=touches["days_from_created"].to_numpy(),
+        **dictionaries(codes),
+    )
+
+
+def dictionaries(codes: pl.DataFrame) -> dict:
+    """The code -> name lists (and touch values) of `attribution_touch_codes.sql`'s rows."""
+    partner_codes = codes.filter(pl.col("kind") == "partner").sort("code")
+    type_codes = codes.filter(pl.col("kind") == "touch_type").sort("code")
+    return {
+        "partner_ids": partner_codes["name"],
+        "touch_types": type_codes["name"],
+        "type_values": type_codes["touch_value"].to_numpy().astype(float),
+    }
+
+
+def store_paths(con: duckdb.DuckDBPyConnection, settings: object = None) -> None:
+    """Derived step: every closed deal's touches on or before its close date, ordered once, for
+    `touch_paths` to scan (the tables are written in path order and DuckDB scans them in it)."""
+    paths = ordered_touch_paths(con, EVERY_TOUCH)
+    deals = pl.DataFrame(
+        {
+            "deal": np.arange(paths.deals, dtype=np.int32),
+            "opportunity_id": paths.opportunity_id,
+            "is_won": paths.is_won,
+            "amount": paths.amount,
+            "close_date": paths.close_date,
+        }
+    )
+    touches = pl.DataFrame(
+        {
+            "deal": paths.deal.astype(np.int32),
+            "is_won": paths.is_won[paths.deal],
+            "partner": paths.partner.astype(np.int32),
+            "type_code": paths.type_code.astype(np.int32),
+            "touch_date": paths.touch_date,
+            "days_before_close": paths.days_before_close.astype(np.int32),
+            "days_from_created": paths.days_from_created.astype(np.int32),
+        }
+    )
+    queries.store_table(con, PATH_DEALS_TABLE, deals)
+    queries.store_table(con, PATHS_TABLE, touches)
+    queries.store_table(con, PATH_CODES_TABLE, queries.execute(con, "attribution_touch_codes"))
+
+
+def ordered_touch_paths(con: duckdb.DuckDBPyConnection, lookback_days: int = 365) -> TouchPaths:
     """Read and order the eligible touches of every closed opportunity (one SQL pass, integer sorts)."""
     cursor = con.cursor()
     touches = queries.execute(cursor, "attribution_eligible_touches", lookback_days=int(lookback_days))
     deals = queries.execute(cursor, "attribution_closed_deals")
     codes = queries.execute(cursor, "attribution_touch_codes")
-    partner_codes = codes.filter(pl.col("kind") == "partner").sort("code")
-    type_codes = codes.filter(pl.col("kind") == "touch_type").sort("code")
 
     deal_row = touches["deal_row"].to_numpy().astype(np.int64)
     partner = touches["partner"].to_numpy().astype(np.int64)
@@ -171,7 +255,5 @@ def touch_paths(con: duckdb.DuckDBPyConnection, lookback_days: int = 365) -> Tou
         touch_date=touches["touch_date"].gather(gather),
         days_before_close=touches["days_before_close"].to_numpy().astype(np.int64)[order],
         days_from_created=touches["days_from_created"].to_numpy().astype(np.int64)[order],
-        partner_ids=partner_codes["name"],
-        touch_types=type_codes["name"],
-        type_values=type_codes["touch_value"].to_numpy().astype(float),
+        **dictionaries(codes),
     )

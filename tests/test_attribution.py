@@ -513,6 +513,36 @@ def test_the_build_credit_equals_credit_from_the_touch_weights_of_every_model(ge
     con.close()
 
 
+def assert_same_paths(got, expected) -> None:
+    """Two TouchPaths hold the same deals, touches, order and dictionaries."""
+    for field in ("is_won", "starts", "deal", "partner", "type_code", "days_before_close", "days_from_created", "type_values"):
+        assert np.array_equal(getattr(got, field), getattr(expected, field)), field
+    for field in ("opportunity_id", "amount", "close_date", "touch_date", "partner_ids", "touch_types"):
+        assert getattr(got, field).to_list() == getattr(expected, field).to_list(), field
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(deals, st.integers(0, 400), st.booleans())
+def test_the_paths_the_build_stores_read_back_as_the_paths_ordered_from_the_extracts(generated, lookback, won_only):
+    # Ties (one deal, one moment) are frequent here: 8 touches over whole hours of a few days.
+    from queries.touch_paths import ordered_touch_paths, store_paths, touch_paths
+
+    con = engine_con(*frames_from(generated))
+    expected = ordered_touch_paths(con, lookback)
+    expected = expected.won() if won_only else expected
+    store_paths(con)
+    assert_same_paths(touch_paths(con, lookback, won_only), expected)
+    con.close()
+
+
+def test_a_built_database_reads_its_stored_paths_and_they_are_the_ordered_ones(hand_con):
+    from queries import touch_paths as paths_module
+
+    assert queries.has_tables(hand_con, paths_module.PATHS_TABLE, paths_module.PATH_DEALS_TABLE, paths_module.PATH_CODES_TABLE)
+    for lookback in (365, 20):
+        assert_same_paths(paths_module.touch_paths(hand_con, lookback), paths_module.ordered_touch_paths(hand_con, lookback))
+
+
 @needs_paths
 def test_markov_removal_effects_from_ordered_paths_equal_the_sql_ones_on_the_reference_paths():
     from queries.markov import path_counts, solve_removal_effects
