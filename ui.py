@@ -18,7 +18,7 @@ import streamlit as st
 
 import access
 import queries
-from queries import fiscal, glossary
+from queries import fiscal, glossary, serving
 from queries.export import safe_csv
 
 PERIODS = [
@@ -172,17 +172,25 @@ def data_freshness(sidebar: Any) -> None:
     message = stale_warning(freshness)
     if message:
         sidebar.warning(message, icon=":material/update:")
-    _rerun_on_new_data(queries.database_version())
+    _rerun_on_new_data(serving.pinned())
+
+
+def swapped_since(version: tuple[str, int, int, int]) -> bool:
+    """Whether the served file is no longer the one `version` names (a build swapped it in since).
+
+    `version` is the page run's pinned one, not the file's version when the sidebar is drawn: a
+    swap between the two would otherwise leave the page on the old data with nothing to rerun it."""
+    try:
+        current = queries.database_version()
+    except OSError:
+        return False
+    return current != version
 
 
 @st.fragment(run_every=timedelta(seconds=5))
 def _rerun_on_new_data(version: tuple[str, int, int, int]) -> None:
     """Rerun the whole page once the database file was swapped by a build (cheap: one stat)."""
-    try:
-        current = queries.database_version()
-    except OSError:
-        return
-    if current != version:
+    if swapped_since(version):
         st.rerun(scope="app")
 
 

@@ -90,3 +90,21 @@ def test_one_page_run_reads_one_database_version_even_if_a_swap_lands_in_the_mid
     second = queries.run("program_meta")
     as_of = [dict(zip(frame["key"], frame["value"], strict=True))["data_as_of"] for frame in (first, second)]
     assert as_of[0] == as_of[1], f"one page run saw data as of {as_of[0]} and then {as_of[1]}"
+
+
+def test_the_sidebar_s_new_data_check_compares_the_served_file_with_the_page_run_s_pinned_version(tmp_path: Path, monkeypatch):
+    """Every few seconds the sidebar asks whether a build swapped the database since the page run
+    pinned its version, and reruns the page if so. Pinning opens the file through a hard link of
+    its own: that must not look like a swap (the page would rerun for ever), and a swap landing
+    after the pin must be seen even if the sidebar was drawn after it."""
+    import ui
+    from queries import serving
+
+    db = tmp_path / "pulse.duckdb"
+    build_database(write_extracts(tmp_path / "a", extract_set(doubled=False)), db)
+    monkeypatch.setenv("PULSE_DB", str(db))
+    pinned = serving.begin_run()
+    assert not ui.swapped_since(pinned)
+    build_database(write_extracts(tmp_path / "b", extract_set(doubled=True)), db)
+    assert ui.swapped_since(pinned)
+    assert not ui.swapped_since(serving.begin_run())
