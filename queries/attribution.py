@@ -616,7 +616,10 @@ def attribution_scenario(
 
     `scenario`: JSON, see `parse_scenario`. Deals are those won with a close date in the
     period; the booking basis decides the quarter their credit lands in. Liability = credit x
-    the commission rate matching the partner's type and tier and the touch's type.
+    the commission rate matching the partner's type and tier and the touch's type. Credit is
+    in whole cents per deal x partner x booking quarter, the `attribution_credit` export's: a
+    deal's cents add up to its revenue before the filters choose which partners to show, so
+    two models that credit the same deals credit the same total to the cent.
     """
     spec = parse_scenario(scenario)
     params = model_params(
@@ -632,13 +635,16 @@ def attribution_scenario(
     partners = queries.execute(
         con, "attribution_partners", regions=regions, tiers=tiers, partner_types=partner_types, managers=managers
     )
+    pair = ["opportunity_id", "partner_id", "fiscal_quarter"]
+    cents = credit_from_touches(touches, spec["booking_basis"], start_month(con))
     booked = pl.col("close_date") if spec["booking_basis"] == "close_date" else pl.col("touch_date")
-    joined = touches.join(partners, on="partner_id", how="inner", maintain_order="left")
-    rows = joined.with_columns(
-        credit=pl.col("weight") * pl.col("amount").cast(pl.Float64),
-        fiscal_quarter=quarter_labels(joined.select(booked).to_series(), start_month(con)),
-    )
-    rows = with_rates(rows, plan_rules(con, spec.get("rates")))
+    labelled = touches.with_columns(fiscal_quarter=quarter_labels(touches.select(booked).to_series(), start_month(con)))
+    # A pair's touches share its cents by weight, so each can take its touch type's commission rate.
+    credited = labelled.join(
+        cents.select(*pair, pl.col("credit").cast(pl.Float64).alias("pair_credit")), on=pair, how="left", maintain_order="left"
+    ).with_columns(credit=pl.col("pair_credit") * pl.col("weight") / pl.col("weight").sum().over(pair))
+    shown = credited.join(partners, on="partner_id", how="inner", maintain_order="left")
+    rows = with_rates(shown, plan_rules(con, spec.get("rates")))
     frame = rows.group_by("partner_id", "fiscal_quarter").agg(
         pl.col("partner_name").first(),
         pl.col("partner_type").first(),
