@@ -331,7 +331,9 @@ GLOSSARY: list[Term] = [
         "touchpoints' w_i * R. A won deal with no touchpoint gives no partner credit (it counts as direct).",
         "Attribution scenarios (Credit cards and tables); Program health (cost of channel, ROI); Partner 360",
         "The Credit card sums it over the won deals closed in the period (booked at the close date, or at each "
-        "touch's date with that booking basis).",
+        "touch's date with that booking basis). Credit is in whole cents: each partner's share of a deal rounds "
+        "down and the deal's leftover cents go to its largest share (ties: the first partner id), so a deal's "
+        "credit adds up to its revenue to the cent.",
         "queries/attribution.py, queries/attribution_touch_weights.sql",
     ),
     Term(
