@@ -388,6 +388,10 @@ def download(frame: pl.DataFrame, file_name: str, label: str = "Download CSV", k
     )
 
 
+# Streamlit's "auto" height shows ten rows and scrolls the rest; tables up to this many rows show whole.
+SHOW_EVERY_ROW_UP_TO = 15
+
+
 def table(
     frame: pl.DataFrame,
     file_name: str,
@@ -419,6 +423,8 @@ def table(
                 help=given.get("help") if isinstance(given, dict) else None,
                 display_text=PARTNER_LINK_TEXT,
             )
+    if height == "auto" and frame.height <= SHOW_EVERY_ROW_UP_TO:
+        height = "content"  # a short table shows whole rather than scrolling its last rows out of sight
     st.dataframe(shown, hide_index=True, column_config=config, height=height)
     download(frame.drop("partner_link", strict=False), file_name)
 

@@ -61,7 +61,14 @@ def cohort_curves(curves: pl.DataFrame, max_cohorts: int = 7) -> go.Figure:
     fig = make_subplots(
         rows=1, cols=2, subplot_titles=("Activated: first won partner deal", "Survival: not yet dormant"), shared_xaxes=True
     )
-    fig.update_layout(template="plotly+pulse", hovermode="closest", height=380)
+    # The legend goes under the plots: above them it would cover the two subplot titles.
+    fig.update_layout(
+        template="plotly+pulse",
+        hovermode="closest",
+        height=430,
+        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+        margin={"b": 110},
+    )
     if curves.is_empty():
         return fig
     cohorts = curves.select("cohort", "cohort_start").unique().sort("cohort_start").tail(max_cohorts)["cohort"].to_list()

@@ -62,7 +62,14 @@ def timeline(events: pl.DataFrame) -> go.Figure:
 
 def activity_by_month(monthly: pl.DataFrame) -> go.Figure:
     """Activities per month, stacked by type."""
-    fig = figure("Activities per month", height=300, barmode="stack")
+    # A dozen activity types take two or three legend rows: under the plot, where they cover nothing.
+    fig = figure(
+        "Activities per month",
+        height=400,
+        barmode="stack",
+        legend={"orientation": "h", "x": 0, "y": -0.15, "yanchor": "top", "traceorder": "normal"},
+        margin={"t": 50, "b": 40},
+    )
     if monthly.is_empty():
         return fig
     types = (
@@ -78,6 +85,8 @@ def activity_by_month(monthly: pl.DataFrame) -> go.Figure:
                 y=rows["activities"].to_list(),
                 name=activity_type.replace("_", " "),
                 marker_color=OKABE_ITO[i % len(OKABE_ITO)],
+                # Past the palette's nine colours, a hatch tells a repeated colour apart.
+                marker_pattern_shape="/" if i >= len(OKABE_ITO) else "",
             )
         )
     fig.update_yaxes(title="Activities")

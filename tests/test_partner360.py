@@ -77,3 +77,35 @@ def test_the_profile_counts_deals_and_money(tiny_db: Path):
     profile = queries.execute(queries.connect(tiny_db), "partner_profile", partner_id="P1").row(0, named=True)
     assert (profile["won_deals"], float(profile["won_amount"]), float(profile["payouts"])) == (2, 4000.0, 250.0)
     assert profile["partner_types"] == ["referral", "reseller"]
+
+
+def test_the_activity_legend_sits_under_the_plot_and_types_past_the_palette_are_hatched():
+    import polars as pl
+
+    from charts import OKABE_ITO
+
+    types = [f"type {i:02d}" for i in range(len(OKABE_ITO) + 2)]
+    monthly = pl.DataFrame(
+        {"month": ["2026-01-01"] * len(types), "activity_type": types, "activities": list(range(len(types), 0, -1))}
+    )
+    fig = activity_by_month(monthly)
+    # Above the plot, two rows of legend covered the chart's title.
+    assert fig.layout.legend.y < 0 and fig.layout.legend.yanchor == "top"
+    hatched = [trace.name for trace in fig.data if trace.marker.pattern.shape == "/"]
+    assert hatched == ["type 09", "type 10"]  # the two whose colours repeat the first two
+    assert [trace.marker.color for trace in fig.data[-2:]] == OKABE_ITO[:2]
+
+
+def test_a_short_table_shows_every_row_and_a_long_one_scrolls(monkeypatch):
+    import polars as pl
+
+    import ui
+
+    heights = []
+    monkeypatch.setattr(ui.st, "dataframe", lambda *args, **kwargs: heights.append(kwargs["height"]))
+    monkeypatch.setattr(ui, "download", lambda *args, **kwargs: None)
+    # Partner 360's credit under each of the 11 models: "auto" showed 10 and hid Shapley below a scroll.
+    ui.table(pl.DataFrame({"model": [f"m{i}" for i in range(11)]}), "short.csv")
+    ui.table(pl.DataFrame({"model": [f"m{i}" for i in range(ui.SHOW_EVERY_ROW_UP_TO + 1)]}), "long.csv")
+    ui.table(pl.DataFrame({"model": ["m"]}), "fixed.csv", height=200)
+    assert heights == ["content", "auto", 200]

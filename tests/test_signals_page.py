@@ -79,3 +79,5 @@ def test_cohort_chart_draws_one_line_per_cohort_in_each_panel():
     fig = charts.cohort_curves(curves)
     assert len(fig.data) == 4
     assert [trace.name for trace in fig.data if trace.showlegend] == ["FY2026 Q1 (3)", "FY2026 Q2 (3)"]
+    # Under the plots: above them the legend covered the two subplot titles.
+    assert fig.layout.legend.y < 0
