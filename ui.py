@@ -388,6 +388,8 @@ def download(frame: pl.DataFrame, file_name: str, label: str = "Download CSV", k
     )
 
 
+# What an empty cell shows (Streamlit's default is the word "None": no band, no payout yet, a direct deal's partner).
+MISSING = "—"
 # Streamlit's "auto" height shows ten rows and scrolls the rest; tables up to this many rows show whole.
 SHOW_EVERY_ROW_UP_TO = 15
 
@@ -425,7 +427,7 @@ def table(
             )
     if height == "auto" and frame.height <= SHOW_EVERY_ROW_UP_TO:
         height = "content"  # a short table shows whole rather than scrolling its last rows out of sight
-    st.dataframe(shown, hide_index=True, column_config=config, height=height)
+    st.dataframe(shown, hide_index=True, column_config=config, height=height, placeholder=MISSING)
     download(frame.drop("partner_link", strict=False), file_name)
 
 

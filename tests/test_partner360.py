@@ -96,16 +96,23 @@ def test_the_activity_legend_sits_under_the_plot_and_types_past_the_palette_are_
     assert [trace.marker.color for trace in fig.data[-2:]] == OKABE_ITO[:2]
 
 
-def test_a_short_table_shows_every_row_and_a_long_one_scrolls(monkeypatch):
+def test_a_short_table_shows_every_row_a_long_one_scrolls_and_missing_values_show_a_dash(monkeypatch):
     import polars as pl
 
     import ui
 
     heights = []
-    monkeypatch.setattr(ui.st, "dataframe", lambda *args, **kwargs: heights.append(kwargs["height"]))
+    placeholders = set()
+
+    def dataframe(*args, **kwargs) -> None:
+        heights.append(kwargs["height"])
+        placeholders.add(kwargs["placeholder"])
+
+    monkeypatch.setattr(ui.st, "dataframe", dataframe)
     monkeypatch.setattr(ui, "download", lambda *args, **kwargs: None)
     # Partner 360's credit under each of the 11 models: "auto" showed 10 and hid Shapley below a scroll.
     ui.table(pl.DataFrame({"model": [f"m{i}" for i in range(11)]}), "short.csv")
     ui.table(pl.DataFrame({"model": [f"m{i}" for i in range(ui.SHOW_EVERY_ROW_UP_TO + 1)]}), "long.csv")
     ui.table(pl.DataFrame({"model": ["m"]}), "fixed.csv", height=200)
     assert heights == ["content", "auto", 200]
+    assert placeholders == {"—"}  # not the word "None" (no band, no payout yet, a direct deal's partner)
