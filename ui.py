@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode
 
 import polars as pl
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import access
 import queries
@@ -189,7 +190,14 @@ def swapped_since(version: tuple[str, int, int, int]) -> bool:
 
 @st.fragment(run_every=timedelta(seconds=5))
 def _rerun_on_new_data(version: tuple[str, int, int, int]) -> None:
-    """Rerun the whole page once the database file was swapped by a build (cheap: one stat)."""
+    """Rerun the whole page once the database file was swapped by a build (cheap: one stat).
+
+    Only on the fragment's own runs, every few seconds: drawn inline in a page run, it runs
+    before st.navigation has resolved the page, and a rerun from there loses the page a new tab
+    asked for by its URL (it opens the default page). The next tick catches the swap."""
+    context = get_script_run_ctx()
+    if context is None or not context.fragment_ids_this_run:
+        return
     if swapped_since(version):
         st.rerun(scope="app")
 

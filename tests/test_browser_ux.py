@@ -121,3 +121,32 @@ def test_the_dark_theme_draws_charts_on_a_dark_background(browser, dark_url: str
     # The background (most of the chart) follows the theme; labels and gridlines stay readable.
     assert dark > 0.6, f"only {dark:.0%} of the chart is dark: its background does not follow the dark theme"
     assert light > 0.001, "no light pixels: the chart's text would be unreadable on the dark background"
+
+
+def test_an_open_page_reruns_on_a_newly_built_database_and_stays_on_its_page(browser, demo_db_path: Path, tmp_path: Path):
+    # Its own copy of the database, as the build below swaps it.
+    import shutil
+
+    from loaders.build import build_database
+    from tests.conftest import TINY, write_extracts
+
+    db = tmp_path / "pulse.duckdb"
+    shutil.copy(demo_db_path, db)
+    with serve(db) as url:
+        warm_up(browser, url)
+        page = open_page(browser, f"{url}/attribution?period=All+time")
+        try:
+            sidebar = page.locator(SIDEBAR)
+            assert "Data as of 2026-11-20" in sidebar.inner_text()
+            build_database(write_extracts(tmp_path / "tiny", TINY), db)  # the tiny program's data ends 2026-06-20
+            # The sidebar's check runs every 5 seconds and reruns the page on the new file.
+            page.wait_for_function(
+                "() => document.querySelector('[data-testid=stSidebar]').innerText.includes('Data as of 2026-06-20')",
+                timeout=30_000,
+                polling=500,
+            )
+            wait_until_idle(page)
+            assert page.locator('[data-testid="stMain"] h1').first.inner_text() == "Attribution scenarios"
+            assert "/attribution" in page.url
+        finally:
+            page.close()

@@ -108,3 +108,16 @@ def test_the_sidebar_s_new_data_check_compares_the_served_file_with_the_page_run
     build_database(write_extracts(tmp_path / "b", extract_set(doubled=True)), db)
     assert ui.swapped_since(pinned)
     assert not ui.swapped_since(serving.begin_run())
+
+
+def test_a_swap_seen_while_a_page_is_drawn_does_not_rerun_it_onto_another_page(tiny_db, monkeypatch):
+    """The new-data check is drawn in the sidebar before st.navigation resolves the page; a rerun
+    from there would open a new tab's deep link on the default page. Only its own runs (every
+    few seconds, the page known by then) rerun the app."""
+    import ui
+    from tests.conftest import open_page
+
+    monkeypatch.setattr(ui, "swapped_since", lambda version: True)  # a swap always just landed
+    at = open_page("attribution", query={"period": "All time"})
+    assert not at.exception
+    assert [title.value for title in at.title] == ["Attribution scenarios"]
