@@ -161,14 +161,8 @@ def stored_touch_paths(con: duckdb.DuckDBPyConnection, lookback_days: int, won_o
     # The lookback can leave a stored deal without touches: deals are renumbered over those that keep some.
     new_deal = np.r_[True, stored_deal[1:] != stored_deal[:-1]] if len(stored_deal) else np.zeros(0, dtype=bool)
     first = np.flatnonzero(new_deal)
-    position_of_deal = np.full(int(deals["deal"].max() or 0) + 1 if deals.height else 1, -1, dtype=np.int64)
-    position_of_deal[deals["deal"].to_numpy()] = np.arange(deals.height)
-    picked = pl.Series(position_of_deal[stored_deal[first]])
     return TouchPaths(
-        opportunity_id=deals["opportunity_id"].gather(picked),
-        is_won=deals["is_won"].gather(picked).to_numpy().astype(bool),
-        amount=deals["amount"].gather(picked),
-        close_date=deals["close_date"].gather(picked),
+        **deal_fields(deals, "deal", stored_deal[first]),
         starts=np.r_[first, len(stored_deal)].astype(np.int64),
         deal=np.cumsum(new_deal) - 1,
         # Stored as 32-bit integers and kept so (a copy to 64 bits would cost as much as the scan).
@@ -179,6 +173,19 @@ def stored_touch_paths(con: duckdb.DuckDBPyConnection, lookback_days: int, won_o
         days_from_created=touches["days_from_created"].to_numpy(),
         **dictionaries(codes),
     )
+
+
+def deal_fields(deals: pl.DataFrame, key: str, keys: np.ndarray) -> dict:
+    """TouchPaths' per-deal fields for the deals whose `key` column holds `keys`, in that order."""
+    position = np.full(int(deals[key].max() or 0) + 1 if deals.height else 1, -1, dtype=np.int64)
+    position[deals[key].to_numpy()] = np.arange(deals.height)
+    picked = pl.Series(position[keys])
+    return {
+        "opportunity_id": deals["opportunity_id"].gather(picked),
+        "is_won": deals["is_won"].gather(picked).to_numpy().astype(bool),
+        "amount": deals["amount"].gather(picked),
+        "close_date": deals["close_date"].gather(picked),
+    }
 
 
 def dictionaries(codes: pl.DataFrame) -> dict:
@@ -236,18 +243,10 @@ def ordered_touch_paths(con: duckdb.DuckDBPyConnection, lookback_days: int = 365
 
     # Deals with touches, in touch order; their index is the position of their first touch's run.
     first = np.flatnonzero(np.r_[True, deal_row[1:] != deal_row[:-1]]) if len(deal_row) else np.zeros(0, dtype=np.int64)
-    rows_with_touches = deal_row[first]
-    position_of_row = np.full(int(deals["deal_row"].max() or 0) + 1 if deals.height else 1, -1, dtype=np.int64)
-    position_of_row[deals["deal_row"].to_numpy()] = np.arange(deals.height)
-    at = position_of_row[rows_with_touches]
-    picked = pl.Series(at)
     deal_index = np.repeat(np.arange(len(first)), np.diff(np.r_[first, len(deal_row)]))
     gather = pl.Series(order)
     return TouchPaths(
-        opportunity_id=deals["opportunity_id"].gather(picked),
-        is_won=deals["is_won"].gather(picked).to_numpy().astype(bool),
-        amount=deals["amount"].gather(picked),
-        close_date=deals["close_date"].gather(picked),
+        **deal_fields(deals, "deal_row", deal_row[first]),
         starts=np.r_[first, len(deal_row)].astype(np.int64),
         deal=deal_index,
         partner=partner,
