@@ -10,6 +10,7 @@ import queries
 import ui
 from charts import forecast as charts
 from queries import glossary
+from queries.forecast import BACKTEST_QUARTERS
 
 st.title("Pipeline forecast")
 filters = ui.current_filters()
@@ -40,11 +41,11 @@ st.caption(
     "next three. Region, tier, partner type and manager filters apply; the period does not."
 )
 
+# The forecast draws before the backtest is computed: with a filter both are computed on demand,
+# and on a large program the backtest takes as long again.
 with st.spinner("Simulating 10,000 outcomes of every open deal..."):
     forecast = queries.run("pipeline_forecast", as_of=filters.as_of, **scope)
     deals = queries.run("forecast_deals", as_of=filters.as_of, **scope)
-    backtest = queries.run("forecast_backtest", **scope)
-    accuracy = queries.run("forecast_accuracy", segment=segment, **scope)
 
 current = forecast.filter((pl.col("segment") == segment) & (pl.col("quarter_start") == pl.col("quarter_start").min()))
 now = {row["method"]: row for row in current.iter_rows(named=True)}
@@ -103,6 +104,9 @@ if not loaded.get("opportunity_history"):
         "is assumed, the sales call is left out), and amounts and close dates are the final ones.",
         icon=":material/history_toggle_off:",
     )
+with st.spinner(f"Rebuilding each method's forecast on the first day of the last {BACKTEST_QUARTERS} quarters..."):
+    backtest = queries.run("forecast_backtest", **scope)
+    accuracy = queries.run("forecast_accuracy", segment=segment, **scope)
 if accuracy.height:
     st.success(accuracy["verdict"][0], icon=":material/verified:")
     st.plotly_chart(charts.backtest_lines(backtest, segment), width="stretch")
