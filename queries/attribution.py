@@ -89,9 +89,8 @@ def rule_weights(won: TouchPaths, models: list[str], params: dict[str, float | i
     before close and the touch value. What depends on the deal only is computed once per deal
     and gathered, so each model is a few passes over the touches.
     """
-    starts, deal = won.starts, won.deal
-    counts = np.diff(starts)
-    seq = np.arange(1, len(deal) + 1) - starts[:-1][deal]  # 1-based position in the deal
+    deal, counts = won.deal, won.counts
+    seq = np.arange(1, len(deal) + 1) - won.starts[:-1][deal]  # 1-based position in the deal
     first, last = seq == 1, seq == counts[deal]
     inverse_count = 1.0 / np.maximum(counts, 1)
     out: dict[str, np.ndarray] = {}
@@ -140,7 +139,7 @@ def w_shaped_weights(won: TouchPaths, seq: np.ndarray, first: np.ndarray, last: 
     Key touch: the deal's first deal_registration touch, else the touch nearest the deal's
     creation (the earlier on a tie). A touch that is two anchors at once gets both shares;
     a deal with no other touches renormalises over its anchors."""
-    counts, deal = np.diff(won.starts), won.deal
+    counts, deal = won.counts, won.deal
     if len(deal) == 0:
         return np.zeros(0)
     scale = np.int64(counts.max() + 1)
@@ -186,8 +185,7 @@ def markov_touch_weights(paths: TouchPaths) -> np.ndarray:
 def shapley_touch_weights(paths: TouchPaths, seed: int) -> np.ndarray:
     """Shapley weight of each touch of the closed paths (0 on lost deals); see `queries.shapley`."""
     pair_of_touch, pair_deal, pair_partner = paths.pairs()
-    present = np.unique(pair_partner)
-    player = np.searchsorted(present, pair_partner)
+    present, player = present_partners(pair_partner, len(paths.partner_ids))
     first_pair = np.flatnonzero(np.r_[True, pair_deal[1:] != pair_deal[:-1]]) if len(pair_deal) else np.zeros(0, int)
     bounds = np.r_[first_pair, len(pair_deal)]
     pair_weight = np.nan_to_num(pair_weights(player, bounds, paths.is_won, len(present), seed))
