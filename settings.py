@@ -112,7 +112,9 @@ class Burnout(Strict):
     win_rate_drop: float = 0.5
     breadth_drop: float = 0.34
     support_ticket_rise: float = 1.0
-    # 3 of 6: at 2, chance dips (a star's registrations, a few tickets) flagged 29 of 79 on the demo.
+    # Flagged on a fall of the activity rate by at least activity_drop that a one-sided exact test of the
+    # two Poisson counts finds significant (p below this), or on min_signals signals (DESIGN.md).
+    significance: float = Field(0.01, gt=0, lt=1)
     min_signals: int = 3
     # Floors below which a signal cannot fire (a small baseline is noise, not a trend).
     min_baseline_activities: int = 6

@@ -642,11 +642,31 @@ GLOSSARY: list[Term] = [
         "Burnout risk: a partner whose own recent behaviour falls against its own baseline (last 90 days vs the "
         "180 before): activity rate, deal registrations and win rate falling, breadth of activity types "
         "shrinking, certifications lapsing, support tickets rising. Each flagged partner shows which signals fired "
-        "and by how much; no opaque score alone.",
+        "and by how much; no opaque score alone. Flagged when the activity rate (portal_login aside, per 90 days) "
+        "fell by at least half against the baseline and the fall is significant (one-sided exact test of the two "
+        "Poisson counts, p < 0.01), or when three or more signals fired; the other signals then give the severity.",
         "Engagement & burnout (Burning out tab)",
-        "Flagged when at least 3 of the 6 signals fire (settings burnout.min_signals); dormant partners are listed "
-        "as dormant instead.",
-        "queries/signals.py",
+        "The activity rate counts the partner's own effort: support tickets and certification expiries are signals "
+        "of their own, not effort. The signals, each against the baseline's rate per 90 days: activity at most half "
+        "(baseline of 6 or more); deal registrations at most half (4 or more); win rate at most half (6 closed "
+        "before, 3 since); activity types down by a third (3 or more); fewer active certifications than 90 days "
+        "ago; support tickets doubled (3 or more). The severity is the number of signals that fired. Dormant "
+        "partners are listed as dormant instead. Settings: burnout.* (significance, min_signals, the drops and "
+        "floors).",
+        "queries/partner_flags.sql",
+    ),
+    Term(
+        "activity_fall_p",
+        "Activity fall p-value",
+        "Engagement & burnout",
+        "The chance of an activity fall at least this large if the partner's rate had not changed: with n the "
+        "activities of the last 90 days and the 180 before, the probability that a binomial(n, 90 / 270) count is at "
+        "most the recent one.",
+        "Engagement & burnout (Burning out tab; partner_signals export)",
+        "Computed for falls of at least half only; below 0.01 (settings burnout.significance) the fall alone flags "
+        "burnout. A small partner's halving (4 -> 1 per 90 days: p = 0.14) could be chance; 16 -> 4 (p = 0.002) is not.",
+        "queries/partner_flags.sql",
+        in_design=False,
     ),
     Term(
         "returned",

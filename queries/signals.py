@@ -46,6 +46,7 @@ COLUMNS = [
     "burnout_risk",
     "burnout_signal_count",
     "burnout_signals",
+    "activity_fall_p",
     "returned",
     "returned_at",
     "gap_before_return_days",
