@@ -882,7 +882,10 @@ GLOSSARY: list[Term] = [
         "Data",
         "`as_of` defaults to the latest date in the data.",
         "Sidebar (Data as of, per table); Data (load report)",
-        "A table lagging the newest data by more than the settings' stale_after_days is flagged.",
+        "A table is stale when the newest data's date is ahead of its own by more than its usual rhythm allows: the "
+        "95th percentile of its gaps between event days over its last 180 days, and at least the settings' "
+        "stale_after_days (a monthly table's rhythm is at least a month); stale_after_days_by_table sets one table's "
+        "allowance outright.",
         "queries/stale_tables.sql",
     ),
 ]
