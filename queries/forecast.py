@@ -580,7 +580,8 @@ def _won_by_segment(won: pl.DataFrame) -> dict[str, float]:
 def _group_note(deals: pl.DataFrame) -> str:
     if deals.is_empty():
         return ""
-    shares = deals.group_by("historical_group").len().sort("len", descending=True)
+    # Ties in size by name: group_by has no order, and the note must read the same on every run.
+    shares = deals.group_by("historical_group").len().sort(["len", "historical_group"], descending=[True, False])
     parts = [f"{group} for {count / deals.height:.0%}" for group, count in shares.iter_rows()]
     return "rates by " + "; ".join(parts) + " of open deals"
 
