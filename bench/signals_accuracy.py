@@ -210,7 +210,8 @@ def markdown(demo: tuple, second: tuple, scale: float, seed: int, second_end: da
         f"`.venv/bin/python -m bench.signals_accuracy --scale {scale:g} --seed {seed}`.",
         "",
         f"Demo program (`loaders/demo.py`), scale {scale:g}, seed {seed}, as of {DEMO_END}: {demo[1]} partners "
-        f"scored ({demo[2]} terminated by then left out); `partner_signals` took {demo[3]:.2f} s.",
+        f"scored ({demo[2]} terminated by then left out); `partner_signals` took {demo[3]:.2f} s (as of the data's "
+        "last day it reads the rows the build stored).",
         "",
         *markdown_table(demo[0]),
         "",
