@@ -10,8 +10,9 @@ behaviour drawn from processes of its own:
   rhythms;
 - seasonal partners stop every year for an off-season of their own (6 weeks to 4.5 months);
 - partners stop for good, pause and come back, decline (to 30% or less of their rate, as in the
-  program issue 17 was tried on) or dip (to 70-95%: a slower spell), from a day of their own, or grow; the rest are steady. Turning
-  days are drawn from wide ranges, so partners land on both sides of every rule.
+  program issue 17 was tried on) or dip (to 70-95%: a slower spell), from a day of their own, or
+  grow; the rest are steady. Turning days are drawn from wide ranges, so partners land on both
+  sides of every rule.
 
 `write_program(folder)` writes partners.csv and partner_activities.csv (loadable by `loaders build`)
 and the truth: `truth/stories.csv` (each partner's story and turning days) and `truth/effort_rate.csv`
