@@ -218,7 +218,8 @@ def sidebar_filters(viewer: access.Viewer = access.LOCAL_ADMIN) -> Filters:
     if viewer.managers is not None:
         choices["manager"] = [value for value in choices["manager"] if value in viewer.managers]
     mine = my_partners(sidebar, viewer, choices)
-    sidebar.caption(f"Data as of **{as_of:%Y-%m-%d}**")
+    basis = f" ({info['data_as_of_basis']})" if info.get("data_as_of_basis") else ""
+    sidebar.caption(f"Data as of **{as_of:%Y-%m-%d}**{basis}", help=glossary.tooltip("data_as_of"))
     data_freshness(sidebar)
     _from_url("period", PERIODS[0], lambda raw: raw[0] if raw[0] in PERIODS else PERIODS[0])
     period = sidebar.selectbox("Period", PERIODS, key="period", help=glossary.tooltip("period"))

@@ -694,7 +694,9 @@ GLOSSARY: list[Term] = [
         "Everything is computed as of a date (`as_of`, default the latest date in the data): later events are "
         "ignored, so the page can be replayed for any past day.",
         "Engagement & burnout (Signals as of); sidebar (Data as of); Disagreements; Pipeline forecast",
-        where_computed="load_meta.data_as_of",
+        "The default is the data's as-of date (see Data as of): the day the export was taken, never a close date. "
+        "It sets the current fiscal quarter of Program health and of the forecast.",
+        "load_meta.data_as_of",
     ),
     # Pipeline forecast (DESIGN.md).
     Term(
@@ -862,8 +864,12 @@ GLOSSARY: list[Term] = [
         "Data",
         "`as_of` defaults to the latest date in the data.",
         "Sidebar (Data as of, per table); Data (load report)",
-        "A table lagging the newest data by more than the settings' stale_after_days is flagged.",
-        "queries/stale_tables.sql",
+        "The day the export was taken: the as_of setting (or `build --as-of`) when given, else the latest day on "
+        "which something was created, changed or done (deals created, history rows, activities, touchpoints, "
+        "registrations registered or decided), never a close date: CRMs keep lost deals dated in the future, and "
+        "open deals' close dates are expectations. Per table, the latest such day; a table lagging the newest data "
+        "by more than the settings' stale_after_days is flagged.",
+        "loaders/build.py, queries/stale_tables.sql",
     ),
 ]
 
