@@ -21,7 +21,9 @@ class Strict(BaseModel):
 
 class Stage(Strict):
     order: int
-    probability: float = Field(ge=0, le=1)
+    # None: the stage has no probability of its own; the CRM-weighted forecast uses each deal's
+    # own `probability` (when its extract gives one) and names the deals that have none.
+    probability: float | None = Field(None, ge=0, le=1)
     is_closed: bool = False
     is_won: bool = False
 

@@ -227,7 +227,13 @@ def write_settings_tables(con: duckdb.DuckDBPyConnection, settings: Settings) ->
     tables = {
         "stage_map": pl.DataFrame(
             [(name, s.order, s.probability, s.is_closed, s.is_won) for name, s in settings.stage_map.items()],
-            schema=["stage", "stage_order", "probability", "is_closed", "is_won"],
+            schema={
+                "stage": pl.String,
+                "stage_order": pl.Int64,
+                "probability": pl.Float64,  # NULL: the stage has none (deals use their own)
+                "is_closed": pl.Boolean,
+                "is_won": pl.Boolean,
+            },
             orient="row",
         ),
         "tier_order": pl.DataFrame({"tier": settings.tier_order, "tier_rank": list(range(1, len(settings.tier_order) + 1))}),
