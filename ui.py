@@ -21,6 +21,7 @@ import access
 import queries
 from queries import fiscal, glossary, serving
 from queries.export import safe_csv
+from queries.formatting import money  # noqa: F401 - pages call ui.money
 
 PERIODS = [
     "This fiscal quarter",
@@ -512,15 +513,3 @@ def needs(*tables: str) -> bool:
             icon=":material/database_off:",
         )
     return not missing
-
-
-def money(value: float | None, currency: str = "$") -> str:
-    """$1.2M, $12.4k, $950."""
-    if value is None:
-        return "n/a"
-    sign = "-" if value < 0 else ""
-    value = abs(float(value))
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if value >= limit:
-            return f"{sign}{currency}{value / limit:.1f}{suffix}"
-    return f"{sign}{currency}{value:,.0f}"
