@@ -43,7 +43,7 @@ FRESHNESS: dict[str, str] = {
     "opportunities": "max(created_at)",
     "opportunity_history": "max(changed_at)",
     "touchpoints": "max(occurred_at)",
-    "deal_registrations": "greatest(max(registered_at), max(decided_at))",
+    "deal_registrations": "max(registered_at)",
     "payouts": "max(period)",
 }
 # The tables whose latest day moves with every daily export: the data's as-of date is the latest

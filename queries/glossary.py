@@ -894,7 +894,7 @@ GLOSSARY: list[Term] = [
         "Sidebar (Data as of, per table); Data (load report)",
         "The day the export was taken: the as_of setting (or `build --as-of`) when given, else the latest day on "
         "which something was created, changed or done (deals created, history rows, activities, touchpoints, "
-        "registrations registered or decided), never a close date: CRMs keep lost deals dated in the future, and "
+        "registrations), never a close date: CRMs keep lost deals dated in the future, and "
         "open deals' close dates are expectations. Per table, the latest such day; a table lagging the newest data "
         "by more than the settings' stale_after_days is flagged.",
         "loaders/build.py, queries/stale_tables.sql",

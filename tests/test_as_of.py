@@ -132,10 +132,10 @@ def test_a_bad_as_of_on_the_command_line_is_refused_by_the_parser(tmp_path: Path
 def test_activities_registrations_and_history_move_as_of_but_a_payout_period_does_not(tmp_path: Path):
     files = {
         **EXPORT,
-        # The latest event: a registration decided on 2023-09-04 (registered on 2023-08-20).
+        # The latest event: a registration on 2023-09-04.
         "deal_registrations.csv": """
-            registration_id,partner_id,registered_at,status,opportunity_id,decided_at
-            R1,P1,2023-08-20 10:00:00,approved,O1,2023-09-04 09:00:00
+            registration_id,partner_id,registered_at,status,opportunity_id
+            R1,P1,2023-09-04 10:00:00,submitted,O1
         """,
         "partner_activities.csv": """
             activity_id,partner_id,activity_type,occurred_at
