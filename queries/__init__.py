@@ -45,6 +45,7 @@ PYTHON_OUTPUTS: dict[str, str] = {
     "attribution_scenario": "queries.attribution:attribution_scenario",
     "pipeline_forecast": "queries.forecast:pipeline_forecast", "forecast_deals": "queries.forecast:forecast_deals",
     "forecast_backtest": "queries.forecast:forecast_backtest", "forecast_accuracy": "queries.forecast:forecast_accuracy",
+    "forecast_caveats": "queries.forecast:forecast_caveats",
     "partner_health": "queries.health_score:partner_health", "win_model_evaluation": "queries.win_model:win_model_evaluation",
     "partner_health_movers": "queries.health_score:partner_health_movers",
     "partner_health_history": "queries.health_score:partner_health_history",

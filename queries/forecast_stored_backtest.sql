@@ -16,6 +16,11 @@ select
     p90,
     in_band,
     open_deals,
-    basis
+    basis,
+    stale_deals,
+    stale_amount,
+    stale_forecast,
+    stale_won,
+    stale_note
 from forecast_backtest_precomputed
 order by row_number

@@ -16,12 +16,14 @@ select
     p_win,
     expected_value,
     historical_group,
+    probability_source,
     times_slipped,
     days_slipped,
     days_past_close,
     age_days,
     is_slipped,
     is_stale,
+    in_forecast,
     owner
 from forecast_deals_precomputed
 order by row_number

@@ -36,6 +36,7 @@ select
     stage,
     stage_order,
     probability,
+    probability_source,
     is_closed,
     is_won,
     amount,

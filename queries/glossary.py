@@ -694,7 +694,9 @@ GLOSSARY: list[Term] = [
         "Everything is computed as of a date (`as_of`, default the latest date in the data): later events are "
         "ignored, so the page can be replayed for any past day.",
         "Engagement & burnout (Signals as of); sidebar (Data as of); Disagreements; Pipeline forecast",
-        where_computed="load_meta.data_as_of",
+        "The default is the data's as-of date (see Data as of): the day the export was taken, never a close date. "
+        "It sets the current fiscal quarter of Program health and of the forecast.",
+        "load_meta.data_as_of",
     ),
     # Pipeline forecast (DESIGN.md).
     Term(
@@ -713,8 +715,36 @@ GLOSSARY: list[Term] = [
         "Pipeline forecast",
         "CRM weighted: amount x stage probability (stage map);",
         "Pipeline forecast (cards, bars, backtest)",
-        "For open partner deals whose close date is in the quarter, plus what already closed won in it.",
+        "For open partner deals whose close date is in the quarter, plus what already closed won in it. A stage the "
+        "stage map gives no probability uses the deal's own probability from the CRM; a deal with neither counts "
+        "at 0 and the page names it. Stale open deals are left out (see Stale open deal).",
         "queries/forecast.py",
+    ),
+    Term(
+        "stale_open_deal",
+        "Stale open deal",
+        "Pipeline forecast",
+        "An open deal whose close date is before the as-of date: nobody expects it on that date any more.",
+        "Pipeline forecast (the warning above the cards, the Stale tab, the backtest's stale columns)",
+        "The forecast cannot say when such a deal will close, so every method leaves it out of every quarter "
+        "(setting forecast_stale_deals = \"leave_out\", the default) and the page counts and lists them with their "
+        "amount for cleanup in the CRM; \"current_quarter\" counts them in the current quarter instead. The backtest "
+        "follows the same setting as of each quarter's first day, shows how much of the forecast and of the actual "
+        "came from stale deals, and says so when they account for at least half of an error of 50% or more.",
+        "queries/forecast.py",
+        in_design=False,
+    ),
+    Term(
+        "probability_source",
+        "Probability from",
+        "Pipeline forecast",
+        "Where a deal's CRM-weighted probability comes from: the stage map, the deal's own CRM probability (its "
+        "stage has none in the stage map), or none (counted at 0).",
+        "Pipeline forecast (open deals tables; the note on stages without a probability)",
+        "The deal's own probability is the opportunities extract's `probability` column, a share from 0 to 1; "
+        "other values are ignored.",
+        "queries/pipeline_as_of.sql",
+        in_design=False,
     ),
     Term(
         "sales_call",
@@ -862,8 +892,12 @@ GLOSSARY: list[Term] = [
         "Data",
         "`as_of` defaults to the latest date in the data.",
         "Sidebar (Data as of, per table); Data (load report)",
-        "A table lagging the newest data by more than the settings' stale_after_days is flagged.",
-        "queries/stale_tables.sql",
+        "The day the export was taken: the as_of setting (or `build --as-of`) when given, else the latest day on "
+        "which something was created, changed or done (deals created, history rows, activities, touchpoints, "
+        "registrations), never a close date: CRMs keep lost deals dated in the future, and "
+        "open deals' close dates are expectations. Per table, the latest such day; a table lagging the newest data "
+        "by more than the settings' stale_after_days is flagged.",
+        "loaders/build.py, queries/stale_tables.sql",
     ),
 ]
 
