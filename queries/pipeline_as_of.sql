@@ -9,6 +9,8 @@
 --   $partner_types (varchar[], NULL = all): in_scope only for deals whose partner has one of these types (direct deals drop out)
 --   $managers (varchar[], NULL = all): in_scope only for deals whose partner is managed by one of these (direct deals drop out)
 -- Grain: one row per snapshot day x opportunity created on or before it (open on that day, plus closed ones when $include_closed)
+-- Money: none
+-- Scope: partner
 with meta as (
     select try_cast(nullif(max(value) filter (where key = 'data_as_of'), '') as date) as data_as_of
     from load_meta
