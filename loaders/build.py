@@ -277,8 +277,8 @@ def write_freshness(con: duckdb.DuckDBPyConnection) -> None:
 # the build derives, so a database built by an older version is refused with "rebuild it" rather
 # than failing on a missing table. Change the schema, and tests/test_build_format.py says to bump
 # BUILD_FORMAT and gives the new fingerprint.
-BUILD_FORMAT = 3
-BUILD_SCHEMA_SHA = "4cf03d962e3d22af"
+BUILD_FORMAT = 4
+BUILD_SCHEMA_SHA = "85170e6810b3ce39"
 
 
 def schema_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
