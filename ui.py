@@ -380,9 +380,15 @@ def current_filters() -> Filters:
 
 
 def viewer() -> access.Viewer:
-    """Who is looking: pages hide payout amounts unless `viewer().sees_money`."""
+    """Who is looking. What they may see is decided below the pages (`queries.run` serves every
+    output as they may see it); pages ask `may` only to choose what to draw."""
     require_frame()
     return st.session_state["_viewer"]
+
+
+def may(name: str) -> bool:
+    """Whether the viewer may run this output or do this action (access.OUTPUTS, access.ACTIONS)."""
+    return access.may(viewer(), name)
 
 
 def download(frame: pl.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:

@@ -293,8 +293,8 @@ def write_freshness(con: duckdb.DuckDBPyConnection) -> None:
 # the build derives, so a database built by an older version is refused with "rebuild it" rather
 # than failing on a missing table. Change the schema, and tests/test_build_format.py says to bump
 # BUILD_FORMAT and gives the new fingerprint.
-BUILD_FORMAT = 4
-BUILD_SCHEMA_SHA = "27c694009adf4a17"
+BUILD_FORMAT = 5
+BUILD_SCHEMA_SHA = "02c83bae94fc6d43"
 
 
 def schema_fingerprint(con: duckdb.DuckDBPyConnection) -> str:

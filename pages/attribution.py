@@ -116,6 +116,8 @@ def money_columns(frame: pl.DataFrame, letters: dict[str, str] | None = None) ->
 st.title("Attribution scenarios")
 st.caption("Compare how attribution models and commission plans share won revenue between partners, and what they owe.")
 filters = ui.current_filters()
+# The period and the partner filters; as_of does not apply (every won deal is closed).
+period = {key: value for key, value in filters.params().items() if key != "as_of"}
 if "attribution_seed" not in st.session_state:
     st.session_state["attribution_seed"] = from_url()
 seed = st.session_state["attribution_seed"]
@@ -134,13 +136,13 @@ labels = {LETTERS[i]: s for i, s in enumerate(specs)}
 with st.spinner("Attributing won deals..."):
     try:
         frames = {
-            label: queries.run("attribution_scenario", scenario=json.dumps(s), **filters.params())
+            label: queries.run("attribution_scenario", scenario=json.dumps(s), **period)
             for label, s in labels.items()
         }
     except ChainTooLarge as exc:
         st.warning(f"{exc}: choose another model for this program's size.", icon=":material/warning:")
         st.stop()
-won = float(queries.run("attribution_won_revenue", **filters.params())["won_revenue"][0])
+won = float(queries.run("attribution_won_revenue", start_date=filters.start_date, end_date=filters.end_date)["won_revenue"][0])
 
 totals = pl.DataFrame(
     [
@@ -192,7 +194,7 @@ with delta_tab:
         st.plotly_chart(charts.credit_shift(delta, f"{b} minus {a}"))
     ui.table(delta, f"attribution_change_{by}.csv", column_config=money_columns(delta, {"a": a, "b": b}))
 with payouts_tab:
-    liability = attribution.liability_by_quarter(queries.run("attribution_payouts_by_quarter", **filters.params()), frames)
+    liability = attribution.liability_by_quarter(queries.run("attribution_payouts_by_quarter", **period), frames)
     st.caption("Payouts by status per fiscal quarter of their period, beside what each scenario says is owed.")
     if liability.height:
         st.plotly_chart(charts.payouts_vs_owed(liability))

@@ -408,6 +408,8 @@ def attribution_credit(
     """Partner credit of each won opportunity under one attribution model.
 
     Grain: one row per won opportunity x partner (x booking fiscal quarter when booked at touch dates)
+    Money: none
+    Scope: partner
 
     model: crm_sourced, registration, first_touch, last_touch, linear, time_decay,
     position_based, w_shaped, touch_value, markov or shapley. booking_basis: close_date
@@ -611,6 +613,8 @@ def attribution_scenario(
     """Credit and payout liability of one scenario, per partner and booking fiscal quarter.
 
     Grain: one row per partner x fiscal quarter of booking
+    Money: liability
+    Scope: partner
 
     `scenario`: JSON, see `parse_scenario`. Deals are those won with a close date in the
     period; the booking basis decides the quarter their credit lands in. Liability = credit x

@@ -114,6 +114,8 @@ def pipeline_forecast(
     """Pipeline expected to close won in the current and next three fiscal quarters, by method and segment.
 
     Grain: one row per fiscal quarter x method x segment
+    Money: none
+    Scope: program
 
     Segments: partner (sourced + influenced), partner_sourced, partner_influenced, direct,
     all. The current quarter includes what was already won in it up to `as_of` (column
@@ -139,6 +141,8 @@ def forecast_deals(
     """The open deals behind the forecast, with each one's expected value and slips.
 
     Grain: one row per open opportunity as of `as_of`
+    Money: none
+    Scope: partner
 
     Largest historical expected value (within the four quarters) first. is_slipped: its
     close date has moved later; is_stale: its close date is before `as_of` while it is still
@@ -188,6 +192,8 @@ def forecast_backtest(
     """Each method rebuilt as of the first day of past quarters, against what actually closed won then.
 
     Grain: one row per past fiscal quarter x method x segment
+    Money: none
+    Scope: program
 
     forecast is what the method
     said on the quarter's first day, with only what was known the day before; actual is the
@@ -219,6 +225,8 @@ def forecast_accuracy(
     """Each method's track record on one segment (default partner: sourced + influenced), and the one-line verdict.
 
     Grain: one row per method
+    Money: none
+    Scope: program
 
     Most often closest first. mape: mean absolute percentage
     error over the quarters with an actual; bias_pct: mean signed error (positive =

@@ -1,6 +1,8 @@
 -- The forecast backtest for the default view (no filters), computed once at build time by forecast.store_forecast.
 -- Params: none
 -- Grain: one row per past fiscal quarter x method x segment
+-- Money: none
+-- Scope: program
 select
     fiscal_quarter,
     quarter_start,

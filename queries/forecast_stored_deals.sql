@@ -1,6 +1,8 @@
 -- The open deals behind the forecast for the default view (no filters, as of data_as_of), computed once at build time by forecast.store_forecast.
 -- Params: none
 -- Grain: one row per open opportunity on data_as_of
+-- Money: none
+-- Scope: partner
 select
     opportunity_id,
     account_name,

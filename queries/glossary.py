@@ -663,7 +663,8 @@ GLOSSARY: list[Term] = [
         "Engagement & burnout",
         "At risk: dormant or burning-out partners with open pipeline or unpaid credit.",
         "Engagement & burnout (At risk tab)",
-        "The Why column says which: days quiet, open pipeline, unpaid commission (each under its own name here).",
+        "The Why column says which: days quiet, open pipeline, unpaid commission (each under its own name here; the "
+        "amount owed only for finance, executives and admins).",
         "queries/signals.py",
     ),
     Term(
@@ -869,7 +870,8 @@ GLOSSARY: list[Term] = [
         "Payouts (one partner)",
         "Partner 360",
         "All payouts to this partner, clawbacks excluded.",
-        "Partner 360 (Payouts card and table; finance, executives and admins only)",
+        "Partner 360 (Payouts card and table; amounts for finance, executives and admins only: a partner lead sees "
+        "each payout without its amount)",
         where_computed="queries/partner_profile.sql",
         in_design=False,
     ),

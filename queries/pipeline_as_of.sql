@@ -10,6 +10,8 @@
 --   $managers (varchar[], NULL = all): in_scope only for deals whose partner is managed by one of these (direct deals drop out)
 -- probability: the stage map's, else (closed) 1 or 0, else the deal's own CRM probability, else 0; probability_source says which ('stage_map', 'closed', 'deal', 'none').
 -- Grain: one row per snapshot day x opportunity created on or before it (open on that day, plus closed ones when $include_closed)
+-- Money: none
+-- Scope: partner
 with meta as (
     select try_cast(nullif(max(value) filter (where key = 'data_as_of'), '') as date) as data_as_of
     from load_meta

@@ -12,6 +12,8 @@
 -- Params:
 --   $stale_after_days (integer, NULL = stale_after_days from the settings): days a table may lag the newest one
 -- Grain: one row per extract table of the data contract (absent ones included)
+-- Money: none
+-- Scope: program
 with report as (
     select table_name, status from load_report
 ),

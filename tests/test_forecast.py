@@ -362,7 +362,8 @@ def test_the_stored_default_view_gives_the_same_numbers_as_computing_on_demand(d
     con = queries.connect(demo_db)
     as_of = forecast._meta(con)[0]
     for name in OUTPUTS:
-        for params in ({}, {"as_of": as_of}):
+        # The backtest and the accuracy take no as_of: they look back from the data's last day.
+        for params in ({}, {"as_of": as_of}) if queries.output(name).takes("as_of") else ({},):
             stored = queries.execute(con, name, **params)
             assert stored.height, name
             assert_frame_equal(stored, computed_on_demand(con, monkeypatch, name, **params))

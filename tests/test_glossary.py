@@ -63,7 +63,7 @@ NOT_DEFINITIONS = {
     "Dated on or before the as-of date",
     "The component whose weighted change was largest.",
     "How this partner took part: sourced it, touched it, or registered it (approved).",
-    "The partner id the CRM names as source",
+    "The partner id the CRM names as source (blank: none, or a partner you do not manage)",
     "Each model is defined in the Glossary (under Help).",
 }
 # Partner 360's profile fields are facts, not metrics: they have no definition.
