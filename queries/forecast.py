@@ -174,6 +174,9 @@ def forecast_caveats(
     the stage map gives no probability, without one of their own: CRM weighted counts them at
     0), 'deal_probability' (the same stages, using the deal's own probability). stages: the
     stages concerned, comma-separated (empty for 'stale'); message: the sentence the page shows.
+
+    Money: none
+    Scope: program
     """
     filters = _filters(regions, tiers, partner_types, managers)
     if _default_view(con, as_of, filters, MIN_GROUP_DEALS):
