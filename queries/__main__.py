@@ -1,4 +1,5 @@
-"""Command line: `python -m queries list | export NAME | export --all --out-dir DIR` (see DESIGN.md, "Command line")."""
+"""Command line: `python -m queries list | export NAME | export --all --out-dir DIR | workbook | statement`
+(see DESIGN.md, "Command line")."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import duckdb
 
 import queries
+from queries import workbook
 from queries.export import safe_csv
 
 
@@ -116,7 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--db", type=Path, default=None, help="database file (default: $PULSE_DB or data/pulse.duckdb)")
     export.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     export.add_argument("--out", type=Path, help="CSV file to write (default: standard output)")
+    workbook.add_commands(commands)
     args = parser.parse_args(argv)
+    if hasattr(args, "handler"):
+        return args.handler(args)
 
     catalogue = queries.outputs()
     if args.command == "list":
