@@ -507,14 +507,19 @@ def parse_scenario(text: str) -> dict:
 
 def plan_rules(con: duckdb.DuckDBPyConnection, rates: list[dict] | None = None) -> pl.DataFrame:
     """Commission rules in match order: the given ones, else the settings' plan, then the default rate."""
+    return rules_of(rates, queries.execute(con, "attribution_commission_rules") if rates is None else None)
+
+
+def rules_of(rates: list[dict] | None, settings_plan: pl.DataFrame | None) -> pl.DataFrame:
+    """`plan_rules` with the settings' plan given (the `attribution_commission_rules` output)."""
     if rates is None:
-        rules = queries.execute(con, "attribution_commission_rules")
+        rules = settings_plan
     else:
         rules = pl.DataFrame(
             [{**{f: r.get(f) or None for f in RULE_FIELDS}, "rate": float(r.get("rate") or 0)} for r in rates],
             schema={"partner_type": pl.String, "tier": pl.String, "touch_type": pl.String, "rate": pl.Float64},
         )
-    return rules.select(*RULE_FIELDS, pl.col("rate").cast(pl.Float64)).with_row_index("rule_order")
+    return rules.select(*RULE_FIELDS, pl.col("rate").cast(pl.Float64)).with_row_index("rule_order")  # type: ignore[union-attr]
 
 
 def with_rates(rows: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
