@@ -40,6 +40,7 @@ def pages_for(viewer: access.Viewer) -> dict[str, list[st.Page]]:
         sections["For finance"] = [
             page("pages/attribution.py", "Attribution scenarios", "pie_chart", "attribution"),
             page("pages/disagreements.py", "Disagreements", "gavel", "disagreements"),
+            page("pages/statement.py", "Partner statement", "receipt_long", "statement"),
         ]
     sections["Admin"] = [page("pages/data.py", "Data", "database", "data")]
     sections["Help"] = [page("pages/glossary.py", "Glossary", "menu_book", "glossary")]

@@ -56,6 +56,14 @@ st.session_state["_partner_linked"] = partner_id
 
 profile = queries.run("partner_profile", partner_id=partner_id).row(0, named=True)
 st.header(profile["partner_name"])
+if sees_money:  # the statement page is in the navigation of the roles that see money (app.py)
+    view = {key: st.query_params.get_all(key) for key in ui.LINK_KEYS if st.query_params.get_all(key)}
+    st.page_link(
+        "pages/statement.py",
+        label="Statement: credit, commission, what is owed",
+        icon=":material/receipt_long:",
+        query_params={**view, "partner": partner_id},
+    )
 st.caption(
     f"{profile['partner_id']} · {', '.join(profile['partner_types'] or [])} · "
     f"{profile['country'] or ''} · joined {profile['joined_at']:%Y-%m-%d}"
