@@ -231,7 +231,7 @@ def gather(
     if not 2 <= len(specs) <= len(LETTERS):
         raise ValueError(f"give 2 to {len(LETTERS)} scenarios, not {len(specs)}")
     parsed = {LETTERS[i]: attribution.parse_scenario(json.dumps(spec)) for i, spec in enumerate(specs)}
-    if len(set(compared)) != 2 or any(letter not in parsed for letter in compared):
+    if len(compared) != 2 or any(letter not in parsed for letter in compared):
         raise ValueError(f"compare two of the scenarios {', '.join(parsed)}, not {', '.join(compared)}")
     meta_frame = run("program_meta")
     meta = dict(zip(meta_frame["key"], meta_frame["value"], strict=True))
