@@ -37,7 +37,7 @@ ROLES = {
 OWN_PARTNERS = {"P1"}
 OWN_NAMES = {"Acme Partners"}
 OTHER_NAMES = {"Beacon Systems", "Cobalt Consulting"}
-FINANCE_PAGES = {"attribution", "disagreements"}
+FINANCE_PAGES = {"attribution", "disagreements", "statement"}
 PAGES = sorted(path.stem for path in (PROJECT / "pages").glob("*.py"))
 # Money a partner lead must not see: payout amounts and commissions (column names, metric labels).
 MONEY_WORDS = ("payout", "commission", "liability", "cost_of_channel", "cost of channel", "paid_amount", "accrued")
