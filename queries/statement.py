@@ -259,6 +259,31 @@ def totals_of(deals: pl.DataFrame, payouts: pl.DataFrame, disagreements: pl.Data
 Run = Callable[..., pl.DataFrame]
 
 
+@dataclass(frozen=True)
+class Meta:
+    """What the served database says about itself (`program_meta`), as a statement or workbook needs it."""
+
+    values: dict[str, str]
+
+    @classmethod
+    def read(cls, run: Run) -> Meta:
+        frame = run("program_meta")
+        return cls(dict(zip(frame["key"], frame["value"], strict=True)))
+
+    @property
+    def currency(self) -> str:
+        return self.values.get("reporting_currency") or "USD"
+
+    @property
+    def data_as_of(self) -> date | None:
+        return date.fromisoformat(self.values["data_as_of"]) if self.values.get("data_as_of") else None
+
+    def period(self, start_date: date | None, end_date: date | None) -> tuple[date, date]:
+        """The dates given, each else the fiscal quarter of the data's as-of date (the app's default period)."""
+        default_start, default_end = default_period(self.values)
+        return start_date or default_start, end_date or default_end
+
+
 def default_period(meta: dict[str, str]) -> tuple[date, date]:
     """The fiscal quarter of the data's as-of date: the app's default period."""
     as_of = date.fromisoformat(meta["data_as_of"]) if meta.get("data_as_of") else date.today()
@@ -273,10 +298,8 @@ def gather(run: Run, partner_id: str, start_date: date | None = None, end_date: 
     profile = run("partner_profile", partner_id=partner_id)
     if profile.is_empty():
         return None
-    meta_frame = run("program_meta")
-    meta = dict(zip(meta_frame["key"], meta_frame["value"], strict=True))
-    default_start, default_end = default_period(meta)
-    start, end = start_date or default_start, end_date or default_end
+    meta = Meta.read(run)
+    start, end = meta.period(start_date, end_date)
     deals = run("partner_statement", partner_id=partner_id, start_date=start, end_date=end)
     payouts = run("partner_statement_payouts", partner_id=partner_id, start_date=start, end_date=end)
     disagreements = run("partner_statement_disagreements", partner_id=partner_id)
@@ -285,8 +308,8 @@ def gather(run: Run, partner_id: str, start_date: date | None = None, end_date: 
         start_date=start,
         end_date=end,
         plan=plan_from(run("disagreement_plan")),
-        currency=meta.get("reporting_currency") or "USD",
-        data_as_of=date.fromisoformat(meta["data_as_of"]) if meta.get("data_as_of") else None,
+        currency=meta.currency,
+        data_as_of=meta.data_as_of,
         made_on=date.today(),
         deals=deals,
         payouts=payouts,

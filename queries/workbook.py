@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -26,7 +25,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from queries import attribution
 from queries.statement import COLUMNS as STATEMENT_COLUMNS
-from queries.statement import STATUSES, Statement, default_period
+from queries.statement import STATUSES, Meta, Run, Statement
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LETTERS = "ABCD"
@@ -179,7 +178,6 @@ def slug(text: str) -> str:
 
 # ---- the scenario workbook -----------------------------------------------------------------
 
-Run = Callable[..., pl.DataFrame]
 BY = {"partner": "By partner", "partner_type_tier": "By partner type & tier", "fiscal_quarter": "By fiscal quarter"}
 KEY_COLUMNS = [
     Column("partner_id", "Partner id", "text"),
@@ -233,10 +231,8 @@ def gather(
     parsed = {LETTERS[i]: attribution.parse_scenario(json.dumps(spec)) for i, spec in enumerate(specs)}
     if len(compared) != 2 or any(letter not in parsed for letter in compared):
         raise ValueError(f"compare two of the scenarios {', '.join(parsed)}, not {', '.join(compared)}")
-    meta_frame = run("program_meta")
-    meta = dict(zip(meta_frame["key"], meta_frame["value"], strict=True))
-    default_start, default_end = default_period(meta)
-    start, end = start_date or default_start, end_date or default_end
+    meta = Meta.read(run)
+    start, end = meta.period(start_date, end_date)
     filters = {"regions": regions, "tiers": tiers, "partner_types": partner_types, "managers": managers}
     period = {"start_date": start, "end_date": end}
     frames = {
@@ -255,9 +251,9 @@ def gather(
         start_date=start,
         end_date=end,
         filters=filters,
-        settings=json.loads(meta["settings_json"]) if meta.get("settings_json") else {},
-        currency=meta.get("reporting_currency") or "USD",
-        data_as_of=date.fromisoformat(meta["data_as_of"]) if meta.get("data_as_of") else None,
+        settings=json.loads(meta.values["settings_json"]) if meta.values.get("settings_json") else {},
+        currency=meta.currency,
+        data_as_of=meta.data_as_of,
         made_on=date.today(),
     )
 
