@@ -29,7 +29,7 @@ PRINT_CSS = """
 PRINT_BUTTON = """
 <button type="button" onclick="window.print()" title="Opens the browser's print dialog: choose a printer, or Save as PDF"
   style="font: inherit; padding: 0.25rem 0.75rem; border-radius: 0.5rem; border: 1px solid rgba(49, 51, 63, 0.2);
-  background: transparent; color: inherit; cursor: pointer;">&#128424; Print or save as PDF</button>
+  background: transparent; color: inherit; cursor: pointer;">Print or save as PDF</button>
 """
 DEALS = ["opportunity_id", "account_name", "close_date", "revenue", "weight", "credit", "rate", "commission"]
 OWED = ["opportunity_id", "close_date", "commission", "paid", "owed", "due_date", "status"]
@@ -90,7 +90,7 @@ with st.container(key="statement_actions", horizontal=True):
     for part, frame in (("deals", doc.deals), ("payouts", doc.payouts), ("disagreements", doc.disagreements)):
         ui.download(frame, f"{doc.file_stem()}_{part}.csv", label=f"CSV: {part}")
 
-cards = st.columns(5)
+cards = st.columns([1.3, 1, 1, 1, 1])  # credit is the widest number
 cards[0].metric("Credit", money(totals["credit"]), help=glossary.tooltip("plan_credit"))
 cards[1].metric("Commission", money(totals["commission"]), help=glossary.tooltip("commission"))
 cards[2].metric("Paid", money(totals["paid"]), help=glossary.tooltip("commission_paid"))

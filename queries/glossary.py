@@ -641,7 +641,8 @@ GLOSSARY: list[Term] = [
         "before the data's as-of date.",
         "Partner statement (cards, What is owed and when)",
         "Payment terms: settings commission_plan.payment_terms_days (default 60). A deal paid more than its commission "
-        "owes nothing; the Disagreements page lists the overpayment.",
+        "owes nothing; the Disagreements page lists the overpayment. A deal whose payouts leave no more than the plan's "
+        "amount tolerance (1%, at least 1) unpaid is paid within tolerance, not overdue.",
         "queries/statement.py",
         in_design=False,
     ),

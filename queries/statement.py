@@ -69,11 +69,19 @@ COLUMNS: dict[str, tuple[str, str]] = {
 
 
 def plan_from(plan: pl.DataFrame) -> dict[str, Any]:
-    """The commission plan's model and payment terms from the `disagreement_plan` output (DESIGN.md's
-    defaults, linear and 60 days, when the settings say nothing)."""
+    """The commission plan's model, payment terms and amount tolerance from the `disagreement_plan`
+    output (DESIGN.md's defaults when the settings say nothing: linear, 60 days, 1% and at least 1)."""
     row = plan.row(0, named=True) if plan.height else {}
-    terms = row.get("payment_terms_days")
-    return {"model": row.get("model") or "linear", "payment_terms_days": 60 if terms is None else int(terms)}
+
+    def given(key: str, default: float) -> float:
+        return default if row.get(key) is None else row[key]
+
+    return {
+        "model": row.get("model") or "linear",
+        "payment_terms_days": int(given("payment_terms_days", 60)),
+        "tolerance_pct": float(given("tolerance_pct", 1.0)),
+        "tolerance_min": float(given("tolerance_min", 1.0)),
+    }
 
 
 def data_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
@@ -99,7 +107,8 @@ def partner_statement(
     Commission is in whole cents whose sum per fiscal quarter is the page's payout liability
     for the partner (largest remainders take the leftover cents). Paid = paid payouts of the
     types that pay credit for that deal, as of data_as_of; owed = commission - paid (never
-    below 0), due the payment terms after close; overdue once that day is before data_as_of.
+    below 0), due the payment terms after close; overdue once that day is before data_as_of,
+    unless a payout left no more than the plan's amount tolerance unpaid (paid within tolerance).
     """
     con = con.cursor()
     if not partner_id:
@@ -130,11 +139,15 @@ def partner_statement(
         rate=pl.when(pl.col("credit") != 0).then(pl.col("exact") / pl.col("credit")),
         due_date=pl.col("close_date") + terms,
     )
+    # A payout a few cents off its commission (rounded another way) settles it: the Disagreements page's tolerance.
+    tolerance = pl.max_horizontal(pl.col("commission") * plan["tolerance_pct"] / 100, pl.lit(plan["tolerance_min"]))
     frame = frame.with_columns(owed=owed).with_columns(
         status=pl.when(pl.col("commission") == 0)
         .then(pl.lit("no commission"))
         .when(pl.col("owed") == 0)
         .then(pl.lit("paid"))
+        .when((pl.col("paid") > 0) & (pl.col("owed") <= tolerance))
+        .then(pl.lit("paid within tolerance"))
         .when(pl.col("due_date") >= as_of)
         .then(pl.lit("not yet due"))
         .otherwise(pl.lit("overdue"))

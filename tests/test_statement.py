@@ -52,10 +52,10 @@ FILES = {
 }
 
 
-def build(folder: Path, terms_days: int = 60) -> Path:
+def build(folder: Path, terms_days: int = 60, files: dict[str, str] = FILES) -> Path:
     db = folder / "statement.duckdb"
     settings = Settings(commission_plan=CommissionPlan(payment_terms_days=terms_days))
-    build_database(write_extracts(folder / "extracts", FILES), db, settings=settings)
+    build_database(write_extracts(folder / "extracts", files), db, settings=settings)
     return db
 
 
@@ -146,6 +146,17 @@ def test_commission_is_overdue_only_once_its_due_day_is_before_the_data_date(tmp
     o2 = doc.deals.row(1, named=True)
     assert (o2["due_date"], o2["status"]) == (date(2026, 6, 10 + terms_days), status)
     assert doc.totals["overdue"] == overdue
+
+
+@pytest.mark.parametrize(("paid", "status"), [("149.00", "paid within tolerance"), ("148.49", "not yet due")])
+def test_a_payout_a_little_short_of_the_commission_settles_it_within_the_plans_tolerance(tmp_path: Path, paid, status):
+    # O2's commission is 150: the default tolerance is 1% of it, at least 1, so 1.50. Owed stays exact either way.
+    files = {
+        **FILES,
+        "payouts.csv": FILES["payouts.csv"].rstrip() + f"\n        PO5,P1,{paid},commission,2026-06-01,O2,paid,2026-06-18\n",
+    }
+    o2 = gather(build(tmp_path, files=files)).deals.row(1, named=True)
+    assert (o2["paid"], o2["owed"], o2["status"]) == (float(paid), round(150 - float(paid), 2), status)
 
 
 def test_a_period_without_credited_deals_gives_an_empty_statement_not_an_error(db_path: Path):
