@@ -196,7 +196,14 @@ with delta_tab:
     moves = queries.run(
         "attribution_moves", scenario_a=json.dumps(labels[a]), scenario_b=json.dumps(labels[b]), **filters.params()
     )
-    ui.table(moves, "attribution_moves.csv", column_config=money_columns(moves), empty="No credit moves between these two.")
+    words = {
+        "from_partner_name": "From partner",
+        "to_partner_name": "To partner",
+        "from_partner_id": "From id",
+        "to_partner_id": "To id",
+    }
+    moved = st.column_config.NumberColumn("Credit moved", format="dollar", help=glossary.tooltip("credit_moves"))
+    ui.table(moves, "attribution_moves.csv", column_config=words | {"credit": moved}, empty="No credit moves between these two.")
 with payouts_tab:
     liability = attribution.liability_by_quarter(queries.run("attribution_payouts_by_quarter", **filters.params()), frames)
     st.caption("Payouts by status per fiscal quarter of their period, beside what each scenario says is owed.")
