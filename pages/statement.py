@@ -49,7 +49,11 @@ linked = st.query_params.get("partner")
 if linked and linked not in labels:  # a link names the partner, even one outside the sidebar filters
     extra = queries.run("partner_search", search=linked).filter(pl.col("partner_id") == linked)
     labels = dict(zip(extra["partner_id"], extra["label"], strict=True)) | labels
-if linked in labels and st.session_state.get("_statement_linked") != linked:
+if linked and linked not in labels:
+    st.warning(
+        f"The link names partner {linked}, which the loaded data does not have. Choose one below.", icon=":material/link_off:"
+    )
+elif linked and st.session_state.get("_statement_linked") != linked:
     st.session_state["_statement_linked"] = st.session_state["statement_partner"] = linked
 partner_id = st.selectbox(
     "Partner",

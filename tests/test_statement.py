@@ -281,3 +281,10 @@ def test_partner_360_links_to_the_statement_of_the_same_partner_and_period(serve
     assert not at.exception
     link = next(element.proto for element in at.get("page_link") if element.proto.page == "statement")
     assert "partner=P1" in link.query_string and "period=Last+4+fiscal+quarters" in link.query_string
+
+
+def test_a_link_to_an_unknown_partner_says_so_and_asks_for_one(served: Path):
+    at = open_page("statement", query={"partner": "NOBODY"})
+    assert not at.exception
+    assert any("partner NOBODY, which the loaded data does not have" in warning.value for warning in at.warning)
+    assert not at.metric and any("Choose a partner" in info.value for info in at.info)
