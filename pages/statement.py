@@ -94,12 +94,15 @@ with st.container(key="statement_actions", horizontal=True):
     for part, frame in (("deals", doc.deals), ("payouts", doc.payouts), ("disagreements", doc.disagreements)):
         ui.download(frame, f"{doc.file_stem()}_{part}.csv", label=f"CSV: {part}")
 
-cards = st.columns([1.3, 1, 1, 1, 1])  # credit is the widest number
-cards[0].metric("Credit", money(totals["credit"]), help=glossary.tooltip("plan_credit"))
-cards[1].metric("Commission", money(totals["commission"]), help=glossary.tooltip("commission"))
-cards[2].metric("Paid", money(totals["paid"]), help=glossary.tooltip("commission_paid"))
-cards[3].metric("Owed", money(totals["owed"]), help=glossary.tooltip("commission_owed"))
-cards[4].metric("Of which overdue", money(totals["overdue"]), help=glossary.tooltip("commission_owed"))
+with st.container(horizontal=True, gap="large"):  # each card as wide as its amount, to the cent
+    for label, key, term in (
+        ("Credit", "credit", "plan_credit"),
+        ("Commission", "commission", "commission"),
+        ("Paid", "paid", "commission_paid"),
+        ("Owed", "owed", "commission_owed"),
+        ("Of which overdue", "overdue", "commission_owed"),
+    ):
+        st.metric(label, money(totals[key]), help=glossary.tooltip(term), width="content")
 
 st.subheader(f"Deals credited under the plan ({doc.plan['model'].replace('_', ' ')})", help=glossary.tooltip("commission"))
 if doc.deals.is_empty():
