@@ -106,6 +106,7 @@ PAGES: dict[str, frozenset[str | None]] = {
     "partner": EVERYONE,
     "attribution": MONEY_ROLES,  # credit and payout liability per scenario
     "disagreements": MONEY_ROLES,  # money at stake, payouts against the plan
+    "statement": MONEY_ROLES,  # a partner's commission, payouts and what is owed
     "data": EVERYONE,
     "glossary": EVERYONE,
 }
@@ -150,6 +151,8 @@ OUTPUTS: dict[str, frozenset[str | None]] = _decided(
         attribution_won_revenue attribution_partners
         attribution_disagreements attribution_trust_by_quarter disagreement_evidence disagreement_plan
         unpaid_credit_by_partner unpaid_credit_by_partner_from_attribution
+        attribution_moves partner_statement partner_statement_disagreements
+        partner_statement_payouts partner_statement_deal_payments
         """,
     ),
     # Rows as read (any partner, payout amounts), and the building blocks other outputs and the

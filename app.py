@@ -40,6 +40,7 @@ def pages_for(viewer: access.Viewer) -> dict[str, list[st.Page]]:
         "For finance": [
             ("pages/attribution.py", "Attribution scenarios", "pie_chart", "attribution"),
             ("pages/disagreements.py", "Disagreements", "gavel", "disagreements"),
+            ("pages/statement.py", "Partner statement", "receipt_long", "statement"),
         ],
         "Admin": [("pages/data.py", "Data", "database", "data")],
         "Help": [("pages/glossary.py", "Glossary", "menu_book", "glossary")],

@@ -59,6 +59,14 @@ if profile.is_empty():
     st.stop()
 profile = profile.row(0, named=True)
 st.header(profile["partner_name"])
+if ui.may("partner_statement"):  # the statement page is offered to the roles that may read statements
+    view = {key: st.query_params.get_all(key) for key in ui.LINK_KEYS if st.query_params.get_all(key)}
+    st.page_link(
+        "pages/statement.py",
+        label="Statement: credit, commission, what is owed",
+        icon=":material/receipt_long:",
+        query_params={**view, "partner": partner_id},
+    )
 st.caption(
     f"{profile['partner_id']} · {', '.join(profile['partner_types'] or [])} · "
     f"{profile['country'] or ''} · joined {profile['joined_at']:%Y-%m-%d}"

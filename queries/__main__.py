@@ -1,4 +1,4 @@
-"""Command line: `python -m queries list | export NAME | export --all --out-dir DIR` (see DESIGN.md, "Command line").
+"""Command line: `python -m queries list | export NAME | export --all --out-dir DIR | workbook | statement` (see DESIGN.md, "Command line").
 
 Exports run as the database's owner (whoever can read the file sees everything), or, with
 `--as EMAIL`, as that user sees the app: their role and partners from the settings' roles,
@@ -19,6 +19,7 @@ import polars as pl
 
 import access
 import queries
+from queries import workbook
 from queries.export import safe_csv
 
 
@@ -151,7 +152,10 @@ def main(argv: list[str] | None = None) -> int:
         metavar="EMAIL",
         help="export as this user sees the app (their role's outputs, their partners, money only for finance roles)",
     )
+    workbook.add_commands(commands)
     args = parser.parse_args(argv)
+    if hasattr(args, "handler"):
+        return args.handler(args)
 
     catalogue = queries.outputs()
     if args.command == "list":

@@ -35,6 +35,7 @@ AREAS = [
     "Partner health score",
     "Attribution",
     "Disagreements",
+    "Partner statement",
     "Engagement & burnout",
     "Pipeline forecast",
     "Partner 360",
@@ -471,6 +472,18 @@ GLOSSARY: list[Term] = [
         "queries/attribution.py",
         in_design=False,
     ),
+    Term(
+        "credit_moves",
+        "Credit moves",
+        "Attribution",
+        "What one scenario books to another partner or quarter than the other, deal by deal: what each partner (or the "
+        "revenue no partner is credited with) loses is matched to what the others gain, largest first.",
+        "Attribution scenarios (Compare two: where the credit moves); the scenario workbook (Moves sheet)",
+        "For each partner, the credit moving in minus the credit moving out is its change in credit, to the cent. With "
+        "one loser or one gainer on a deal, the usual case, the match is the only one possible.",
+        "queries/scenario_moves.py",
+        in_design=False,
+    ),
     # Disagreements (DESIGN.md, "Disagreements").
     Term(
         "disagreement",
@@ -571,6 +584,66 @@ GLOSSARY: list[Term] = [
         "Disagreements (Is the data getting more trustworthy?)",
         "Per fiscal quarter of the deals' close; a rising 'agree' share means more trustworthy data.",
         "queries/attribution_trust_by_quarter.sql",
+        in_design=False,
+    ),
+    # Partner statements (the app's own words; DESIGN.md names what a statement holds, not these numbers).
+    Term(
+        "partner_statement",
+        "Partner statement",
+        "Partner statement",
+        "For one partner and a period: the deals credited under the commission plan's model with their commission, the "
+        "payouts by status, what is owed and when, and the open disagreements involving the partner.",
+        "Partner statement (finance, executives and admins); Partner 360 (link); python -m queries statement",
+        "Credit and commission are the Attribution scenarios page's for the plan's scenario (the plan's model, booked "
+        "at the close date, the settings' rates), so they add up to that page's to the cent.",
+        "queries/statement.py",
+        in_design=False,
+    ),
+    Term(
+        "credit_weight",
+        "Weight",
+        "Partner statement",
+        "The partner's share of a deal under the plan's model: the sum of the weights of its touchpoints on the deal "
+        "(1 when the model gives one partner the whole deal).",
+        "Partner statement (Deals credited)",
+        "Credit = weight x revenue, in whole cents.",
+        "queries/statement.py",
+        in_design=False,
+    ),
+    Term(
+        "commission",
+        "Commission",
+        "Partner statement",
+        "Credit x the commission rate of the plan: the most specific rule matching the partner's type and tier and each "
+        "touch's type, else the plan's default rate.",
+        "Partner statement (cards, Deals credited)",
+        "In whole cents; a deal's rate is its commission / its credit. A quarter's commission is the partner's payout "
+        "liability on the Attribution scenarios page for the plan's scenario.",
+        "queries/statement.py",
+        in_design=False,
+    ),
+    Term(
+        "commission_paid",
+        "Paid",
+        "Partner statement",
+        "Payouts with status paid, of the types that pay credit (commission and referral fee unless the settings say "
+        "otherwise), for the deal, paid on or before the data's as-of date.",
+        "Partner statement (cards, What is owed and when)",
+        "Accrued and approved payouts are recorded but not paid yet: they show under Payouts by status, not here.",
+        "queries/partner_statement_deal_payments.sql",
+        in_design=False,
+    ),
+    Term(
+        "commission_owed",
+        "Owed",
+        "Partner statement",
+        "Commission - paid, never below 0, due the plan's payment terms after the deal closed; overdue once that day is "
+        "before the data's as-of date.",
+        "Partner statement (cards, What is owed and when)",
+        "Payment terms: settings commission_plan.payment_terms_days (default 60). A deal paid more than its commission "
+        "owes nothing; the Disagreements page lists the overpayment. A deal whose payouts leave no more than the plan's "
+        "amount tolerance (1%, at least 1) unpaid is paid within tolerance, not overdue.",
+        "queries/statement.py",
         in_design=False,
     ),
     # Engagement, burnout and dormancy (DESIGN.md).

@@ -40,6 +40,7 @@ REQUIRED = {
     "period_ends": [date(2026, 6, 30)],
     "days": [date(2026, 6, 20)],
     "kind": "final",
+    "opportunity_ids": ["O3"],
 }
 
 

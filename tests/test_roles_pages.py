@@ -47,7 +47,7 @@ SEES_MONEY = {"executive", "finance", "admin"}
 OWN_PARTNERS = {"P1"}
 OTHER_PARTNERS = {"P2", "P3"}
 OTHER_NAMES = {"Beacon Systems", "Cobalt Consulting"}
-FINANCE_PAGES = {"attribution", "disagreements"}
+FINANCE_PAGES = {"attribution", "disagreements", "statement"}
 PAGES = sorted(path.stem for path in (PROJECT / "pages").glob("*.py"))
 # Column names and card labels that mean payout money (a column so named may not hold amounts).
 MONEY_WORDS = ("payout", "commission", "liability", "cost_of_channel", "cost of channel", "paid_amount", "accrued")
