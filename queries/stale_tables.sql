@@ -1,7 +1,8 @@
 -- How recent the data of each extract is, and which loaded tables lag behind the newest one by more than their own rhythm allows.
 -- Which dates count as freshness: only the event tables, by the date a nightly export moves forward
--- every day: partner_activities (occurred_at), opportunities (created_at), opportunity_history (changed_at),
--- touchpoints (occurred_at), deal_registrations (registered_at) and payouts (period). Partners never count:
+-- every day: partner_activities (occurred_at), opportunities (created_at; never a close date), opportunity_history
+-- (changed_at), touchpoints (occurred_at), deal_registrations (registered_at) and payouts (period).
+-- The newest of the daily tables is the data's as-of date (load_meta data_as_of) unless the settings set it. Partners never count:
 -- joined_at is the latest join date, which is naturally weeks or months old in a fresh extract. Payouts are
 -- monthly: a period covers its whole month (it "ends" on the last day of the month), and never sets the newest
 -- date (a period says nothing about the day the export ran). Absent tables and loaded tables with no rows are
@@ -14,6 +15,8 @@
 -- Params:
 --   $stale_after_days (integer, NULL = stale_after_days from the settings): the least lag that can be stale
 -- Grain: one row per extract table of the data contract (absent ones included)
+-- Money: none
+-- Scope: program
 with report as (
     select table_name, status from load_report
 ),
