@@ -331,9 +331,12 @@ GLOSSARY: list[Term] = [
         "touchpoints' w_i * R. A won deal with no touchpoint gives no partner credit (it counts as direct).",
         "Attribution scenarios (Credit cards and tables); Program health (cost of channel, ROI); Partner 360",
         "The Credit card sums it over the won deals closed in the period (booked at the close date, or at each "
-        "touch's date with that booking basis). Credit is in whole cents: each partner's share of a deal rounds "
-        "down and the deal's leftover cents go to its largest share (ties: the first partner id), so a deal's "
-        "credit adds up to its revenue to the cent.",
+        "touch's date with that booking basis). Credit is in whole cents, by largest remainder at the exported "
+        "grain (deal x partner, or deal x partner x quarter when booked at touch dates): each row's exact share "
+        "rounds down and the deal's leftover cents go one each to the rows with the largest remainders (ties: the "
+        "first partner id, then quarter). So each row is its exact share rounded down or up, within half a cent "
+        "whenever the deal's cents allow it (three equal shares of $100.00 cannot all be), and a deal's credit "
+        "adds up to its revenue to the cent.",
         "queries/attribution.py, queries/attribution_touch_weights.sql",
     ),
     Term(
