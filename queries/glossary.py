@@ -50,11 +50,18 @@ GLOSSARY: list[Term] = [
         "period",
         "Period",
         "Program health",
-        "the selected date range (default: current fiscal quarter), compared with the period before it.",
-        "Sidebar (Period), every page that takes a date range",
-        "The previous period has the same length and ends the day before the period starts; fiscal quarters follow "
-        "the fiscal year start month of the settings.",
-        "ui.py",
+        "the selected date range (default: current fiscal quarter), compared with the period before it. A period "
+        "that is not over yet (as of inside it) is compared to date: with the same number of days at the start of "
+        "the previous period (quarter-to-date vs previous quarter-to-date), and the page says which dates it "
+        "compares. A change of zero is neutral.",
+        "Sidebar (Period), every page that takes a date range; Program health (the dates compared, under the title)",
+        "A period not over yet counts up to the as-of date. The period before whole fiscal quarters (a quarter, a "
+        "fiscal year) is as many quarters before it; before any other range, as many days. On Program health, "
+        "'Compare a period not over yet with' can choose the whole previous period instead (health_compare="
+        "full_period in the URL), and the trend draws each quarter's first days, as many as have passed of the "
+        "quarter in progress, as a dotted line. A change that shows as zero is grey, without an arrow. Fiscal "
+        "quarters follow the fiscal year start month of the settings.",
+        "queries/kpis.py",
     ),
     Term(
         "partner_involved",
