@@ -1,4 +1,4 @@
-"""Command line: `python -m queries list | export NAME | export --all --out-dir DIR` (see DESIGN.md, "Command line")."""
+"""Command line: `python -m queries list | export NAME | export --all --out-dir DIR` (docs/design.md, "Command line")."""
 
 from __future__ import annotations
 

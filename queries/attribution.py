@@ -9,7 +9,7 @@ every touch model's weight per won touch (`attribution_touch_default`) for the s
 use the build's parameters (the Attribution page's defaults).
 Scenario comparison (commission rates, deltas) is `queries.attribution_scenarios`.
 
-Definitions: DESIGN.md, "Attribution".
+Definitions: docs/design.md, "Attribution".
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def model_params(con: duckdb.DuckDBPyConnection, **given: float | int | None) ->
 
 
 def rule_weights(won: TouchPaths, models: list[str], params: dict[str, float | int]) -> dict[str, np.ndarray]:
-    """Weight of each touch of each won deal under the rule-based touch models (DESIGN.md's table).
+    """Weight of each touch of each won deal under the rule-based touch models (docs/design.md's table).
 
     Closed forms in the touch's position i in its deal, the deal's touch count n, the days
     before close and the touch value. What depends on the deal only is computed once per deal

@@ -1,7 +1,7 @@
 """The glossary: every metric and model the app shows, defined once.
 
 This module owns the words, and is the only place they live. Each entry's `definition` is
-DESIGN.md's sentence, word for word, where DESIGN.md gives one; `detail` says how this app
+docs/design.md's sentence, word for word, where it gives one; `detail` says how this app
 computes it where that adds something (thresholds, settings, edge cases). Every help tooltip
 (the ⓘ beside a card, a column or a heading) is `tooltip(key)`: the definition and the detail
 of one entry. The Glossary page (`pages/glossary.py`), `docs/metrics.md`, the KPI words of
@@ -23,11 +23,11 @@ class Term:
     key: str  # stable id, the name the code uses (a KPI, a flag column, a model, a disagreement kind)
     term: str  # what the app calls it
     area: str
-    definition: str  # DESIGN.md's words where it defines the term
+    definition: str  # docs/design.md's words where it defines the term
     where_shown: str  # page (and part of it)
     detail: str = ""  # how this app computes it, where that adds to the definition
     where_computed: str = ""  # the query or module that computes it
-    in_design: bool = True  # False: the app's own term, which DESIGN.md does not define
+    in_design: bool = True  # False: the app's own term, which docs/design.md does not define
 
 
 AREAS = [
@@ -45,7 +45,7 @@ _HEALTH = "Program health (KPI cards, trend and breakdown)"
 _KPIS = "queries/kpis_by_period.sql"
 
 GLOSSARY: list[Term] = [
-    # Program health (DESIGN.md, "Program health: KPI definitions").
+    # Program health (docs/design.md, "Program health").
     Term(
         "period",
         "Period",
@@ -211,7 +211,7 @@ GLOSSARY: list[Term] = [
         "queries/tier_check.sql",
         in_design=False,
     ),
-    # The partner health score (the app's own model; DESIGN.md does not define it).
+    # The partner health score (the app's own model; docs/design.md does not define it).
     Term(
         "health_score",
         "Partner health score",
@@ -326,7 +326,7 @@ GLOSSARY: list[Term] = [
         where_computed="queries/win_model.py",
         in_design=False,
     ),
-    # Attribution (DESIGN.md, "Attribution").
+    # Attribution (docs/design.md, "Attribution").
     Term(
         "attribution",
         "Attribution credit",
@@ -481,7 +481,7 @@ GLOSSARY: list[Term] = [
         "queries/attribution.py",
         in_design=False,
     ),
-    # Disagreements (DESIGN.md, "Disagreements").
+    # Disagreements (docs/design.md, "Disagreements").
     Term(
         "disagreement",
         "Disagreement",
@@ -583,7 +583,7 @@ GLOSSARY: list[Term] = [
         "queries/attribution_trust_by_quarter.sql",
         in_design=False,
     ),
-    # Engagement, burnout and dormancy (DESIGN.md).
+    # Engagement, burnout and dormancy (docs/design.md).
     Term(
         "partners_on_books",
         "Partners (on the books)",
@@ -706,7 +706,7 @@ GLOSSARY: list[Term] = [
         "Engagement & burnout (Signals as of); sidebar (Data as of); Disagreements; Pipeline forecast",
         where_computed="load_meta.data_as_of",
     ),
-    # Pipeline forecast (DESIGN.md).
+    # Pipeline forecast (docs/design.md).
     Term(
         "pipeline_segment",
         "Pipeline: sourced, influenced, direct",
@@ -853,7 +853,7 @@ GLOSSARY: list[Term] = [
         where_computed="queries/partner_profile.sql",
         in_design=False,
     ),
-    # Data (DESIGN.md, "Loading rules").
+    # Data (docs/design.md, "Loading rules").
     Term(
         "rows_quarantined",
         "Rows read, loaded, quarantined",
@@ -884,7 +884,7 @@ def by_key() -> dict[str, Term]:
 
 
 def definition(key: str) -> str:
-    """The definition of one term, as written (DESIGN.md's words where it defines the term)."""
+    """The definition of one term, as written (docs/design.md's words where it defines the term)."""
     return by_key()[key].definition
 
 
@@ -912,15 +912,15 @@ def markdown() -> str:
         "# Metrics and models",
         "",
         "Generated from `queries/glossary.py` by `python -m queries.glossary > docs/metrics.md`; do not edit by "
-        "hand. Definitions are DESIGN.md's words where it defines the term; the app's Glossary page shows the same "
-        "entries.",
+        "hand. Definitions are the words of the design, [design.md](design.md), where it defines the term; the app's "
+        "Glossary page shows the same entries.",
         "",
     ]
     for area in AREAS:
         lines += [f"## {area}", "", "| term | definition | how it is computed | where shown |", "| --- | --- | --- | --- |"]
         for term in (t for t in GLOSSARY if t.area == area):
             source = f"(`{term.where_computed}`)" if term.where_computed else ""
-            own = "" if term.in_design else "The app's own term: DESIGN.md does not define it."
+            own = "" if term.in_design else "The app's own term: docs/design.md does not define it."
             computed = " ".join(part for part in (own, term.detail, source) if part)
             cells = [f"**{term.term}**", term.definition, computed, term.where_shown]
             lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")

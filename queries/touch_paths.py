@@ -2,7 +2,7 @@
 
 This module owns reading the eligible touches of closed opportunities once
 (`attribution_eligible_touches.sql`, partners and touch types as integer codes in name
-order) and putting each deal's touches in DESIGN.md's order (occurred_at, then
+order) and putting each deal's touches in docs/design.md's order (occurred_at, then
 touchpoint_id, then partner_id) with integer sorts only: touchpoint ids are fetched just for
 the touches of one deal that share a timestamp. The build does that once (`store_paths`, a
 derived step) and stores the paths already ordered, with every touch on or before its close
