@@ -304,33 +304,34 @@ def credit_at_close(won: TouchPaths, weights: dict[str, np.ndarray], fiscal_star
         rank_of_pair[order] = np.arange(len(order))
         pair_of_touch, pair_deal, pair_partner = rank_of_pair[pair_of_touch], pair_deal[order], pair_partner[order]
     # Pairs are now in output order: by opportunity_id, then partner_id (partner codes are in name order).
-    deal_cents = np.rint(won.amount.cast(pl.Float64).to_numpy() * 100)
-    models, rows, row_weights, row_cents = [], [], [], []
-    for model in sorted(weights):
-        weight = weights[model]
-        pair_weight = np.bincount(pair_of_touch, weights=np.where(weight > 0, weight, 0.0), minlength=len(pair_deal)).astype(
-            float  # bincount of nothing is int64
-        )
-        at = np.flatnonzero(pair_weight > 0)
-        deal = pair_deal[at]
-        starts = np.r_[np.flatnonzero(np.r_[True, deal[1:] != deal[:-1]]), len(at)] if len(at) else np.zeros(1, np.int64)
-        models.append(np.full(len(at), len(models), dtype=np.int32))
-        rows.append(at)
-        row_weights.append(pair_weight[at])
-        row_cents.append(whole_cents(pair_weight[at] * deal_cents[deal], starts, deal_cents[deal[starts[:-1]]]))
-    if not rows:
+    models = sorted(weights)
+    if not models or len(pair_deal) == 0:
         return pl.DataFrame(schema=credit_schema())
-    at = np.concatenate(rows)
-    deal = pl.Series(pair_deal[at])
+    pairs = len(pair_deal)
+    pair_weight = np.empty((len(models), pairs))
+    for i, model in enumerate(models):
+        pair_weight[i] = np.bincount(pair_of_touch, weights=np.where(weights[model] > 0, weights[model], 0.0), minlength=pairs)
+    # Rows: each model's pairs with a positive weight, model by model (so in output order).
+    row = np.flatnonzero(pair_weight.ravel() > 0)
+    model = row // pairs
+    pair = row - model * pairs
+    deal = pair_deal[pair]
+    new_deal = np.r_[True, (deal[1:] != deal[:-1]) | (model[1:] != model[:-1])]
+    starts = np.r_[np.flatnonzero(new_deal), len(row)]
+    deal_cents = np.rint(won.amount.cast(pl.Float64).to_numpy() * 100)
+    weight = pair_weight.ravel()[row]
+    cents = whole_cents(weight * deal_cents[deal], starts, deal_cents[deal[starts[:-1]]])
+    # Polars gathers by 32-bit row numbers.
+    deal_rows = pl.Series(deal.astype(np.uint32))
     return pl.DataFrame(
         {
-            "model": pl.Series(sorted(weights), dtype=pl.String).gather(pl.Series(np.concatenate(models))),
-            "opportunity_id": won.opportunity_id.gather(deal),
-            "partner_id": won.partner_ids.gather(pl.Series(pair_partner[at])),
-            "weight": np.concatenate(row_weights),
-            "credit": decimal_cents(np.concatenate(row_cents)),
-            "close_date": won.close_date.gather(deal),
-            "fiscal_quarter": quarter_labels(won.close_date, fiscal_start_month).gather(deal),
+            "model": pl.Series(models, dtype=pl.String).gather(pl.Series(model.astype(np.uint32))),
+            "opportunity_id": won.opportunity_id.gather(deal_rows),
+            "partner_id": won.partner_ids.gather(pl.Series(pair_partner[pair].astype(np.uint32))),
+            "weight": weight,
+            "credit": decimal_cents(cents),
+            "close_date": won.close_date.gather(deal_rows),
+            "fiscal_quarter": quarter_labels(won.close_date, fiscal_start_month).gather(deal_rows),
         }
     )
 
@@ -358,26 +359,27 @@ def whole_cents(exact: np.ndarray, starts: np.ndarray, total: np.ndarray) -> np.
     """
     if len(exact) == 0:
         return np.zeros(0, dtype=np.int64)
-    # On a grid of 1e-6 cent first, so that 0.1 x 100000 cents (9999.999...) is 10000 and two shares
-    # equal but for the order of a float sum (0.4 + 2/90 vs 2/90 + 0.4) have the same remainder.
-    exact = np.round(exact, 6)
-    floor = np.floor(exact)
-    remainder = np.rint((exact - floor) * 1e6).astype(np.int64)  # micro-cents, 0 to 999,999
-    cents = floor.astype(np.int64)
+    # In whole micro-cents first, so that 0.1 x 100000 cents (9999.999...) is 10000 cents and two
+    # shares equal but for the order of a float sum (0.4 + 2/90 vs 2/90 + 0.4) have the same remainder.
+    # (Exact to the micro-cent up to $90 million a row; above that the grid is coarser, never wrong.)
+    cents, remainder = np.divmod(np.rint(exact * 1e6).astype(np.int64), 1_000_000)
     sizes = np.diff(starts)
     leftover = total.astype(np.int64) - np.add.reduceat(cents, starts[:-1])
     # Leftover is 0 to size - 1 when the shares add up to the total; any other amount (shares that
     # do not add up) is still placed whole: every row its part, the rest by remainder.
     each, extra = np.divmod(leftover, sizes)
-    group = np.repeat(np.arange(len(sizes)), sizes)
-    cents += each[group]
-    ranked = np.flatnonzero(extra[group] > 0)
-    if len(ranked):
-        # Rank the rows of the groups with cents to place by remainder (largest first), stably.
-        order = ranked[np.argsort(group[ranked] * REMAINDER_SLOTS + (REMAINDER_SLOTS - 1 - remainder[ranked]), kind="stable")]
-        first = np.flatnonzero(np.r_[True, group[order][1:] != group[order][:-1]])
-        rank = np.arange(len(order)) - np.repeat(first, np.diff(np.r_[first, len(order)]))
-        cents[order[rank < extra[group[order]]]] += 1
+    if each.any():
+        cents += np.repeat(each, sizes)
+    placing = extra > 0
+    if placing.any():
+        # The rows of the groups with cents to place, ranked in their group by remainder (largest
+        # first, stably: ties keep row order); the first `extra` of each group take a cent.
+        rows = np.flatnonzero(np.repeat(placing, sizes))
+        counts = sizes[placing]
+        group = np.repeat(np.arange(len(counts)), counts)
+        order = rows[np.argsort(group * REMAINDER_SLOTS + (REMAINDER_SLOTS - 1 - remainder[rows]), kind="stable")]
+        rank = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+        cents[order[rank < np.repeat(extra[placing], counts)]] += 1
     return cents
 
 
@@ -457,10 +459,9 @@ def attribution_credit(
     )
     if booking_basis == "close_date" and model in TOUCH_MODELS:
         won, weights = model_weights(con, [model], checked_params([model], **params))
-        return credit_at_close(won, weights, start_month(con)).sort("opportunity_id", "partner_id", "fiscal_quarter")
+        return credit_at_close(won, weights, start_month(con))  # one model: sorted by opportunity_id, partner_id
     touches = touch_weights(con, [model], **params)
-    credit = credit_from_touches(touches, booking_basis, start_month(con))
-    return credit.sort("opportunity_id", "partner_id", "fiscal_quarter")
+    return credit_from_touches(touches, booking_basis, start_month(con))  # sorted by opportunity_id, partner_id, quarter
 
 
 def build_default_credit(con: duckdb.DuckDBPyConnection, settings: object) -> None:

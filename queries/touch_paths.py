@@ -67,8 +67,15 @@ class TouchPaths:
         """Distinct deal x partner pairs: (pair of each touch, pair's deal, pair's partner), pairs sorted."""
         k = np.int64(max(len(self.partner_ids), 1))
         code = self.deal.astype(np.int64) * k + self.partner
-        unique, pair_of_touch = np.unique(code, return_inverse=True)
-        return pair_of_touch, (unique // k).astype(np.int64), (unique % k).astype(np.int64)
+        # Touches come grouped by deal, so the codes are nearly sorted: a stable sort (timsort) runs
+        # in about one pass, where np.unique's sort would start over.
+        order = np.argsort(code, kind="stable")
+        ordered = code[order]
+        first = np.r_[True, ordered[1:] != ordered[:-1]] if len(ordered) else np.zeros(0, dtype=bool)
+        pair_of_touch = np.empty(len(code), dtype=np.int64)
+        pair_of_touch[order] = np.cumsum(first) - 1
+        unique = ordered[first]
+        return pair_of_touch, unique // k, unique % k
 
     def won(self) -> TouchPaths:
         """The same paths restricted to won deals."""

@@ -21,7 +21,8 @@ from tests.conftest import write_extracts
 from tests.test_attribution import deals, engine_con, frames_from
 
 # O1: $1,000.07 touched once by each of three partners. O2: $100.00 touched by P1 in two fiscal
-# quarters (2025-12-15 in FY2025 Q4, 2026-01-15 in FY2026 Q1) and by P2 once.
+# quarters (2025-12-15 in FY2025 Q4, 2026-01-15 in FY2026 Q1) and by P2 once. O0 ($0.03, P3
+# then P2) comes last in the file.
 CENTS = {
     "partners.csv": """
         partner_id,partner_name,partner_types,tier,joined_at
@@ -33,6 +34,7 @@ CENTS = {
         opportunity_id,amount,stage,created_at,close_date
         O1,1000.07,Closed Won,2026-01-01,2026-03-31
         O2,100.00,Closed Won,2025-12-01,2026-03-31
+        O0,0.03,Closed Won,2026-01-01,2026-03-31
     """,
     "touchpoints.csv": """
         touchpoint_id,opportunity_id,partner_id,touch_type,occurred_at
@@ -42,6 +44,8 @@ CENTS = {
         T21,O2,P1,referral,2025-12-15 09:00:00
         T22,O2,P1,referral,2026-01-15 09:00:00
         T23,O2,P2,referral,2026-02-15 09:00:00
+        T01,O0,P3,referral,2026-03-01 09:00:00
+        T02,O0,P2,referral,2026-03-02 09:00:00
     """,
 }
 
@@ -65,6 +69,14 @@ def test_two_leftover_cents_of_a_three_way_split_go_one_each_to_the_first_two_pa
     # so the first two partner ids take one each. Every row is 0.33 or 0.67 cent from 333.3567.
     # (All leftover cents used to go to the one largest share: 333.37, 1.33 cents off.)
     assert split(cents_db, "O1") == {("P1", "FY2026 Q1"): 333.36, ("P2", "FY2026 Q1"): 333.36, ("P3", "FY2026 Q1"): 333.35}
+
+
+def test_the_export_lists_deals_by_opportunity_id_then_partner_id_whatever_the_file_order(cents_db: Path):
+    for basis in attribution.BOOKING_BASES:
+        frame = queries.execute(queries.connect(cents_db), "attribution_credit", model="linear", booking_basis=basis)
+        assert frame.select("opportunity_id", "partner_id").rows()[:3] == [("O0", "P2"), ("O0", "P3"), ("O1", "P1")]
+    # 1.5 cents each: the leftover cent goes to P2, the first partner id of the equal remainders.
+    assert split(cents_db, "O0") == {("P2", "FY2026 Q1"): 0.02, ("P3", "FY2026 Q1"): 0.01}
 
 
 def test_the_build_stores_the_same_cents_as_the_export(cents_db: Path):
