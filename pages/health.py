@@ -54,7 +54,6 @@ WIN_MODEL_COLUMNS = {
 
 filters = ui.current_filters()
 st.title("Program health")
-compared = st.empty()  # which dates the cards compare, once they are known
 choices = st.columns(2)
 model = choices[0].selectbox(
     "Attribution model for cost of channel and ROI",
@@ -83,9 +82,9 @@ else:
 params = filters.params()
 with st.spinner("Computing the KPIs..."):
     kpis = queries.run("program_kpis", **params, model=model, compare=compare)
-if kpis.height:
+if kpis.height:  # which dates the cards compare
     dates = kpis.row(0, named=True)
-    compared.caption(
+    st.caption(
         charts.comparison_caption(
             dates["start_date"],
             dates["end_date"],
