@@ -54,7 +54,7 @@ GLOSSARY: list[Term] = [
         "that is not over yet (as of inside it) is compared to date: with the same number of days at the start of "
         "the previous period (quarter-to-date vs previous quarter-to-date), and the page says which dates it "
         "compares. A change of zero is neutral.",
-        "Sidebar (Period), every page that takes a date range; Program health (the dates compared, under the title)",
+        "Sidebar (Period), every page that takes a date range; Program health (the dates compared, above the cards)",
         "A period not over yet counts up to the as-of date. The period before whole fiscal quarters (a quarter, a "
         "fiscal year) is as many quarters before it; before any other range, as many days. On Program health, "
         "'Compare a period not over yet with' can choose the whole previous period instead (health_compare="
