@@ -29,7 +29,7 @@ import polars as pl
 
 import queries
 from queries import fiscal
-from queries.kpi_definitions import definition
+from queries.kpi_definitions import PAYOUT_KPIS, definition
 
 DIMENSIONS = {
     "partner_type": "Partner type",
@@ -233,6 +233,11 @@ def compared_periods(
     return current, (previous[0], min(previous[1], previous[0] + elapsed))
 
 
+def _payouts_for(long: pl.DataFrame, sees_money: bool) -> pl.DataFrame:
+    """The KPI rows a viewer may see: the payout KPIs only for one who sees payout money."""
+    return long if sees_money else long.filter(pl.col("kpi").is_in(PAYOUT_KPIS).not_())
+
+
 def program_kpis(
     con: duckdb.DuckDBPyConnection,
     start_date: date | None = None,
@@ -244,10 +249,13 @@ def program_kpis(
     model: str | None = None,
     as_of: date | None = None,
     compare: str = "to_date",
+    sees_money: bool = True,
 ) -> pl.DataFrame:
     """Every Program health KPI for the period, with the period it is compared with.
 
     Grain: one row per KPI (value NULL and `needs` naming the missing extract when it cannot be computed)
+    Money: none (the payout KPIs are rows, left out when sees_money is false)
+    Scope: program
 
     start_date, end_date: the period (default: the fiscal quarter of the data's as-of date).
     model: attribution model behind cost of channel and partner ROI (NULL = linear).
@@ -256,6 +264,7 @@ def program_kpis(
     of the previous period, the default) or full_period (the whole previous period).
     start_date, end_date, previous_start_date and previous_end_date in the rows are the days
     actually compared; in_progress says the period was counted to the as-of date.
+    sees_money: whether the viewer sees payout money; without it, no cost of channel or partner ROI row.
     """
     start_date, end_date = _period(con, start_date, end_date)
     (start_date, counted_to), previous = compared_periods(
@@ -272,6 +281,7 @@ def program_kpis(
         managers=managers,
         model=model,
     )
+    long = _payouts_for(long, sees_money)
     current = long.filter(pl.col("period_index") == 1)
     before = long.filter(pl.col("period_index") == 2).select(
         "kpi",
@@ -313,10 +323,13 @@ def kpi_trend_by_quarter(
     quarters: int = 8,
     as_of: date | None = None,
     compare: str = "to_date",
+    sees_money: bool = True,
 ) -> pl.DataFrame:
     """Every Program health KPI by fiscal quarter, partner vs direct where it has both.
 
     Grain: one row per fiscal quarter x KPI (the quarters covering the period; at least `quarters`, ending with its last)
+    Money: none (the payout KPIs are rows, left out when sees_money is false)
+    Scope: program
 
     The quarter in progress on the as-of date (NULL = the data's) counts up to that date
     (quarter_end is the last day counted, in_progress is true). With compare = to_date (the default) and a quarter in
@@ -334,7 +347,7 @@ def kpi_trend_by_quarter(
     periods = [_to_date(period, as_of) for period in whole]
     same_days = _same_days(whole, as_of, start_month) if compare == "to_date" else []
     filters = {"regions": regions, "tiers": tiers, "partner_types": partner_types, "managers": managers, "model": model}
-    long = _core(con, [*periods, *same_days], None, **filters)
+    long = _payouts_for(_core(con, [*periods, *same_days], None, **filters), sees_money)
     labels = pl.DataFrame(
         {
             "period_index": list(range(1, len(periods) + 1)),
@@ -381,6 +394,8 @@ def kpi_breakdown(
     """The Program health KPIs of the period split by partner type, tier, region or partner manager.
 
     Grain: one row per value of the dimension (a deal or partner counts in every group it belongs to, so groups can overlap)
+    Money: cost_of_channel, partner_roi
+    Scope: program
 
     dimension: partner_type, tier, region or partner_manager. A period not over on the as-of
     date (NULL = the data's) counts up to that date, as on the cards.
