@@ -242,6 +242,9 @@ def number_shape(text: pl.Expr, percent: bool = True) -> pl.Expr:
     )
 
 
+SHAPED_KINDS = ("date", "datetime", "month", "decimal", "float", "share")
+
+
 def value_shape(kind: str, text: pl.Expr) -> pl.Expr | None:
     """The shape of values that fail to read as `kind` (see date_shape, number_shape), or None."""
     if kind in ("date", "datetime", "month"):
@@ -251,8 +254,11 @@ def value_shape(kind: str, text: pl.Expr) -> pl.Expr | None:
     return None
 
 
-def column_reasons(spec: ColumnSpec, text: pl.Expr, typed: pl.Expr, label: str | None = None) -> list[pl.Expr]:
-    """Reasons (or null) for one column: required, parseable, allowed. `label`: the column's name in the source."""
+def column_reasons(
+    spec: ColumnSpec, text: pl.Expr, typed: pl.Expr, label: str | None = None, shapes: bool = True
+) -> list[pl.Expr]:
+    """Reasons (or null) for one column: required, parseable (with the failed value's shape if
+    `shapes`), allowed. `label`: the column's name in the source."""
     label = label or spec.name
     quoted = pl.lit("'") + text.str.slice(0, 60) + pl.lit("'")
     reasons = []
@@ -262,7 +268,7 @@ def column_reasons(spec: ColumnSpec, text: pl.Expr, typed: pl.Expr, label: str |
     if spec.kind in KIND_WORDS:
         failed = text.is_not_null() & typed.is_null()
         plain = pl.lit(f"{label}: ") + quoted + pl.lit(f" is not {KIND_WORDS[spec.kind]}")
-        shape = value_shape(spec.kind, text)
+        shape = value_shape(spec.kind, text) if shapes else None
         if shape is not None:
             plain = pl.when(shape.is_not_null()).then(
                 pl.lit(f"{label}: ") + quoted + pl.lit(" looks like ") + shape + pl.lit(f", not {KIND_WORDS[spec.kind]}")
@@ -305,17 +311,38 @@ def check_table(
     label = checked.label
     excel = source_file.lower().endswith(".xlsx")
 
-    # A row the reader could read only in part is quarantined for that first.
-    reasons: list[pl.Expr] = [pl.col(READ_ERROR)] if READ_ERROR in frame.columns else []
-    typed_columns = []
-    for spec in specs:
-        text = pl.col(spec.name)
-        typed = typed_column(spec, text, excel)
-        typed_columns.append(typed.cast(POLARS_TYPES[spec.kind]).alias(spec.name))
-        reasons.extend(column_reasons(spec, text, typed, label(spec.name)))
-    raw_columns = [pl.col(spec.name).alias(f"_raw_{spec.name}") for spec in specs]
-    frame = frame.with_columns(*raw_columns, pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias(REASON))
-    frame = frame.with_columns(typed_columns)
+    # Each column parsed once, beside its text; the text stays for the quarantine and the reasons.
+    frame = frame.with_columns(
+        *[pl.col(spec.name).alias(f"_raw_{spec.name}") for spec in specs],
+        *[
+            typed_column(spec, pl.col(spec.name), excel).cast(POLARS_TYPES[spec.kind]).alias(f"_typed_{spec.name}")
+            for spec in specs
+        ],
+    )
+
+    def reasons(shapes: bool) -> pl.Expr:
+        # A row the reader could read only in part is quarantined for that first.
+        found: list[pl.Expr] = [pl.col(READ_ERROR)] if READ_ERROR in frame.columns else []
+        for spec in specs:
+            text, typed = pl.col(f"_raw_{spec.name}"), pl.col(f"_typed_{spec.name}")
+            found.extend(column_reasons(spec, text, typed, label(spec.name), shapes))
+        return pl.concat_str(found, separator="; ", ignore_nulls=True).alias(REASON)
+
+    frame = frame.with_columns(reasons(shapes=False))
+    # Describing a failed value's shape takes a dozen patterns: only on the rows where a value failed.
+    shaped = [spec for spec in specs if spec.kind in SHAPED_KINDS]
+    failed = pl.any_horizontal(pl.col(f"_raw_{s.name}").is_not_null() & pl.col(f"_typed_{s.name}").is_null() for s in shaped)
+    if shaped and frame.select(failed.any()).item():
+        frame = frame.with_row_index("_order")
+        described = frame.filter(failed).select("_order", reasons(shapes=True).alias("_described"))
+        frame = (
+            frame.join(described, on="_order", how="left", maintain_order="left")
+            .with_columns(pl.coalesce("_described", REASON).alias(REASON))
+            .drop("_order", "_described")
+        )
+    frame = frame.with_columns(pl.col(f"_typed_{spec.name}").alias(spec.name) for spec in specs).drop(
+        f"_typed_{spec.name}" for spec in specs
+    )
     for spec in specs:
         if spec.kind in ("date", "datetime", "month"):
             # 0001-01-01 or 9999-12-31 are placeholders, not dates: they would wreck "data as of".
