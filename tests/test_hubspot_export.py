@@ -17,6 +17,7 @@ import pytest
 
 from loaders.build import BuildRefused, build_database
 from queries import execute
+from tests.conftest import open_page
 from tests.loading import LENIENT, counts, quarantined, query
 
 NAME = "hubspot-crm-exports-all-deals-2024-08-27.csv"
@@ -181,3 +182,10 @@ def test_of_several_dated_downloads_the_newest_loads(tmp_path: Path):
     report = build_database(folder, tmp_path / "a.duckdb", preset="hubspot")
     row = report.filter(report["table_name"] == "opportunities").row(0, named=True)
     assert (row["source_file"], row["rows_read"]) == ("hubspot-crm-exports-all-deals-2024-09-03 (1).csv", 2)
+
+
+@pytest.mark.parametrize("page", ["health", "forecast", "engagement", "partner", "attribution", "disagreements", "data"])
+def test_every_page_runs_on_the_export(export_db, monkeypatch: pytest.MonkeyPatch, page: str):
+    monkeypatch.setenv("PULSE_DB", str(export_db[1]))
+    at = open_page(page, {"period": "All time"})
+    assert not at.exception, "\n".join("\n".join(e.stack_trace or [e.message]) for e in at.exception)

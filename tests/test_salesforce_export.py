@@ -20,6 +20,7 @@ import pytest
 from loaders.build import BuildRefused, build_database
 from queries import execute
 from settings import FxRate, SalesforceExport, Settings
+from tests.conftest import open_page
 from tests.loading import counts, quarantined, query
 
 A = "001000000000001AAA"  # Distribuidora Andina: IsPartner, Type Channel Partner / Reseller
@@ -288,3 +289,32 @@ def test_a_partner_lookup_the_export_lacks_and_an_export_with_no_partner_at_all_
     }
     with pytest.raises(BuildRefused, match="Account.csv: none of its 1 accounts is a partner"):
         build_database(write_export(tmp_path / "customers", customers_only), tmp_path / "b.duckdb", preset="salesforce")
+
+
+DEALS_BANNER = "- Opportunities: 1 of 6 rows (17%) of Opportunity.csv were quarantined"
+HISTORY_BANNER = "- Opportunity history: 1 of 5 rows (20%) of OpportunityHistory.csv were quarantined"
+TOUCHES_BANNER = "- Touchpoints: 1 of 3 rows (33%) of OpportunityPartner.csv were quarantined"
+
+
+@pytest.mark.parametrize(
+    ("page", "banner"),
+    [
+        ("health", [DEALS_BANNER, TOUCHES_BANNER]),
+        ("forecast", [DEALS_BANNER, HISTORY_BANNER, TOUCHES_BANNER]),
+        ("engagement", [DEALS_BANNER, TOUCHES_BANNER]),
+        ("partner", [DEALS_BANNER, HISTORY_BANNER, TOUCHES_BANNER]),
+        ("attribution", [DEALS_BANNER, TOUCHES_BANNER]),
+        ("disagreements", [DEALS_BANNER, TOUCHES_BANNER]),
+        ("data", [DEALS_BANNER, HISTORY_BANNER, TOUCHES_BANNER]),
+    ],
+)
+def test_every_page_runs_on_the_export_and_names_the_flagged_tables_it_reads(
+    export_db, monkeypatch: pytest.MonkeyPatch, page: str, banner: list[str]
+):
+    monkeypatch.setenv("PULSE_DB", str(export_db[1]))
+    at = open_page(page, {"period": "All time"})
+    assert not at.exception, "\n".join("\n".join(e.stack_trace or [e.message]) for e in at.exception)
+    # Deals, touchpoints and history each had rows quarantined past the 5% alarm.
+    assert [[line for line in w.value.splitlines() if line.startswith("- ")] for w in at.warning if "did not load" in w.value] == [
+        banner
+    ]
