@@ -100,9 +100,11 @@ def build_database(
     rated = settings
     checked: dict[str, Checked] = {}
     try:
-        prepared = salesforce.prepare(
-            files, extract_files(source_dir), settings, read, column_map.values.get("touchpoints", {}).get("touch_type", {})
-        ) if preset == "salesforce" else salesforce.Prepared()
+        # A Salesforce Data Export's files need one another (which accounts are partners, the org's rates).
+        prepared = salesforce.Prepared()
+        if preset == "salesforce":
+            partner_roles = column_map.values.get("touchpoints", {}).get("touch_type", {})
+            prepared = salesforce.prepare(files, extract_files(source_dir), settings, read, partner_roles)
         if prepared.fx_rates:
             rated = settings.model_copy(update={"fx_rates": [*settings.fx_rates, *prepared.fx_rates]})
         for step, (table, path) in enumerate(files.items()):

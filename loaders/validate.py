@@ -483,10 +483,10 @@ def settle_history_stages(checked: dict[str, Checked], settings: Settings) -> No
     in_deals = set(deals.rows["stage"].unique().to_list())
     only_here = [stage for stage in stages if stage not in in_deals]
     if only_here:
-        outcome = deals.rows.select("opportunity_id", "is_closed", "is_won")
-        rows = frame.filter(unknown & pl.col("stage").is_in(only_here)).join(outcome, on="opportunity_id", how="left")
         # A stage seen only in history is one a deal passed through: open, whatever the deal became.
-        rows = rows.with_columns(pl.lit(False).alias("is_closed"), pl.lit(False).alias("is_won"))
+        rows = frame.filter(unknown & pl.col("stage").is_in(only_here)).with_columns(
+            pl.lit(False).alias("is_closed"), pl.lit(False).alias("is_won")
+        )
         after = max((s.order for s in settings.stage_map.values()), default=0) + (deals.snippet or "").count("[stage_map.")
         history.snippet = stage_map_snippet(rows, settings, after=after)
 
