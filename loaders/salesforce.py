@@ -98,6 +98,10 @@ def without_empty_ids(extract: Extract) -> Extract:
     return extract
 
 
+def rows_of(count: int, file_name: str) -> str:
+    return f"{count:,} {'row' if count == 1 else 'rows'} of {file_name}"
+
+
 def is_true(column: str) -> pl.Expr:
     return pl.col(column).str.to_lowercase().is_in(TRUE_WORDS)
 
@@ -137,8 +141,8 @@ def deal_partners(touches: Extract, deals: Extract | None) -> tuple[Extract, lis
         frame = frame.filter(pl.col("OpportunityId").is_not_null())
         if between_accounts:
             notes.append(
-                f"{between_accounts:,} rows of {touches.source_file} are partners of accounts, not of a deal: "
-                "they tell which accounts are partners and are not read as touchpoints"
+                f"{rows_of(between_accounts, touches.source_file)} {'is a partner' if between_accounts == 1 else 'are partners'} "
+                "of accounts, not of a deal: they tell which accounts are partners and are not read as touchpoints"
             )
     if deals is not None and {"Id", "AccountId"} <= set(deals.columns) and {"OpportunityId", "AccountToId"} <= set(frame.columns):
         own = deals.frame.select(pl.col("Id").alias("OpportunityId"), pl.col("AccountId").alias("_deal_account"))
@@ -148,8 +152,8 @@ def deal_partners(touches: Extract, deals: Extract | None) -> tuple[Extract, lis
         frame = frame.filter(reverse.not_()).drop("_deal_account")
         if count:
             notes.append(
-                f"{count:,} rows of {touches.source_file} name the deal's own account (Salesforce's reverse record "
-                "of a partner relationship) and are not read as touchpoints"
+                f"{rows_of(count, touches.source_file)} {'names' if count == 1 else 'name'} the deal's own account "
+                "(Salesforce's reverse record of a partner relationship): not read as touchpoints"
             )
     touches.frame = frame
     return touches, notes

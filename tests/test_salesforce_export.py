@@ -183,8 +183,8 @@ def test_the_deals_partners_come_from_opportunity_partner_without_the_reverse_re
         )
     ]
     assert table_row(report, "touchpoints")["warnings"].splitlines()[1] == (
-        "1 rows of OpportunityPartner.csv name the deal's own account (Salesforce's reverse record of a partner "
-        "relationship) and are not read as touchpoints"
+        "1 row of OpportunityPartner.csv names the deal's own account (Salesforce's reverse record of a partner "
+        "relationship): not read as touchpoints"
     )
 
 
@@ -274,6 +274,19 @@ def test_the_orgs_rates_give_way_to_the_settings_own_for_a_currency_they_name(tm
         ("O4", Decimal("5000.00")),
         ("O6", Decimal("600.00")),
     ]
+
+
+def test_without_opportunity_partner_the_deals_partners_come_from_partner_csvs_rows_on_a_deal(tmp_path: Path):
+    files = {name: text for name, text in EXPORT.items() if name != "OpportunityPartner.csv"}
+    report = build_database(write_export(tmp_path / "export", files), tmp_path / "pulse.duckdb", preset="salesforce", settings=SETTINGS)
+    assert counts(report, "touchpoints") == (1, 1, 0)
+    assert query(tmp_path / "pulse.duckdb", "select touchpoint_id, opportunity_id, partner_id from touchpoints") == [("00P1", "O2", C)]
+    assert table_row(report, "touchpoints")["warnings"] == (
+        "2 rows of Partner.csv are partners of accounts, not of a deal: they tell which accounts are partners and are not "
+        "read as touchpoints"
+    )
+    # C is still a partner by its role on O2; A no longer is a partner on a deal, but is by IsPartner and Type.
+    assert counts(report, "partners") == (5, 5, 0)
 
 
 def test_a_partner_lookup_the_export_lacks_and_an_export_with_no_partner_at_all_are_refused(tmp_path: Path):
