@@ -74,7 +74,8 @@ class Opportunity(BaseModel):
     region: str | None = None
     segment: str | None = None
     product: str | None = None
-    # The deal's own chance to close won (the CRM's per-deal probability), as a share 0..1.
+    # The deal's own win probability in the CRM, a share 0..1 (read from 0.75, 75% or a column in
+    # percent): used where the stage map gives the deal's stage no probability.
     probability: Share | None = None
 
 

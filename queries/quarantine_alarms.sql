@@ -2,6 +2,8 @@
 -- (the pages that read them show a banner; the build refused past quarantine_fail_share).
 -- Params: none
 -- Grain: one row per table whose quarantine alarm went off at the build
+-- Money: none
+-- Scope: program
 with report as (
     select table_name, source_file, rows_read, rows_quarantined, quarantine_alarm from load_report
 ),
