@@ -133,7 +133,7 @@ OUTPUTS: dict[str, frozenset[str | None]] = _decided(
     (
         EVERYONE,
         """
-        filter_options load_report stale_tables
+        filter_options load_report stale_tables quarantine_alarms
         program_kpis kpi_trend_by_quarter kpi_breakdown tier_check
         partner_health partner_health_movers partner_health_history
         win_model_evaluation win_model_calibration win_model_coefficients

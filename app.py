@@ -127,6 +127,8 @@ else:
     # Pages check this mark: it says the frame (login, roles, filters, version) ran in this run.
     st.session_state["_frame_run"] = True
     try:
-        st.navigation(pages_for(viewer)).run()
+        navigation = st.navigation(pages_for(viewer))
+        ui.quarantine_banner(navigation.title)  # one banner for every page, from ui.PAGE_READS
+        navigation.run()
     finally:
         st.session_state.pop("_frame_run", None)

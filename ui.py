@@ -8,6 +8,7 @@ nothing here builds a figure (that is `charts.py`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import access
 import queries
+from loaders.schema import TABLES
 from queries import fiscal, glossary, serving
 from queries.export import safe_csv
 from queries.formatting import money  # noqa: F401 - pages call ui.money
@@ -125,6 +127,12 @@ def _to_url(key: str, value: Any, default: Any) -> None:
         st.query_params[key] = [str(v) for v in value]
     else:
         st.query_params[key] = str(value)
+
+
+def as_plain_text(text: str) -> str:
+    """Text from the data (a stage name, a file's values) for st.markdown, shown as written: no
+    links, emphasis or headings made of it."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
 
 
 def table_label(table_name: str) -> str:
@@ -513,3 +521,44 @@ def needs(*tables: str) -> bool:
             icon=":material/database_off:",
         )
     return not missing
+
+
+# The extract tables each page reads, by its title in app.py's page list. The frame (app.py) draws
+# one banner above a page when a table it reads had its quarantine alarm go off at the build
+# (quarantine_warn_share); a page missing here is taken to read every table.
+EVERY_TABLE = tuple(TABLES)
+PAGE_READS: dict[str, tuple[str, ...]] = {
+    "Program health": ("partners", "partner_activities", "opportunities", "touchpoints", "deal_registrations", "payouts"),
+    "Pipeline forecast": ("partners", "opportunities", "opportunity_history", "touchpoints", "deal_registrations"),
+    "Engagement & burnout": (
+        "partners", "partner_activities", "opportunities", "touchpoints", "deal_registrations", "payouts",
+    ),
+    "Partner 360": EVERY_TABLE,
+    "Attribution scenarios": ("partners", "opportunities", "touchpoints", "deal_registrations", "payouts"),
+    "Disagreements": ("partners", "opportunities", "touchpoints", "deal_registrations", "payouts"),
+    "Partner statement": ("partners", "opportunities", "touchpoints", "deal_registrations", "payouts"),
+    "Data": EVERY_TABLE,
+    "Glossary": (),
+}
+
+
+def quarantine_banner(page_title: str) -> None:
+    """Above the page: which of the tables it reads were loaded with more of their rows quarantined
+    than quarantine_warn_share allows, so its figures leave those rows out."""
+    reads = PAGE_READS.get(page_title, EVERY_TABLE)
+    if not reads:
+        return
+    alarms = queries.run("quarantine_alarms").filter(pl.col("table_name").is_in(list(reads)))
+    if alarms.is_empty():
+        return
+    lines = [
+        f"- {table_label(row['table_name'])}: {row['rows_quarantined']:,} of {row['rows_read']:,} rows "
+        f"({row['quarantined_share']:.0%}) of {row['source_file']} were quarantined"
+        for row in alarms.iter_rows(named=True)
+    ]
+    st.warning(
+        f"Some data this page reads did not load: over {alarms['warn_share'][0]:.0%} of an extract's rows were "
+        "quarantined, and the figures below leave those rows out. The Data page lists them with the reasons.\n\n"
+        + "\n".join(lines),
+        icon=":material/report:",
+    )
