@@ -995,9 +995,9 @@ GLOSSARY: list[Term] = [
         "quarantine_alarm",
         "Quarantine alarm",
         "Data",
-        "when the quarantined share passes `quarantine_warn_share` (default 5%) the build warns, naming the top "
-        "reasons with counts and one example line, the load report's warnings say so and every page that reads the "
-        "table shows a banner",
+        "When a table's quarantined share passes `quarantine_warn_share` (default 5%), the build warns, naming the "
+        "top reasons with their counts and one example line; the load report's warnings say so, and every page that "
+        "reads that table shows a banner.",
         "Data (load report: Alarm, Warnings); a banner above every page that reads the table",
         "The share is a table's quarantined rows over its rows read. Past `quarantine_fail_share` (default 50%) the "
         "build is refused and the database being served stays as it was; `build --strict` refuses on any quarantined row.",
