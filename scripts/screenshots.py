@@ -139,15 +139,6 @@ def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
         last, steady = count, steady + 1 if count == last else 0
 
 
-def warm_up(browser, url: str) -> None:
-    """Open the app once: on a fresh server the first deep link to a page (/data) lands on the
-    home page instead, as the pages are not known until app.py has run once."""
-    page = browser.new_page()
-    page.goto(url, timeout=30_000)
-    wait_until_idle(page)
-    page.close()
-
-
 def launch(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
@@ -210,7 +201,6 @@ def screenshot_pages(url: str, out: Path, pages: list[str], partner: str | None)
     with sync_playwright() as p:
         browser = launch(p)
         try:
-            warm_up(browser, url)
             for name in pages:
                 started = time.monotonic()
                 page = browser.new_page(viewport={"width": WIDTH, "height": 900})
