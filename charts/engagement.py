@@ -63,7 +63,6 @@ def cohort_curves(curves: pl.DataFrame, max_cohorts: int = 7) -> go.Figure:
     )
     # The legend goes under the plots: above them it would cover the two subplot titles.
     fig.update_layout(
-        template="plotly+pulse",
         hovermode="closest",
         height=430,
         legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
