@@ -256,9 +256,9 @@ def sidebar_filters(viewer: access.Viewer = access.LOCAL_ADMIN) -> Filters:
         active = ["my partners" if label == LIST_FILTERS["manager"][0] else label for label in active]
     default_view = viewer.managers is not None and mine and active == ["my partners"]
     # Filters that together match no partner empty most pages: say so once, beside the reset.
-    st.session_state["_no_partner_match"] = bool(active) and queries.run(
-        "partner_search", search=None, **{param: chosen[param] for _, param in LIST_FILTERS.values()}
-    ).is_empty()
+    st.session_state["_no_partner_match"] = bool(active) and not queries.run(
+        "partners_matching", **{param: chosen[param] for _, param in LIST_FILTERS.values()}
+    )["partners"][0]
     if (active and not default_view) or period != PERIODS[0]:
         sidebar.caption("Filtering by: " + ", ".join([period.lower(), *[a.lower() for a in active]]))
         if st.session_state["_no_partner_match"]:
