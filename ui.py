@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import quote, urlencode
@@ -438,10 +439,11 @@ def viewer() -> access.Viewer:
 
 
 def download(frame: pl.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:
-    """A CSV download whose text cells cannot start a spreadsheet formula."""
+    """A CSV download whose text cells cannot start a spreadsheet formula, written when clicked
+    (not on every run: a table of 50,000 partners is megabytes of CSV most runs never ask for)."""
     st.download_button(
         label,
-        safe_csv(frame),
+        partial(safe_csv, frame),
         file_name=file_name,
         mime="text/csv",
         key=key or f"download_{file_name}",
@@ -489,7 +491,9 @@ def table(
             )
     if height == "auto" and frame.height <= SHOW_EVERY_ROW_UP_TO:
         height = "content"  # a short table shows whole rather than scrolling its last rows out of sight
-    st.dataframe(shown, hide_index=True, column_config=config, height=height, placeholder=MISSING)
+    # Lazy: the browser gets the rows in view and fetches more as the user scrolls or sorts (a
+    # table of up to 1,000 rows is still sent whole); the table's own search is then off.
+    st.dataframe(shown, hide_index=True, column_config=config, height=height, placeholder=MISSING, lazy=True)
     download(frame.drop("partner_link", strict=False), file_name)
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from loaders.build import build_database
@@ -71,17 +72,17 @@ def roles_db(roles_db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 class Capture:
-    """Every file the app hands to a download button, by media file id."""
+    """Every file the app offers in a download button, by the id the button carries: the
+    writer the click runs (downloads are written when clicked)."""
 
     def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        original = MemoryMediaFileStorage.load_and_get_id
+        self.files: dict[str, Callable[[], bytes]] = {}
+        original = MediaFileManager.add_deferred
         capture = self
 
-        def recording(self, path_or_data, mimetype, kind, filename=None):  # noqa: ANN001, ANN202
-            file_id = original(self, path_or_data, mimetype, kind, filename)
-            if isinstance(path_or_data, bytes):
-                capture.files[file_id] = path_or_data
+        def recording(self, data_callable, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            file_id = original(self, data_callable, *args, **kwargs)
+            capture.files[file_id] = data_callable
             return file_id
 
         self.recording = recording
@@ -106,13 +107,13 @@ VISITS = [(role, page, "P1") for role in USERS for page in PAGES] + [("partner_l
 
 
 @pytest.fixture(scope="module")
-def visits(roles_db_path: Path) -> dict[tuple[str, str, str], tuple[AppTest | None, dict[str, bytes]]]:
+def visits(roles_db_path: Path) -> dict[tuple[str, str, str], tuple[AppTest | None, dict[str, Callable[[], bytes]]]]:
     """Every role on every page, run once for the module (the Streamlit caches stay warm between
     runs, as on a server), with the downloads each run offered."""
     capture = Capture()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PULSE_DB", str(roles_db_path))
-        patch.setattr(MemoryMediaFileStorage, "load_and_get_id", capture.recording)
+        patch.setattr(MediaFileManager, "add_deferred", capture.recording)
         results = {}
         for visit in VISITS:
             capture.files = {}
@@ -120,21 +121,22 @@ def visits(roles_db_path: Path) -> dict[tuple[str, str, str], tuple[AppTest | No
     return results
 
 
-def frames(at: AppTest, captured: dict[str, bytes]) -> list[tuple[str, pl.DataFrame]]:
+def frames(at: AppTest, captured: dict[str, Callable[[], bytes]]) -> list[tuple[str, pl.DataFrame]]:
     """Every table shown and every CSV offered for download on the page."""
     shown = [(f"table {i + 1}", pl.from_pandas(table.value.reset_index(drop=True))) for i, table in enumerate(at.dataframe)]
     for button in at.get("download_button"):
-        file_id = button.proto.url.rsplit("/", 1)[1].split(".")[0]
-        data = captured.get(file_id)
+        file_id = button.proto.deferred_file_id
+        write = captured.get(file_id)
+        data = write() if write else None
         if data:
             rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
             if rows:
                 frame = pl.DataFrame({name: [row[i] for row in rows[1:]] for i, name in enumerate(rows[0])})
-                shown.append((f"download {button.proto.url.rsplit('/', 1)[1]} ({button.label})", frame))
+                shown.append((f"download {file_id} ({button.label})", frame))
     return shown
 
 
-def scope_leaks(at: AppTest, captured: dict[str, bytes]) -> list[str]:
+def scope_leaks(at: AppTest, captured: dict[str, Callable[[], bytes]]) -> list[str]:
     leaks = []
     for where, frame in frames(at, captured):
         if "partner_id" in frame.columns:
@@ -166,7 +168,7 @@ def scope_leaks(at: AppTest, captured: dict[str, bytes]) -> list[str]:
     return leaks
 
 
-def money_leaks(at: AppTest, captured: dict[str, bytes]) -> list[str]:
+def money_leaks(at: AppTest, captured: dict[str, Callable[[], bytes]]) -> list[str]:
     leaks = []
     for where, frame in frames(at, captured):
         columns = [c for c in frame.columns if any(word in c.lower() for word in MONEY_WORDS)]
