@@ -2,7 +2,7 @@
 timed from the click to a finished page, against a trivial Streamlit app served and timed the
 same way in the same run (the floor).
 
-`python -m bench.browser [--scales 1,10,100] [--repeats 3] [--deep-links 100] [--load-sessions 20] [--write]`
+`python -m bench.browser [--scales 1,10,100] [--repeats 3] [--deep-links 100] [--freshness-tabs 5] [--load-sessions 20] [--write]`
 (`make bench` runs it). For each scale it takes the demo program (extracts cached under
 bench/cache/ as bench/pages.py does, the database built again only when the build format or
 the generator changed), serves the app and the floor side by side, and times every page:
@@ -12,13 +12,14 @@ the generator changed), serves the app and the floor side by side, and times eve
   the second visit is timed (the session and the server's caches are warm, as when a user
   goes back to a page).
 
-A page is *finished* when the app reports no script run under way (`data-test-script-state`
-is `notRunning`, so no running indicator), the URL and the heading are the page's, no element
-is left stale from the previous page, every Plotly chart shown has drawn its SVG and every table
-shown its canvas, no skeleton is left, and nothing in the page changes for QUIET_MS (so a second run or
-a late element would be seen). The time is the moment of the last change, not the end of the
-quiet wait. Whole script runs are counted over the visit off the tab's websocket (a page should
-run once; the sidebar's timed new-data check runs as a fragment and is not counted).
+A page is *finished* when a whole script run has finished (its script_finished message on the
+tab's websocket), the app reports no run under way (`data-test-script-state` is `notRunning`,
+so no running indicator), the heading is drawn, no element is left stale from the previous
+page, every Plotly chart shown has drawn its SVG and every table shown its canvas, no skeleton
+is left, and nothing in the page changes for QUIET_MS (so a second run or a late element would
+be seen). The time is the moment of the last change, not the end of the quiet wait. Whole
+script runs are counted over the visit (a page should run once); the sidebar's timed new-data
+check runs as a fragment, is counted apart, and its running indicator is not a change.
 
 The floor: four metrics, one Plotly chart and a 200-row table, two such pages under
 st.navigation, so its new tab and its in-app navigation are timed as the app's. Results are
@@ -83,20 +84,21 @@ st.navigation([
 FLOOR_PAGES = {"floor_a": "Floor A", "floor_b": "Floor B"}
 
 # Installed in every document before the app's own scripts: records the time of the last change
-# anywhere in the page and counts the script runs (the app root's state turning `running`).
+# in the page. The header's running indicator and the app root's run state change on the
+# sidebar's timed new-data check too (a fragment run that draws nothing): they are not a change
+# of the page. (Runs are counted off the websocket: a quick run never shows in the DOM.)
 WATCH_JS = """
 (() => {
-  const state = window.__pulse = {last: performance.now(), runs: 0, running: false};
+  const state = window.__pulse = {last: performance.now()};
+  const chrome = '[data-testid=stHeader], [data-testid=stStatusWidget], [data-testid=stToolbar]';
   new MutationObserver(records => {
     const now = performance.now();
     for (const record of records) {
-      if (record.type === 'attributes' && record.attributeName === 'data-test-script-state') {
-        const value = record.target.getAttribute('data-test-script-state');
-        if (value === 'running' && !state.running) { state.runs += 1; state.running = true; }
-        else if (value !== 'running' && value !== 'rerunRequested') { state.running = false; }
-      }
+      if (record.type === 'attributes' && record.attributeName === 'data-test-script-state') continue;
+      const element = record.target.nodeType === 1 ? record.target : record.target.parentElement;
+      if (element && element.closest(chrome)) continue;
+      state.last = now;
     }
-    state.last = now;
   }).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
 })();
 """
@@ -106,7 +108,7 @@ FINISHED_JS = """
 ([quiet]) => {
   const state = window.__pulse;
   const app = document.querySelector('[data-testid=stApp]');
-  if (!state || !app || state.runs === 0 || app.getAttribute('data-test-script-state') !== 'notRunning') return null;
+  if (!state || !app || app.getAttribute('data-test-script-state') !== 'notRunning') return null;
   if (!document.querySelector('[data-testid=stMain] h1')) return null;
   if (document.querySelector('[data-stale=true], [data-testid=stSkeleton]')) return null;
   // Charts and tables in a closed expander or another tab are not drawn until opened.
@@ -140,11 +142,13 @@ def page_paths() -> dict[str, str]:
 
 
 class RunCounter:
-    """Script runs of one tab, read off its websocket: a run starts with a new_session message,
-    tagged with the fragments it reruns (none for a whole run of the page)."""
+    """Script runs of one tab, read off its websocket: a run starts with a new_session message
+    and ends with script_finished, both tagged with the fragments they rerun (none for a whole
+    run of the page)."""
 
     def __init__(self, tab) -> None:
         self.runs = 0
+        self.finished = 0
         self.fragment_runs = 0
         tab.on("websocket", lambda socket: socket.on("framereceived", self.received))
 
@@ -158,18 +162,28 @@ class RunCounter:
             message.ParseFromString(payload)
         except Exception:  # noqa: BLE001 - not a message of ours
             return
-        if message.WhichOneof("type") == "new_session":
-            if message.metadata.run.fragment_ids:
+        kind = message.WhichOneof("type")
+        fragment = bool(message.metadata.run.fragment_ids)
+        if kind == "new_session":
+            if fragment:
                 self.fragment_runs += 1
             else:
                 self.runs += 1
+        elif kind == "script_finished" and not fragment and message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+            self.finished += 1
 
     def reset(self) -> None:
-        self.runs = self.fragment_runs = 0
+        self.runs = self.finished = self.fragment_runs = 0
 
 
-def finished_at(tab) -> float:
-    """Wait until the page is finished; its last change, in the tab's own clock (ms)."""
+def finished_at(tab, counter: RunCounter) -> float:
+    """Wait until a whole run has finished and the page is finished; its last change, in the
+    tab's own clock (ms)."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while not counter.finished:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no script run finished in {TIMEOUT_MS / 1000:.0f} s")
+        tab.wait_for_timeout(50)  # Playwright's own wait: the websocket's messages keep arriving
     handle = tab.wait_for_function(FINISHED_JS, arg=[QUIET_MS], timeout=TIMEOUT_MS, polling=100)
     return float(handle.json_value())
 
@@ -186,7 +200,7 @@ def new_tab_visit(context, base: str, page: str, query: str = "") -> Visit:
     counter = RunCounter(tab)
     try:
         tab.goto(f"{base}/{page}{query}", wait_until="commit", timeout=TIMEOUT_MS)
-        last = finished_at(tab)  # ms since the tab's navigation started
+        last = finished_at(tab, counter)  # ms since the tab's navigation started
         return describe(tab, counter, page, last / 1000)
     finally:
         tab.close()
@@ -197,9 +211,9 @@ def click_visit(tab, counter: RunCounter, page: str, title: str) -> Visit:
     link = tab.locator('[data-testid="stSidebarNav"] a', has_text=title).first
     link.wait_for(timeout=TIMEOUT_MS)
     counter.reset()
-    started = float(tab.evaluate("() => { window.__pulse.runs = 0; return performance.now(); }"))
+    started = float(tab.evaluate("() => performance.now()"))
     link.click()
-    last = finished_at(tab)
+    last = finished_at(tab, counter)
     return describe(tab, counter, page, (last - started) / 1000)
 
 
@@ -209,7 +223,7 @@ def in_app_visits(context, base: str, pages: dict[str, str], home: str) -> list[
     counter = RunCounter(tab)
     try:
         tab.goto(f"{base}/{home}", wait_until="commit", timeout=TIMEOUT_MS)
-        finished_at(tab)
+        finished_at(tab, counter)
         for page, title in pages.items():
             click_visit(tab, counter, page, title)
         return [click_visit(tab, counter, page, title) for page, title in pages.items()]
@@ -289,31 +303,38 @@ class ScaleResult:
 
 
 def bench_scale(browser, scale: float, repeats: int, pages: dict[str, str]) -> ScaleResult:
+    from playwright.sync_api import Error as PlaywrightError
+
     from scripts.screenshots import serve
 
     db = ensure_database(scale)
     partner = busiest_partner(db)
+    queries = {page: f"?partner={partner}" if page == "partner" and partner else "" for page in pages}
     result = ScaleResult(scale)
     with serve(db) as app, floor_server() as floor:
         context = new_context(browser)
         try:
-            # The first visit after start is the deep-link benchmark's business: warm both servers.
-            new_tab_visit(context, app, "")
+            # The first visits after start are the deep-link benchmark's business: every page once,
+            # so the server's caches hold what any earlier visitor left (untimed).
+            for page in pages:
+                new_tab_visit(context, app, page, queries[page])
             new_tab_visit(context, floor, "")
             for round_ in range(repeats):
                 print(f"scale {scale:g}: round {round_ + 1} of {repeats}", file=sys.stderr)
-                for page, title in pages.items():
-                    query = f"?partner={partner}" if page == "partner" and partner else ""
-                    visit = new_tab_visit(context, app, page, query)
-                    result.new_tab.setdefault(page, []).append(visit)
-                    if not visit.landed(title, page):
-                        result.wrong.append(f"new tab {page}: finished on {visit.landed_on!r} at {visit.path}")
-                    result.floor_new_tab.append(new_tab_visit(context, floor, "floor_b"))
-                for visit in in_app_visits(context, app, pages, "glossary"):
-                    result.in_app.setdefault(visit.page, []).append(visit)
-                    if not visit.landed(pages[visit.page], visit.page):
-                        result.wrong.append(f"in-app {visit.page}: finished on {visit.landed_on!r} at {visit.path}")
-                result.floor_in_app.extend(in_app_visits(context, floor, FLOOR_PAGES, "floor_b"))
+                try:
+                    for page, title in pages.items():
+                        visit = new_tab_visit(context, app, page, queries[page])
+                        result.new_tab.setdefault(page, []).append(visit)
+                        if not visit.landed(title, page):
+                            result.wrong.append(f"new tab {page}: finished on {visit.landed_on!r} at {visit.path}")
+                        result.floor_new_tab.append(new_tab_visit(context, floor, "floor_b"))
+                    for visit in in_app_visits(context, app, pages, "glossary"):
+                        result.in_app.setdefault(visit.page, []).append(visit)
+                        if not visit.landed(pages[visit.page], visit.page):
+                            result.wrong.append(f"in-app {visit.page}: finished on {visit.landed_on!r} at {visit.path}")
+                    result.floor_in_app.extend(in_app_visits(context, floor, FLOOR_PAGES, "floor_b"))
+                except PlaywrightError as exc:  # a page that never finishes is a finding, not the end of the run
+                    result.wrong.append(f"round {round_ + 1}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
         finally:
             context.close()
     return result
@@ -383,7 +404,7 @@ def bench_freshness(browser, scale: float, tabs: int, seconds: float) -> Freshne
                 tab = context.new_page()
                 counters.append(RunCounter(tab))
                 tab.goto(f"{app}/glossary", wait_until="commit", timeout=TIMEOUT_MS)
-                finished_at(tab)
+                finished_at(tab, counters[-1])
             for counter in counters:
                 counter.reset()
             server = psutil.Process(app.pid)
