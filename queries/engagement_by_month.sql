@@ -8,6 +8,8 @@
 --   $partner_types (varchar[], NULL = all): partner types to keep (a partner with any of them)
 --   $partner_id (varchar, NULL = every partner): one partner only (still ranked against all)
 -- Grain: one row per partner x month (partners joined and not terminated by the scoring day of the month)
+-- Money: none
+-- Scope: partner
 with
 
 meta as (
