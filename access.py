@@ -138,7 +138,7 @@ OUTPUTS: dict[str, frozenset[str | None]] = _decided(
         partner_health partner_health_movers partner_health_history
         win_model_evaluation win_model_calibration win_model_coefficients
         partner_signals partner_flags engagement_by_month cohort_curves
-        partner_search partner_profile partner_deals partner_timeline partner_payouts
+        partner_search partners_matching partner_profile partner_deals partner_timeline partner_payouts
         partner_activity_by_month partner_credit_by_model
         pipeline_forecast forecast_deals forecast_backtest forecast_accuracy forecast_caveats
         """,
