@@ -95,6 +95,8 @@ class Refused(PermissionError):
 EVERYONE = frozenset(ROLES)
 MONEY_ROLES = frozenset(FINANCE_ROLES)
 ADMINS = frozenset({"admin"})
+# A partner's statement is what finance sends the partner: finance and admins only (issue 24).
+STATEMENT_ROLES = frozenset({"finance", "admin"})
 # Read by the frame before it knows who is looking (the roles are in it): no viewer (None) too.
 BEFORE_SIGN_IN = EVERYONE | {None}
 
@@ -106,7 +108,7 @@ PAGES: dict[str, frozenset[str | None]] = {
     "partner": EVERYONE,
     "attribution": MONEY_ROLES,  # credit and payout liability per scenario
     "disagreements": MONEY_ROLES,  # money at stake, payouts against the plan
-    "statement": MONEY_ROLES,  # a partner's commission, payouts and what is owed
+    "statement": STATEMENT_ROLES,  # a partner's commission, payouts and what is owed
     "data": EVERYONE,
     "glossary": EVERYONE,
 }
@@ -151,10 +153,10 @@ OUTPUTS: dict[str, frozenset[str | None]] = _decided(
         attribution_won_revenue attribution_partners
         attribution_disagreements attribution_trust_by_quarter disagreement_evidence disagreement_plan
         unpaid_credit_by_partner unpaid_credit_by_partner_from_attribution
-        attribution_moves partner_statement partner_statement_disagreements
-        partner_statement_payouts partner_statement_deal_payments
+        attribution_moves
         """,
     ),
+    (STATEMENT_ROLES, "partner_statement partner_statement_disagreements partner_statement_payouts partner_statement_deal_payments"),
     # Rows as read (any partner, payout amounts), and the building blocks other outputs and the
     # build read (no page shows them; `python -m queries export` runs them as an admin).
     (

@@ -603,7 +603,7 @@ GLOSSARY: list[Term] = [
         "Partner statement",
         "For one partner and a period: the deals credited under the commission plan's model with their commission, the "
         "payouts by status, what is owed and when, and the open disagreements involving the partner.",
-        "Partner statement (finance, executives and admins); Partner 360 (link); python -m queries statement",
+        "Partner statement (finance and admins); Partner 360 (link); python -m queries statement",
         "Credit and commission are the Attribution scenarios page's for the plan's scenario (the plan's model, booked "
         "at the close date, the settings' rates), so they add up to that page's to the cent.",
         "queries/statement.py",
