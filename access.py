@@ -141,6 +141,7 @@ OUTPUTS: dict[str, frozenset[str | None]] = _decided(
         partner_search partner_profile partner_deals partner_timeline partner_payouts
         partner_activity_by_month partner_credit_by_model
         pipeline_forecast forecast_deals forecast_backtest forecast_accuracy forecast_caveats
+        pipeline_changes pipeline_change_totals
         """,
     ),
     # The finance pages and commission: payout money throughout.
@@ -166,7 +167,8 @@ OUTPUTS: dict[str, frozenset[str | None]] = _decided(
         attribution_paths_stored attribution_sourced_weights attribution_stored_touches attribution_tied_touches
         attribution_touch_codes attribution_touch_weights attribution_disagreements_stored
         attribution_trust_by_quarter_stored attribution_trust_deals
-        forecast_stored_backtest forecast_stored_caveats forecast_stored_deals forecast_stored_forecast forecast_stored_states pipeline_as_of
+        forecast_stored_backtest forecast_stored_caveats forecast_stored_deals forecast_stored_forecast forecast_stored_states
+        pipeline_as_of pipeline_changes_stored pipeline_change_totals_stored
         health_inputs health_stored_days health_stored_movers health_stored_scores health_won_deals_by_quarter
         kpis_by_period kpis_stored_by_period partner_activity_summary signals_stored
         rollup_certification_days rollup_deal_groups rollup_deal_involvement rollup_deal_partners rollup_deals

@@ -315,8 +315,8 @@ def write_freshness(con: duckdb.DuckDBPyConnection) -> None:
 # the build derives, so a database built by an older version is refused with "rebuild it" rather
 # than failing on a missing table. Change the schema, and tests/test_build_format.py says to bump
 # BUILD_FORMAT and gives the new fingerprint.
-BUILD_FORMAT = 6
-BUILD_SCHEMA_SHA = "9ae76835d5df2aaf"
+BUILD_FORMAT = 7
+BUILD_SCHEMA_SHA = "889dd9a4dda8a236"
 
 
 def schema_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
