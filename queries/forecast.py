@@ -398,6 +398,12 @@ def _stored_states(con: duckdb.DuckDBPyConnection, kind: str, filters: Filters) 
     return frame.with_columns(pl.col("amount").cast(pl.Float64).fill_null(0.0))
 
 
+def _states_on(con: duckdb.DuckDBPyConnection, filters: Filters, day: date) -> pl.DataFrame:
+    """Every deal as it stood at the end of `day`, closed ones included (forecast_history seeds
+    these from one SQL pass over all its weeks)."""
+    return _memo(con, ("states_on", day, _frozen(filters)), lambda: _states(con, filters, as_of=day, include_closed=True))
+
+
 def _finals(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
     """Every deal as it stands on the data's last day, closed ones included."""
 
@@ -663,12 +669,16 @@ def _group_note(deals: pl.DataFrame) -> str:
 # ---- the live forecast ---------------------------------------------------------------
 
 
-def _live(con: duckdb.DuckDBPyConnection, as_of: date | None, filters: Filters, min_group_deals: int) -> dict[str, pl.DataFrame]:
+def _live(
+    con: duckdb.DuckDBPyConnection, as_of: date | None, filters: Filters, min_group_deals: int, horizon: int = HORIZON
+) -> dict[str, pl.DataFrame]:
+    """The forecast, its deals and caveats as of a day. A shorter `horizon` (forecast_history's
+    week by week) simulates only the deals due in its first quarters: the same expected values."""
     def compute() -> dict[str, pl.DataFrame]:
         data_as_of, start_month = _meta(con)
         day = as_of or data_as_of
         finals = _finals(con, filters)
-        now = finals if day >= data_as_of else _states(con, filters, as_of=day, include_closed=True)
+        now = finals if day >= data_as_of else _states_on(con, filters, day)
         first_quarter = fiscal.quarter_start(day, start_month)
         counts_stale = _counts_stale(con)
         examples = _examples(_snapshots(con, filters), finals, day, start_month, counts_stale)
@@ -679,18 +689,18 @@ def _live(con: duckdb.DuckDBPyConnection, as_of: date | None, filters: Filters, 
         won_to_date = _won_by_segment(
             now.filter(pl.col("in_scope") & pl.col("is_won") & pl.col("close_date").is_between(first_quarter, day))
         )
-        rows = pl.DataFrame(_method_rows(deals, HORIZON, RUNS, include_sales=True))
+        rows = pl.DataFrame(_method_rows(deals, horizon, RUNS, include_sales=True))
         quarters = pl.DataFrame(
             {
-                "quarter_index": list(range(HORIZON)),
-                "quarter_start": [fiscal.add_quarters(first_quarter, q) for q in range(HORIZON)],
+                "quarter_index": list(range(horizon)),
+                "quarter_start": [fiscal.add_quarters(first_quarter, q) for q in range(horizon)],
                 "fiscal_quarter": [
-                    fiscal.quarter_label(fiscal.add_quarters(first_quarter, q), start_month) for q in range(HORIZON)
+                    fiscal.quarter_label(fiscal.add_quarters(first_quarter, q), start_month) for q in range(horizon)
                 ],
             }
         )
-        open_counts = deals.filter(pl.col("quarter_index") < HORIZON).group_by("quarter_index", "segment").len()
-        note = _group_note(deals.filter(pl.col("quarter_index") < HORIZON))
+        open_counts = deals.filter(pl.col("quarter_index") < horizon).group_by("quarter_index", "segment").len()
+        note = _group_note(deals.filter(pl.col("quarter_index") < horizon))
         forecast = rows.join(quarters, on="quarter_index").with_columns(
             pl.when(pl.col("quarter_index") == 0)
             .then(pl.col("segment").replace_strict(won_to_date, return_dtype=pl.Float64))
@@ -722,7 +732,7 @@ def _live(con: duckdb.DuckDBPyConnection, as_of: date | None, filters: Filters, 
         caveats = _caveats(stale, deals, day, quarters["fiscal_quarter"][0] if counts_stale else None)
         return {"forecast": forecast, "deals": _deal_table(deals, left_out, day, quarters), "caveats": caveats}
 
-    return _memo(con, ("live", as_of, _frozen(filters), min_group_deals), compute)
+    return _memo(con, ("live", as_of, _frozen(filters), min_group_deals, horizon), compute)
 
 
 def in_segment(segment: str) -> pl.Expr:

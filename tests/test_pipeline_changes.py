@@ -17,8 +17,8 @@ from polars.testing import assert_frame_equal
 import queries
 from loaders import derived
 from loaders.build import build_database
-from queries import pipeline_changes
-from tests.conftest import write_extracts
+from queries import forecast_history, pipeline_changes
+from tests.conftest import open_page, write_extracts
 
 # Data as of 2026-11-20 (P1's training that day is the latest event), in FY2026 Q4 (October to
 # December; FY2027 Q1 is January to March). The week compared: the end of 2026-11-13 to the end of
@@ -101,10 +101,15 @@ def money(text: str) -> Decimal:
 
 
 @pytest.fixture(scope="module")
-def week(tmp_path_factory: pytest.TempPathFactory):
+def week_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("changes")
     build_database(write_extracts(folder / "week", WEEK), folder / "week.duckdb")
-    con = queries.connect(folder / "week.duckdb")
+    return folder / "week.duckdb"
+
+
+@pytest.fixture(scope="module")
+def week(week_db: Path):
+    con = queries.connect(week_db)
     yield con
     con.close()
 
@@ -345,3 +350,95 @@ def test_the_stored_default_view_gives_the_same_rows_as_computing_them(demo_db: 
                 computed = queries.execute(con, name, **params)
             assert stored.height, (name, params)
             assert_frame_equal(stored, computed)
+
+
+# ---- the forecast week by week, and the sentence at the top of the page -----------------------
+
+
+def test_the_forecast_history_has_every_method_at_the_end_of_each_week_back_to_the_quarters_eve(week):
+    history = queries.execute(week, "forecast_history")
+    days = sorted(set(history["as_of"]))
+    # Counted back from data_as_of in steps of 7 days while on or after 2026-09-30, the eve of FY2026 Q4.
+    assert days == [date(2026, 10, 2) + timedelta(days=7 * k) for k in range(8)]
+    assert history.group_by("as_of").len()["len"].unique().to_list() == [4]  # the four methods
+    assert set(history["fiscal_quarter"]) == {Q4} and set(history["segment"]) == {"partner"}
+    assert (history["week_start"] == history["as_of"] - timedelta(days=6)).all()
+    won = dict(history.filter(pl.col("method") == "historical").select("as_of", "won_to_date").iter_rows())
+    # S2 (2,000.00, won 2026-11-17) and N2 (600.00, closing 2026-11-18): nothing partner won in Q4 before.
+    assert (won[FROM], won[TO]) == (0, 2600)
+    commit = history.filter((pl.col("as_of") == TO) & (pl.col("method") == "sales_commit"))
+    assert commit["expected"].to_list() == [5300.35]  # S1 1,500.35 + I2 1,200.00 open in commit, + 2,600.00 won
+    assert commit["p10"].to_list() == [None]
+
+
+def test_each_week_of_the_history_is_the_forecast_as_it_stood_that_day(week):
+    history = queries.execute(week, "forecast_history", segment="all")
+    for day in (FROM, TO):
+        then = queries.execute(week, "pipeline_forecast", as_of=day).filter(
+            (pl.col("segment") == "all") & (pl.col("fiscal_quarter") == Q4)
+        )
+        expected = dict(then.select("method", "expected").iter_rows())
+        assert dict(history.filter(pl.col("as_of") == day).select("method", "expected").iter_rows()) == expected, day
+
+
+def test_a_quarter_not_begun_has_no_history_and_a_misspelt_one_is_refused(week):
+    assert queries.execute(week, "forecast_history", fiscal_quarter="FY2027 Q2").is_empty()
+    assert set(queries.execute(week, "forecast_history", fiscal_quarter="FY2026 Q3")["as_of"]).issubset(
+        {date(2026, 9, 30) - timedelta(days=7 * k) for k in range(15)}
+    )
+    with pytest.raises(queries.ParamError, match="FY2026 Q4"):
+        queries.execute(week, "forecast_history", fiscal_quarter="2026Q4")
+    # A year starting in February is named after the year it ends in: FY2027 begins in February 2026.
+    assert forecast_history.quarter_from_label("FY2027 Q2", 2) == date(2026, 5, 1)
+
+
+def test_the_sentence_says_how_far_the_forecast_moved_and_the_won_pushed_and_new_pipeline_behind_it():
+    step = {"won": Decimal("-2600.00"), "pushed_out": Decimal("-3000.00"), "created": Decimal("700.50")}
+    assert pipeline_changes.moved_sentence("partner", Q4, 9000.0, 7400.0, FROM, step) == (
+        "The partner forecast for FY2026 Q4 moved from $9.0k to $7.4k since 2026-11-13: $2.6k won, "
+        "$3.0k pushed out of the quarter, $700 new pipeline."
+    )
+    assert pipeline_changes.moved_sentence("direct", Q4, 9000.0, 9001.0, FROM, step).startswith(
+        "The direct forecast for FY2026 Q4 stayed at $9.0k since 2026-11-13"
+    )
+
+
+def test_the_page_opens_on_the_last_week_with_the_sentence_the_waterfall_and_the_deals(week_db, week, monkeypatch):
+    monkeypatch.setenv("PULSE_DB", str(week_db))
+    at = open_page("changes")
+    assert not at.exception, at.exception
+    before, after = (
+        queries.execute(week, "pipeline_forecast", as_of=day)
+        .filter((pl.col("segment") == "partner") & (pl.col("fiscal_quarter") == Q4) & (pl.col("method") == "historical"))[
+            "expected"
+        ][0]
+        for day in (FROM, TO)
+    )
+    sentence = (
+        f"The partner forecast for FY2026 Q4 moved from {money_text(before)} to {money_text(after)} since 2026-11-13: "
+        "$2.6k won, $3.0k pushed out of the quarter, $700 new pipeline."
+    )
+    assert any(sentence in block.value for block in at.markdown), [b.value for b in at.markdown]
+    assert len(at.get("plotly_chart")) == 2  # the waterfall and the forecast week by week
+    # The deals behind the bar chosen: pushed out of FY2026 Q4, the partner pipeline: I1 at its amount on 2026-11-13.
+    at.selectbox(key="changes_kind").select("pushed_out").run()
+    deals = [frame.value for frame in at.dataframe if "opportunity_id" in frame.value.columns][0]
+    assert deals["opportunity_id"].tolist() == ["I1"] and float(deals["amount_change"].iloc[0]) == -3000.0
+    assert deals["partner_link"].iloc[0].startswith("./partner?partner=P2")
+
+
+def money_text(value: float) -> str:
+    from queries.formatting import money as format_money
+
+    return format_money(value)
+
+
+def test_the_stored_forecast_history_is_the_computed_one(demo_db: Path, monkeypatch: pytest.MonkeyPatch):
+    con = queries.connect(demo_db)
+    for segment in ("partner", "direct"):
+        stored = queries.execute(con, "forecast_history", segment=segment)
+        with monkeypatch.context() as patch:
+            patch.setattr(forecast_history, "USE_STORED", False)
+            computed = queries.execute(con, "forecast_history", segment=segment)
+        assert stored.height
+        assert_frame_equal(stored, computed)
