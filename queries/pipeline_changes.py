@@ -35,6 +35,7 @@ import polars as pl
 
 import queries
 from queries import fiscal, forecast
+from queries.formatting import money
 
 CHANGE_KINDS: dict[str, str] = {
     "created": "Created",
@@ -144,6 +145,30 @@ def waterfall(totals_frame: pl.DataFrame, quarter: str, pipeline: str = "partner
     return summed.with_columns(pl.col(step).cast(MONEY) for step in STEPS).sort(
         ["opening", "closing", summed.columns[0]], descending=[True, True, False]
     )
+
+
+PIPELINE_WORDS = {
+    "partner": "partner",
+    "partner_sourced": "partner-sourced",
+    "partner_influenced": "partner-influenced",
+    "direct": "direct",
+    "all": "total",
+}
+
+
+def moved_sentence(
+    pipeline: str, quarter: str, before: float | None, after: float | None, since: date, step: dict[str, Any]
+) -> str:
+    """'The partner forecast for FY2026 Q4 moved from $X to $Y since 2026-11-13: $A won, $B pushed
+    out of the quarter, $C new pipeline.' before/after: the forecast (historical, expected) at the
+    two dates; `step` one row of `waterfall` for the quarter (won and pushed_out are negative)."""
+    won, pushed, created = -(step.get("won") or 0), -(step.get("pushed_out") or 0), step.get("created") or 0
+    changes = f"{money(won)} won, {money(pushed)} pushed out of the quarter, {money(created)} new pipeline"
+    who = f"The {PIPELINE_WORDS.get(pipeline, pipeline)} forecast for {quarter}"
+    if before is None or after is None:
+        return f"{who} is not known on both dates; since {since:%Y-%m-%d}: {changes}."
+    verb = "stayed at " + money(after) if money(before) == money(after) else f"moved from {money(before)} to {money(after)}"
+    return f"{who} {verb} since {since:%Y-%m-%d}: {changes}."
 
 
 def quarters(totals_frame: pl.DataFrame) -> list[str]:
