@@ -869,7 +869,9 @@ GLOSSARY: list[Term] = [
         "Pipeline forecast (cards, bars with P10-P90 whiskers, backtest)",
         "Expected amount closed won, plus what already closed won in the quarter: each open deal's outcome simulated "
         "10,000 times; rates from the finest group (stage, age, involvement, partner type) with at least 30 closed "
-        "examples, coarser groups otherwise.",
+        "examples, coarser groups otherwise. Each run takes one past quarter's shared shock (how much more or less "
+        "the deals open on its eve won than the rates said), so P10-P90 carries good and bad quarters, not only "
+        "deal-by-deal luck.",
         "queries/forecast.py",
     ),
     Term(
