@@ -28,6 +28,7 @@ import queries
 from queries import fiscal, forecast
 
 STEP_DAYS = 7
+DAYS_PER_PASS = 4
 HISTORY_TABLE = "forecast_history_precomputed"
 # Read what the build stored when it applies; False computes everything (tests compare the two).
 USE_STORED = True
@@ -82,14 +83,14 @@ def history(con: duckdb.DuckDBPyConnection, start: date, filters: forecast.Filte
         if not days:
             return _empty()
         past = [day for day in days if day < data_as_of]
-        if past:
-            # One pass over opportunity_history for every week's end, as _live would ask day by day.
-            states = queries.execute(con, "pipeline_as_of", snapshot_dates=past, include_closed=True, **filters)
-            states = states.with_columns(pl.col("amount").cast(pl.Float64).fill_null(0.0))
-        frames = []
+        frames, states = [], {}
         for day in days:
+            if day < data_as_of and day not in states:
+                # One pass over opportunity_history for the next few weeks' ends (a few, to bound memory).
+                batch = past[past.index(day) : past.index(day) + DAYS_PER_PASS]
+                states = _states(con, batch, start, filters)
             if day < data_as_of:
-                forecast._seed(con, ("states_on", day, forecast._frozen(filters)), states.filter(pl.col("snapshot_date") == day))
+                forecast._seed(con, ("states_on", day, forecast._frozen(filters)), states[day])
             # The quarter is the first of the day's forecast, or the second on its eve: simulate no further.
             horizon = 1 if day >= start else 2
             rows = forecast._live(con, day, filters, forecast.MIN_GROUP_DEALS, horizon)["forecast"]
@@ -102,6 +103,16 @@ def history(con: duckdb.DuckDBPyConnection, start: date, filters: forecast.Filte
         )
 
     return forecast._memo(con, ("forecast_history", start, forecast._frozen(filters)), compute)
+
+
+def _states(con: duckdb.DuckDBPyConnection, days: list[date], start: date, filters: forecast.Filters) -> dict[date, pl.DataFrame]:
+    """pipeline_as_of at the end of each day (closed deals included, as forecast._states_on gives
+    them), keeping what the forecast of the quarter starting on `start` reads: the open deals,
+    and the deals won in the quarter or in the one before (the eve's won so far)."""
+    frame = queries.execute(con, "pipeline_as_of", snapshot_dates=days, include_closed=True, **filters)
+    kept = frame.filter(~pl.col("is_closed") | (pl.col("is_won") & (pl.col("close_date") >= fiscal.add_quarters(start, -1))))
+    kept = kept.with_columns(pl.col("amount").cast(pl.Float64).fill_null(0.0))
+    return {day: kept.filter(pl.col("snapshot_date") == day) for day in days}
 
 
 def week_ends(start: date, data_as_of: date, start_month: int) -> list[date]:
