@@ -675,31 +675,31 @@ def _method_rows(
     return rows
 
 
-def _quarter_shocks(examples: pl.DataFrame, min_group_deals: int) -> dict[str, np.ndarray] | None:
-    """Each past quarter's shock per method: the amount closed won from the deals open on its eve
-    over the amount the method's probabilities gave them (historical: the rates learned from all
-    the examples; CRM weighted: the stage probabilities), divided by the mean over the quarters.
-    A shock below 1 is a quarter that won less than usual. None with fewer than
-    MIN_SHOCK_QUARTERS quarters to learn from, or nothing won in them."""
+def _quarter_shocks(examples: pl.DataFrame) -> dict[str, np.ndarray] | None:
+    """Each past quarter's shock per method, from the deals open on its eve: historical, the
+    share of their amount closed won (in time) over the mean of that share across the quarters
+    (the rates are learned from all of them); CRM weighted, the amount closed won over the
+    amount its stage probabilities gave, over the mean of that ratio. A shock below 1 is a
+    quarter that won less than usual. None with fewer than MIN_SHOCK_QUARTERS quarters to learn
+    from, or nothing won in them."""
     if examples.is_empty():
         return None
-    rated = _rates(examples, examples, min_group_deals)
     won = pl.col("amount") * (pl.col("outcome") == "won").cast(pl.Float64)
     by_quarter = (
-        rated.group_by("quarter_start")
+        examples.group_by("quarter_start")
         .agg(
             won.sum().alias("won"),
-            (pl.col("amount") * pl.col("p_won")).sum().alias("historical"),
+            pl.col("amount").sum().alias("amount"),
             (pl.col("amount") * pl.col("probability").fill_null(0.0)).sum().alias("crm_weighted"),
         )
-        .filter((pl.col("historical") > 0) & (pl.col("crm_weighted") > 0))
+        .filter((pl.col("amount") > 0) & (pl.col("crm_weighted") > 0))
         .sort("quarter_start")
     )
     if by_quarter.height < MIN_SHOCK_QUARTERS or by_quarter["won"].sum() <= 0:
         return None
     shocks = {}
-    for method in ("crm_weighted", "historical"):
-        ratio = (by_quarter["won"] / by_quarter[method]).to_numpy()
+    for method, base in (("crm_weighted", "crm_weighted"), ("historical", "amount")):
+        ratio = (by_quarter["won"] / by_quarter[base]).to_numpy()
         shocks[method] = ratio / ratio.mean()
     return shocks
 
@@ -724,10 +724,16 @@ def _group_note(deals: pl.DataFrame) -> str:
 
 
 def _live(
-    con: duckdb.DuckDBPyConnection, as_of: date | None, filters: Filters, min_group_deals: int, horizon: int = HORIZON
+    con: duckdb.DuckDBPyConnection,
+    as_of: date | None,
+    filters: Filters,
+    min_group_deals: int,
+    horizon: int = HORIZON,
+    runs: int = RUNS,
 ) -> dict[str, pl.DataFrame]:
-    """The forecast, its deals and caveats as of a day. A shorter `horizon` (forecast_history's
-    week by week) simulates only the deals due in its first quarters: the same expected values."""
+    """The forecast, its deals and caveats as of a day. A shorter `horizon` and fewer `runs`
+    (forecast_history's week by week) simulate only the deals due in its first quarters, fewer
+    times: the same expected values, bands to within the simulation's noise."""
     def compute() -> dict[str, pl.DataFrame]:
         data_as_of, start_month = _meta(con)
         day = as_of or data_as_of
@@ -743,8 +749,8 @@ def _live(
         won_to_date = _won_by_segment(
             now.filter(pl.col("in_scope") & pl.col("is_won") & pl.col("close_date").is_between(first_quarter, day))
         )
-        shocks = _quarter_shocks(examples, min_group_deals)
-        rows = pl.DataFrame(_method_rows(deals, horizon, RUNS, include_sales=True, shocks=shocks))
+        shocks = _quarter_shocks(examples)
+        rows = pl.DataFrame(_method_rows(deals, horizon, runs, include_sales=True, shocks=shocks))
         quarters = pl.DataFrame(
             {
                 "quarter_index": list(range(horizon)),
@@ -787,7 +793,7 @@ def _live(
         caveats = _caveats(stale, deals, day, quarters["fiscal_quarter"][0] if counts_stale else None)
         return {"forecast": forecast, "deals": _deal_table(deals, left_out, day, quarters), "caveats": caveats}
 
-    return _memo(con, ("live", as_of, _frozen(filters), min_group_deals, horizon), compute)
+    return _memo(con, ("live", as_of, _frozen(filters), min_group_deals, horizon, runs), compute)
 
 
 def in_segment(segment: str) -> pl.Expr:
@@ -952,7 +958,7 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
                 snapshots.filter((pl.col("quarter_start") == start) & pl.col("in_scope")), pl.lit(start), start_month
             ).with_columns(_is_stale(pl.lit(start)).alias("is_stale"))
             deals = _rates(open_then if counts_stale else open_then.filter(~pl.col("is_stale")), examples, min_group_deals)
-            shocks = _quarter_shocks(examples, min_group_deals)
+            shocks = _quarter_shocks(examples)
             rows = pl.DataFrame(_method_rows(deals, 1, RUNS, include_sales=include_sales, shocks=shocks))
             end = fiscal.add_quarters(start, 1) - timedelta(days=1)
             won_in_quarter = won.filter(pl.col("close_date").is_between(start, end))

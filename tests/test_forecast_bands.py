@@ -46,15 +46,15 @@ def examples(won_by_quarter: dict[date, int]) -> pl.DataFrame:
 
 
 def test_each_past_quarters_shock_is_what_its_open_deals_won_over_what_the_rates_said_relative_to_the_mean():
-    # Two deals of 100.00 open on each eve: 1, 2 and 0 won. The rates learned from all six: 1/2 won,
-    # so each quarter was expected to win 100.00 (won 100, 200, 0: shocks 1, 2, 0 after the mean of 1);
-    # CRM weighted gave each deal 0.25 (50.00 a quarter: 2, 4, 0, over their mean of 2).
+    # Two deals of 100.00 open on each eve: 1, 2 and 0 won, shares 1/2, 1 and 0 of their amount, over
+    # their mean of 1/2: shocks 1, 2 and 0. CRM weighted gave each deal 0.25 (50.00 a quarter): won over
+    # that, 2, 4 and 0, over their mean of 2.
     quarters = {date(2025, 1, 1): 1, date(2025, 4, 1): 2, date(2025, 7, 1): 0}
-    shocks = forecast._quarter_shocks(examples(quarters), min_group_deals=1_000)
+    shocks = forecast._quarter_shocks(examples(quarters))
     np.testing.assert_allclose(shocks["historical"], [1.0, 2.0, 0.0])
     np.testing.assert_allclose(shocks["crm_weighted"], [1.0, 2.0, 0.0])
 
 
 def test_below_three_past_quarters_the_bands_carry_no_shock():
-    assert forecast._quarter_shocks(examples({date(2025, 1, 1): 1, date(2025, 4, 1): 2}), min_group_deals=1) is None
-    assert forecast._quarter_shocks(examples({date(2025, 1, 1): 0, date(2025, 4, 1): 0, date(2025, 7, 1): 0}), 1) is None
+    assert forecast._quarter_shocks(examples({date(2025, 1, 1): 1, date(2025, 4, 1): 2})) is None
+    assert forecast._quarter_shocks(examples({date(2025, 1, 1): 0, date(2025, 4, 1): 0, date(2025, 7, 1): 0})) is None
