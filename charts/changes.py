@@ -47,6 +47,7 @@ def history_lines(history: pl.DataFrame, quarter: str) -> go.Figure:
         f"Forecast for {quarter}, week by week",
         yaxis_title="Amount won (reporting currency)",
         xaxis_title="Forecast as of",
+        margin={"t": 120},  # six legend entries wrap to two rows above the plot: clear of the title
     )
     if history.is_empty():
         return fig
