@@ -1,7 +1,7 @@
 """Demo partner program: a realistic, deterministic set of extracts.
 
 Owns the generator behind ``python -m loaders demo DIR``: one CSV per table, in the
-canonical columns of the data contract (DESIGN.md, "Data contract: the extracts"), plus
+canonical columns of the data contract (docs/design.md, "Data contract"), plus
 ground truth under ``DIR/truth/`` that tests compare the analytics against:
 ``truth/archetypes.csv`` (each partner's story and the days it turned: stopped, paused,
 resumed, began to decline, and how much of its rate it kept), ``truth/effort_rate.csv``

@@ -1,6 +1,6 @@
 """The partner pipeline forecast, its backtest and the verdict on which method to trust.
 
-This module owns the three forecast methods (DESIGN.md, "Pipeline forecast"):
+This module owns the three forecast methods (docs/design.md, "Pipeline forecast"):
 - CRM weighted: amount x the stage probability of the stage map;
 - Sales call: commit, and commit + best case, from forecast_category;
 - Historical: win, loss and slip rates learned from what happened to deals in the same
