@@ -104,6 +104,7 @@ BEFORE_SIGN_IN = EVERYONE | {None}
 PAGES: dict[str, frozenset[str | None]] = {
     "health": EVERYONE,
     "forecast": EVERYONE,
+    "changes": EVERYONE,  # the pipeline and forecast moves, scoped to a partner lead's partners
     "engagement": EVERYONE,
     "partner": EVERYONE,
     "attribution": MONEY_ROLES,  # credit and payout liability per scenario
@@ -143,6 +144,7 @@ OUTPUTS: dict[str, frozenset[str | None]] = _decided(
         partner_search partners_matching partner_profile partner_deals partner_timeline partner_payouts
         partner_activity_by_month partner_credit_by_model
         pipeline_forecast forecast_deals forecast_backtest forecast_accuracy forecast_caveats
+        pipeline_changes pipeline_change_totals forecast_history
         """,
     ),
     # The finance pages and commission: payout money throughout.
@@ -168,7 +170,8 @@ OUTPUTS: dict[str, frozenset[str | None]] = _decided(
         attribution_paths_stored attribution_sourced_weights attribution_stored_touches attribution_tied_touches
         attribution_touch_codes attribution_touch_weights attribution_disagreements_stored
         attribution_trust_by_quarter_stored attribution_trust_deals
-        forecast_stored_backtest forecast_stored_caveats forecast_stored_deals forecast_stored_forecast forecast_stored_states pipeline_as_of
+        forecast_stored_backtest forecast_stored_caveats forecast_stored_deals forecast_stored_forecast forecast_stored_states
+        pipeline_as_of pipeline_changes_stored pipeline_change_totals_stored forecast_history_stored
         health_inputs health_stored_days health_stored_movers health_stored_scores health_won_deals_by_quarter
         kpis_by_period kpis_stored_by_period partner_activity_summary signals_stored
         rollup_certification_days rollup_deal_groups rollup_deal_involvement rollup_deal_partners rollup_deals

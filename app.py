@@ -33,6 +33,7 @@ def pages_for(viewer: access.Viewer) -> dict[str, list[st.Page]]:
         "For executives": [
             ("pages/health.py", "Program health", "monitor_heart", "health", True),
             ("pages/forecast.py", "Pipeline forecast", "trending_up", "forecast"),
+            ("pages/changes.py", "Pipeline changes", "waterfall_chart", "changes"),
         ],
         "For partner leads": [
             ("pages/engagement.py", "Engagement & burnout", "bedtime", "engagement"),

@@ -31,7 +31,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 PROJECT = BENCH_DIR.parent
 CACHE = BENCH_DIR / "cache"
 RESULTS = BENCH_DIR / "RESULTS.md"
-PAGES = ["health", "forecast", "engagement", "partner", "attribution", "disagreements", "data"]
+PAGES = ["health", "forecast", "changes", "engagement", "partner", "attribution", "disagreements", "data"]
 # Outputs the frame (app.py, ui.sidebar_filters) runs around every page.
 FRAME_OUTPUTS = {"program_meta", "filter_options", "stale_tables"}
 EXTRACT_TABLES = [

@@ -426,8 +426,8 @@ def write_freshness(con: duckdb.DuckDBPyConnection) -> None:
 # the build derives, so a database built by an older version is refused with "rebuild it" rather
 # than failing on a missing table. Change the schema, and tests/test_build_format.py says to bump
 # BUILD_FORMAT and gives the new fingerprint.
-BUILD_FORMAT = 7
-BUILD_SCHEMA_SHA = "b4e60e1f4ba22b99"
+BUILD_FORMAT = 8
+BUILD_SCHEMA_SHA = "62d0e52490e5b31a"
 
 
 def schema_fingerprint(con: duckdb.DuckDBPyConnection) -> str:

@@ -22,6 +22,8 @@ DERIVED: list[str] = [
     "queries.kpis:store_kpis",
     "queries.disagreements:store_disagreements",
     "queries.forecast:store_forecast",
+    "queries.pipeline_changes:store_changes",
+    "queries.forecast_history:store_history",
     "queries.win_model:store_win_model",
     "queries.health_score:store_health",
     "queries.signals:store_signals",

@@ -69,6 +69,9 @@ PYTHON_OUTPUTS: dict[str, str] = {
     "win_model_coefficients": "queries.win_model:win_model_coefficients",
     "attribution_disagreements": "queries.disagreements:attribution_disagreements",
     "attribution_trust_by_quarter": "queries.disagreements:attribution_trust_by_quarter",
+    "pipeline_changes": "queries.pipeline_changes:pipeline_changes",
+    "pipeline_change_totals": "queries.pipeline_changes:pipeline_change_totals",
+    "forecast_history": "queries.forecast_history:forecast_history",
 }
 
 PARAM_LINE = re.compile(r"^--\s+\$(\w+)\s*\(([^)]*)\)\s*:?\s*(.*)$")

@@ -67,6 +67,8 @@ RUNS = 10_000
 SEED = 20_240_607
 BACKTEST_QUARTERS = 8
 MIN_GROUP_DEALS = 30
+# Past quarters needed before the bands carry a quarter's shared shock (_quarter_shocks).
+MIN_SHOCK_QUARTERS = 3
 # Deal age on the day of the forecast, in days since created: upper bounds and labels.
 AGE_BUCKETS = ((30, "0-30 days"), (90, "31-90 days"), (180, "91-180 days"), (365, "181-365 days"))
 OLDEST_BUCKET = "over 1 year"
@@ -398,6 +400,12 @@ def _stored_states(con: duckdb.DuckDBPyConnection, kind: str, filters: Filters) 
     return frame.with_columns(pl.col("amount").cast(pl.Float64).fill_null(0.0))
 
 
+def _states_on(con: duckdb.DuckDBPyConnection, filters: Filters, day: date) -> pl.DataFrame:
+    """Every deal as it stood at the end of `day`, closed ones included (forecast_history seeds
+    these from one SQL pass over all its weeks)."""
+    return _memo(con, ("states_on", day, _frozen(filters)), lambda: _states(con, filters, as_of=day, include_closed=True))
+
+
 def _finals(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
     """Every deal as it stands on the data's last day, closed ones included."""
 
@@ -548,7 +556,12 @@ def won_by_quarter(quarter_index: np.ndarray, p_won: np.ndarray, p_slip: np.ndar
 
 
 def simulate(
-    amounts: np.ndarray, segments: np.ndarray, won_by: list[np.ndarray], runs: int = RUNS, seed: int = SEED
+    amounts: np.ndarray,
+    segments: np.ndarray,
+    won_by: list[np.ndarray],
+    runs: int = RUNS,
+    seed: int = SEED,
+    shocks: list[np.ndarray | None] | None = None,
 ) -> list[np.ndarray]:
     """Amount won per run, quarter and base segment, shape (runs, horizon, 3), for each matrix in `won_by`.
 
@@ -558,6 +571,10 @@ def simulate(
     differ only by their probabilities. Draws are 16-bit (probabilities resolved to 1/65,536)
     and taken in small chunks of runs, which keeps the work in cache. Deals whose fate is
     certain (every probability 0 or 1) are added exactly instead of drawn.
+
+    shocks (one per matrix, or None): each run's multiplier of every deal's probabilities, the
+    quarter's shared shock (a slow quarter slips many deals at once, a good one closes them):
+    in run r a deal is won by quarter q when its draw is below won_by[q] x shocks[r].
     """
     horizon = won_by[0].shape[1] if won_by else 0
     results = [np.zeros((runs, horizon, len(BASE_SEGMENTS))) for _ in won_by]
@@ -577,17 +594,21 @@ def simulate(
         weight[np.arange(deals), segments[drawn]] = np.where(sure[drawn], 0.0, amounts[drawn])
         weights.append(weight)
     thresholds = [np.ascontiguousarray(np.round(w[drawn] * 65536).astype(np.int32).T) for w in won_by]
+    # draw < threshold x m  <=>  draw / m < threshold: a shocked run's draws are scaled instead.
+    inverse = [None if m is None else (1.0 / np.maximum(m, 1e-6)).astype(np.float32) for m in (shocks or [None] * len(won_by))]
     rng = np.random.default_rng(seed)
     chunk = max(1, min(runs, CHUNK_CELLS // deals))
     hits = np.empty((chunk, deals), dtype=np.float32)
+    scaled = np.empty((chunk, deals), dtype=np.float32) if any(inv is not None for inv in inverse) else None
     for start in range(0, runs, chunk):
         size = min(chunk, runs - start)
         # Widened once per chunk rather than in every comparison below (same values).
         draws = rng.integers(0, 65536, size=(size, deals), dtype=np.uint16).astype(np.int32)
-        for threshold, weight, result in zip(thresholds, weights, results, strict=True):
+        for threshold, weight, result, inv in zip(thresholds, weights, results, inverse, strict=True):
+            compared = draws if inv is None else np.multiply(draws, inv[start : start + size, None], out=scaled[:size])
             previous = np.zeros((size, len(BASE_SEGMENTS)))
             for quarter in range(horizon):
-                np.less(draws, threshold[quarter], out=hits[:size], casting="unsafe")
+                np.less(compared, threshold[quarter], out=hits[:size], casting="unsafe")
                 won_by_now = hits[:size] @ weight
                 result[start : start + size, quarter] += won_by_now - previous
                 previous = won_by_now
@@ -599,8 +620,14 @@ def _bands(totals: np.ndarray) -> dict[str, np.ndarray]:
     return {name: np.percentile(totals[:, :, list(idx)].sum(axis=2), [10, 50, 90], axis=0) for name, idx in SEGMENTS.items()}
 
 
-def _method_rows(deals: pl.DataFrame, horizon: int, runs: int, include_sales: bool) -> list[dict[str, Any]]:
-    """Expected, P10, P50, P90 per quarter index x method x segment (before won-to-date)."""
+def _method_rows(
+    deals: pl.DataFrame, horizon: int, runs: int, include_sales: bool, shocks: dict[str, np.ndarray] | None = None
+) -> list[dict[str, Any]]:
+    """Expected, P10, P50, P90 per quarter index x method x segment (before won-to-date).
+
+    shocks (from `_quarter_shocks`): each run takes one past quarter at random (the same for
+    both methods) and multiplies every deal's probabilities by that quarter's shock, so the
+    bands carry the spread of good and bad quarters; the expected values do not change."""
     deals = deals.filter(pl.col("quarter_index") < horizon)
     amounts = deals["amount"].to_numpy().astype(np.float64)
     segments = deals["segment"].replace_strict(dict(zip(BASE_SEGMENTS, range(3), strict=True))).to_numpy()
@@ -633,7 +660,11 @@ def _method_rows(deals: pl.DataFrame, horizon: int, runs: int, include_sales: bo
     probability = deals["probability"].fill_null(0.0).to_numpy()
     crm = won_by_quarter(quarter_index, probability, np.zeros_like(probability), horizon)
     historical = won_by_quarter(quarter_index, deals["p_won"].to_numpy(), deals["p_slip"].to_numpy(), horizon)
-    crm_totals, historical_totals = simulate(amounts, segments, [crm, historical], runs)
+    per_run: list[np.ndarray | None] = [None, None]
+    if shocks:
+        picks = np.random.default_rng(SEED + 1).integers(0, len(shocks["historical"]), runs)
+        per_run = [shocks["crm_weighted"][picks], shocks["historical"][picks]]
+    crm_totals, historical_totals = simulate(amounts, segments, [crm, historical], runs, shocks=per_run)
     add("crm_weighted", expected_by(crm), _bands(crm_totals))
     if include_sales:
         category = deals["forecast_category"].fill_null("pipeline").to_numpy()
@@ -642,6 +673,35 @@ def _method_rows(deals: pl.DataFrame, horizon: int, runs: int, include_sales: bo
             add(method, expected_by(won_by_quarter(quarter_index, chosen, np.zeros_like(chosen), horizon)), None)
     add("historical", expected_by(historical), _bands(historical_totals))
     return rows
+
+
+def _quarter_shocks(examples: pl.DataFrame) -> dict[str, np.ndarray] | None:
+    """Each past quarter's shock per method, from the deals open on its eve: historical, the
+    share of their amount closed won (in time) over the mean of that share across the quarters
+    (the rates are learned from all of them); CRM weighted, the amount closed won over the
+    amount its stage probabilities gave, over the mean of that ratio. A shock below 1 is a
+    quarter that won less than usual. None with fewer than MIN_SHOCK_QUARTERS quarters to learn
+    from, or nothing won in them."""
+    if examples.is_empty():
+        return None
+    won = pl.col("amount") * (pl.col("outcome") == "won").cast(pl.Float64)
+    by_quarter = (
+        examples.group_by("quarter_start")
+        .agg(
+            won.sum().alias("won"),
+            pl.col("amount").sum().alias("amount"),
+            (pl.col("amount") * pl.col("probability").fill_null(0.0)).sum().alias("crm_weighted"),
+        )
+        .filter((pl.col("amount") > 0) & (pl.col("crm_weighted") > 0))
+        .sort("quarter_start")
+    )
+    if by_quarter.height < MIN_SHOCK_QUARTERS or by_quarter["won"].sum() <= 0:
+        return None
+    shocks = {}
+    for method, base in (("crm_weighted", "crm_weighted"), ("historical", "amount")):
+        ratio = (by_quarter["won"] / by_quarter[base]).to_numpy()
+        shocks[method] = ratio / ratio.mean()
+    return shocks
 
 
 def _won_by_segment(won: pl.DataFrame) -> dict[str, float]:
@@ -663,12 +723,22 @@ def _group_note(deals: pl.DataFrame) -> str:
 # ---- the live forecast ---------------------------------------------------------------
 
 
-def _live(con: duckdb.DuckDBPyConnection, as_of: date | None, filters: Filters, min_group_deals: int) -> dict[str, pl.DataFrame]:
+def _live(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date | None,
+    filters: Filters,
+    min_group_deals: int,
+    horizon: int = HORIZON,
+    runs: int = RUNS,
+) -> dict[str, pl.DataFrame]:
+    """The forecast, its deals and caveats as of a day. A shorter `horizon` and fewer `runs`
+    (forecast_history's week by week) simulate only the deals due in its first quarters, fewer
+    times: the same expected values, bands to within the simulation's noise."""
     def compute() -> dict[str, pl.DataFrame]:
         data_as_of, start_month = _meta(con)
         day = as_of or data_as_of
         finals = _finals(con, filters)
-        now = finals if day >= data_as_of else _states(con, filters, as_of=day, include_closed=True)
+        now = finals if day >= data_as_of else _states_on(con, filters, day)
         first_quarter = fiscal.quarter_start(day, start_month)
         counts_stale = _counts_stale(con)
         examples = _examples(_snapshots(con, filters), finals, day, start_month, counts_stale)
@@ -679,18 +749,19 @@ def _live(con: duckdb.DuckDBPyConnection, as_of: date | None, filters: Filters, 
         won_to_date = _won_by_segment(
             now.filter(pl.col("in_scope") & pl.col("is_won") & pl.col("close_date").is_between(first_quarter, day))
         )
-        rows = pl.DataFrame(_method_rows(deals, HORIZON, RUNS, include_sales=True))
+        shocks = _quarter_shocks(examples)
+        rows = pl.DataFrame(_method_rows(deals, horizon, runs, include_sales=True, shocks=shocks))
         quarters = pl.DataFrame(
             {
-                "quarter_index": list(range(HORIZON)),
-                "quarter_start": [fiscal.add_quarters(first_quarter, q) for q in range(HORIZON)],
+                "quarter_index": list(range(horizon)),
+                "quarter_start": [fiscal.add_quarters(first_quarter, q) for q in range(horizon)],
                 "fiscal_quarter": [
-                    fiscal.quarter_label(fiscal.add_quarters(first_quarter, q), start_month) for q in range(HORIZON)
+                    fiscal.quarter_label(fiscal.add_quarters(first_quarter, q), start_month) for q in range(horizon)
                 ],
             }
         )
-        open_counts = deals.filter(pl.col("quarter_index") < HORIZON).group_by("quarter_index", "segment").len()
-        note = _group_note(deals.filter(pl.col("quarter_index") < HORIZON))
+        open_counts = deals.filter(pl.col("quarter_index") < horizon).group_by("quarter_index", "segment").len()
+        note = _group_note(deals.filter(pl.col("quarter_index") < horizon))
         forecast = rows.join(quarters, on="quarter_index").with_columns(
             pl.when(pl.col("quarter_index") == 0)
             .then(pl.col("segment").replace_strict(won_to_date, return_dtype=pl.Float64))
@@ -722,7 +793,7 @@ def _live(con: duckdb.DuckDBPyConnection, as_of: date | None, filters: Filters, 
         caveats = _caveats(stale, deals, day, quarters["fiscal_quarter"][0] if counts_stale else None)
         return {"forecast": forecast, "deals": _deal_table(deals, left_out, day, quarters), "caveats": caveats}
 
-    return _memo(con, ("live", as_of, _frozen(filters), min_group_deals), compute)
+    return _memo(con, ("live", as_of, _frozen(filters), min_group_deals, horizon, runs), compute)
 
 
 def in_segment(segment: str) -> pl.Expr:
@@ -887,7 +958,8 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
                 snapshots.filter((pl.col("quarter_start") == start) & pl.col("in_scope")), pl.lit(start), start_month
             ).with_columns(_is_stale(pl.lit(start)).alias("is_stale"))
             deals = _rates(open_then if counts_stale else open_then.filter(~pl.col("is_stale")), examples, min_group_deals)
-            rows = pl.DataFrame(_method_rows(deals, 1, RUNS, include_sales=include_sales))
+            shocks = _quarter_shocks(examples)
+            rows = pl.DataFrame(_method_rows(deals, 1, RUNS, include_sales=include_sales, shocks=shocks))
             end = fiscal.add_quarters(start, 1) - timedelta(days=1)
             won_in_quarter = won.filter(pl.col("close_date").is_between(start, end))
             actual = _won_by_segment(won_in_quarter)

@@ -38,6 +38,7 @@ AREAS = [
     "Partner statement",
     "Engagement & burnout",
     "Pipeline forecast",
+    "Pipeline changes",
     "Partner 360",
     "Data",
 ]
@@ -878,7 +879,9 @@ GLOSSARY: list[Term] = [
         "Pipeline forecast (cards, bars with P10-P90 whiskers, backtest)",
         "Expected amount closed won, plus what already closed won in the quarter: each open deal's outcome simulated "
         "10,000 times; rates from the finest group (stage, age, involvement, partner type) with at least 30 closed "
-        "examples, coarser groups otherwise.",
+        "examples, coarser groups otherwise. Each run takes one past quarter's shared shock (how much more or less "
+        "the deals open on its eve won than the rates said), so P10-P90 carries good and bad quarters, not only "
+        "deal-by-deal luck.",
         "queries/forecast.py",
     ),
     Term(
@@ -935,6 +938,105 @@ GLOSSARY: list[Term] = [
         "Quarters in which this method was the closest.",
         "Pipeline forecast (Which method to trust)",
         where_computed="queries/forecast.py",
+        in_design=False,
+    ),
+    # Pipeline changes (the app's own words for each bar of the waterfall).
+    Term(
+        "pipeline_change",
+        "Pipeline change",
+        "Pipeline changes",
+        "opening (open at from_date, due in the quarter) + created + pulled_in - pushed_out +/- amount changes - won "
+        "- lost = closing (open at to_date, due in the quarter), to the cent, per quarter and per involvement.",
+        "Pipeline changes (the deals behind each bar)",
+        "Each deal's state at the end of both days is rebuilt from opportunity_history (a deal without history rows "
+        "from its created and close dates, at the first open stage); a change is signed and counts in the quarter it "
+        "changes.",
+        "queries/pipeline_changes.py",
+    ),
+    Term(
+        "change_opening",
+        "Opening pipeline",
+        "Pipeline changes",
+        "Open deals at the end of the first day, due to close in the quarter, at their amount then.",
+        "Pipeline changes (waterfall and its table)",
+        where_computed="queries/pipeline_changes.py",
+        in_design=False,
+    ),
+    Term(
+        "change_created",
+        "Created",
+        "Pipeline changes",
+        "Deals created after the first day and open at the end of the second (or closed by then: created, "
+        "then won or lost), in the quarter of their close date.",
+        "Pipeline changes (waterfall and its table)",
+        where_computed="queries/pipeline_changes.py",
+        in_design=False,
+    ),
+    Term(
+        "change_pulled_in",
+        "Pulled in",
+        "Pipeline changes",
+        "Deals open at the end of the second day whose close date moved into the quarter (at their amount on "
+        "the second day), and deals reopened after being closed.",
+        "Pipeline changes (waterfall and its table)",
+        where_computed="queries/pipeline_changes.py",
+        in_design=False,
+    ),
+    Term(
+        "change_pushed_out",
+        "Pushed out",
+        "Pipeline changes",
+        "Deals open on both days whose close date moved out of the quarter, earlier or later, at their amount "
+        "on the first day (negative).",
+        "Pipeline changes (waterfall and its table)",
+        where_computed="queries/pipeline_changes.py",
+        in_design=False,
+    ),
+    Term(
+        "change_amount_up",
+        "Amount up",
+        "Pipeline changes",
+        "Deals open and due in the same quarter on both days whose amount went up: the difference.",
+        "Pipeline changes (waterfall and its table)",
+        where_computed="queries/pipeline_changes.py",
+        in_design=False,
+    ),
+    Term(
+        "change_amount_down",
+        "Amount down",
+        "Pipeline changes",
+        "Deals open and due in the same quarter on both days whose amount went down: the difference "
+        "(negative).",
+        "Pipeline changes (waterfall and its table)",
+        where_computed="queries/pipeline_changes.py",
+        in_design=False,
+    ),
+    Term(
+        "change_won",
+        "Won",
+        "Pipeline changes",
+        "Deals closed won between the two days, at their amount on the first day (negative: they leave the "
+        "open pipeline).",
+        "Pipeline changes (waterfall and its table)",
+        where_computed="queries/pipeline_changes.py",
+        in_design=False,
+    ),
+    Term(
+        "change_lost",
+        "Lost",
+        "Pipeline changes",
+        "Deals closed lost between the two days, at their amount on the first day (negative).",
+        "Pipeline changes (waterfall and its table)",
+        where_computed="queries/pipeline_changes.py",
+        in_design=False,
+    ),
+    Term(
+        "change_closing",
+        "Closing pipeline",
+        "Pipeline changes",
+        "Open deals at the end of the second day, due to close in the quarter, at their amount then.",
+        "Pipeline changes (waterfall and its table)",
+        where_computed="queries/pipeline_changes.py",
         in_design=False,
     ),
     # Partner 360 (the app's own words for one partner's cards).

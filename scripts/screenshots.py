@@ -41,6 +41,7 @@ CHROMIUM_ARGS = [
 PAGES = {
     "health": "Program health",
     "forecast": "Pipeline forecast",
+    "changes": "Pipeline changes",
     "engagement": "Engagement & burnout",
     "partner": "Partner 360",
     "attribution": "Attribution scenarios",

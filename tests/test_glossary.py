@@ -52,7 +52,7 @@ def test_the_glossary_page_lists_every_term_and_search_narrows_it(tiny_db):
 
 # ---- every tooltip that defines a number reads the glossary ----
 
-PAGES = ["health", "forecast", "engagement", "partner", "attribution", "disagreements", "statement", "data"]
+PAGES = ["health", "forecast", "changes", "engagement", "partner", "attribution", "disagreements", "statement", "data"]
 # Helps that say what a column or a control is, or where to look, rather than define a number.
 NOT_DEFINITIONS = {
     "Open this partner's page",

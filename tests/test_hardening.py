@@ -105,7 +105,7 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], bytes]]
     return captured
 
 
-PAGES = ["health", "forecast", "engagement", "partner", "attribution", "disagreements", "data"]
+PAGES = ["health", "forecast", "changes", "engagement", "partner", "attribution", "disagreements", "data"]
 
 
 def test_no_download_on_any_page_holds_a_formula_cell(evil_db: Path, downloads: dict[str, Callable[[], bytes]]):

@@ -18,7 +18,7 @@ MAVEN = SHARED_DATA / "maven-crm"
 pytestmark = pytest.mark.skipif(
     not (MAVEN / "sales_pipeline.csv").exists(), reason=f"the real Maven CRM export is not at {MAVEN}"
 )
-PAGES = ["health", "forecast", "engagement", "partner", "attribution", "disagreements", "data"]
+PAGES = ["health", "forecast", "changes", "engagement", "partner", "attribution", "disagreements", "data"]
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 import ui
 from tests.conftest import APP
 
-PAGES = ["health", "forecast", "engagement", "partner", "attribution", "disagreements", "data"]
+PAGES = ["health", "forecast", "changes", "engagement", "partner", "attribution", "disagreements", "data"]
 
 
 @pytest.fixture(scope="module")
