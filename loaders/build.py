@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,9 +20,10 @@ import duckdb
 import polars as pl
 
 from loaders.derived import build_derived
-from loaders.presets import apply_map, column_map_for, find_files
-from loaders.read import LINE, RefusedFile, read_extract
-from loaders.schema import TABLES, column_specs
+from loaders.presets import ColumnMap, apply_map, column_map_for, find_files
+from loaders.read import LINE, RefusedFile
+from loaders.schema import KEYS, TABLES, column_specs
+from loaders.stream import SeenKeys, in_pieces, read_pieces
 from loaders.validate import (
     POLARS_TYPES,
     QUARANTINE_SCHEMA,
@@ -80,35 +82,128 @@ def build_database(
             "(expected a file such as partners.csv or opportunities.csv; other tables are optional)"
         )
 
-    checked: dict[str, Checked] = {}
-    for step, (table, path) in enumerate(files.items()):
-        report(step / (len(files) + 1), f"Reading {path.name}")
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_builds(db_path)
+    building = db_path.with_name(f".{db_path.name}.building-{os.getpid()}")
+    building.unlink(missing_ok=True)
+    # A WAL left beside a reused name would be replayed into the new file.
+    building.with_name(building.name + ".wal").unlink(missing_ok=True)
+    try:
+        con = duckdb.connect(str(building))
         try:
-            frame = apply_map(table, read_extract(path), column_map)
-            checked[table] = check_table(table, path.name, frame, settings)
-        except RefusedFile as exc:
-            raise BuildRefused(str(exc)) from None
-    check_references(checked)
-    convert_history_currency(checked, settings)
-
-    report(len(files) / (len(files) + 1), "Writing the database")
-    result = load_report(checked)
-    write_database(db_path, checked, settings, source_dir, preset, result)
+            limit_memory(con, building)
+            result = load_extracts(con, files, column_map, settings, report, Path(f"{building}.pieces"))
+            report(len(files) / (len(files) + 1), "Computing the derived tables")
+            write_derived(con, settings, source_dir, preset)
+        finally:
+            con.close()
+        os.replace(building, db_path)
+    except BaseException:
+        building.unlink(missing_ok=True)
+        building.with_name(building.name + ".wal").unlink(missing_ok=True)
+        shutil.rmtree(f"{building}.pieces", ignore_errors=True)
+        raise
     report(1.0, "Done")
     return result
 
 
-def load_report(checked: dict[str, Checked]) -> pl.DataFrame:
+# What later tables need of partners and opportunities once those are written: the keys that
+# references are checked against, and the deal's currency and close date for history amounts.
+# (sourced_partner_id too: check_references checks every reference between the tables it is
+# given, and the opportunities' own is already clean, so it finds nothing again.)
+KEPT_FOR_LATER = {
+    "partners": ["partner_id"],
+    "opportunities": ["opportunity_id", "currency", "close_date", "sourced_partner_id"],
+}
+
+
+def load_extracts(
+    con: duckdb.DuckDBPyConnection,
+    files: dict[str, Path],
+    column_map: ColumnMap,
+    settings: Settings,
+    report: Progress,
+    scratch: Path,
+) -> pl.DataFrame:
+    """Read, check and write the extracts one table at a time, in load order; return the load report.
+
+    One extract is in memory at a time, and of a large CSV one piece at a time (`loaders.stream`):
+    each piece is checked, written and freed before the next is read. Of partners and
+    opportunities only the columns later tables are checked against stay (KEPT_FOR_LATER).
+    `scratch`: a folder for the pieces. Raises BuildRefused when a file cannot be loaded at all.
+    """
+    checked: dict[str, Checked] = {}
+    loaded: dict[str, int] = {}
+    kept: dict[str, Checked] = {}
+    for table in TABLES:
+        path = files.get(table)
+        if path is None:
+            materialise(con, table, empty_table(table))
+            continue
+        report(len(checked) / (len(files) + 1), f"Loading {path.name}")
+        try:
+            checked[table], loaded[table] = load_table(con, table, path, column_map, settings, kept, scratch)
+        except RefusedFile as exc:
+            raise BuildRefused(str(exc)) from None
+    quarantine = pl.concat([c.quarantined for c in checked.values()] or [pl.DataFrame(schema=QUARANTINE_SCHEMA)])
+    materialise(con, "quarantine", quarantine.sort("table_name", "line_number"))
+    report_frame = load_report(checked, loaded)
+    materialise(con, "load_report", report_frame)
+    return report_frame
+
+
+def load_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    path: Path,
+    column_map: ColumnMap,
+    settings: Settings,
+    kept: dict[str, Checked],
+    scratch: Path,
+) -> tuple[Checked, int]:
+    """Check and write one extract, piece by piece; add what later tables need to `kept`.
+
+    Returns its quarantined rows and warnings (rows emptied: they are in the database) and how many rows loaded."""
+    pieces = in_pieces(path)
+    seen = SeenKeys(con, KEYS.get(table) if pieces else None)
+    # A large table sorted on write is written unsorted first, then sorted once (STORED_ORDER).
+    unsorted = f"{table}_unsorted" if pieces and table in STORED_ORDER else table
+    parts: list[Checked] = []
+    loaded = 0
+    for piece in read_pieces(path, scratch):
+        result = check_table(table, path.name, seen.mark(apply_map(table, piece, column_map)), settings)
+        del piece
+        seen.remember(result.rows)
+        check_references({**kept, table: result})
+        if table == "opportunity_history":
+            convert_history_currency({**kept, table: result}, settings)
+        if table in KEPT_FOR_LATER:
+            part = result.rows.select(KEPT_FOR_LATER[table])
+            kept[table] = replace(result, rows=pl.concat([kept[table].rows, part]) if table in kept else part)
+        (append if parts else materialise)(con, unsorted, result.rows.drop(LINE))
+        loaded += result.rows.height
+        result.rows = result.rows.clear()  # written: free it before the next piece is read
+        parts.append(result)
+    seen.close()
+    if unsorted != table:
+        con.execute(
+            'create table "' + table + '" as select * from "' + unsorted + '" order by ' + STORED_ORDER[table]  # noqa: S608 - fixed names
+        )
+        con.execute('drop table "' + unsorted + '"')
+    warnings = list(dict.fromkeys(w for part in parts for w in part.warnings))
+    quarantined = pl.concat([part.quarantined for part in parts]).sort("line_number")
+    return Checked(table, path.name, parts[0].rows, quarantined, warnings), loaded
+
+
+def load_report(checked: dict[str, Checked], loaded_rows: dict[str, int]) -> pl.DataFrame:
     rows = []
     for table in TABLES:
         result = checked.get(table)
         if result is None:
             rows.append((table, None, "absent", 0, 0, 0, ""))
             continue
-        loaded, quarantined = result.rows.height, result.quarantined.height
-        rows.append(
-            (table, result.source_file, "loaded", loaded + quarantined, loaded, quarantined, "; ".join(result.warnings))
-        )
+        loaded, quarantined = loaded_rows[table], result.quarantined.height
+        rows.append((table, result.source_file, "loaded", loaded + quarantined, loaded, quarantined, "; ".join(result.warnings)))
     return pl.DataFrame(
         rows,
         schema={
@@ -131,51 +226,19 @@ def empty_table(table: str) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def write_database(
-    db_path: Path,
-    checked: dict[str, Checked],
-    settings: Settings,
-    source_dir: Path,
-    preset: str | None,
-    report: pl.DataFrame,
-) -> None:
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_builds(db_path)
-    building = db_path.with_name(f".{db_path.name}.building-{os.getpid()}")
-    building.unlink(missing_ok=True)
-    # A WAL left beside a reused name would be replayed into the new file.
-    building.with_name(building.name + ".wal").unlink(missing_ok=True)
-    try:
-        con = duckdb.connect(str(building))
-        # The extracts are held in Python too while they are copied in: leave DuckDB room
-        # and let it spill to disk beside the new file rather than run the machine out of memory.
-        con.execute("set memory_limit = $limit", {"limit": f"{build_memory_limit_mb()}MB"})
-        con.execute("set temp_directory = $dir", {"dir": str(building) + ".tmp"})
-        try:
-            for table in TABLES:
-                rows = checked[table].rows.drop(LINE) if table in checked else empty_table(table)
-                materialise(con, table, rows)
-                if table in checked:
-                    # Loaded now: free the Python copy before the next table and the derived steps.
-                    checked[table].rows = checked[table].rows.clear()
-                del rows
-            quarantine = pl.concat(
-                [c.quarantined for c in checked.values()] or [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
-            )
-            materialise(con, "quarantine", quarantine.sort("table_name", "line_number"))
-            materialise(con, "load_report", report)
-            write_settings_tables(con, settings)
-            write_freshness(con)
-            write_meta(con, settings, source_dir, preset)
-            build_derived(con, settings)
-            con.execute("checkpoint")
-        finally:
-            con.close()
-        os.replace(building, db_path)
-    except BaseException:
-        building.unlink(missing_ok=True)
-        building.with_name(building.name + ".wal").unlink(missing_ok=True)
-        raise
+def write_derived(con: duckdb.DuckDBPyConnection, settings: Settings, source_dir: Path, preset: str | None) -> None:
+    """Everything after the extracts: settings tables, freshness, meta, the derived steps."""
+    write_settings_tables(con, settings)
+    write_freshness(con)
+    write_meta(con, settings, source_dir, preset)
+    build_derived(con, settings)
+    con.execute("checkpoint")
+
+
+def limit_memory(con: duckdb.DuckDBPyConnection, building: Path) -> None:
+    """Cap DuckDB's memory during a build and let it spill to disk beside the new file."""
+    con.execute("set memory_limit = $limit", {"limit": f"{build_memory_limit_mb()}MB"})
+    con.execute("set temp_directory = $dir", {"dir": str(building) + ".tmp"})
 
 
 def build_memory_limit_mb() -> int:
@@ -231,10 +294,7 @@ def write_settings_tables(con: duckdb.DuckDBPyConnection, settings: Settings) ->
             }
         ),
         "commission_rules": pl.DataFrame(
-            [
-                (i + 1, r.partner_type, r.tier, r.touch_type, r.rate)
-                for i, r in enumerate(settings.commission_plan.rules)
-            ],
+            [(i + 1, r.partner_type, r.tier, r.touch_type, r.rate) for i, r in enumerate(settings.commission_plan.rules)],
             schema={
                 "rule_order": pl.Int64,
                 "partner_type": pl.String,
@@ -256,12 +316,8 @@ def write_settings_tables(con: duckdb.DuckDBPyConnection, settings: Settings) ->
         )
     )
     con.execute("create macro fiscal_quarter_number(d) as " + shift + " // 3 + 1")
-    con.execute(
-        "create macro fiscal_quarter(d) as 'FY' || fiscal_year(d) || ' Q' || fiscal_quarter_number(d)"
-    )
-    con.execute(
-        "create macro fiscal_quarter_start(d) as cast(date_trunc('month', d) - to_months(" + shift + " % 3) as date)"
-    )
+    con.execute("create macro fiscal_quarter(d) as 'FY' || fiscal_year(d) || ' Q' || fiscal_quarter_number(d)")
+    con.execute("create macro fiscal_quarter_start(d) as cast(date_trunc('month', d) - to_months(" + shift + " % 3) as date)")
 
 
 def write_freshness(con: duckdb.DuckDBPyConnection) -> None:
@@ -350,10 +406,16 @@ STORED_ORDER = {
 }
 
 
+def append(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Add a frame's rows to a table `materialise` created from a frame with the same columns."""
+    con.register("incoming", frame)
+    con.execute('insert into "' + name + '" select * from incoming')  # noqa: S608 - fixed names
+    con.unregister("incoming")
+
+
 def materialise(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
     """Copy a frame into a table; `name` always comes from a fixed list in this module."""
     con.register("incoming", frame)
     order = f" order by {STORED_ORDER[name]}" if name in STORED_ORDER else ""
     con.execute('create table "' + name + '" as select * from incoming' + order)  # noqa: S608 - fixed names
     con.unregister("incoming")
-
