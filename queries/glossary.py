@@ -426,8 +426,24 @@ GLOSSARY: list[Term] = [
         "Attribution scenarios (model)",
         "The exact solve works block by block over groups of partners that all reach one another; it needs memory "
         "and time for the largest such group as a dense matrix, so above 10,000 partners in one group (a program of "
-        "tens of thousands of partners who share deals) the model is not computed and the page says so.",
+        "tens of thousands of partners who share deals) the chain is built over partner groups instead: see "
+        "markov (grouped).",
         where_computed="queries/markov.py",
+    ),
+    Term(
+        "markov_grouped",
+        "markov (grouped)",
+        "Attribution",
+        "when the largest group of partners that all reach one another is above the exact limit (10,000), the chain "
+        "is built over partner groups (type x tier x region) instead, each group's credit split over its partners by "
+        "their linear credit",
+        "Attribution scenarios (model); Partner 360 (credit under each model); attribution_credit export (model column)",
+        "A group is one partner type (a partner of several: all of them together), one tier and one region. The chain's "
+        "states are the groups (consecutive touches by partners of one group are one visit), solved exactly like the "
+        "partner chain; each won deal's groups share its revenue by their removal effects, and a group's share is split "
+        "over the deal's touches by its partners, so over those partners in proportion to their linear credit on the "
+        "deal. The limit is the setting attribution.markov_exact_max_partners.",
+        where_computed="queries/attribution.py, queries/attribution_partner_groups.sql",
     ),
     Term(
         "shapley",
