@@ -8,6 +8,7 @@ Run with `streamlit run app.py` (or `make run`). The database is `$PULSE_DB`, by
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import duckdb
 import streamlit as st
@@ -26,24 +27,29 @@ def page(path: str, title: str, icon: str, url_path: str, default: bool = False)
 
 
 def pages_for(viewer: access.Viewer) -> dict[str, list[st.Page]]:
+    """The navigation: the pages the viewer's role may open (access.PAGES), by section."""
     sections = {
         "For executives": [
-            page("pages/health.py", "Program health", "monitor_heart", "health", default=True),
-            page("pages/forecast.py", "Pipeline forecast", "trending_up", "forecast"),
+            ("pages/health.py", "Program health", "monitor_heart", "health", True),
+            ("pages/forecast.py", "Pipeline forecast", "trending_up", "forecast"),
         ],
         "For partner leads": [
-            page("pages/engagement.py", "Engagement & burnout", "bedtime", "engagement"),
-            page("pages/partner.py", "Partner 360", "person_search", ui.PARTNER_PAGE),
+            ("pages/engagement.py", "Engagement & burnout", "bedtime", "engagement"),
+            ("pages/partner.py", "Partner 360", "person_search", ui.PARTNER_PAGE),
         ],
+        "For finance": [
+            ("pages/attribution.py", "Attribution scenarios", "pie_chart", "attribution"),
+            ("pages/disagreements.py", "Disagreements", "gavel", "disagreements"),
+            ("pages/statement.py", "Partner statement", "receipt_long", "statement"),
+        ],
+        "Admin": [("pages/data.py", "Data", "database", "data")],
+        "Help": [("pages/glossary.py", "Glossary", "menu_book", "glossary")],
     }
-    if viewer.sees_money:
-        sections["For finance"] = [
-            page("pages/attribution.py", "Attribution scenarios", "pie_chart", "attribution"),
-            page("pages/disagreements.py", "Disagreements", "gavel", "disagreements"),
-        ]
-    sections["Admin"] = [page("pages/data.py", "Data", "database", "data")]
-    sections["Help"] = [page("pages/glossary.py", "Glossary", "menu_book", "glossary")]
-    return sections
+    offered = {
+        section: [page(*entry) for entry in entries if access.may_open(viewer, Path(entry[0]).stem)]
+        for section, entries in sections.items()
+    }
+    return {section: pages for section, pages in offered.items() if pages}
 
 
 def database_problem() -> str | None:
@@ -101,7 +107,7 @@ elif viewer.role is None:
     navigation.run()
 elif problem:
     st.session_state["_db_problem"] = problem
-    if not viewer.is_admin:
+    if not access.may(viewer, "load_extracts"):
         no_data = st.Page(lambda: denied("No data is loaded yet; an admin has to load the extracts."), title="No data")
         st.navigation([no_data]).run()
     else:

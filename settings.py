@@ -10,6 +10,7 @@ from __future__ import annotations
 import tomllib
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -20,7 +21,9 @@ class Strict(BaseModel):
 
 class Stage(Strict):
     order: int
-    probability: float = Field(ge=0, le=1)
+    # None: the stage has no probability of its own; the CRM-weighted forecast uses each deal's
+    # own `probability` (when its extract gives one) and names the deals that have none.
+    probability: float | None = Field(None, ge=0, le=1)
     is_closed: bool = False
     is_won: bool = False
 
@@ -161,6 +164,14 @@ class Role(Strict):
 
 class Settings(Strict):
     reporting_currency: str = "USD"
+    # The data's "today": the day the export was taken. None = the latest day on which something
+    # was created, changed or done in the data (deals created, history rows, activities,
+    # touchpoints, registrations), never a close date. `build --as-of` sets it for one build.
+    as_of: date | None = None
+    # Open deals whose close date is before as_of ("stale"): "leave_out" keeps them out of every
+    # forecast method and the backtest (they are listed for cleanup); "current_quarter" counts
+    # them in the current quarter, as if they will still close in it.
+    forecast_stale_deals: Literal["leave_out", "current_quarter"] = "leave_out"
     fx_rates: list[FxRate] = Field(default_factory=list)
     fiscal_year_start_month: int = Field(1, ge=1, le=12)
     stage_map: dict[str, Stage] = Field(default_factory=salesforce_stages)

@@ -21,6 +21,7 @@ import access
 import queries
 from queries import fiscal, glossary, serving
 from queries.export import safe_csv
+from queries.formatting import money  # noqa: F401 - pages call ui.money
 
 PERIODS = [
     "This fiscal quarter",
@@ -218,7 +219,8 @@ def sidebar_filters(viewer: access.Viewer = access.LOCAL_ADMIN) -> Filters:
     if viewer.managers is not None:
         choices["manager"] = [value for value in choices["manager"] if value in viewer.managers]
     mine = my_partners(sidebar, viewer, choices)
-    sidebar.caption(f"Data as of **{as_of:%Y-%m-%d}**")
+    basis = f" ({info['data_as_of_basis']})" if info.get("data_as_of_basis") else ""
+    sidebar.caption(f"Data as of **{as_of:%Y-%m-%d}**{basis}", help=glossary.tooltip("data_as_of"))
     data_freshness(sidebar)
     _from_url("period", PERIODS[0], lambda raw: raw[0] if raw[0] in PERIODS else PERIODS[0])
     period = sidebar.selectbox("Period", PERIODS, key="period", help=glossary.tooltip("period"))
@@ -378,9 +380,15 @@ def current_filters() -> Filters:
 
 
 def viewer() -> access.Viewer:
-    """Who is looking: pages hide payout amounts unless `viewer().sees_money`."""
+    """Who is looking. What they may see is decided below the pages (`queries.run` serves every
+    output as they may see it); pages ask `may` only to choose what to draw."""
     require_frame()
     return st.session_state["_viewer"]
+
+
+def may(name: str) -> bool:
+    """Whether the viewer may run this output or do this action (access.OUTPUTS, access.ACTIONS)."""
+    return access.may(viewer(), name)
 
 
 def download(frame: pl.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:
@@ -511,15 +519,3 @@ def needs(*tables: str) -> bool:
             icon=":material/database_off:",
         )
     return not missing
-
-
-def money(value: float | None, currency: str = "$") -> str:
-    """$1.2M, $12.4k, $950."""
-    if value is None:
-        return "n/a"
-    sign = "-" if value < 0 else ""
-    value = abs(float(value))
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if value >= limit:
-            return f"{sign}{currency}{value / limit:.1f}{suffix}"
-    return f"{sign}{currency}{value:,.0f}"

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 from loaders.build import BuildRefused, build_database
@@ -27,6 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--preset", choices=["salesforce", "hubspot", "partnerstack"])
     build.add_argument("--settings", type=Path, help="program settings TOML (defaults apply when absent)")
     build.add_argument("--report", type=Path, help="also write the load report as JSON here")
+    build.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        metavar="DATE",
+        help="the day the export was taken (YYYY-MM-DD), the data's 'today'; default: the latest day something was "
+        "created, changed or done in the data (kept as the as_of setting of this database)",
+    )
 
     watch = commands.add_parser("watch", help="rebuild --db whenever the extracts in DIR change (one JSON line per build)")
     watch.add_argument("dir", type=Path)
@@ -64,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     try:
-        report = build_database(args.dir, args.db, preset=args.preset, settings_path=args.settings)
+        report = build_database(args.dir, args.db, preset=args.preset, settings_path=args.settings, as_of=args.as_of)
     except (BuildRefused, SettingsError) as exc:
         print(f"build refused: {exc}", file=sys.stderr)
         print(f"{args.db} was left as it was.", file=sys.stderr)

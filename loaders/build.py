@@ -13,7 +13,7 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -36,17 +36,22 @@ from settings import Settings, load_settings
 
 Progress = Callable[[float, str], None]
 
-# The latest event of each table (the "data as of" of the Data page), as a fixed SQL
-# expression. Open deals' close dates are expectations, not events: only closed ones count.
+# The latest day of each table (the "data as of" of the Data page), as a fixed SQL expression:
+# the day something was created, changed or done. Never a close date: CRMs keep lost deals
+# dated in the future, and open deals' close dates are expectations.
 FRESHNESS: dict[str, str] = {
     "partners": "max(joined_at)",
     "partner_activities": "max(occurred_at)",
-    "opportunities": "greatest(max(created_at), max(close_date) filter (where is_closed))",
+    "opportunities": "max(created_at)",
     "opportunity_history": "max(changed_at)",
     "touchpoints": "max(occurred_at)",
     "deal_registrations": "max(registered_at)",
     "payouts": "max(period)",
 }
+# The tables whose latest day moves with every daily export: the data's as-of date is the latest
+# of them (queries/stale_tables.sql calls the same tables "daily"). A payout period is a month
+# and a join date is not an event: they set the date only for a program that has nothing else.
+DAILY_TABLES = ("partner_activities", "opportunities", "opportunity_history", "touchpoints", "deal_registrations")
 
 
 class BuildRefused(ValueError):
@@ -60,15 +65,20 @@ def build_database(
     settings: Settings | None = None,
     settings_path: Path | str | None = None,
     progress: Progress | None = None,
+    as_of: date | None = None,
 ) -> pl.DataFrame:
     """Load the extracts in `source_dir` into `db_path` and return the load report.
 
+    as_of: the day the export was taken, overriding the settings' `as_of` (kept with the
+    settings in the database, so a rebuild from the same extracts keeps it).
     Raises BuildRefused, leaving `db_path` untouched, when a file cannot be loaded at all.
     """
     source_dir, db_path = Path(source_dir), Path(db_path)
     report = progress or (lambda fraction, message: None)
     if settings is None:
         settings = load_settings(settings_path)
+    if as_of is not None:
+        settings = settings.model_copy(update={"as_of": as_of})
     if not source_dir.is_dir():
         raise BuildRefused(f"{source_dir}: no such folder of extracts")
     try:
@@ -280,7 +290,13 @@ def write_settings_tables(con: duckdb.DuckDBPyConnection, settings: Settings) ->
     tables = {
         "stage_map": pl.DataFrame(
             [(name, s.order, s.probability, s.is_closed, s.is_won) for name, s in settings.stage_map.items()],
-            schema=["stage", "stage_order", "probability", "is_closed", "is_won"],
+            schema={
+                "stage": pl.String,
+                "stage_order": pl.Int64,
+                "probability": pl.Float64,  # NULL: the stage has none (deals use their own)
+                "is_closed": pl.Boolean,
+                "is_won": pl.Boolean,
+            },
             orient="row",
         ),
         "tier_order": pl.DataFrame({"tier": settings.tier_order, "tier_rank": list(range(1, len(settings.tier_order) + 1))}),
@@ -333,8 +349,8 @@ def write_freshness(con: duckdb.DuckDBPyConnection) -> None:
 # the build derives, so a database built by an older version is refused with "rebuild it" rather
 # than failing on a missing table. Change the schema, and tests/test_build_format.py says to bump
 # BUILD_FORMAT and gives the new fingerprint.
-BUILD_FORMAT = 3
-BUILD_SCHEMA_SHA = "4cf03d962e3d22af"
+BUILD_FORMAT = 5
+BUILD_SCHEMA_SHA = "02c83bae94fc6d43"
 
 
 def schema_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
@@ -377,17 +393,39 @@ def rebuild_from_source(db_path: Path, progress: Progress | None = None) -> pl.D
     return build_database(source, db_path, preset=meta.get("preset") or None, settings=settings, progress=progress)
 
 
+def latest_day(con: duckdb.DuckDBPyConnection) -> tuple[date | None, str]:
+    """The data's own "today" when the settings do not set it, and in words where it comes from.
+
+    The latest day of the daily tables (something created, changed or done); else a payout's
+    period or payment; else the latest join. Never a close date.
+    """
+    rows = con.execute(
+        "select table_name, latest_date from freshness where list_contains($daily, table_name) and latest_date is not null "
+        "order by latest_date desc, table_name limit 1",
+        {"daily": list(DAILY_TABLES)},
+    ).fetchall()
+    if rows:
+        return rows[0][1], f"the latest day in {rows[0][0].replace('_', ' ')}"
+    paid = con.execute("select cast(greatest(max(period), max(paid_at)) as date) from payouts").fetchall()[0][0]
+    if paid is not None:
+        return paid, "the latest payout period or payment"
+    joined = con.execute("select max(joined_at) from partners").fetchall()[0][0]
+    return joined, "the latest partner join" if joined else ""
+
+
 def write_meta(con: duckdb.DuckDBPyConnection, settings: Settings, source_dir: Path, preset: str | None) -> None:
-    # The data's own "today": the latest event date, so pages replay consistently.
-    # Partners' join dates are not events: a recent join must not move "today".
-    data_as_of = con.execute(
-        "select coalesce(max(latest_date) filter (where table_name <> 'partners'), max(latest_date)) from freshness"
-    ).fetchall()[0][0]
+    # The data's own "today", so pages replay consistently: the export's date, set in the
+    # settings or else read from the data.
+    if settings.as_of is not None:
+        data_as_of, basis = settings.as_of, "set by the as_of setting"
+    else:
+        data_as_of, basis = latest_day(con)
     meta = {
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "source_dir": str(source_dir.resolve()),
         "preset": preset or "",
         "data_as_of": data_as_of.isoformat() if data_as_of else "",
+        "data_as_of_basis": basis,
         "reporting_currency": settings.reporting_currency,
         "fiscal_year_start_month": str(settings.fiscal_year_start_month),
         "settings_json": settings.model_dump_json(),

@@ -59,6 +59,9 @@ class Opportunity(BaseModel):
     region: str | None = None
     segment: str | None = None
     product: str | None = None
+    # The deal's own win probability in the CRM, a share 0..1: used where the stage map gives
+    # the deal's stage no probability.
+    probability: float | None = None
 
 
 class OpportunityHistory(BaseModel):

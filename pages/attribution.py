@@ -10,7 +10,7 @@ import streamlit as st
 import charts.attribution as charts
 import queries
 import ui
-from queries import attribution, glossary
+from queries import attribution, glossary, workbook
 
 DEFAULT = [{"model": "linear"}, {"model": "time_decay"}]
 LETTERS = "ABCD"
@@ -115,6 +115,8 @@ def money_columns(frame: pl.DataFrame, letters: dict[str, str] | None = None) ->
 st.title("Attribution scenarios")
 st.caption("Compare how attribution models and commission plans share won revenue between partners, and what they owe.")
 filters = ui.current_filters()
+# The period and the partner filters; as_of does not apply (every won deal is closed).
+period = {key: value for key, value in filters.params().items() if key != "as_of"}
 if "attribution_seed" not in st.session_state:
     st.session_state["attribution_seed"] = from_url()
 seed = st.session_state["attribution_seed"]
@@ -131,9 +133,7 @@ if any(s["model"] in attribution.TOUCH_MODELS for s in specs):
 # Frames are keyed by the scenario's letter (short column names); `labels` says what each letter is.
 labels = {LETTERS[i]: s for i, s in enumerate(specs)}
 with st.spinner("Attributing won deals..."):
-    frames = {
-        label: queries.run("attribution_scenario", scenario=json.dumps(s), **filters.params()) for label, s in labels.items()
-    }
+    frames = {label: queries.run("attribution_scenario", scenario=json.dumps(s), **period) for label, s in labels.items()}
 shown = {key: attribution.scenario_label(labels[key], frame) for key, frame in frames.items()}
 if any(name.startswith(attribution.MARKOV_GROUPED) for name in shown.values()):
     note = ui.meta().get("markov_note")
@@ -141,7 +141,7 @@ if any(name.startswith(attribution.MARKOV_GROUPED) for name in shown.values()):
         f"**Markov (grouped)**: {note + '. ' if note else ''}{glossary.tooltip('markov_grouped')}",
         icon=":material/info:",
     )
-won = float(queries.run("attribution_won_revenue", **filters.params())["won_revenue"][0])
+won = float(queries.run("attribution_won_revenue", start_date=filters.start_date, end_date=filters.end_date)["won_revenue"][0])
 
 totals = pl.DataFrame(
     [{"scenario": f"{key}: {shown[key]}", **attribution.reconcile(frame, won)} for key, frame in frames.items()]
@@ -153,6 +153,7 @@ for column, total in zip(st.columns(count), totals.to_dicts(), strict=True):
     )
 st.caption(f"Won revenue in the period: **{ui.money(won)}**; credited + not credited (direct) = won revenue.")
 ui.table(totals, "attribution_totals.csv", column_config=money_columns(totals))
+actions = st.container()  # the workbook's download, once the tabs below have chosen what to compare
 
 by_partner, by_type, by_quarter, delta_tab, payouts_tab = st.tabs(
     ["By partner", "By partner type & tier", "By fiscal quarter", "Compare two", "Payout liability"]
@@ -187,8 +188,20 @@ with delta_tab:
     elif delta.height:
         st.plotly_chart(charts.credit_shift(delta, f"{b} minus {a}"))
     ui.table(delta, f"attribution_change_{by}.csv", column_config=money_columns(delta, {"a": a, "b": b}))
+    st.markdown(f"**Where the credit moves, {a} to {b}**", help=glossary.tooltip("credit_moves"))
+    moves = queries.run(
+        "attribution_moves", scenario_a=json.dumps(labels[a]), scenario_b=json.dumps(labels[b]), **period
+    )
+    words = {
+        "from_partner_name": "From partner",
+        "to_partner_name": "To partner",
+        "from_partner_id": "From id",
+        "to_partner_id": "To id",
+    }
+    moved = st.column_config.NumberColumn("Credit moved", format="dollar", help=glossary.tooltip("credit_moves"))
+    ui.table(moves, "attribution_moves.csv", column_config=words | {"credit": moved}, empty="No credit moves between these two.")
 with payouts_tab:
-    liability = attribution.liability_by_quarter(queries.run("attribution_payouts_by_quarter", **filters.params()), frames)
+    liability = attribution.liability_by_quarter(queries.run("attribution_payouts_by_quarter", **period), frames)
     st.caption("Payouts by status per fiscal quarter of their period, beside what each scenario says is owed.")
     if liability.height:
         st.plotly_chart(charts.payouts_vs_owed(liability))
@@ -198,3 +211,14 @@ with payouts_tab:
         column_config=money_columns(liability),
         empty="No payouts or credit in this period.",
     )
+book = workbook.gather(queries.run, list(labels.values()), (a, b), **period)
+actions.download_button(
+    "Download the scenario workbook (Excel)",
+    lambda: workbook.scenario_workbook(book),
+    file_name=workbook.file_name(book),
+    mime=workbook.XLSX,
+    icon=":material/download:",
+    on_click="ignore",
+    help="Summary, by partner, by partner type & tier, by fiscal quarter, moves between the two scenarios compared, payout "
+    "liability and the commission plans: one sheet each.",
+)

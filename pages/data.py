@@ -71,7 +71,7 @@ else:
 
     st.subheader("Quarantined rows")
     # Rows as read can hold any partner's data and payout amounts: for admins only.
-    rejected = queries.run("quarantine") if ui.viewer().is_admin else None
+    rejected = queries.run("quarantine") if ui.may("quarantine") else None
     if rejected is None:
         st.caption("The quarantined rows themselves are shown to admins.")
     elif rejected.is_empty():
@@ -99,7 +99,7 @@ else:
             empty="No quarantined row matches. Clear the table or reason filter to see them all.",
         )
 
-if not ui.viewer().is_admin:
+if not ui.may("load_extracts"):
     st.caption("Loading new extracts is for admins.")
     st.stop()
 

@@ -45,11 +45,6 @@ with st.spinner("Scoring partners..."):
 if signals.is_empty():
     ui.nothing_matches("No partners match these filters.", key="engagement")
     st.stop()
-if not ui.viewer().sees_money:  # commission amounts are for finance, executives and admins
-    signals = signals.drop("unpaid_credit").with_columns(
-        pl.col("at_risk_reasons").str.replace(r"unpaid commission \d+", "unpaid commission")
-    )
-
 lists = {
     "At risk": ("at_risk", ["at_risk_reasons", "open_pipeline", "unpaid_credit", "days_since_activity", "burnout_signals"]),
     "Dormant": ("is_dormant", ["last_activity_at", "days_since_activity", "p_alive", "expected_activities_90d", "open_pipeline"]),

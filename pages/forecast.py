@@ -10,7 +10,7 @@ import queries
 import ui
 from charts import forecast as charts
 from queries import glossary
-from queries.forecast import BACKTEST_QUARTERS
+from queries.forecast import BACKTEST_QUARTERS, in_segment
 
 st.title("Pipeline forecast")
 filters = ui.current_filters()
@@ -45,7 +45,16 @@ st.caption(
 # and on a large program the backtest takes as long again.
 with st.spinner("Simulating 10,000 outcomes of every open deal..."):
     forecast = queries.run("pipeline_forecast", as_of=filters.as_of, **scope)
-    deals = queries.run("forecast_deals", as_of=filters.as_of, **scope)
+    all_deals = queries.run("forecast_deals", as_of=filters.as_of, **scope)
+    caveats = queries.run("forecast_caveats", as_of=filters.as_of, **scope).filter(pl.col("segment") == segment)
+# Deals the forecast cannot count as the CRM states them: stale ones, stages without a probability.
+for kind, message in caveats.select("kind", "message").iter_rows():
+    if kind == "stale":
+        st.warning(f"{message} They are listed under **Stale: past their close date** below.", icon=":material/event_busy:")
+    elif kind == "no_probability":
+        st.warning(message, icon=":material/percent:")
+    else:
+        st.caption(message)
 
 current = forecast.filter((pl.col("segment") == segment) & (pl.col("quarter_start") == pl.col("quarter_start").min()))
 now = {row["method"]: row for row in current.iter_rows(named=True)}
@@ -83,7 +92,7 @@ if now:
         border=True,
         help=glossary.tooltip("won_to_date"),
     )
-if deals.is_empty():
+if all_deals.is_empty():
     st.info(
         "No open deal to forecast: every deal in the loaded data is closed (or, in an export like Maven's, open deals "
         "were quarantined for lack of an amount or close date; see the Data page). The backtest below still shows "
@@ -123,6 +132,14 @@ if accuracy.height:
             "times_closest": st.column_config.NumberColumn("Times closest", format="%d", help=glossary.tooltip("times_closest")),
         },
     )
+    notes = backtest.filter((pl.col("segment") == segment) & pl.col("stale_note").is_not_null())
+    notes = notes.unique("quarter_start").sort("quarter_start")["stale_note"].to_list()
+    if notes:
+        st.warning(
+            "**Why some errors are large: stale deals.** A deal still open after its close date can close any time, "
+            "or never.\n\n" + "\n".join(f"- {note}" for note in notes),
+            icon=":material/event_busy:",
+        )
     with st.expander("Backtest, quarter by quarter"):
         ui.table(
             backtest.filter(pl.col("segment") == segment),
@@ -144,6 +161,13 @@ if accuracy.height:
                 "in_band": st.column_config.CheckboxColumn("In P10-P90"),
                 "open_deals": st.column_config.NumberColumn("Open deals then", format="localized"),
                 "basis": "Rebuilt from",
+                "stale_deals": st.column_config.NumberColumn(
+                    "Stale deals then", format="localized", help=glossary.tooltip("stale_open_deal")
+                ),
+                "stale_amount": st.column_config.NumberColumn("Stale amount", format="dollar"),
+                "stale_forecast": st.column_config.NumberColumn("Forecast from stale deals", format="dollar"),
+                "stale_won": st.column_config.NumberColumn("Actual from stale deals", format="dollar"),
+                "stale_note": None,
             },
         )
 elif backtest.height:
@@ -158,6 +182,9 @@ else:
     )
 
 st.subheader("Open deals driving the number")
+st.caption(f"{charts.SEGMENT_LABELS[segment]}, as chosen above.")
+deals = all_deals.filter(in_segment(segment))
+PROBABILITY_SOURCES = {"stage_map": "Stage map", "deal": "The deal (CRM)", "none": "None (counted at 0)"}
 money = {
     c: st.column_config.NumberColumn(label, format="dollar")
     for c, label in (("amount", "Amount"), ("crm_weighted", "CRM weighted"), ("expected_value", "Expected value"))
@@ -179,17 +206,29 @@ deal_columns = {
     "fiscal_quarter": "Quarter",
     "p_win": st.column_config.ProgressColumn("P(won within a year)", min_value=0, max_value=1, format="percent"),
     "historical_group": "Rates from",
+    "probability_source": st.column_config.SelectboxColumn(
+        "Probability from",
+        help=glossary.tooltip("probability_source"),
+        options=list(PROBABILITY_SOURCES),
+        format_func=PROBABILITY_SOURCES.get,
+    ),
     "times_slipped": st.column_config.NumberColumn("Times slipped", format="%d"),
     "days_slipped": st.column_config.NumberColumn("Days slipped", format="%d"),
     "days_past_close": st.column_config.NumberColumn("Days past close", format="%d"),
     "age_days": st.column_config.NumberColumn("Age (days)", format="%d"),
     "is_slipped": None,
     "is_stale": None,
+    "in_forecast": None,  # a stale deal left out reads "not forecast" in Quarter
     "owner": "Owner",
 }
 largest, slipped, stale = st.tabs(["Largest expected value", "Most slipped", "Stale: past their close date"])
 with largest:
-    ui.table(deals.head(100), "forecast_largest_deals.csv", deal_columns, empty="No open deals for these filters.")
+    ui.table(
+        deals.filter(deals["in_forecast"]).head(100),
+        "forecast_largest_deals.csv",
+        deal_columns,
+        empty="No open deal of this pipeline is forecast for these filters.",
+    )
 with slipped:
     ui.table(
         deals.filter(deals["is_slipped"]).sort(["times_slipped", "days_slipped"], descending=True).head(100),
@@ -198,9 +237,10 @@ with slipped:
         empty="No open deal has had its close date moved later.",
     )
 with stale:
+    # The whole list: it is the CRM cleanup to do.
     ui.table(
-        deals.filter(deals["is_stale"]).sort("days_past_close", descending=True).head(100),
+        deals.filter(deals["is_stale"]).sort(["days_past_close", "amount"], descending=True),
         "forecast_stale_deals.csv",
         deal_columns,
-        empty="No open deal is past its close date.",
+        empty=f"No open deal in this pipeline has a close date before {filters.as_of:%Y-%m-%d}.",
     )

@@ -14,7 +14,7 @@ from charts import MODEL_COLORS
 from charts import health as charts
 from charts import health_score as health_charts
 from queries import glossary
-from queries.kpi_definitions import PAYOUT_KPIS, SECTIONS, definition
+from queries.kpi_definitions import SECTIONS, definition
 from queries.kpis import DIMENSIONS
 
 FORMATS = {"share": "percent", "money": "dollar", "days": "%.0f", "count": "localized", "ratio": "%.1fx"}
@@ -68,9 +68,6 @@ model = st.selectbox(
 params = {key: value for key, value in filters.params().items() if key != "as_of"}
 with st.spinner("Computing the KPIs..."):
     kpis = queries.run("program_kpis", **params, model=model)
-sees_money = ui.viewer().sees_money
-if not sees_money:  # payout amounts are for finance, executives and admins
-    kpis = kpis.filter(pl.col("kpi").is_in(PAYOUT_KPIS).not_())
 
 for section in SECTIONS:
     rows = kpis.filter(pl.col("section") == section)
@@ -117,8 +114,6 @@ if ui.needs("partners"):
         or "partner_type"
     )
     breakdown = queries.run("kpi_breakdown", **params, dimension=dimension, model=model)
-    if not sees_money:
-        breakdown = breakdown.drop(PAYOUT_KPIS, strict=False)
     ui.table(
         breakdown,
         f"kpis_by_{dimension}.csv",
@@ -139,14 +134,12 @@ check = queries.run("tier_check", **{k: v for k, v in params.items() if k not in
 if check.is_empty():
     st.info("The tier check needs the **partners** extract, and partners matching the filters.")
 else:
-    if not sees_money:
-        check = check.drop("credit_12m", "held_rate", "qualified_rate", "payout_difference", strict=False)
     higher = check.filter(pl.col("standing") == "higher")
     lower = check.filter(pl.col("standing") == "lower")
     cards = st.columns(3)
     cards[0].metric("Qualify for a higher tier", f"{higher.height:,}", help=glossary.tooltip("tier_standing"))
     cards[1].metric("Qualify only for a lower tier", f"{lower.height:,}", help=glossary.tooltip("tier_standing"))
-    if sees_money:
+    if "payout_difference" in check.columns:  # a money column: absent for a viewer without money access
         cards[2].metric(
             "Payout difference from held tiers",
             charts.format_value(float(check["payout_difference"].cast(pl.Float64).sum()), "money"),

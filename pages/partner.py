@@ -13,7 +13,6 @@ from charts import partner as charts
 from queries import attribution, glossary
 
 filters = ui.current_filters()
-sees_money = ui.viewer().sees_money
 scope = {key: filters.params()[key] for key in ("regions", "tiers", "partner_types", "managers")}
 st.title("Partner 360")
 if not ui.needs("partners"):
@@ -27,8 +26,8 @@ if linked and st.session_state.get("_partner_linked") != linked:
 choices = queries.run("partner_search", **scope)
 labels = dict(zip(choices["partner_id"], choices["label"], strict=True))
 if linked and linked not in labels:
-    # Outside the sidebar filters, but never outside the viewer's own partners.
-    extra = queries.run("partner_search", search=linked, managers=ui.viewer().scope(None))
+    # Outside the sidebar filters, but never outside the viewer's own partners (the runner keeps a lead to theirs).
+    extra = queries.run("partner_search", search=linked)
     extra = extra.filter(pl.col("partner_id") == linked)
     labels = dict(zip(extra["partner_id"], extra["label"], strict=True)) | labels
 if not labels:
@@ -54,8 +53,20 @@ if not partner_id:
 st.query_params["partner"] = partner_id
 st.session_state["_partner_linked"] = partner_id
 
-profile = queries.run("partner_profile", partner_id=partner_id).row(0, named=True)
+profile = queries.run("partner_profile", partner_id=partner_id)
+if profile.is_empty():
+    st.info("This partner is not in the loaded data, or not one of yours.", icon=":material/person_off:")
+    st.stop()
+profile = profile.row(0, named=True)
 st.header(profile["partner_name"])
+if ui.may("partner_statement"):  # the statement page is offered to the roles that may read statements
+    view = {key: st.query_params.get_all(key) for key in ui.LINK_KEYS if st.query_params.get_all(key)}
+    st.page_link(
+        "pages/statement.py",
+        label="Statement: credit, commission, what is owed",
+        icon=":material/receipt_long:",
+        query_params={**view, "partner": partner_id},
+    )
 st.caption(
     f"{profile['partner_id']} · {', '.join(profile['partner_types'] or [])} · "
     f"{profile['country'] or ''} · joined {profile['joined_at']:%Y-%m-%d}"
@@ -75,7 +86,7 @@ cards[0].metric(
 )
 cards[1].metric("Won revenue", ui.money(float(profile["won_amount"])), help=glossary.tooltip("partner_won_revenue"))
 cards[2].metric("Open pipeline", ui.money(float(profile["open_amount"])), help=glossary.tooltip("open_pipeline"))
-if sees_money:
+if "payouts" in profile:  # a money column: absent for a viewer without money access
     cards[3].metric("Payouts", ui.money(float(profile["payouts"])), help=glossary.tooltip("partner_payouts"))
 
 standing = queries.run("tier_check", partner_id=partner_id, as_of=filters.as_of)
@@ -83,7 +94,7 @@ if not standing.is_empty():
     row = standing.row(0, named=True)
     note = row["reason"] + (
         f" Payout difference from the held tier: {ui.money(float(row['payout_difference']))} over the last 12 months."
-        if row["payout_difference"] and sees_money
+        if row.get("payout_difference")
         else ""
     )
     show = {"higher": st.success, "lower": st.warning}.get(row["standing"], st.info)
@@ -118,16 +129,19 @@ ui.table(
         "involvement": st.column_config.TextColumn(
             "This partner's part", help="How this partner took part: sourced it, touched it, or registered it (approved)."
         ),
-        "sourced_partner_id": st.column_config.TextColumn("Sourced by", help="The partner id the CRM names as source"),
+        "sourced_partner_id": st.column_config.TextColumn(
+            "Sourced by", help="The partner id the CRM names as source (blank: none, or a partner you do not manage)"
+        ),
     },
     empty="No deal involves this partner.",
 )
 
 st.subheader("Payouts")
-if not sees_money:
+payouts = queries.run("partner_payouts", partner_id=partner_id)
+if "amount" not in payouts.columns:  # a money column: absent for a viewer without money access
     st.caption("Payout amounts are for finance, executives and admins.")
 ui.table(
-    queries.run("partner_payouts", partner_id=partner_id) if sees_money else pl.DataFrame(),
+    payouts,
     f"payouts_{partner_id}.csv",
     column_config={
         "payout_id": "Payout",
@@ -138,7 +152,7 @@ ui.table(
         "paid_at": st.column_config.DateColumn("Paid", format=ui.DATE_FORMAT),
         "opportunity_id": "Deal",
     },
-    empty="No payout to this partner." if sees_money else "Not shown for your role.",
+    empty="No payout to this partner.",
 )
 
 st.subheader("Credit under each attribution model")

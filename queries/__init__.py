@@ -5,9 +5,22 @@ a header comment, see STYLE.md) or a Python function registered in `PYTHON_OUTPU
 what SQL cannot say well (Markov, Shapley, BG/NBD, simulation), called as
 `function(con, **params)` and returning a Polars frame.
 
-- `execute(con, name, **params)`: pure, for tests and the command line. Every value is bound
-  by DuckDB; parameters the output does not take are dropped, missing ones are NULL.
-- `run(name, **params)`: for pages; the served database, cached per database file version.
+- `execute(con, name, **params)`: pure, for tests, the command line and outputs built on other
+  outputs. Every value is bound by DuckDB. A parameter the output does not take, or a required
+  one left out, is refused (`ParamError`, naming the parameters it takes): a misspelt filter must
+  not quietly mean "every partner". An optional one left out is NULL (its header says what NULL
+  means; a parameter whose header gives no NULL meaning is required).
+- `run(name, **params)`: for pages; the served database, cached per database file version, as
+  the signed-in viewer may see it (`access.py`: the viewer's partners, money dropped or not).
+
+Every output also declares what `access.py` needs to serve it to a viewer: `-- Money:` the
+columns holding payout money (payouts, commissions, liabilities, plan rates), dropped for a
+viewer without money access, or `none`; and `-- Scope: partner` (its rows name or describe
+partners: a partner lead may run it only when it takes `$managers`) or `-- Scope: program`
+(program-wide figures naming no partner). A Python output declares both in its docstring
+(`Money: ...`, `Scope: ...`, beside `Grain: ...`). An output that writes money into rows or
+text takes `sees_money` (boolean, NULL = true) and builds them without amounts when false;
+the runner sets it from the viewer.
 
 Shared filter parameters, by the same names in every output that takes them (NULL = all):
 `$start_date`, `$end_date` (date), `$regions`, `$tiers`, `$partner_types`, `$managers`
@@ -43,8 +56,12 @@ PYTHON_OUTPUTS: dict[str, str] = {
     "kpi_breakdown": "queries.kpis:kpi_breakdown",
     "attribution_credit": "queries.attribution:attribution_credit",
     "attribution_scenario": "queries.attribution:attribution_scenario",
+    "attribution_moves": "queries.scenario_moves:attribution_moves",
+    "partner_statement": "queries.statement:partner_statement",
+    "partner_statement_disagreements": "queries.statement:partner_statement_disagreements",
     "pipeline_forecast": "queries.forecast:pipeline_forecast", "forecast_deals": "queries.forecast:forecast_deals",
     "forecast_backtest": "queries.forecast:forecast_backtest", "forecast_accuracy": "queries.forecast:forecast_accuracy",
+    "forecast_caveats": "queries.forecast:forecast_caveats",
     "partner_health": "queries.health_score:partner_health", "win_model_evaluation": "queries.win_model:win_model_evaluation",
     "partner_health_movers": "queries.health_score:partner_health_movers",
     "partner_health_history": "queries.health_score:partner_health_history",
@@ -63,6 +80,7 @@ class Param:
     name: str
     type: str  # date, integer, double, varchar, varchar[], boolean
     help: str
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,21 @@ class Output:
     summary: str
     grain: str
     params: tuple[Param, ...]
+    # Columns of payout money, dropped for a viewer without money access; None = not declared.
+    money: tuple[str, ...] | None = None
+    # "partner" (rows name or describe partners) or "program"; None = not declared (treated as partner).
+    scope: str | None = None
+
+    def takes(self, name: str) -> bool:
+        return any(param.name == name for param in self.params)
+
+    def signature(self) -> str:
+        """The parameters, as error messages and `python -m queries list` show them."""
+        return ", ".join(f"{p.name} ({p.type}{', required' if p.required else ''})" for p in self.params) or "none"
+
+
+class ParamError(ValueError):
+    """A call that names a parameter the output does not take, or leaves out a required one."""
 
 
 def db_path() -> Path:
@@ -150,18 +183,39 @@ def body_params(sql: str) -> list[str]:
     return list(dict.fromkeys(BODY_PARAM.findall(strip_comments_and_strings(sql))))
 
 
+def declared(lines: list[str], label: str) -> str | None:
+    """The text after `label:` on the first line that starts with it (None when absent)."""
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith(f"{label}:")), None)
+
+
+def money_columns(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    # "none", optionally followed by why: "none (payout KPIs are rows, left out when sees_money is false)".
+    return () if text.lower().startswith("none") else tuple(column.strip() for column in text.split(","))
+
+
 def sql_output(name: str) -> Output:
     sql = load_sql(name)
     header = [line for line in sql.splitlines() if line.startswith("--")]
     summary = header[0].lstrip("- ").strip() if header else ""
-    grain = next((line.split(":", 1)[1].strip() for line in header if line.startswith("-- Grain:")), "")
+    bare = [line.removeprefix("--").strip() for line in header]
     params = []
     for line in header:
         match = PARAM_LINE.match(line)
         if match:
             kind = match.group(2).split(",")[0].strip()
-            params.append(Param(match.group(1), kind, match.group(3).strip()))
-    return Output(name, summary, grain, tuple(params))
+            required = "null" not in match.group(2).lower()
+            params.append(Param(match.group(1), kind, match.group(3).strip(), required))
+    scope = declared(bare, "Scope")
+    return Output(
+        name,
+        summary,
+        declared(bare, "Grain") or "",
+        tuple(params),
+        money_columns(declared(bare, "Money")),
+        scope.split()[0] if scope else None,
+    )
 
 
 PY_TYPES = {date: "date", int: "integer", float: "double", str: "varchar", bool: "boolean", list[str]: "varchar[]"}
@@ -175,23 +229,34 @@ def python_function(name: str) -> Any:
 def python_output(name: str) -> Output:
     function = python_function(name)
     doc = inspect.getdoc(function) or ""
-    lines = doc.splitlines()
-    grain = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("Grain:")), "")
+    lines = [line.strip() for line in doc.splitlines()]
     hints = inspect.get_annotations(function, eval_str=True)
     params = []
     for param in list(inspect.signature(function).parameters.values())[1:]:
         hint = hints.get(param.name, str)
         hint = next((a for a in getattr(hint, "__args__", ()) if a is not type(None)), hint)
-        params.append(Param(param.name, PY_TYPES.get(hint, "varchar"), ""))
-    return Output(name, lines[0] if lines else "", grain, tuple(params))
+        required = param.default is inspect.Parameter.empty
+        params.append(Param(param.name, PY_TYPES.get(hint, "varchar"), "", required))
+    scope = declared(lines, "Scope")
+    return Output(
+        name,
+        lines[0] if lines else "",
+        declared(lines, "Grain") or "",
+        tuple(params),
+        money_columns(declared(lines, "Money")),
+        scope.split()[0] if scope else None,
+    )
+
+
+def output(name: str) -> Output:
+    """One named output (KeyError when there is none by that name)."""
+    return python_output(name) if name in PYTHON_OUTPUTS else sql_output(name)
 
 
 def outputs() -> dict[str, Output]:
     """Every named output, SQL and Python, by name."""
-    names = {path.stem: "sql" for path in QUERIES_DIR.glob("*.sql")} | {name: "py" for name in PYTHON_OUTPUTS}
-    return {
-        name: (python_output(name) if kind == "py" else sql_output(name)) for name, kind in sorted(names.items())
-    }
+    names = {path.stem for path in QUERIES_DIR.glob("*.sql")} | set(PYTHON_OUTPUTS)
+    return {name: output(name) for name in sorted(names)}
 
 
 def has_tables(con: duckdb.DuckDBPyConnection, *names: str) -> bool:
@@ -214,12 +279,28 @@ def store_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) 
         con.unregister("incoming_frame")
 
 
+def checked_params(name: str, params: dict[str, Any]) -> Output:
+    """The output, once `params` are known to be what it takes: no parameter it does not take,
+    no required one missing (None counts as missing). Raises ParamError naming its parameters."""
+    described = output(name)
+    taken = {param.name for param in described.params}
+    unknown = sorted(set(params) - taken)
+    if unknown:
+        raise ParamError(f"{name} takes no parameter {', '.join(unknown)} (it takes: {described.signature()})")
+    missing = [param.name for param in described.params if param.required and params.get(param.name) is None]
+    if missing:
+        raise ParamError(f"{name} needs {', '.join(missing)} (it takes: {described.signature()})")
+    return described
+
+
 def execute(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:
-    """Run a named output on `con` with bound parameters and return the collected frame."""
+    """Run a named output on `con` with bound parameters and return the collected frame.
+
+    Raises ParamError for a parameter the output does not take or a required one left out."""
+    checked_params(name, params)
     if name in PYTHON_OUTPUTS:
-        function = python_function(name)
-        accepted = list(inspect.signature(function).parameters)[1:]
-        return function(con, **{key: value for key, value in params.items() if key in accepted and value is not None})
+        # None = the function's default (the same meaning NULL has in SQL).
+        return python_function(name)(con, **{key: value for key, value in params.items() if value is not None})
     sql = load_sql(name)
     bound = {key: params.get(key) for key in body_params(sql)}
     return con.cursor().sql(sql, params=bound).pl()

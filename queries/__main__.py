@@ -1,4 +1,9 @@
-"""Command line: `python -m queries list | export NAME | export --all --out-dir DIR` (see DESIGN.md, "Command line")."""
+"""Command line: `python -m queries list | export NAME | export --all --out-dir DIR | workbook | statement` (see DESIGN.md, "Command line").
+
+Exports run as the database's owner (whoever can read the file sees everything), or, with
+`--as EMAIL`, as that user sees the app: their role and partners from the settings' roles,
+through the same rules as the pages (access.py).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 
+import access
 import queries
+from queries import workbook
 from queries.export import safe_csv
 
 
@@ -49,11 +57,28 @@ def parse_params(output: queries.Output, pairs: list[str]) -> dict[str, Any]:
     return params
 
 
+def viewer_named(con: duckdb.DuckDBPyConnection, email: str | None) -> access.Viewer | None:
+    """The viewer `--as EMAIL` names, placed by the roles the database was built with (None without --as)."""
+    if email is None:
+        return None
+    meta = dict(queries.execute(con, "program_meta").iter_rows())
+    return access.viewer_for({"is_logged_in": True, "email": email}, meta.get("settings_json"))
+
+
+def produce(con: duckdb.DuckDBPyConnection, viewer: access.Viewer | None, name: str, params: dict[str, Any]) -> pl.DataFrame:
+    """The output's frame: as the viewer sees it with --as, else whole."""
+    if viewer is None:
+        return queries.execute(con, name, **params)
+    return access.run(con, viewer, name, **params)
+
+
 def export_many(parser: argparse.ArgumentParser, catalogue: dict[str, queries.Output], args: argparse.Namespace) -> int:
     """Several outputs in one call, each to OUT_DIR/NAME.csv or .parquet, for a scheduler or a BI tool.
 
-    A --param goes to the outputs that take it and is ignored by the others. Each file is
-    written beside its final name and renamed, so a reader never picks up half a file.
+    A --param goes to the outputs that take it and is ignored by the others. With --all, an
+    output that needs a parameter not given (partner_profile's partner_id, ...) is skipped and
+    named. Each file is written beside its final name and renamed, so a reader never picks up
+    half a file.
     """
     if args.out:
         parser.error("--out writes one output; with several use --out-dir")
@@ -77,6 +102,7 @@ def export_many(parser: argparse.ArgumentParser, catalogue: dict[str, queries.Ou
             raise SystemExit(f"--param {key}: none of the outputs exported takes it")
     try:
         con = queries.connect(args.db)
+        viewer = viewer_named(con, args.viewer)
     except (FileNotFoundError, duckdb.Error) as exc:
         print(f"export failed: {exc}", file=sys.stderr)
         return 1
@@ -85,8 +111,12 @@ def export_many(parser: argparse.ArgumentParser, catalogue: dict[str, queries.Ou
     for name in names:
         takes = {param.name for param in catalogue[name].params}
         params = parse_params(catalogue[name], [pair for pair in args.param if pair.partition("=")[0] in takes])
+        needs = [p.name for p in catalogue[name].params if p.required and p.name not in params]
+        if args.all and needs:
+            print(f"skipped {name}: it needs --param {', '.join(needs)}", file=sys.stderr)
+            continue
         try:
-            frame = queries.execute(con, name, **params)
+            frame = produce(con, viewer, name, params)
         except Exception as exc:  # one failing output must not stop a scheduled export of the others
             print(f"export {name} failed: {exc}", file=sys.stderr)
             failed.append(name)
@@ -116,12 +146,21 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--db", type=Path, default=None, help="database file (default: $PULSE_DB or data/pulse.duckdb)")
     export.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     export.add_argument("--out", type=Path, help="CSV file to write (default: standard output)")
+    export.add_argument(
+        "--as",
+        dest="viewer",
+        metavar="EMAIL",
+        help="export as this user sees the app (their role's outputs, their partners, money only for finance roles)",
+    )
+    workbook.add_commands(commands)
     args = parser.parse_args(argv)
+    if hasattr(args, "handler"):
+        return args.handler(args)
 
     catalogue = queries.outputs()
     if args.command == "list":
         for output in catalogue.values():
-            params = ", ".join(f"{p.name} ({p.type})" for p in output.params) or "no parameters"
+            params = output.signature() if output.params else "no parameters"
             print(f"{output.name}\n    {output.summary}\n    params: {params}\n    grain: {output.grain}")
         return 0
 
@@ -134,10 +173,13 @@ def main(argv: list[str] | None = None) -> int:
     params = parse_params(catalogue[args.name], args.param)
     try:
         con = queries.connect(args.db)
-        frame = queries.execute(con, args.name, **params)
+        frame = produce(con, viewer_named(con, args.viewer), args.name, params)
     except (FileNotFoundError, duckdb.Error) as exc:
         print(f"export {args.name} failed: {exc}", file=sys.stderr)
         return 1
+    except (queries.ParamError, access.Refused) as exc:
+        print(f"export {args.name} refused: {exc}", file=sys.stderr)
+        return 2
     data = safe_csv(frame)
     if args.out:
         args.out.write_bytes(data)

@@ -71,7 +71,12 @@ def program_settings(con: duckdb.DuckDBPyConnection) -> dict:
 
 def model_params(con: duckdb.DuckDBPyConnection, **given: float | int | None) -> dict[str, float | int]:
     """Model parameters: the given ones, else the settings' attribution defaults."""
-    defaults = program_settings(con).get("attribution", {})
+    return params_from_settings(program_settings(con), **given)
+
+
+def params_from_settings(settings: dict, **given: float | int | None) -> dict[str, float | int]:
+    """`model_params` from the settings the database was built with (`program_settings`)."""
+    defaults = settings.get("attribution", {})
     names = {
         "half_life_days": ("half_life_days", 30.0),
         "lookback_days": ("lookback_days", 365),
@@ -449,6 +454,8 @@ def attribution_credit(
     """Partner credit of each won opportunity under one attribution model.
 
     Grain: one row per won opportunity x partner (x booking fiscal quarter when booked at touch dates)
+    Money: none
+    Scope: partner
 
     model: crm_sourced, registration, first_touch, last_touch, linear, time_decay,
     position_based, w_shaped, touch_value, markov or shapley. booking_basis: close_date
@@ -547,14 +554,19 @@ def parse_scenario(text: str) -> dict:
 
 def plan_rules(con: duckdb.DuckDBPyConnection, rates: list[dict] | None = None) -> pl.DataFrame:
     """Commission rules in match order: the given ones, else the settings' plan, then the default rate."""
+    return rules_of(rates, queries.execute(con, "attribution_commission_rules") if rates is None else None)
+
+
+def rules_of(rates: list[dict] | None, settings_plan: pl.DataFrame | None) -> pl.DataFrame:
+    """`plan_rules` with the settings' plan given (the `attribution_commission_rules` output)."""
     if rates is None:
-        rules = queries.execute(con, "attribution_commission_rules")
+        rules = settings_plan
     else:
         rules = pl.DataFrame(
             [{**{f: r.get(f) or None for f in RULE_FIELDS}, "rate": float(r.get("rate") or 0)} for r in rates],
             schema={"partner_type": pl.String, "tier": pl.String, "touch_type": pl.String, "rate": pl.Float64},
         )
-    return rules.select(*RULE_FIELDS, pl.col("rate").cast(pl.Float64)).with_row_index("rule_order")
+    return rules.select(*RULE_FIELDS, pl.col("rate").cast(pl.Float64)).with_row_index("rule_order")  # type: ignore[union-attr]
 
 
 def with_rates(rows: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
@@ -659,6 +671,8 @@ def attribution_scenario(
     """Credit and payout liability of one scenario, per partner and booking fiscal quarter.
 
     Grain: one row per partner x fiscal quarter of booking
+    Money: liability
+    Scope: partner
 
     `scenario`: JSON, see `parse_scenario`. Deals are those won with a close date in the
     period; the booking basis decides the quarter their credit lands in. Liability = credit x
@@ -667,6 +681,46 @@ def attribution_scenario(
     deal's cents add up to its revenue before the filters choose which partners to show, so
     two models that credit the same deals credit the same total to the cent.
     """
+    rows = scenario_rows(con, scenario, start_date, end_date, regions, tiers, partner_types, managers)
+    frame = rows.group_by("partner_id", "fiscal_quarter").agg(
+        pl.col("partner_name").first(),
+        pl.col("partner_type").first(),
+        pl.col("tier").first(),
+        pl.col("tier_rank").first(),
+        pl.col("credit").sum(),
+        (pl.col("credit") * pl.col("rate")).sum().alias("liability"),
+        pl.col("opportunity_id").n_unique().alias("deals"),
+        pl.col("model").first(),
+    )
+    return frame.select(
+        "partner_id",
+        "partner_name",
+        "partner_type",
+        "tier",
+        "tier_rank",
+        "fiscal_quarter",
+        pl.col("credit").round(2),
+        pl.col("liability").round(2),
+        "deals",
+        # The model as computed: "markov (grouped)" when its chain was built over partner groups.
+        "model",
+    ).sort("fiscal_quarter", "partner_id")
+
+
+def scenario_rows(
+    con: duckdb.DuckDBPyConnection,
+    scenario: str = '{"model": "linear"}',
+    start_date: date | None = None,
+    end_date: date | None = None,
+    regions: list[str] | None = None,
+    tiers: list[str] | None = None,
+    partner_types: list[str] | None = None,
+    managers: list[str] | None = None,
+) -> pl.DataFrame:
+    """The credited touches behind `attribution_scenario`, before it sums them: each with its deal,
+    partner, booking `fiscal_quarter`, `credit` (its share of the deal x partner x quarter's
+    whole cents) and commission `rate`. The scenario workbook and partner statements read them
+    so their deal-level numbers add up to the page's."""
     spec = parse_scenario(scenario)
     params = model_params(
         con, **{k: spec.get(k) for k in ("half_life_days", "lookback_days", "position_first", "position_last", "w_anchor")}
@@ -690,29 +744,7 @@ def attribution_scenario(
         cents.select(*pair, pl.col("credit").cast(pl.Float64).alias("pair_credit")), on=pair, how="left", maintain_order="left"
     ).with_columns(credit=pl.col("pair_credit") * pl.col("weight") / pl.col("weight").sum().over(pair))
     shown = credited.join(partners, on="partner_id", how="inner", maintain_order="left")
-    rows = with_rates(shown, plan_rules(con, spec.get("rates")))
-    frame = rows.group_by("partner_id", "fiscal_quarter").agg(
-        pl.col("partner_name").first(),
-        pl.col("partner_type").first(),
-        pl.col("tier").first(),
-        pl.col("tier_rank").first(),
-        pl.col("credit").sum(),
-        (pl.col("credit") * pl.col("rate")).sum().alias("liability"),
-        pl.col("opportunity_id").n_unique().alias("deals"),
-    )
-    return frame.select(
-        "partner_id",
-        "partner_name",
-        "partner_type",
-        "tier",
-        "tier_rank",
-        "fiscal_quarter",
-        pl.col("credit").round(2),
-        pl.col("liability").round(2),
-        "deals",
-        # The model as computed: "markov (grouped)" when its chain was built over partner groups.
-        pl.lit(touches["model"][0] if touches.height else spec["model"]).alias("model"),
-    ).sort("fiscal_quarter", "partner_id")
+    return with_rates(shown, plan_rules(con, spec.get("rates")))
 
 
 ROLLUPS = {

@@ -1,6 +1,8 @@
 -- Closed opportunities keyed by row, for the attribution engine to join its integer-coded touches back to.
 -- Params: none
 -- Grain: one row per closed opportunity
+-- Money: none
+-- Scope: program
 with
 
 final as (

@@ -1,6 +1,8 @@
 -- The commission plan of the settings, in match order, ending with the default rate for anything unmatched.
 -- Params: none
 -- Grain: one row per commission rule
+-- Money: rate
+-- Scope: program
 with
 
 rules as (

@@ -6,6 +6,8 @@
 --   $partner_types (varchar[], NULL = all): partner types to keep (a partner matches on any of its types)
 --   $managers (varchar[], NULL = all): partner managers to keep
 -- Grain: one row per disagreement: a registration (crm_vs_registration, registration_conflict, channel_conflict), a payout (payout_without_credit, duplicate_payout), or a deal x partner (credit_without_payout, payout_amount_mismatch)
+-- Money: amount_at_stake, detail
+-- Scope: partner
 --
 -- The kinds (DESIGN.md, "Disagreements") and what amount_at_stake is, in the reporting currency.
 -- The plan (model, rates, payment terms, tolerance, credit payout types) is commission_plan in the

@@ -5,6 +5,8 @@
 --   $partner_types (varchar[], NULL = all): partner types to keep (a partner matches on any of its types)
 --   $managers (varchar[], NULL = all): partner managers to keep
 -- Grain: one row per disagreement (see attribution_disagreements.sql)
+-- Money: amount_at_stake, detail
+-- Scope: partner
 --
 -- attribution_disagreements as of data_as_of (the same columns, rows and order): the build ran it
 -- without filters into attribution_disagreements_stored; the filters apply to the row's partner.

@@ -2,6 +2,8 @@
 -- Params:
 --   $lookback_days (integer, NULL = 365): touches more than this many whole days before the close date are ignored
 -- Grain: one row per eligible touchpoint (on or before the close date, within the lookback) of a closed opportunity
+-- Money: none
+-- Scope: partner
 with
 
 closed as (

@@ -2,6 +2,8 @@
 -- Params:
 --   $lookback_days (integer, NULL = 365): touches more than this many whole days before the close date are ignored
 -- Grain: one row per (from partner, to partner) transition; from_partner NULL = start, to_partner NULL = end of path
+-- Money: none
+-- Scope: partner
 with
 
 closed as (

@@ -1,6 +1,8 @@
 -- The partner group (partner type x tier x region) of every partner with a touchpoint: the states of the grouped Markov chain.
 -- Params: none
 -- Grain: one row per partner in touchpoints
+-- Money: none
+-- Scope: partner
 --
 -- A partner of several types is in the group of all of them together ("referral, reseller"), as
 -- the Attribution page's "partner type" shows it; a missing tier or region is a group of its own.

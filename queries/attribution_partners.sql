@@ -5,6 +5,8 @@
 --   $partner_types (varchar[], NULL = all): partner types to keep (a partner of any of them)
 --   $managers (varchar[], NULL = all): partner managers to keep
 -- Grain: one row per partner
+-- Money: none
+-- Scope: partner
 with
 
 kept as (

@@ -2,6 +2,8 @@
 -- Params:
 --   $won_only (boolean, NULL = false): only won opportunities
 -- Grain: one row per closed opportunity with at least one touchpoint on or before its close date
+-- Money: none
+-- Scope: program
 --
 -- deal is the number attribution_paths_stored's rows refer to; amount is in the reporting currency (converted at load).
 with

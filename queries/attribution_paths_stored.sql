@@ -3,6 +3,8 @@
 --   $lookback_days (integer, NULL = 365): touches more than this many whole days before the close date are ignored
 --   $won_only (boolean, NULL = false): only the touches of won opportunities
 -- Grain: one row per eligible touchpoint (on or before the close date, within the lookback) of a closed opportunity, in path order
+-- Money: none
+-- Scope: partner
 --
 -- The build (queries.touch_paths.store_paths) writes every touch on or before its close date, by
 -- deal and then DESIGN.md's path order (occurred_at, touchpoint_id, partner_id); a plain scan

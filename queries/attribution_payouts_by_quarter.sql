@@ -7,6 +7,8 @@
 --   $partner_types (varchar[], NULL = all): partner types to keep (a partner of any of them)
 --   $managers (varchar[], NULL = all): partner managers to keep
 -- Grain: one row per fiscal quarter
+-- Money: accrued, approved, paid, clawed_back
+-- Scope: program
 with
 
 payouts_kept as (

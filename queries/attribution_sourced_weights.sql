@@ -1,6 +1,8 @@
 -- Won opportunities credited whole to one partner: the CRM sourced partner, or the earliest approved registration.
 -- Params: none
 -- Grain: one row per model (crm_sourced, registration) x won opportunity that has such a partner
+-- Money: none
+-- Scope: partner
 with
 
 won as (

@@ -4,6 +4,8 @@
 --   $start_date (date, NULL = all): first close date to keep
 --   $end_date (date, NULL = all): last close date to keep
 -- Grain: one row per touch of a won deal with a positive weight under the model, in path order
+-- Money: none
+-- Scope: partner
 --
 -- The rows, order and values of queries.attribution.touch_weights for that model; the parameters
 -- they were computed with are in attribution_touch_default_params (a model missing there was not stored).

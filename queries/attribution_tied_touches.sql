@@ -2,6 +2,8 @@
 -- Params:
 --   $touch_rows (bigint[]): rowids of the touchpoints to look up
 -- Grain: one row per given touchpoint row
+-- Money: none
+-- Scope: program
 with
 
 wanted as (

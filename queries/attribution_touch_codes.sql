@@ -1,6 +1,8 @@
 -- The integer codes the attribution engine uses for partners and touch types (in name order), with each touch type's value.
 -- Params: none
 -- Grain: one row per kind (partner, touch_type) x distinct value in touchpoints
+-- Money: none
+-- Scope: partner
 with
 
 partner_codes as (

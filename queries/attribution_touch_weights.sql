@@ -6,6 +6,8 @@
 --   $position_last (double, NULL = 0.4): position_based weight of the last touch (n > 2)
 --   $w_anchor (double, NULL = 0.3): w_shaped weight of each anchor (first, key, last)
 -- Grain: one row per eligible touchpoint of a won opportunity (a column per model: first_touch ... touch_value)
+-- Money: none
+-- Scope: partner
 with
 
 won as (

@@ -6,6 +6,8 @@
 --   $partner_types (varchar[], NULL = all): keep deals involving a partner of these types
 --   $managers (varchar[], NULL = all): keep deals involving a partner of these managers
 -- Grain: one row per fiscal quarter with partner revenue
+-- Money: none
+-- Scope: program
 --
 -- Partner revenue: won deals naming a partner in at least one source: the CRM sourced partner,
 -- the earliest approved registration, or a touchpoint on or before the close date. A deal is

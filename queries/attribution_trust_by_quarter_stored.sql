@@ -5,6 +5,8 @@
 --   $partner_types (varchar[], NULL = all): keep deals involving a partner of these types
 --   $managers (varchar[], NULL = all): keep deals involving a partner of these managers
 -- Grain: one row per fiscal quarter with partner revenue
+-- Money: none
+-- Scope: program
 --
 -- attribution_trust_by_quarter as of data_as_of (the same columns, rows and order), summing
 -- attribution_trust_deals_stored (attribution_trust_deals.sql, stored at build time).

@@ -2,6 +2,8 @@
 -- Params:
 --   $as_of (date, NULL = data_as_of): deals closed, registrations decided and touches made after this day do not count
 -- Grain: one row per won opportunity naming a partner in at least one source
+-- Money: none
+-- Scope: partner
 --
 -- The per-deal part of attribution_trust_by_quarter.sql (same CTEs, keep them in step: the build
 -- stores this as of data_as_of and attribution_trust_by_quarter_stored.sql sums it;

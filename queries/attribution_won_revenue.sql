@@ -3,6 +3,8 @@
 --   $start_date (date, NULL = from the start): first close date
 --   $end_date (date, NULL = to the end): last close date
 -- Grain: one row
+-- Money: none
+-- Scope: program
 with
 
 won as (

@@ -6,6 +6,8 @@
 --   $tiers (varchar[], NULL = all): partner tiers to keep
 --   $partner_types (varchar[], NULL = all): partner types to keep (a partner with any of them)
 -- Grain: one row per join quarter x curve (activation, survival) x months since joining
+-- Money: none
+-- Scope: program
 with
 
 meta as (

@@ -3,6 +3,8 @@
 --   $opportunity_id (varchar): the deal
 --   $as_of (date, NULL = data_as_of): evidence dated after this day is shown, marked as not counting yet
 -- Grain: one row per piece of evidence (the CRM record, a registration, a touchpoint, a credit line, a payout)
+-- Money: amount
+-- Scope: partner
 with
 
 meta as (

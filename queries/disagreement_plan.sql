@@ -1,6 +1,8 @@
 -- The commission plan the disagreements are checked against (the settings the database was built with).
 -- Params: none
 -- Grain: one row
+-- Money: default_rate
+-- Scope: program
 with
 
 settings as (

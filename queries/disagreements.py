@@ -36,6 +36,8 @@ def attribution_disagreements(
     """Where the CRM, deal registrations, attributed credit and payouts disagree, as of a date, and the money at stake.
 
     Grain: one row per disagreement: a registration, a payout or a deal x partner, by kind
+    Money: amount_at_stake, detail
+    Scope: partner
 
     Definitions: queries/attribution_disagreements.sql. As of data_as_of (the default) the
     ledger the build stored is filtered; any other date computes it.
@@ -58,6 +60,8 @@ def attribution_trust_by_quarter(
     """How much partner revenue the CRM, deal registrations and touchpoints agree on, by fiscal quarter of the close.
 
     Grain: one row per fiscal quarter with partner revenue
+    Money: none
+    Scope: program
 
     Definitions: queries/attribution_trust_by_quarter.sql. As of data_as_of (the default) the
     deals the build classified are filtered and summed; any other date computes.

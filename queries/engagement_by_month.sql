@@ -7,6 +7,8 @@
 --   $tiers (varchar[], NULL = all): partner tiers to keep
 --   $partner_types (varchar[], NULL = all): partner types to keep (a partner with any of them)
 -- Grain: one row per partner x month (partners joined and not terminated by the scoring day of the month)
+-- Money: none
+-- Scope: partner
 with
 
 meta as (

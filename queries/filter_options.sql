@@ -1,6 +1,8 @@
 -- The values the shared sidebar filters offer, and the earliest date in the data.
 -- Params: none
 -- Grain: one row
+-- Money: none
+-- Scope: program
 with partner_values as (
     select
         list_sort(list_distinct(list(region))) as regions,

@@ -21,9 +21,15 @@ for the default view (no filters, as of data_as_of) are stored in tables. The ou
 those tables for the default view; with filters they compute from the stored states, which
 gives the same numbers as computing everything from the extracts (tests check both).
 
-Conventions: a deal's quarter is the fiscal quarter of its close date as known then, and a
-deal already past its close date counts in the current quarter. Knowledge "as of" a day is
-everything up to the end of that day; the backtest of a quarter uses the day before it.
+Conventions: a deal's quarter is the fiscal quarter of its close date as known then. An open
+deal whose close date is before the forecast's day is "stale": nobody expects it on that date
+any more, and the forecast cannot say when it will close, so by default (settings
+`forecast_stale_deals = "leave_out"`) every method leaves it out, the backtest too (and the
+historical rates are learned from deals that were not stale), and `forecast_caveats` counts
+them with their amount for cleanup in the CRM; "current_quarter" counts them in the current
+quarter instead. Knowledge "as of" a day is everything up to the end of that day; the
+backtest of a quarter uses the day before it, and a deal is stale then when its close date is
+before the quarter's first day.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ import polars as pl
 
 import queries
 from queries import fiscal
+from queries.formatting import money
 
 METHODS: dict[str, str] = {
     "crm_weighted": "CRM weighted",
@@ -80,7 +87,11 @@ STORED: dict[str, tuple[str, str]] = {
     "forecast": ("forecast_precomputed", "forecast_stored_forecast"),
     "deals": ("forecast_deals_precomputed", "forecast_stored_deals"),
     "backtest": ("forecast_backtest_precomputed", "forecast_stored_backtest"),
+    "caveats": ("forecast_caveats_precomputed", "forecast_stored_caveats"),
 }
+# A backtest error this large (|forecast - actual| / actual, %) is explained on screen when
+# stale deals account for at least half of it.
+LARGE_ERROR_PCT = 50.0
 # Read what the build stored when it applies; False computes everything from the extracts
 # (tests compare the two).
 USE_STORED = True
@@ -103,6 +114,8 @@ def pipeline_forecast(
     """Pipeline expected to close won in the current and next three fiscal quarters, by method and segment.
 
     Grain: one row per fiscal quarter x method x segment
+    Money: none
+    Scope: program
 
     Segments: partner (sourced + influenced), partner_sourced, partner_influenced, direct,
     all. The current quarter includes what was already won in it up to `as_of` (column
@@ -128,15 +141,47 @@ def forecast_deals(
     """The open deals behind the forecast, with each one's expected value and slips.
 
     Grain: one row per open opportunity as of `as_of`
+    Money: none
+    Scope: partner
 
     Largest historical expected value (within the four quarters) first. is_slipped: its
-    close date has moved later; is_stale: its close date has passed while it is still open.
-    historical_group says which group of closed history gave its rates.
+    close date has moved later; is_stale: its close date is before `as_of` while it is still
+    open; in_forecast: false for a stale deal the settings leave out of the forecast (its
+    quarter reads 'not forecast', its expected values are empty). historical_group says which
+    group of closed history gave its rates; probability_source where its CRM-weighted
+    probability came from ('stage_map', 'deal': its own, 'none': counted at 0).
     """
     filters = _filters(regions, tiers, partner_types, managers)
     if _default_view(con, as_of, filters, min_group_deals):
         return _read_stored(con, "deals")
     return _live(con, as_of, filters, min_group_deals)["deals"]
+
+
+def forecast_caveats(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date | None = None,
+    regions: list[str] | None = None,
+    tiers: list[str] | None = None,
+    partner_types: list[str] | None = None,
+    managers: list[str] | None = None,
+) -> pl.DataFrame:
+    """Open deals the forecast cannot count as the CRM states them, with their amount and what to do.
+
+    Grain: one row per kind x segment that has such deals
+
+    kind: 'stale' (open, close date before `as_of`: left out of the forecast, or counted in
+    the current quarter when the settings say so), 'no_probability' (forecast deals in stages
+    the stage map gives no probability, without one of their own: CRM weighted counts them at
+    0), 'deal_probability' (the same stages, using the deal's own probability). stages: the
+    stages concerned, comma-separated (empty for 'stale'); message: the sentence the page shows.
+
+    Money: none
+    Scope: program
+    """
+    filters = _filters(regions, tiers, partner_types, managers)
+    if _default_view(con, as_of, filters, MIN_GROUP_DEALS):
+        return _read_stored(con, "caveats")
+    return _live(con, as_of, filters, MIN_GROUP_DEALS)["caveats"]
 
 
 def forecast_backtest(
@@ -150,6 +195,8 @@ def forecast_backtest(
     """Each method rebuilt as of the first day of past quarters, against what actually closed won then.
 
     Grain: one row per past fiscal quarter x method x segment
+    Money: none
+    Scope: program
 
     forecast is what the method
     said on the quarter's first day, with only what was known the day before; actual is the
@@ -157,6 +204,11 @@ def forecast_backtest(
     in_band says whether the actual fell within P10-P90. basis is 'history' (states rebuilt
     from opportunity_history) or 'created_close_dates' (no history: stage and forecast
     category then are unknown, amounts and close dates are the final ones).
+    Stale deals then (open, close date before the quarter's first day): stale_deals and
+    stale_amount; stale_forecast, the part of the forecast that came from them (0 when the
+    settings leave them out); stale_won, the part of the actual they brought. stale_note, the
+    same on every method's row of a quarter and segment: why the error is large, when it is
+    at least 50% and stale deals account for at least half of it.
     """
     filters = _filters(regions, tiers, partner_types, managers)
     if _default_view(con, None, filters, min_group_deals):
@@ -176,6 +228,8 @@ def forecast_accuracy(
     """Each method's track record on one segment (default partner: sourced + influenced), and the one-line verdict.
 
     Grain: one row per method
+    Money: none
+    Scope: program
 
     Most often closest first. mape: mean absolute percentage
     error over the quarters with an actual; bias_pct: mean signed error (positive =
@@ -230,7 +284,12 @@ def store_forecast(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None
         _seed(con, ("snapshots", _frozen(no_filters)), snapshots)
     del both
     live = _live(con, None, no_filters, MIN_GROUP_DEALS)
-    outputs = {"forecast": live["forecast"], "deals": live["deals"], "backtest": _backtest(con, no_filters, MIN_GROUP_DEALS)}
+    outputs = {
+        "forecast": live["forecast"],
+        "deals": live["deals"],
+        "caveats": live["caveats"],
+        "backtest": _backtest(con, no_filters, MIN_GROUP_DEALS),
+    }
     for kind, frame in outputs.items():
         queries.store_table(con, STORED[kind][0], frame.with_row_index("row_number"))
     _MEMO.clear()  # what was memoised belongs to the database being built
@@ -314,6 +373,15 @@ def _meta(con: duckdb.DuckDBPyConnection) -> tuple[date, int]:
     return as_of, int(info.get("fiscal_year_start_month") or 1)
 
 
+def _counts_stale(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the settings count stale open deals in the current quarter (else they are left out)."""
+    info = dict(queries.execute(con, "program_meta").iter_rows())
+    rule = con.sql(
+        "select json_extract_string($settings, '$.forecast_stale_deals')", params={"settings": info.get("settings_json") or "{}"}
+    ).fetchall()[0][0]
+    return rule == "current_quarter"
+
+
 def _has_history(con: duckdb.DuckDBPyConnection) -> bool:
     report = queries.execute(con, "load_report").filter(pl.col("table_name") == "opportunity_history")
     return bool(report.height) and report["status"][0] == "loaded" and (report["rows_loaded"][0] or 0) > 0
@@ -393,14 +461,20 @@ def _with_schedule(deals: pl.DataFrame, first_quarter: pl.Expr, start_month: int
 # ---- historical rates ----------------------------------------------------------------
 
 
-def _examples(snapshots: pl.DataFrame, finals: pl.DataFrame, known_through: date, start_month: int) -> pl.DataFrame:
+def _examples(
+    snapshots: pl.DataFrame, finals: pl.DataFrame, known_through: date, start_month: int, counts_stale: bool
+) -> pl.DataFrame:
     """What happened to each deal open on the eve of a past quarter, by the end of its scheduled quarter.
 
     outcome: 'won' (closed won by then), 'lost' (closed lost by then) or 'slipped' (still open,
-    or closed later). Only quarters that had ended by `known_through` count.
+    or closed later). Only quarters that had ended by `known_through` count. Deals stale on
+    that eve are examples only when the forecast counts stale deals (`counts_stale`): the
+    rates are learned from deals like the ones they are applied to.
     """
     if snapshots.is_empty():
         return snapshots.with_columns(pl.lit(None, pl.String).alias("outcome"), pl.lit(None, pl.String).alias("age_bucket"))
+    if not counts_stale:
+        snapshots = snapshots.filter(~_is_stale(pl.col("quarter_start")))
     deals = _with_schedule(snapshots, pl.col("quarter_start"), start_month)
     scheduled = pl.col("quarter_start").dt.offset_by(pl.format("{}mo", pl.col("quarter_index") * 3))
     deals = deals.with_columns((scheduled.dt.offset_by("3mo") - pl.duration(days=1)).alias("scheduled_end"))
@@ -595,9 +669,12 @@ def _live(con: duckdb.DuckDBPyConnection, as_of: date | None, filters: Filters, 
         finals = _finals(con, filters)
         now = finals if day >= data_as_of else _states(con, filters, as_of=day, include_closed=True)
         first_quarter = fiscal.quarter_start(day, start_month)
-        examples = _examples(_snapshots(con, filters), finals, day, start_month)
+        counts_stale = _counts_stale(con)
+        examples = _examples(_snapshots(con, filters), finals, day, start_month, counts_stale)
         open_now = _with_schedule(now.filter(pl.col("in_scope") & ~pl.col("is_closed")), pl.lit(first_quarter), start_month)
-        deals = _rates(open_now, examples, min_group_deals)
+        open_now = open_now.with_columns(_is_stale(pl.lit(day)).alias("is_stale"))
+        stale = open_now.filter(pl.col("is_stale"))
+        deals = _rates(open_now if counts_stale else open_now.filter(~pl.col("is_stale")), examples, min_group_deals)
         won_to_date = _won_by_segment(
             now.filter(pl.col("in_scope") & pl.col("is_won") & pl.col("close_date").is_between(first_quarter, day))
         )
@@ -640,9 +717,87 @@ def _live(con: duckdb.DuckDBPyConnection, as_of: date | None, filters: Filters, 
             "as_of",
             "note",
         ).sort("quarter_start", "method", "segment")
-        return {"forecast": forecast, "deals": _deal_table(deals, day, quarters)}
+        left_out = stale.clear() if counts_stale else stale
+        caveats = _caveats(stale, deals, day, quarters["fiscal_quarter"][0] if counts_stale else None)
+        return {"forecast": forecast, "deals": _deal_table(deals, left_out, day, quarters), "caveats": caveats}
 
     return _memo(con, ("live", as_of, _frozen(filters), min_group_deals), compute)
+
+
+def in_segment(segment: str) -> pl.Expr:
+    """Deals of a reported segment (partner = sourced + influenced, all = every deal), by their `segment` column."""
+    return pl.col("segment").is_in([BASE_SEGMENTS[i] for i in SEGMENTS[segment]])
+
+
+def _is_stale(day: pl.Expr) -> pl.Expr:
+    """An open deal whose close date is before `day`: nobody expects it on that date any more."""
+    return (pl.col("close_date") < day).fill_null(False)
+
+
+def _by_segment(deals: pl.DataFrame) -> dict[str, tuple[int, float]]:
+    """Deals and their amount per reported segment (sums of the base ones)."""
+    base = {segment: (0, 0.0) for segment in BASE_SEGMENTS}
+    for segment, count, amount in deals.group_by("segment").agg(pl.len(), pl.col("amount").sum()).iter_rows():
+        base[segment] = (int(count), float(amount))
+    return {
+        name: (sum(base[BASE_SEGMENTS[i]][0] for i in idx), sum(base[BASE_SEGMENTS[i]][1] for i in idx))
+        for name, idx in SEGMENTS.items()
+    }
+
+
+def _deals_phrase(count: int, amount: float) -> str:
+    return f"{count:,} open deal{'s' if count != 1 else ''}, {money(amount)},"
+
+
+def _caveats(stale: pl.DataFrame, deals: pl.DataFrame, day: date, counted_in: str | None) -> pl.DataFrame:
+    """The rows of forecast_caveats: stale deals, and forecast deals whose stage has no probability."""
+    rows: list[dict[str, Any]] = []
+
+    def add(kind: str, frame: pl.DataFrame, sentence: Callable[[int, float, list[str]], str]) -> None:
+        for segment, (count, amount) in _by_segment(frame).items():
+            if not count:
+                continue
+            stages = sorted(frame.filter(in_segment(segment))["stage"].unique().to_list()) if kind != "stale" else []
+            rows.append(
+                {"kind": kind, "segment": segment, "deals": count, "amount": round(amount, 2), "stages": ", ".join(stages),
+                 "as_of": day, "message": sentence(count, amount, stages)}
+            )  # fmt: skip
+
+    def stale_sentence(count: int, amount: float, _: list[str]) -> str:
+        one = count == 1
+        fate = (
+            f"the forecast counts {'it' if one else 'them'} in {counted_in} (setting forecast_stale_deals)"
+            if counted_in
+            else f"{'it is' if one else 'they are'} not forecast into this quarter"
+        )
+        return (
+            f"{_deals_phrase(count, amount)} {'has' if one else 'have'} a close date before {day:%Y-%m-%d}: {fate}; "
+            f"update or close {'it' if one else 'them'} in the CRM."
+        )
+
+    def no_probability_sentence(count: int, amount: float, stages: list[str]) -> str:
+        one = len(stages) == 1
+        return (
+            f"{_deals_phrase(count, amount)} in {'a stage' if one else 'stages'} without a probability: add "
+            f"{'it' if one else 'them'} to the stage map ({', '.join(stages)}); until then CRM weighted counts "
+            f"{'this deal' if count == 1 else 'these deals'} at 0."
+        )
+
+    def deal_probability_sentence(count: int, amount: float, stages: list[str]) -> str:
+        return (
+            f"{_deals_phrase(count, amount)} in {'a stage' if len(stages) == 1 else 'stages'} the stage map gives no "
+            f"probability ({', '.join(stages)}), {'uses its' if count == 1 else 'use their'} own probability from the CRM."
+        )
+
+    add("stale", stale, stale_sentence)
+    forecast = deals.filter(pl.col("quarter_index") < HORIZON)
+    add("no_probability", forecast.filter(pl.col("probability_source") == "none"), no_probability_sentence)
+    add("deal_probability", forecast.filter(pl.col("probability_source") == "deal"), deal_probability_sentence)
+    schema = {
+        "kind": pl.String, "segment": pl.String, "deals": pl.Int64, "amount": pl.Float64, "stages": pl.String,
+        "as_of": pl.Date, "message": pl.String,
+    }  # fmt: skip
+    return pl.DataFrame(rows, schema=schema)
 
 
 def _open_deal_counts(counts: pl.DataFrame) -> pl.DataFrame:
@@ -654,17 +809,31 @@ def _open_deal_counts(counts: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"quarter_index": pl.Int64, "segment": pl.String, "open_deals": pl.Int64}, orient="row")
 
 
-def _deal_table(deals: pl.DataFrame, day: date, quarters: pl.DataFrame) -> pl.DataFrame:
+def _deal_table(deals: pl.DataFrame, left_out: pl.DataFrame, day: date, quarters: pl.DataFrame) -> pl.DataFrame:
+    """The forecast's open deals, then the stale ones it leaves out (no quarter, no expected value)."""
     columns = [
         "opportunity_id", "account_name", "partner_id", "partner_name", "segment", "stage", "forecast_category",
         "amount", "close_date", "fiscal_quarter", "crm_weighted", "p_win", "expected_value", "historical_group",
-        "times_slipped", "days_slipped", "days_past_close", "age_days", "is_slipped", "is_stale", "owner",
+        "probability_source", "times_slipped", "days_slipped", "days_past_close", "age_days", "is_slipped", "is_stale",
+        "in_forecast", "owner",
     ]  # fmt: skip
     won_by = won_by_quarter(deals["quarter_index"].to_numpy(), deals["p_won"].to_numpy(), deals["p_slip"].to_numpy(), HORIZON)
+    forecast = deals.with_columns(
+        pl.Series("p_win", won_by[:, -1]).round(4),
+        (pl.col("amount") * pl.col("probability")).round(2).alias("crm_weighted"),
+        pl.lit(True).alias("in_forecast"),
+    )
+    stale = left_out.select(
+        *[c for c in forecast.columns if c in left_out.columns and c != "quarter_index"],
+        pl.lit(None, pl.Int64).alias("quarter_index"),
+        pl.lit(None, pl.Float64).alias("p_win"),
+        pl.lit(None, pl.Float64).alias("crm_weighted"),
+        pl.lit("not forecast: past its close date").alias("historical_group"),
+        pl.lit(False).alias("in_forecast"),
+    )
     return (
-        deals.with_columns(
-            pl.Series("p_win", won_by[:, -1]).round(4),
-            (pl.col("amount") * pl.col("probability")).round(2).alias("crm_weighted"),
+        pl.concat([forecast, stale], how="diagonal_relaxed")
+        .with_columns(
             (pl.col("close_date") - pl.col("first_close_date"))
             .dt.total_days()
             .fill_null(0)
@@ -677,10 +846,13 @@ def _deal_table(deals: pl.DataFrame, day: date, quarters: pl.DataFrame) -> pl.Da
             (pl.col("amount") * pl.col("p_win")).round(2).alias("expected_value"),
             ((pl.col("times_slipped") > 0) | (pl.col("days_slipped") > 0)).alias("is_slipped"),
             (pl.col("days_past_close") > 0).alias("is_stale"),
-            pl.col("fiscal_quarter").fill_null("later"),
+            pl.when(pl.col("in_forecast"))
+            .then(pl.col("fiscal_quarter").fill_null("later"))
+            .otherwise(pl.lit("not forecast"))
+            .alias("fiscal_quarter"),
         )
         .select(columns)
-        .sort("expected_value", "amount", "opportunity_id", descending=[True, True, False])
+        .sort("expected_value", "amount", "opportunity_id", descending=[True, True, False], nulls_last=True)
     )
 
 
@@ -694,6 +866,8 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
         finals = _finals(con, filters)
         snapshots = _snapshots(con, filters)
         won = finals.filter(pl.col("in_scope") & pl.col("is_won"))
+        counts_stale = _counts_stale(con)
+        include_sales = basis == "history"
         frames = []
         quarter_starts = snapshots["quarter_start"].unique().sort().to_list() if snapshots.height else []
         ended = [q for q in quarter_starts if fiscal.add_quarters(q, 1) - timedelta(days=1) <= data_as_of]
@@ -703,29 +877,34 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
             if len(frames) == BACKTEST_QUARTERS:
                 break
             known_through = start - timedelta(days=1)
-            examples = _examples(snapshots.filter(pl.col("quarter_start") < start), finals, known_through, start_month)
+            examples = _examples(
+                snapshots.filter(pl.col("quarter_start") < start), finals, known_through, start_month, counts_stale
+            )
             if examples.height < max(min_group_deals, 1):
                 break  # too little closed history yet to learn from
             open_then = _with_schedule(
                 snapshots.filter((pl.col("quarter_start") == start) & pl.col("in_scope")), pl.lit(start), start_month
-            )
-            deals = _rates(open_then, examples, min_group_deals)
-            rows = pl.DataFrame(_method_rows(deals, 1, RUNS, include_sales=basis == "history"))
+            ).with_columns(_is_stale(pl.lit(start)).alias("is_stale"))
+            deals = _rates(open_then if counts_stale else open_then.filter(~pl.col("is_stale")), examples, min_group_deals)
+            rows = pl.DataFrame(_method_rows(deals, 1, RUNS, include_sales=include_sales))
             end = fiscal.add_quarters(start, 1) - timedelta(days=1)
-            actual = _won_by_segment(won.filter(pl.col("close_date").is_between(start, end)))
+            won_in_quarter = won.filter(pl.col("close_date").is_between(start, end))
+            actual = _won_by_segment(won_in_quarter)
+            stale = open_then.filter(pl.col("is_stale"))
+            stale_won = won_in_quarter.filter(pl.col("opportunity_id").is_in(stale["opportunity_id"].implode()))
             frames.append(
                 rows.with_columns(
                     pl.lit(start).alias("quarter_start"),
                     pl.lit(fiscal.quarter_label(start, start_month)).alias("fiscal_quarter"),
                     pl.col("segment").replace_strict(actual, return_dtype=pl.Float64).alias("actual"),
                     pl.lit(deals.filter(pl.col("quarter_index") == 0).height, dtype=pl.Int64).alias("open_deals"),
-                )
+                ).join(_stale_columns(stale, stale_won, deals, counts_stale, include_sales), on=["method", "segment"])
             )
         if not frames:
             return _empty_backtest()
         frame = pl.concat(frames[::-1]).sort("quarter_start").tail(BACKTEST_QUARTERS * _rows_per_quarter(basis))
         error = pl.col("forecast") - pl.col("actual")
-        return (
+        frame = (
             frame.rename({"expected": "forecast"})
             .with_columns(
                 error.round(2).alias("error"),
@@ -736,18 +915,88 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
                 pl.col("method").replace_strict(METHODS).alias("method_label"),
                 pl.lit(basis).alias("basis"),
             )
-            .select(BACKTEST_COLUMNS)
             .with_columns([pl.col(c).round(2) for c in ("forecast", "actual", "p10", "p50", "p90")])
-            .sort("quarter_start", "method", "segment")
         )
+        return _with_stale_notes(frame).select(BACKTEST_COLUMNS).sort("quarter_start", "method", "segment")
 
     return _memo(con, ("backtest", _frozen(filters), min_group_deals), compute)
 
 
 BACKTEST_COLUMNS = [
     "fiscal_quarter", "quarter_start", "method", "method_label", "segment", "forecast", "actual", "error",
-    "abs_pct_error", "p10", "p50", "p90", "in_band", "open_deals", "basis",
+    "abs_pct_error", "p10", "p50", "p90", "in_band", "open_deals", "basis", "stale_deals", "stale_amount",
+    "stale_forecast", "stale_won", "stale_note",
 ]  # fmt: skip
+
+
+def _stale_columns(
+    stale: pl.DataFrame, stale_won: pl.DataFrame, deals: pl.DataFrame, counts_stale: bool, include_sales: bool
+) -> pl.DataFrame:
+    """Per method x segment of one backtested quarter: the deals stale on its first day, their
+    amount, the part of the forecast they made (0 when left out) and the part of the actual they won."""
+    counts = _by_segment(stale)
+    won = _won_by_segment(stale_won)
+    won_deals = _by_segment(stale_won)
+    from_stale: dict[tuple[str, str], float] = {}
+    if counts_stale and stale.height:
+        # The same rates and methods, on the stale deals alone (bands unused: one run).
+        for item in _method_rows(deals.filter(pl.col("is_stale")), 1, 1, include_sales=include_sales):
+            from_stale[(item["method"], item["segment"])] = item["expected"]
+    methods = [m for m in METHODS if include_sales or not m.startswith("sales_")]
+    return pl.DataFrame(
+        [
+            (method, segment, counts[segment][0], round(counts[segment][1], 2), round(from_stale.get((method, segment), 0.0), 2),
+             round(won[segment], 2), won_deals[segment][0])
+            for method in methods
+            for segment in SEGMENTS
+        ],
+        schema={
+            "method": pl.String, "segment": pl.String, "stale_deals": pl.Int64, "stale_amount": pl.Float64,
+            "stale_forecast": pl.Float64, "stale_won": pl.Float64, "stale_won_deals": pl.Int64,
+        },
+        orient="row",
+    )  # fmt: skip
+
+
+def _with_stale_notes(frame: pl.DataFrame) -> pl.DataFrame:
+    """stale_note per quarter and segment: why the error of the methods it names is large.
+
+    A method's error is put down to stale deals when it is at least LARGE_ERROR_PCT and the
+    stale deals' part of it (what they added to the forecast minus what they brought to the
+    actual) has its sign and at least half its size.
+    """
+    gap = pl.col("stale_forecast") - pl.col("stale_won")
+    explained = frame.filter(
+        (pl.col("abs_pct_error") >= LARGE_ERROR_PCT) & (gap * pl.col("error") > 0) & (gap.abs() >= pl.col("error").abs() / 2)
+    )
+    notes = []
+    explained = explained.sort(pl.col("method").replace_strict({m: i for i, m in enumerate(METHODS)}, return_dtype=pl.Int64))
+    for (start, segment), group in explained.group_by("quarter_start", "segment", maintain_order=True):
+        first = group.row(0, named=True)
+        methods = group["method_label"].to_list()
+        names = methods[0] if len(methods) == 1 else ", ".join(methods[:-1]) + " and " + methods[-1]
+        count, amount, won, won_deals = first["stale_deals"], first["stale_amount"], first["stale_won"], first["stale_won_deals"]
+        if group["stale_forecast"].max() > 0:
+            shares = ", ".join(f"{m} {money(f)}" for m, f in group.select("method_label", "stale_forecast").iter_rows())
+            brought = f"{money(won)} of it closed won in the quarter" if won else "none of it closed won in the quarter"
+            note = (
+                f"{first['fiscal_quarter']}: {count:,} open deal{'s' if count != 1 else ''}, {money(amount)}, "
+                f"{'was' if count == 1 else 'were'} already past {'its' if count == 1 else 'their'} close date on "
+                f"{start:%Y-%m-%d} and counted in the quarter ({shares} of the forecast); {brought}. That is most of "
+                f"the error of {names}."
+            )
+        else:
+            deals_then = "the one open deal" if count == 1 else f"{won_deals:,} of the {count:,} open deals"
+            note = (
+                f"{first['fiscal_quarter']}: {money(won)} of the actual came from {deals_then} already past "
+                f"{'its' if count == 1 else 'their'} close date on {start:%Y-%m-%d}, which the forecast leaves out. "
+                f"That is most of the shortfall of {names}."
+            )
+        notes.append((start, segment, note))
+    by_quarter = pl.DataFrame(
+        notes, schema={"quarter_start": pl.Date, "segment": pl.String, "stale_note": pl.String}, orient="row"
+    )
+    return frame.join(by_quarter, on=["quarter_start", "segment"], how="left")
 
 
 def _rows_per_quarter(basis: str) -> int:
@@ -759,7 +1008,8 @@ def _empty_backtest() -> pl.DataFrame:
         "fiscal_quarter": pl.String, "quarter_start": pl.Date, "method": pl.String, "method_label": pl.String,
         "segment": pl.String, "forecast": pl.Float64, "actual": pl.Float64, "error": pl.Float64,
         "abs_pct_error": pl.Float64, "p10": pl.Float64, "p50": pl.Float64, "p90": pl.Float64,
-        "in_band": pl.Boolean, "open_deals": pl.Int64, "basis": pl.String,
+        "in_band": pl.Boolean, "open_deals": pl.Int64, "basis": pl.String, "stale_deals": pl.Int64,
+        "stale_amount": pl.Float64, "stale_forecast": pl.Float64, "stale_won": pl.Float64, "stale_note": pl.String,
     }  # fmt: skip
     return pl.DataFrame(schema=schema)
 

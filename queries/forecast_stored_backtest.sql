@@ -1,6 +1,8 @@
 -- The forecast backtest for the default view (no filters), computed once at build time by forecast.store_forecast.
 -- Params: none
 -- Grain: one row per past fiscal quarter x method x segment
+-- Money: none
+-- Scope: program
 select
     fiscal_quarter,
     quarter_start,
@@ -16,6 +18,11 @@ select
     p90,
     in_band,
     open_deals,
-    basis
+    basis,
+    stale_deals,
+    stale_amount,
+    stale_forecast,
+    stale_won,
+    stale_note
 from forecast_backtest_precomputed
 order by row_number

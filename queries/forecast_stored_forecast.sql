@@ -1,6 +1,8 @@
 -- The pipeline forecast for the default view (no filters, as of data_as_of), computed once at build time by forecast.store_forecast.
 -- Params: none
 -- Grain: one row per fiscal quarter x method x segment
+-- Money: none
+-- Scope: program
 select
     fiscal_quarter,
     quarter_start,

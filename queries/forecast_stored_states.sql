@@ -6,6 +6,8 @@
 --   $partner_types (varchar[], NULL = all): in_scope only for deals whose partner has one of these types (direct deals drop out)
 --   $managers (varchar[], NULL = all): in_scope only for deals whose partner is managed by one of these (direct deals drop out)
 -- Grain: one row per snapshot day x opportunity, as pipeline_as_of returns it
+-- Money: none
+-- Scope: partner
 with stored as (
     select *
     from forecast_states_precomputed
@@ -36,6 +38,7 @@ select
     stage,
     stage_order,
     probability,
+    probability_source,
     is_closed,
     is_won,
     amount,

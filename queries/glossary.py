@@ -35,6 +35,7 @@ AREAS = [
     "Partner health score",
     "Attribution",
     "Disagreements",
+    "Partner statement",
     "Engagement & burnout",
     "Pipeline forecast",
     "Partner 360",
@@ -487,6 +488,18 @@ GLOSSARY: list[Term] = [
         "queries/attribution.py",
         in_design=False,
     ),
+    Term(
+        "credit_moves",
+        "Credit moves",
+        "Attribution",
+        "What one scenario books to another partner or quarter than the other, deal by deal: what each partner (or the "
+        "revenue no partner is credited with) loses is matched to what the others gain, largest first.",
+        "Attribution scenarios (Compare two: where the credit moves); the scenario workbook (Moves sheet)",
+        "For each partner, the credit moving in minus the credit moving out is its change in credit, to the cent. With "
+        "one loser or one gainer on a deal, the usual case, the match is the only one possible.",
+        "queries/scenario_moves.py",
+        in_design=False,
+    ),
     # Disagreements (DESIGN.md, "Disagreements").
     Term(
         "disagreement",
@@ -589,6 +602,66 @@ GLOSSARY: list[Term] = [
         "queries/attribution_trust_by_quarter.sql",
         in_design=False,
     ),
+    # Partner statements (the app's own words; DESIGN.md names what a statement holds, not these numbers).
+    Term(
+        "partner_statement",
+        "Partner statement",
+        "Partner statement",
+        "For one partner and a period: the deals credited under the commission plan's model with their commission, the "
+        "payouts by status, what is owed and when, and the open disagreements involving the partner.",
+        "Partner statement (finance, executives and admins); Partner 360 (link); python -m queries statement",
+        "Credit and commission are the Attribution scenarios page's for the plan's scenario (the plan's model, booked "
+        "at the close date, the settings' rates), so they add up to that page's to the cent.",
+        "queries/statement.py",
+        in_design=False,
+    ),
+    Term(
+        "credit_weight",
+        "Weight",
+        "Partner statement",
+        "The partner's share of a deal under the plan's model: the sum of the weights of its touchpoints on the deal "
+        "(1 when the model gives one partner the whole deal).",
+        "Partner statement (Deals credited)",
+        "Credit = weight x revenue, in whole cents.",
+        "queries/statement.py",
+        in_design=False,
+    ),
+    Term(
+        "commission",
+        "Commission",
+        "Partner statement",
+        "Credit x the commission rate of the plan: the most specific rule matching the partner's type and tier and each "
+        "touch's type, else the plan's default rate.",
+        "Partner statement (cards, Deals credited)",
+        "In whole cents; a deal's rate is its commission / its credit. A quarter's commission is the partner's payout "
+        "liability on the Attribution scenarios page for the plan's scenario.",
+        "queries/statement.py",
+        in_design=False,
+    ),
+    Term(
+        "commission_paid",
+        "Paid",
+        "Partner statement",
+        "Payouts with status paid, of the types that pay credit (commission and referral fee unless the settings say "
+        "otherwise), for the deal, paid on or before the data's as-of date.",
+        "Partner statement (cards, What is owed and when)",
+        "Accrued and approved payouts are recorded but not paid yet: they show under Payouts by status, not here.",
+        "queries/partner_statement_deal_payments.sql",
+        in_design=False,
+    ),
+    Term(
+        "commission_owed",
+        "Owed",
+        "Partner statement",
+        "Commission - paid, never below 0, due the plan's payment terms after the deal closed; overdue once that day is "
+        "before the data's as-of date.",
+        "Partner statement (cards, What is owed and when)",
+        "Payment terms: settings commission_plan.payment_terms_days (default 60). A deal paid more than its commission "
+        "owes nothing; the Disagreements page lists the overpayment. A deal whose payouts leave no more than the plan's "
+        "amount tolerance (1%, at least 1) unpaid is paid within tolerance, not overdue.",
+        "queries/statement.py",
+        in_design=False,
+    ),
     # Engagement, burnout and dormancy (DESIGN.md).
     Term(
         "partners_on_books",
@@ -679,7 +752,8 @@ GLOSSARY: list[Term] = [
         "Engagement & burnout",
         "At risk: dormant or burning-out partners with open pipeline or unpaid credit.",
         "Engagement & burnout (At risk tab)",
-        "The Why column says which: days quiet, open pipeline, unpaid commission (each under its own name here).",
+        "The Why column says which: days quiet, open pipeline, unpaid commission (each under its own name here; the "
+        "amount owed only for finance, executives and admins).",
         "queries/signals.py",
     ),
     Term(
@@ -710,7 +784,9 @@ GLOSSARY: list[Term] = [
         "Everything is computed as of a date (`as_of`, default the latest date in the data): later events are "
         "ignored, so the page can be replayed for any past day.",
         "Engagement & burnout (Signals as of); sidebar (Data as of); Disagreements; Pipeline forecast",
-        where_computed="load_meta.data_as_of",
+        "The default is the data's as-of date (see Data as of): the day the export was taken, never a close date. "
+        "It sets the current fiscal quarter of Program health and of the forecast.",
+        "load_meta.data_as_of",
     ),
     # Pipeline forecast (DESIGN.md).
     Term(
@@ -729,8 +805,36 @@ GLOSSARY: list[Term] = [
         "Pipeline forecast",
         "CRM weighted: amount x stage probability (stage map);",
         "Pipeline forecast (cards, bars, backtest)",
-        "For open partner deals whose close date is in the quarter, plus what already closed won in it.",
+        "For open partner deals whose close date is in the quarter, plus what already closed won in it. A stage the "
+        "stage map gives no probability uses the deal's own probability from the CRM; a deal with neither counts "
+        "at 0 and the page names it. Stale open deals are left out (see Stale open deal).",
         "queries/forecast.py",
+    ),
+    Term(
+        "stale_open_deal",
+        "Stale open deal",
+        "Pipeline forecast",
+        "An open deal whose close date is before the as-of date: nobody expects it on that date any more.",
+        "Pipeline forecast (the warning above the cards, the Stale tab, the backtest's stale columns)",
+        "The forecast cannot say when such a deal will close, so every method leaves it out of every quarter "
+        "(setting forecast_stale_deals = \"leave_out\", the default) and the page counts and lists them with their "
+        "amount for cleanup in the CRM; \"current_quarter\" counts them in the current quarter instead. The backtest "
+        "follows the same setting as of each quarter's first day, shows how much of the forecast and of the actual "
+        "came from stale deals, and says so when they account for at least half of an error of 50% or more.",
+        "queries/forecast.py",
+        in_design=False,
+    ),
+    Term(
+        "probability_source",
+        "Probability from",
+        "Pipeline forecast",
+        "Where a deal's CRM-weighted probability comes from: the stage map, the deal's own CRM probability (its "
+        "stage has none in the stage map), or none (counted at 0).",
+        "Pipeline forecast (open deals tables; the note on stages without a probability)",
+        "The deal's own probability is the opportunities extract's `probability` column, a share from 0 to 1; "
+        "other values are ignored.",
+        "queries/pipeline_as_of.sql",
+        in_design=False,
     ),
     Term(
         "sales_call",
@@ -855,7 +959,8 @@ GLOSSARY: list[Term] = [
         "Payouts (one partner)",
         "Partner 360",
         "All payouts to this partner, clawbacks excluded.",
-        "Partner 360 (Payouts card and table; finance, executives and admins only)",
+        "Partner 360 (Payouts card and table; amounts for finance, executives and admins only: a partner lead sees "
+        "each payout without its amount)",
         where_computed="queries/partner_profile.sql",
         in_design=False,
     ),
@@ -878,8 +983,12 @@ GLOSSARY: list[Term] = [
         "Data",
         "`as_of` defaults to the latest date in the data.",
         "Sidebar (Data as of, per table); Data (load report)",
-        "A table lagging the newest data by more than the settings' stale_after_days is flagged.",
-        "queries/stale_tables.sql",
+        "The day the export was taken: the as_of setting (or `build --as-of`) when given, else the latest day on "
+        "which something was created, changed or done (deals created, history rows, activities, touchpoints, "
+        "registrations), never a close date: CRMs keep lost deals dated in the future, and "
+        "open deals' close dates are expectations. Per table, the latest such day; a table lagging the newest data "
+        "by more than the settings' stale_after_days is flagged.",
+        "loaders/build.py, queries/stale_tables.sql",
     ),
 ]
 

@@ -2,6 +2,8 @@
 -- Params:
 --   $as_of (date, NULL = data_as_of): the day to score on; events after it are ignored
 -- Grain: one row per partner joined by $as_of and not terminated by then (all partners: the ranking population)
+-- Money: none
+-- Scope: partner
 with
 
 meta as (

@@ -227,6 +227,8 @@ def partner_health(
     """Partner health score 0-100 as of a date, with each component's value and weight, and P(won deal next quarter).
 
     Grain: one row per partner joined by as_of and not terminated by then (ranked against all such partners)
+    Money: none
+    Scope: partner
 
     Weights default to the settings' `health_weights`; `w_<component>` overrides one. See the
     module docstring for every step; `p_won_next_quarter` is empty when the win model does not
@@ -294,6 +296,8 @@ def partner_health_movers(
     """How each partner's health score moved since the same day a quarter (3 months) earlier, and which component moved it most.
 
     Grain: one row per partner scored on both days, biggest rise first
+    Money: none
+    Scope: partner
     """
     con = con.cursor()
     if _stored_day(_stored_days(con), as_of, build_day_only=True) is not None:
@@ -349,12 +353,21 @@ def partner_health_history(
     partner_id: str,
     quarters: int = 8,
     as_of: date | None = None,
+    managers: list[str] | None = None,
 ) -> pl.DataFrame:
     """One partner's health score and components at each fiscal quarter start of the last quarters, and on the day.
 
     Grain: one row per scoring day (quarter starts the partner was on the books, then as_of)
+    Money: none
+    Scope: partner
+
+    managers: the viewer's partner managers (None = all); another manager's partner gives no rows.
     """
     con = con.cursor()
+    if managers is not None:
+        found = queries.execute(con, "partner_search", search=partner_id, managers=managers)
+        if partner_id not in found["partner_id"]:
+            return pl.DataFrame()
     day = as_of or data_as_of(con)
     start_month = int(program_settings(con).get("fiscal_year_start_month", 1))
     days = history_days(day, quarters, start_month)

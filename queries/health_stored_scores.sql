@@ -3,6 +3,8 @@
 --   $days (date[]): the days scored (ones listed by health_stored_days)
 --   $partner_id (varchar, NULL = every partner): one partner only (Partner 360's history)
 -- Grain: one row per stored day x partner joined by then and not terminated, by day and healthiest first
+-- Money: none
+-- Scope: partner
 select
     scored_on,
     partner_id,

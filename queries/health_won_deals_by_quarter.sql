@@ -1,6 +1,8 @@
 -- Partner-attributed won deals per partner and fiscal quarter (the plan's attribution model): what the win model predicts.
 -- Params: none
 -- Grain: one row per partner x fiscal quarter with at least one credited won deal
+-- Money: none
+-- Scope: partner
 with
 
 meta as (

@@ -22,7 +22,7 @@ import polars as pl
 
 import queries
 from queries import fiscal
-from queries.kpi_definitions import definition
+from queries.kpi_definitions import PAYOUT_KPIS, definition
 
 DIMENSIONS = {
     "partner_type": "Partner type",
@@ -162,6 +162,11 @@ def previous_period(start_date: date, end_date: date) -> tuple[date, date]:
     return end - timedelta(days=length - 1), end
 
 
+def _payouts_for(long: pl.DataFrame, sees_money: bool) -> pl.DataFrame:
+    """The KPI rows a viewer may see: the payout KPIs only for one who sees payout money."""
+    return long if sees_money else long.filter(pl.col("kpi").is_in(PAYOUT_KPIS).not_())
+
+
 def program_kpis(
     con: duckdb.DuckDBPyConnection,
     start_date: date | None = None,
@@ -171,13 +176,17 @@ def program_kpis(
     partner_types: list[str] | None = None,
     managers: list[str] | None = None,
     model: str | None = None,
+    sees_money: bool = True,
 ) -> pl.DataFrame:
     """Every Program health KPI for the period, with the previous period of the same length.
 
     Grain: one row per KPI (value NULL and `needs` naming the missing extract when it cannot be computed)
+    Money: none (the payout KPIs are rows, left out when sees_money is false)
+    Scope: program
 
     start_date, end_date: the period (default: the fiscal quarter of the data's as-of date).
     model: attribution model behind cost of channel and partner ROI (NULL = linear).
+    sees_money: whether the viewer sees payout money; without it, no cost of channel or partner ROI row.
     """
     start_date, end_date = _period(con, start_date, end_date)
     previous = previous_period(start_date, end_date)
@@ -191,6 +200,7 @@ def program_kpis(
         managers=managers,
         model=model,
     )
+    long = _payouts_for(long, sees_money)
     current = long.filter(pl.col("period_index") == 1)
     before = long.filter(pl.col("period_index") == 2).select(
         "kpi",
@@ -229,10 +239,13 @@ def kpi_trend_by_quarter(
     managers: list[str] | None = None,
     model: str | None = None,
     quarters: int = 8,
+    sees_money: bool = True,
 ) -> pl.DataFrame:
     """Every Program health KPI by fiscal quarter, partner vs direct where it has both.
 
     Grain: one row per fiscal quarter x KPI (the quarters covering the period; at least `quarters`, ending with its last)
+    Money: none (the payout KPIs are rows, left out when sees_money is false)
+    Scope: program
     """
     start_date, end_date = _period(con, start_date, end_date)
     start_month = _fiscal_start_month(con)
@@ -244,6 +257,7 @@ def kpi_trend_by_quarter(
         periods.append((quarter, fiscal.add_quarters(quarter, 1) - timedelta(days=1)))
         quarter = fiscal.add_quarters(quarter, 1)
     long = _core(con, periods, None, regions=regions, tiers=tiers, partner_types=partner_types, managers=managers, model=model)
+    long = _payouts_for(long, sees_money)
     labels = pl.DataFrame(
         {
             "period_index": list(range(1, len(periods) + 1)),
@@ -272,6 +286,8 @@ def kpi_breakdown(
     """The Program health KPIs of the period split by partner type, tier, region or partner manager.
 
     Grain: one row per value of the dimension (a deal or partner counts in every group it belongs to, so groups can overlap)
+    Money: cost_of_channel, partner_roi
+    Scope: program
 
     dimension: partner_type, tier, region or partner_manager.
     """

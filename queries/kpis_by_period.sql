@@ -9,6 +9,8 @@
 --   $dimension (varchar, NULL = no split): partner_type, tier, region or partner_manager, one group per value
 --   $model (varchar, NULL = linear): attribution model of the partner-attributed revenue (cost of channel, ROI)
 -- Grain: one row per period x group x KPI (value NULL and `needs` set when an extract it needs is absent)
+-- Money: none
+-- Scope: program
 with
 
 loaded as (

@@ -4,6 +4,8 @@
 --   $period_ends (date[]): last day of each period, same length as $period_starts
 --   $dimension (varchar, NULL = no split): partner_type, tier, region or partner_manager, one group per value
 -- Grain: one row per period x group x KPI (as kpis_by_period)
+-- Money: none
+-- Scope: program
 with
 
 periods as (

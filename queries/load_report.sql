@@ -1,6 +1,8 @@
 -- How each extract loaded: rows read, loaded and quarantined, per table.
 -- Params: none
 -- Grain: one row per table of the data contract (absent extracts included, status 'absent')
+-- Money: none
+-- Scope: program
 with report as (
     select * from load_report
 ),

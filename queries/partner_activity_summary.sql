@@ -2,6 +2,8 @@
 -- Params:
 --   $as_of (date, NULL = data_as_of): activity after this day is ignored
 -- Grain: one row per partner with at least one activity other than portal_login by $as_of
+-- Money: none
+-- Scope: partner
 with
 
 meta as (

@@ -1,16 +1,26 @@
 -- The deals one partner was involved in (touchpoint, sourced, or approved registration), open, won and lost.
 -- Params:
 --   $partner_id (varchar): the partner
+--   $managers (varchar[], NULL = all): the viewer's partner managers; another manager's partner gives no rows, and a
+--     deal's sourced partner managed by someone else is left blank
 -- Grain: one row per opportunity
+-- Money: none
+-- Scope: partner
 with
 
+-- The partner, when it is one of the managers' (a partner lead sees only their own).
+the_partner as (
+    select partner_id from partners
+    where partner_id = $partner_id and ($managers is null or list_contains($managers, partner_manager))
+),
+
 roles as (
-    select opportunity_id, 'touched' as role from touchpoints where partner_id = $partner_id
+    select opportunity_id, 'touched' as role from touchpoints where partner_id in (select partner_id from the_partner)
     union
-    select opportunity_id, 'sourced (CRM)' from opportunities where sourced_partner_id = $partner_id
+    select opportunity_id, 'sourced (CRM)' from opportunities where sourced_partner_id in (select partner_id from the_partner)
     union
     select opportunity_id, 'registered' from deal_registrations
-    where partner_id = $partner_id and status = 'approved' and opportunity_id is not null
+    where partner_id in (select partner_id from the_partner) and status = 'approved' and opportunity_id is not null
 ),
 
 by_deal as (
@@ -29,9 +39,12 @@ final as (
         o.created_at,
         o.close_date,
         b.involvement,
-        o.sourced_partner_id
+        -- Another manager's partner is not named to a partner lead.
+        case when $managers is null or list_contains($managers, source.partner_manager) then o.sourced_partner_id end
+            as sourced_partner_id
     from by_deal as b
     inner join opportunities as o using (opportunity_id)
+    left join partners as source on source.partner_id = o.sourced_partner_id
 )
 
 select opportunity_id, account_name, outcome, stage, amount, created_at, close_date, involvement, sourced_partner_id

@@ -6,6 +6,8 @@
 --   $tiers (varchar[], NULL = all): partner tiers to keep
 --   $partner_types (varchar[], NULL = all): partner types to keep (a partner with any of them)
 -- Grain: one row per partner joined by $as_of and not terminated by then
+-- Money: none
+-- Scope: partner
 with
 
 meta as (

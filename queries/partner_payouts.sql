@@ -1,8 +1,17 @@
 -- The payouts made or owed to one partner.
 -- Params:
 --   $partner_id (varchar): the partner
+--   $managers (varchar[], NULL = all): the viewer's partner managers; another manager's partner gives no rows
 -- Grain: one row per payout
+-- Money: amount
+-- Scope: partner
 with
+
+-- The partner, when it is one of the managers' (a partner lead sees only their own).
+the_partner as (
+    select partner_id from partners
+    where partner_id = $partner_id and ($managers is null or list_contains($managers, partner_manager))
+),
 
 final as (
     select
@@ -14,7 +23,7 @@ final as (
         paid_at,
         opportunity_id
     from payouts
-    where partner_id = $partner_id
+    where partner_id in (select partner_id from the_partner)
 )
 
 select payout_id, payout_type, period, amount, status, paid_at, opportunity_id

@@ -1,11 +1,20 @@
 -- One partner at a glance: who they are (roles, tier, region, manager, joined, status) and what they did.
 -- Params:
 --   $partner_id (varchar): the partner
+--   $managers (varchar[], NULL = all): the viewer's partner managers; another manager's partner gives no rows
 -- Grain: one row (none when the partner id is unknown)
+-- Money: payouts
+-- Scope: partner
 with
 
+-- The partner, when it is one of the managers' (a partner lead sees only their own).
+the_partner as (
+    select partner_id from partners
+    where partner_id = $partner_id and ($managers is null or list_contains($managers, partner_manager))
+),
+
 partner as (
-    select * from partners where partner_id = $partner_id
+    select * from partners where partner_id in (select partner_id from the_partner)
 ),
 
 activity as (
@@ -13,15 +22,15 @@ activity as (
         count(*) as activities,
         max(occurred_at) filter (where activity_type <> 'portal_login') as last_activity_at
     from partner_activities
-    where partner_id = $partner_id
+    where partner_id in (select partner_id from the_partner)
 ),
 
 involved as (
-    select opportunity_id from touchpoints where partner_id = $partner_id
+    select opportunity_id from touchpoints where partner_id in (select partner_id from the_partner)
     union
-    select opportunity_id from opportunities where sourced_partner_id = $partner_id
+    select opportunity_id from opportunities where sourced_partner_id in (select partner_id from the_partner)
     union
-    select opportunity_id from deal_registrations where partner_id = $partner_id and status = 'approved' and opportunity_id is not null
+    select opportunity_id from deal_registrations where partner_id in (select partner_id from the_partner) and status = 'approved' and opportunity_id is not null
 ),
 
 deals as (
@@ -38,7 +47,7 @@ deals as (
 paid as (
     select sum(amount) filter (where coalesce(status, '') <> 'clawed_back') as payouts
     from payouts
-    where partner_id = $partner_id
+    where partner_id in (select partner_id from the_partner)
 ),
 
 final as (

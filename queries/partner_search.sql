@@ -6,6 +6,8 @@
 --   $partner_types (varchar[], NULL = all): partner types to keep (a partner with any of them)
 --   $managers (varchar[], NULL = all): partner managers to keep
 -- Grain: one row per partner
+-- Money: none
+-- Scope: partner
 with
 
 matches as (

@@ -8,7 +8,10 @@
 --   $tiers (varchar[], NULL = all): in_scope only for deals whose partner has one of these tiers (direct deals drop out)
 --   $partner_types (varchar[], NULL = all): in_scope only for deals whose partner has one of these types (direct deals drop out)
 --   $managers (varchar[], NULL = all): in_scope only for deals whose partner is managed by one of these (direct deals drop out)
+-- probability: the stage map's, else (closed) 1 or 0, else the deal's own CRM probability, else 0; probability_source says which ('stage_map', 'closed', 'deal', 'none').
 -- Grain: one row per snapshot day x opportunity created on or before it (open on that day, plus closed ones when $include_closed)
+-- Money: none
+-- Scope: partner
 with meta as (
     select try_cast(nullif(max(value) filter (where key = 'data_as_of'), '') as date) as data_as_of
     from load_meta
@@ -167,7 +170,13 @@ rebuilt as (
         end as forecast_category,
         -- Closed flags from the stage map; a final stage outside it keeps the flags of the CRM.
         case when known.is_current or (uses_final and known.is_closed) then known.is_closed end as crm_is_closed,
-        case when known.is_current or (uses_final and known.is_closed) then known.is_won end as crm_is_won
+        case when known.is_current or (uses_final and known.is_closed) then known.is_won end as crm_is_won,
+        -- The deal's own CRM probability (a share 0..1; other values are ignored), for a stage the
+        -- stage map gives none. On a past day it holds only while the deal is still open today
+        -- and was then in the stage it is in today (a closed deal's 0 or 1 would leak the outcome).
+        case when known.probability between 0 and 1 then known.probability end as own_probability,
+        known.is_current or not coalesce(known.is_closed, false) as own_probability_open,
+        known.stage as stage_now
     from (
         select
             known.*,
@@ -182,13 +191,27 @@ rebuilt as (
 
 staged as (
     select
-        rebuilt.*,
-        stage_map.stage_order,
-        coalesce(rebuilt.crm_is_closed, stage_map.is_closed, false) as is_closed,
-        coalesce(rebuilt.crm_is_won, stage_map.is_won, false) as is_won,
-        coalesce(stage_map.probability, case when coalesce(rebuilt.crm_is_won, false) then 1.0 else 0.0 end) as probability
-    from rebuilt
-    left join stage_map using (stage)
+        *,
+        case
+            when stage_probability is not null then 'stage_map'
+            when is_closed then 'closed'
+            when deal_probability is not null then 'deal'
+            else 'none'
+        end as probability_source,
+        coalesce(stage_probability, case when is_closed then (case when is_won then 1.0 else 0.0 end) end, deal_probability, 0.0)
+            as probability
+    from (
+        select
+            rebuilt.*,
+            stage_map.stage_order,
+            coalesce(rebuilt.crm_is_closed, stage_map.is_closed, false) as is_closed,
+            coalesce(rebuilt.crm_is_won, stage_map.is_won, false) as is_won,
+            stage_map.probability as stage_probability,
+            case when rebuilt.own_probability_open and rebuilt.stage = rebuilt.stage_now then rebuilt.own_probability end
+                as deal_probability
+        from rebuilt
+        left join stage_map using (stage)
+    )
 ),
 
 -- Partner involvement as known then: touches and registrations up to the day (or the close, if earlier).
@@ -231,6 +254,7 @@ final as (
         attributed.stage,
         attributed.stage_order,
         cast(attributed.probability as double) as probability,
+        attributed.probability_source,
         attributed.is_closed,
         attributed.is_won,
         cast(attributed.amount as decimal(18, 2)) as amount,
@@ -277,6 +301,7 @@ select
     stage,
     stage_order,
     probability,
+    probability_source,
     is_closed,
     is_won,
     amount,

@@ -2,6 +2,8 @@
 -- Params:
 --   $table_name (varchar, NULL = every table): only this table's rejected rows
 -- Grain: one row per quarantined source row
+-- Money: row
+-- Scope: partner
 select
     table_name,
     source_file,

@@ -1,6 +1,8 @@
 -- Build-time rollup: certifications earned and expired per partner, certification name (detail) and day.
 -- Params: none
 -- Grain: one row per partner x certification x day with a certification_earned or certification_expired activity
+-- Money: none
+-- Scope: partner
 with
 
 events as (

@@ -1,6 +1,8 @@
 -- Build-time rollup: for every KPI breakdown dimension, with every partner counted, each deal x group it belongs to (a partner of the group was involved), whether the group holds its sourced partner, and the deal's columns; kpis_by_period.sql reads it when no partner filter is set.
 -- Params: none
 -- Grain: one row per dimension x group x opportunity with an involved partner of the group (partners of the partners extract only), ordered by dimension and close date
+-- Money: none
+-- Scope: program
 with
 
 members as (

@@ -1,6 +1,8 @@
 -- Build-time rollup: every partner involved in a deal in the KPIs' sense (sourced partner, a touch on or before close, an approved registration), with the deal's columns copied in so readers need no join; ordered by close date.
 -- Params: none
 -- Grain: one row per opportunity x involved partner (opportunities in the extract only)
+-- Money: none
+-- Scope: partner
 with
 
 pairs as (

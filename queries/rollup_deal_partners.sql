@@ -1,6 +1,8 @@
 -- Build-time rollup: every partner a deal names (CRM sourced partner, a touchpoint, an approved registration), with the dates that decide "involved as of a day" (touches and registrations on any day: consumers filter them).
 -- Params: none
 -- Grain: one row per opportunity x partner named by at least one source (opportunities in the extract only); touch_types = the pair's distinct touch types on any day (NULL without touches)
+-- Money: none
+-- Scope: partner
 with
 
 deals as (

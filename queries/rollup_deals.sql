@@ -1,6 +1,8 @@
 -- Build-time rollup: each opportunity with the columns the KPIs read, its sourced partner (CRM, else an approved registration claimed as sourced) and whether a partner was involved.
 -- Params: none
 -- Grain: one row per opportunity, ordered by close date (a period's deals are a range of the table)
+-- Money: none
+-- Scope: partner
 with
 
 deals as (

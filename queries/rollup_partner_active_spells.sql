@@ -1,6 +1,8 @@
 -- Build-time rollup: the spells in which each partner counts as active for the Program health KPI (an activity other than portal_login, or a touchpoint, in the 90 days up to the day).
 -- Params: none
 -- Grain: one row per partner x spell (a run of days each within 90 days after an engagement day; spells of a partner do not overlap)
+-- Money: none
+-- Scope: partner
 with
 
 work_days as (

@@ -1,6 +1,8 @@
 -- Build-time rollup: each partner's activities per day (type-weighted sum, effort days, gap since the previous effort day).
 -- Params: none
 -- Grain: one row per partner x day with at least one activity, ordered by month (a month's days are a range of the table)
+-- Money: none
+-- Scope: partner
 with
 
 weights as (

@@ -1,6 +1,8 @@
 -- Build-time rollup: the day each partner turns dormant for the cohort survival curve: dormancy_days after the start of its first quiet stretch (no activity other than portal_login for dormancy_days, counting from joining).
 -- Params: none
 -- Grain: one row per partner; dormant_from = the start of that first gap + dormancy_days (as of a day X the partner is dormant when dormant_from <= X)
+-- Money: none
+-- Scope: partner
 with
 
 meta as (

@@ -1,6 +1,8 @@
 -- Build-time rollup: each partner's first won deal it was involved in (KPI sense), closed on or after the day it joined; "first win by day X" is then this day when it is on or before X.
 -- Params: none
 -- Grain: one row per partner with such a win (partners of the partners extract only)
+-- Money: none
+-- Scope: partner
 with
 
 partners_joined as (

@@ -1,6 +1,8 @@
 -- Build-time rollup: the group each partner falls in under every KPI breakdown dimension (all: 'All partners'; partner_type: one group per type; tier; region and partner_manager: '(none)' when blank).
 -- Params: none
 -- Grain: one row per dimension x partner x group (a partner with two types has two partner_type rows, one without types none)
+-- Money: none
+-- Scope: partner
 with
 
 partner_rows as (

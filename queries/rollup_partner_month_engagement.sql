@@ -1,6 +1,8 @@
 -- Build-time rollup: each partner's decayed weighted activity on the last day of every month since its first activity (the engagement score's raw value).
 -- Params: none
 -- Grain: one row per partner x month, from the partner's first active month to the last month with activity
+-- Money: none
+-- Scope: partner
 with
 
 meta as (

@@ -1,6 +1,8 @@
 -- Build-time rollup: each deal registration with its day, outcome, days to decision and whether it is in conflict (an opportunity or account registered by two or more partners).
 -- Params: none
 -- Grain: one row per deal registration
+-- Money: none
+-- Scope: partner
 with
 
 registration_keys as (

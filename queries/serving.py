@@ -1,6 +1,8 @@
 """The served database for pages: one version per page run, read-only handles, cached results.
 
-This module owns the Streamlit caches. A build swaps the database file in with `os.replace`.
+This module owns the Streamlit caches and serves every output as the signed-in viewer may see
+it (`access.bound` / `access.shown`: refused, scoped to their partners, money dropped), so no
+page, table or download can get round it. A build swaps the database file in with `os.replace`.
 The frame calls `begin_run()` first on every page run: it pins the version (inode, mtime,
 size) of the file as it is then, and every `run` of that page run reads that version, so a
 swap landing mid-run cannot give a page old data for one output and new for the next. The
@@ -18,6 +20,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
+import access
 import queries
 from queries import Version
 
@@ -89,9 +92,15 @@ def pinned() -> Version:
 
 
 def run(name: str, **params: Any) -> pl.DataFrame:
+    """The output as this session's viewer (set by the frame, app.py) may see it.
+
+    Raises access.Refused when they may not run it, queries.ParamError for wrong parameters."""
+    viewer = st.session_state.get("_viewer")
+    output, params = access.bound(viewer, name, params)
     frozen = tuple(sorted((key, _hashable(value)) for key, value in params.items()))
     version = pinned()
     try:
-        return _run(version, name, frozen)
+        frame = _run(version, name, frozen)
     except VersionGone:
-        return _run(begin_run(), name, frozen)
+        frame = _run(begin_run(), name, frozen)
+    return access.shown(viewer, output, frame)

@@ -10,7 +10,8 @@ overdue, return, burnout signals, open pipeline; `engagement_by_month.sql`: the 
 Stored at build (`store_signals`, loaders/derived.py): every partner's row as of data_as_of.
 `partner_signals` reads it for that day and applies the shared filters to the stored rows
 (no signal of a partner depends on the others in scope); any other day computes, and so does
-a database built without it.
+a database built without it. "Why at risk" is not stored: it is written for each viewer from
+the stored columns, with the commission owed in dollars only for a viewer who sees money.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ COLUMNS = [
     "unpaid_credit",
     "as_of",
 ]
+# What the build stores and signals_stored.sql returns: "Why at risk" is written per viewer from
+# these (quiet_days is the number it quotes), so no amount is stored in a sentence.
+STORED_COLUMNS = [column for column in COLUMNS if column != "at_risk_reasons"] + ["quiet_days"]
 
 
 def unpaid_credit(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> pl.DataFrame:
@@ -80,15 +84,55 @@ def partner_signals(
     regions: list[str] | None = None,
     tiers: list[str] | None = None,
     partner_types: list[str] | None = None,
+    sees_money: bool = True,
 ) -> pl.DataFrame:
     """Engagement, dormancy, burnout, return and money at risk per partner, as of a date.
 
     Grain: one row per partner joined by as_of and not terminated by then (events after as_of are ignored).
+    Money: unpaid_credit
+    Scope: partner
+
+    sees_money: whether the viewer sees commission amounts; without it, "Why at risk" says
+    "unpaid commission" without the amount (unpaid_credit itself is a money column).
     """
     con = con.cursor()
     scope = {"managers": managers, "regions": regions, "tiers": tiers, "partner_types": partner_types}
     if _default_view(con, as_of, scope):
-        return queries.execute(con, "signals_stored", **scope)
+        stored = queries.execute(con, "signals_stored", **scope)
+    else:
+        stored = signals(con, as_of, scope)
+    # Written for the at-risk rows only: amounts are formatted row by row (0.4 s for 50,000 rows).
+    risky = stored.filter(pl.col("at_risk")).select("partner_id", at_risk_reasons=at_risk_reasons(sees_money))
+    return stored.join(risky, on="partner_id", how="left", maintain_order="left").select(COLUMNS)
+
+
+def at_risk_reasons(sees_money: bool) -> pl.Expr:
+    """Why an at-risk partner is at risk, in words: "quiet 299 days; open pipeline $5,000 (1 deal);
+    unpaid commission $203" (null when it is not at risk). The commission owed is in dollars only
+    for a viewer who sees money; for the others the text is written without it."""
+    owed = pl.format("unpaid commission {}", dollars(pl.col("unpaid_credit"))) if sees_money else pl.lit("unpaid commission")
+    why = pl.concat_str(
+        [
+            pl.when(pl.col("is_dormant")).then(pl.format("quiet {} days", pl.col("quiet_days"))),
+            pl.when(pl.col("burnout_risk")).then(pl.format("{} burnout signals", pl.col("burnout_signal_count"))),
+            pl.when(pl.col("open_pipeline") > 0).then(
+                pl.format(
+                    "open pipeline {} ({} {})",
+                    dollars(pl.col("open_pipeline")),
+                    pl.col("open_deals"),
+                    pl.when(pl.col("open_deals") == 1).then(pl.lit("deal")).otherwise(pl.lit("deals")),
+                )
+            ),
+            pl.when(pl.col("unpaid_credit") > 0).then(owed),
+        ],
+        separator="; ",
+        ignore_nulls=True,
+    )
+    return pl.when(pl.col("at_risk")).then(why)
+
+
+def signals(con: duckdb.DuckDBPyConnection, as_of: date | None, scope: dict[str, list[str] | None]) -> pl.DataFrame:
+    """Every signal of the partners in scope, computed: STORED_COLUMNS (what the build stores)."""
     flags = queries.execute(con, "partner_flags", as_of=as_of, **scope)
     score = queries.execute(con, "engagement_by_month", as_of=as_of, months=1, **scope).select("partner_id", "engagement_score")
     owed = unpaid_credit(con, as_of).select("partner_id", pl.col("unpaid_credit"))
@@ -106,39 +150,19 @@ def partner_signals(
         )
     )
     has_money = (pl.col("open_pipeline") > 0) | (pl.col("unpaid_credit") > 0)
-    why = pl.concat_str(
-        [
-            pl.when(pl.col("is_dormant")).then(pl.format("quiet {} days", pl.col("quiet_days"))),
-            pl.when(pl.col("burnout_risk")).then(pl.format("{} burnout signals", pl.col("burnout_signal_count"))),
-            pl.when(pl.col("open_pipeline") > 0).then(
-                pl.format(
-                    "open pipeline {} ({} {})",
-                    dollars(pl.col("open_pipeline")),
-                    pl.col("open_deals"),
-                    pl.when(pl.col("open_deals") == 1).then(pl.lit("deal")).otherwise(pl.lit("deals")),
-                )
-            ),
-            pl.when(pl.col("unpaid_credit") > 0).then(
-                pl.format("unpaid commission {}", dollars(pl.col("unpaid_credit")))
-            ),
-        ],
-        separator="; ",
-        ignore_nulls=True,
-    )
-    at_risk = (pl.col("is_dormant") | pl.col("burnout_risk")) & has_money
     return frame.with_columns(
-        at_risk=at_risk,
-        at_risk_reasons=pl.when(at_risk).then(why),
+        at_risk=(pl.col("is_dormant") | pl.col("burnout_risk")) & has_money,
         burnout_signals=pl.when(pl.col("burnout_signals") != "").then(pl.col("burnout_signals")),
-    ).select(COLUMNS)
+    ).select(STORED_COLUMNS)
 
 
 def store_signals(con: duckdb.DuckDBPyConnection, settings: object = None) -> None:
-    """Derived step at build time: partner_signals as of data_as_of for every partner (signals_precomputed,
+    """Derived step at build time: the signals as of data_as_of for every partner (signals_precomputed,
     with a row_number giving the order). Reads the BG/NBD fit and the default credit, so it runs after them."""
-    # Dropped first: partner_signals must compute now, not read the previous build's rows.
+    # Dropped first: the signals must compute now, not read the previous build's rows.
     con.execute("drop table if exists " + STORED_TABLE)  # noqa: S608 - fixed name
-    queries.store_table(con, STORED_TABLE, partner_signals(con).with_row_index("row_number"))
+    scope = {"managers": None, "regions": None, "tiers": None, "partner_types": None}
+    queries.store_table(con, STORED_TABLE, signals(con, None, scope).with_row_index("row_number"))
 
 
 def _default_view(con: duckdb.DuckDBPyConnection, as_of: date | None, scope: dict[str, list[str] | None]) -> bool:

@@ -4,7 +4,10 @@
 --   $regions (varchar[], NULL = all): partner regions to keep
 --   $tiers (varchar[], NULL = all): partner tiers to keep
 --   $partner_types (varchar[], NULL = all): partner types to keep (a partner with any of them)
--- Grain: one row per partner joined by data_as_of and not terminated by then
+-- Grain: one row per partner joined by data_as_of and not terminated by then (signals.STORED_COLUMNS: partner_signals
+--   writes "Why at risk" from them for each viewer)
+-- Money: unpaid_credit
+-- Scope: partner
 with
 
 -- The same filters as partner_flags.sql, on the same partners table.
@@ -45,10 +48,10 @@ select
     returned_at,
     gap_before_return_days,
     at_risk,
-    at_risk_reasons,
     open_pipeline,
     open_deals,
     unpaid_credit,
-    as_of
+    as_of,
+    quiet_days
 from final
 order by row_number

@@ -1,7 +1,8 @@
 -- How recent the data of each extract is, and which loaded tables lag behind the newest one.
 -- Which dates count as freshness: only the event tables, by the date a nightly export moves forward
--- every day: partner_activities (occurred_at), opportunities (created_at), opportunity_history (changed_at),
--- touchpoints (occurred_at), deal_registrations (registered_at) and payouts (period). Partners never count:
+-- every day: partner_activities (occurred_at), opportunities (created_at; never a close date), opportunity_history
+-- (changed_at), touchpoints (occurred_at), deal_registrations (registered_at) and payouts (period).
+-- The newest of the daily tables is the data's as-of date (load_meta data_as_of) unless the settings set it. Partners never count:
 -- joined_at is the latest join date, which is naturally weeks or months old in a fresh extract. Payouts are
 -- monthly: a period covers its whole month (it "ends" on the last day of the month) and is posted after the month
 -- closes, so payouts get one month (31 days) more than the threshold, and never set the newest date (a period
@@ -11,6 +12,8 @@
 -- Params:
 --   $stale_after_days (integer, NULL = stale_after_days from the settings): days a table may lag the newest one
 -- Grain: one row per extract table of the data contract (absent ones included)
+-- Money: none
+-- Scope: program
 with report as (
     select table_name, status from load_report
 ),

@@ -7,6 +7,8 @@
 --   $partner_types (varchar[], NULL = all): partner types to keep (a partner with any of them)
 --   $managers (varchar[], NULL = all): partner managers to keep
 -- Grain: one row per partner not terminated (rules from the settings, tier_rules: the lowest tier needs nothing, a higher tier without a rule is never reached)
+-- Money: credit_12m, held_rate, qualified_rate, payout_difference
+-- Scope: partner
 with
 
 meta as (

@@ -2,6 +2,8 @@
 -- Params:
 --   $as_of (date, NULL = data_as_of): deals closed and payouts paid by this day
 -- Grain: one row per partner with linear credit on a won deal
+-- Money: commission_earned, commission_paid, unpaid_credit
+-- Scope: partner
 with
 
 meta as (

@@ -352,6 +352,8 @@ def win_model_evaluation(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The win model against the baseline 'won a deal last quarter' on held-out quarters: AUC and Brier score.
 
     Grain: one row per held-out fiscal quarter, plus 'all held-out' (pooled)
+    Money: none
+    Scope: program
     """
     return stored(con.cursor(), EVALUATION, EVALUATION_SCHEMA).with_columns(
         pl.lit(beats_baseline(stored(con.cursor(), EVALUATION, EVALUATION_SCHEMA))).alias("model_shown")
@@ -362,6 +364,8 @@ def win_model_calibration(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Predicted vs actual share winning a deal next quarter on held-out quarters: the model by decile, the baseline by group.
 
     Grain: one row per predictor x bin (model deciles 1-10, baseline groups 0-1)
+    Money: none
+    Scope: program
     """
     return stored(con.cursor(), CALIBRATION, CALIBRATION_SCHEMA)
 
@@ -370,5 +374,7 @@ def win_model_coefficients(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The fitted win model: each feature's standardised coefficient (log-odds per standard deviation).
 
     Grain: one row per feature, plus the intercept
+    Money: none
+    Scope: program
     """
     return stored(con.cursor(), COEFFICIENTS, COEFFICIENT_SCHEMA).sort(pl.col("coefficient").abs(), descending=True)

@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# url_path -> title in the navigation (app.py). Partner 360 opens on the busiest partner.
+# url_path -> title in the navigation (app.py). Partner 360 and the statement open on the busiest partner.
 PAGES = {
     "health": "Program health",
     "forecast": "Pipeline forecast",
@@ -45,6 +45,7 @@ PAGES = {
     "partner": "Partner 360",
     "attribution": "Attribution scenarios",
     "disagreements": "Disagreements",
+    "statement": "Partner statement",
     "data": "Data",
     "glossary": "Glossary",
 }
@@ -202,7 +203,8 @@ def screenshot_pages(url: str, out: Path, pages: list[str], partner: str | None)
             for name in pages:
                 started = time.monotonic()
                 page = browser.new_page(viewport={"width": WIDTH, "height": 900})
-                query = f"?partner={partner}" if name == "partner" and partner else ""
+                query = f"?partner={partner}" if name in ("partner", "statement") and partner else ""
+                query += "&period=Last+4+fiscal+quarters" if name == "statement" and partner else ""
                 # The default page (Program health) is served at "/": Streamlit ignores its url_path.
                 path = "" if name == "health" else name
                 page.goto(f"{url}/{path}{query}", timeout=30_000)

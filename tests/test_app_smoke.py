@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import open_page
 
-PAGES = ["health", "forecast", "engagement", "partner", "attribution", "disagreements", "data"]
+PAGES = ["health", "forecast", "engagement", "partner", "attribution", "disagreements", "statement", "data"]
 
 
 @pytest.mark.parametrize("page", PAGES)

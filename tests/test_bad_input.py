@@ -253,7 +253,8 @@ def test_absurd_amounts_and_placeholder_dates_are_quarantined_not_crashing_the_b
         ("O10", 1234567.89),
         ("O11", 0.0),
     ]
-    assert con.execute("select value from load_meta where key = 'data_as_of'").fetchall() == [("2026-02-01",)]
+    # The placeholder 9999-12-31 was quarantined; as of is the latest day a loaded deal was created.
+    assert con.execute("select value from load_meta where key = 'data_as_of'").fetchall() == [("2026-01-01",)]
 
 
 def test_an_amount_that_overflows_after_currency_conversion_is_quarantined(tmp_path: Path):

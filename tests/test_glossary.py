@@ -53,7 +53,7 @@ def test_the_glossary_page_lists_every_term_and_search_narrows_it(tiny_db):
 
 # ---- every tooltip that defines a number reads the glossary ----
 
-PAGES = ["health", "forecast", "engagement", "partner", "attribution", "disagreements", "data"]
+PAGES = ["health", "forecast", "engagement", "partner", "attribution", "disagreements", "statement", "data"]
 # Helps that say what a column or a control is, or where to look, rather than define a number.
 NOT_DEFINITIONS = {
     "Open this partner's page",
@@ -63,7 +63,7 @@ NOT_DEFINITIONS = {
     "Dated on or before the as-of date",
     "The component whose weighted change was largest.",
     "How this partner took part: sourced it, touched it, or registered it (approved).",
-    "The partner id the CRM names as source",
+    "The partner id the CRM names as source (blank: none, or a partner you do not manage)",
     "Each model is defined in the Glossary (under Help).",
 }
 # Partner 360's profile fields are facts, not metrics: they have no definition.

@@ -117,6 +117,8 @@ def test_no_download_on_any_page_holds_a_formula_cell(evil_db: Path, downloads: 
         at.switch_page(f"pages/{page}.py").run()
         assert not at.exception, f"{page}: {at.exception[0].message}"
         for button in at.get("download_button"):
+            if button.proto.deferred_file_id:
+                continue  # an Excel file made on click: tests/test_workbook.py checks it holds no formula
             file_id = button.proto.url.rsplit("/", 1)[1].split(".")[0]
             data = downloads[file_id]
             seen += 1
