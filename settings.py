@@ -7,6 +7,7 @@ so the app and the queries always read the settings the served data was built wi
 
 from __future__ import annotations
 
+import codecs
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -119,7 +120,9 @@ class Burnout(Strict):
     win_rate_drop: float = 0.5
     breadth_drop: float = 0.34
     support_ticket_rise: float = 1.0
-    # 3 of 6: at 2, chance dips (a star's registrations, a few tickets) flagged 29 of 79 on the demo.
+    # Flagged on a fall of the activity rate by at least activity_drop that a one-sided exact test of the
+    # two Poisson counts finds significant (p below this), or on min_signals signals (DESIGN.md).
+    significance: float = Field(0.01, gt=0, lt=1)
     min_signals: int = 3
     # Floors below which a signal cannot fire (a small baseline is noise, not a trend).
     min_baseline_activities: int = 6
@@ -162,6 +165,22 @@ class Role(Strict):
         return value
 
 
+class SalesforceExport(Strict):
+    """How the `salesforce` preset tells partner accounts from the rest of a Data Export's Account.csv.
+
+    An account is a partner when it has IsPartner, a role on an opportunity (OpportunityPartner.csv,
+    or Partner.csv), a partner role towards another account (Partner.csv), is a deal's
+    PartnerAccountId or `partner_field`, or its Type is one of `partner_account_types`."""
+
+    # A custom lookup on Opportunity naming the deal's partner account (e.g. "Partner__c"): the deal's
+    # sourced partner where PartnerAccountId is empty. Empty: none.
+    partner_field: str = ""
+    # Account Type values that mark a partner (Salesforce's standard picklist has these three).
+    partner_account_types: list[str] = Field(
+        default_factory=lambda: ["Channel Partner / Reseller", "Installation Partner", "Technology Partner"]
+    )
+
+
 class Settings(Strict):
     reporting_currency: str = "USD"
     # The data's "today": the day the export was taken. None = the latest day on which something
@@ -184,7 +203,11 @@ class Settings(Strict):
     overdue_factor: float = Field(2.0, gt=1)
     overdue_min_gaps: int = Field(3, ge=1)
     overdue_min_days: int = Field(30, ge=0)
+    # A table is stale when the newest data is ahead of it by more than its own rhythm (the 95th percentile of
+    # its gaps between event days over 180 days) and at least stale_after_days; or, for a table named here,
+    # by more than the days given (the rhythm and the floor then do not apply).
     stale_after_days: int = Field(2, ge=0)
+    stale_after_days_by_table: dict[str, int] = Field(default_factory=dict)
     activity_weights: dict[str, float] = Field(
         default_factory=lambda: {
             "portal_login": 0.1,
@@ -223,6 +246,40 @@ class Settings(Strict):
     # Value maps per column: {table: {column: {their value: canonical value}}}.
     value_map: dict[str, dict[str, dict[str, str]]] = Field(default_factory=dict)
     roles: dict[str, Role] = Field(default_factory=dict)
+    # Text encoding per extract file, where detection guesses wrong: {file name: encoding}, e.g.
+    # {"Account.csv" = "cp1252"}. Otherwise UTF-8 (BOM or not), UTF-16 with a BOM, else Windows-1252.
+    encodings: dict[str, str] = Field(default_factory=dict)
+    # Quarantine alarms, per table: past the warn share of its rows quarantined the build warns
+    # (and pages reading the table show a banner); past the fail share it is refused.
+    quarantine_warn_share: float = Field(0.05, ge=0, le=1)
+    quarantine_fail_share: float = Field(0.5, ge=0, le=1)
+    salesforce: SalesforceExport = Field(default_factory=SalesforceExport)
+
+    @field_validator("encodings")
+    @classmethod
+    def known_encodings(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, encoding in value.items():
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                raise ValueError(f"encodings: {encoding!r} (for {name}) is not an encoding Python knows") from None
+        return value
+
+    def encoding_for(self, file_name: str) -> str | None:
+        """The encoding the settings name for a file (matched ignoring case), or None to detect it."""
+        return next((enc for name, enc in self.encodings.items() if name.lower() == file_name.lower()), None)
+
+    @field_validator("stale_after_days_by_table")
+    @classmethod
+    def known_event_tables(cls, value: dict[str, int]) -> dict[str, int]:
+        tables = {"partner_activities", "opportunities", "opportunity_history", "touchpoints", "deal_registrations", "payouts"}
+        unknown = sorted(set(value) - tables)
+        if unknown:
+            raise ValueError(f"stale_after_days_by_table: {unknown} are not event tables (one of {sorted(tables)})")
+        negative = sorted(table for table, days in value.items() if days < 0)
+        if negative:
+            raise ValueError(f"stale_after_days_by_table: days must be 0 or more ({negative})")
+        return value
 
 
 def load_settings(path: Path | str | None) -> Settings:

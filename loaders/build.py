@@ -1,9 +1,11 @@
 """Building the database: a folder of extracts in, one validated DuckDB file out.
 
 This module owns the build as a whole: finding each table's file, mapping, validating,
-writing every table (and the settings the data was built with) into a new file beside the
-old one, and swapping it in with `os.replace`, so a reader never sees half a load and a
-refused build leaves the old file byte-identical. Rules live in `validate.py`.
+the quarantine alarms (warn past `quarantine_warn_share` of a table's rows, refuse past
+`quarantine_fail_share`, or on any row when strict), writing every table (and the settings
+the data was built with) into a new file beside the old one, and swapping it in with
+`os.replace`, so a reader never sees half a load and a refused build leaves the old file
+byte-identical. Rules live in `validate.py`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,18 +21,21 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from loaders import salesforce
 from loaders.derived import build_derived
-from loaders.presets import ColumnMap, apply_map, column_map_for, find_files
-from loaders.read import LINE, RefusedFile
-from loaders.schema import KEYS, TABLES, column_specs
+from loaders.presets import ColumnMap, apply_map, column_map_for, extract_files, find_files, looked_for
+from loaders.read import LINE, Extract, RefusedFile, read_extract
+from loaders.schema import KEYS, REFERENCES, TABLES, column_specs
 from loaders.stream import SeenKeys, in_pieces, read_pieces
 from loaders.validate import (
     POLARS_TYPES,
     QUARANTINE_SCHEMA,
+    UNKNOWN_STAGE,
     Checked,
     check_references,
     check_table,
     convert_history_currency,
+    settle_history_stages,
 )
 from settings import Settings, load_settings
 
@@ -54,6 +59,28 @@ FRESHNESS: dict[str, str] = {
 DAILY_TABLES = ("partner_activities", "opportunities", "opportunity_history", "touchpoints", "deal_registrations")
 
 
+# The days each event table has data on, for its rhythm (stale_tables.sql), as fixed SQL. Partners are
+# not events: a join date says nothing about when the export ran.
+EVENT_DAYS: dict[str, str] = {
+    "partner_activities": "select cast(occurred_at as date) as day from partner_activities",
+    "opportunities": "select created_at as day from opportunities",
+    "opportunity_history": "select cast(changed_at as date) as day from opportunity_history",
+    "touchpoints": "select cast(occurred_at as date) as day from touchpoints",
+    "deal_registrations": "select cast(registered_at as date) as day from deal_registrations",
+    "payouts": "select period as day from payouts",
+}
+# A table's rhythm: the 95th percentile of the gaps between its event days over the 180 days up to its
+# own latest one (days; null with fewer than two event days there). `{days}` is one of EVENT_DAYS.
+RHYTHM_SQL = """
+with days as (select distinct day from ({days}) where day is not null),
+window_days as (select day from days where day > (select max(day) from days) - 180),
+gaps as (select day - lag(day) over (order by day) as gap from window_days)
+select quantile_disc(gap, 0.95) from gaps where gap is not null
+"""
+# Without partners or deals there is no program: a header-only file of these refuses the build.
+REQUIRED_TABLES = ("partners", "opportunities")
+
+
 class BuildRefused(ValueError):
     """The build did not happen; the message says which file and why."""
 
@@ -65,13 +92,15 @@ def build_database(
     settings: Settings | None = None,
     settings_path: Path | str | None = None,
     progress: Progress | None = None,
+    strict: bool = False,
     as_of: date | None = None,
 ) -> pl.DataFrame:
     """Load the extracts in `source_dir` into `db_path` and return the load report.
 
     as_of: the day the export was taken, overriding the settings' `as_of` (kept with the
     settings in the database, so a rebuild from the same extracts keeps it).
-    Raises BuildRefused, leaving `db_path` untouched, when a file cannot be loaded at all.
+    Raises BuildRefused, leaving `db_path` untouched, when a file cannot be loaded at all, when a
+    table's quarantined share passes `quarantine_fail_share`, or (`strict`) on any quarantined row.
     """
     source_dir, db_path = Path(source_dir), Path(db_path)
     report = progress or (lambda fraction, message: None)
@@ -86,10 +115,13 @@ def build_database(
     except ValueError as exc:
         raise BuildRefused(str(exc)) from None
     files = find_files(source_dir, list(TABLES), column_map)
-    if "partners" not in files and "opportunities" not in files:
+    if not any(table in files for table in REQUIRED_TABLES):
+        present = [path.name for path in extract_files(source_dir)]
         raise BuildRefused(
             f"{source_dir}: found neither a partners nor an opportunities extract "
-            "(expected a file such as partners.csv or opportunities.csv; other tables are optional)"
+            f"({'the ' + preset + ' preset' if preset else 'Partner Pulse'} looks for "
+            f"{looked_for(column_map, list(REQUIRED_TABLES))}, or .tsv, .xlsx, .parquet; other tables are optional; "
+            f"found {', '.join(present[:12]) + (', ...' if len(present) > 12 else '') if present else 'no extract file'})"
         )
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,7 +134,8 @@ def build_database(
         con = duckdb.connect(str(building))
         try:
             limit_memory(con, building)
-            result = load_extracts(con, files, column_map, settings, report, Path(f"{building}.pieces"))
+            scratch = Path(f"{building}.pieces")
+            result = load_extracts(con, source_dir, files, column_map, preset, settings, strict, report, scratch)
             report(len(files) / (len(files) + 1), "Computing the derived tables")
             write_derived(con, settings, source_dir, preset)
         finally:
@@ -112,26 +145,37 @@ def build_database(
         building.unlink(missing_ok=True)
         building.with_name(building.name + ".wal").unlink(missing_ok=True)
         shutil.rmtree(f"{building}.pieces", ignore_errors=True)
+        shutil.rmtree(f"{building}.tmp", ignore_errors=True)
         raise
     report(1.0, "Done")
     return result
 
 
+# Tables read whole even when large: their checks look at all of their rows at once (a column
+# of deal probabilities is in percent when any value is above 1, HubSpot stages are qualified by
+# pipeline when pipelines disagree, stages the stage map lacks and implausible FX rates are
+# warned about over all deals), and later tables are checked against them.
+WHOLE_TABLES = ("partners", "opportunities")
 # What later tables need of partners and opportunities once those are written: the keys that
-# references are checked against, and the deal's currency and close date for history amounts.
-# (sourced_partner_id too: check_references checks every reference between the tables it is
-# given, and the opportunities' own is already clean, so it finds nothing again.)
+# references are checked against, the deal's stage (history stages the stage map lacks), and the
+# deal's currency and close date (history amounts). Their quarantined rows stay too: a row naming
+# a quarantined partner or deal says why that one was quarantined. (sourced_partner_id too:
+# check_references checks every reference between the tables it is given, and the deals' own is
+# clean already, so it finds nothing again.)
 KEPT_FOR_LATER = {
     "partners": ["partner_id"],
-    "opportunities": ["opportunity_id", "currency", "close_date", "sourced_partner_id"],
+    "opportunities": ["opportunity_id", "stage", "currency", "close_date", "sourced_partner_id"],
 }
 
 
 def load_extracts(
     con: duckdb.DuckDBPyConnection,
+    source_dir: Path,
     files: dict[str, Path],
     column_map: ColumnMap,
+    preset: str | None,
     settings: Settings,
+    strict: bool,
     report: Progress,
     scratch: Path,
 ) -> pl.DataFrame:
@@ -139,25 +183,64 @@ def load_extracts(
 
     One extract is in memory at a time, and of a large CSV one piece at a time (`loaders.stream`):
     each piece is checked, written and freed before the next is read. Of partners and
-    opportunities only the columns later tables are checked against stay (KEPT_FOR_LATER).
-    `scratch`: a folder for the pieces. Raises BuildRefused when a file cannot be loaded at all.
+    opportunities only what later tables are checked against stays (KEPT_FOR_LATER). A table's
+    quarantine alarm is sounded when its last piece is in (the share is the table's own); the
+    build is refused, after every extract was checked, when a table passed quarantine_fail_share
+    (or, `strict`, has any quarantined row). `scratch`: a folder for the pieces.
+    Raises BuildRefused when a file cannot be loaded at all or an alarm refuses the build.
     """
+
+    def read(path: Path) -> Extract:
+        return read_extract(path, settings.encoding_for(path.name))
+
+    # Rates the export carries (Salesforce's CurrencyType) convert amounts; the stored settings stay the user's.
+    rated = settings
     checked: dict[str, Checked] = {}
     loaded: dict[str, int] = {}
+    quarantined: dict[str, int] = {}
     kept: dict[str, Checked] = {}
-    for table in TABLES:
-        path = files.get(table)
-        if path is None:
-            materialise(con, table, empty_table(table))
-            continue
-        report(len(checked) / (len(files) + 1), f"Loading {path.name}")
-        try:
-            checked[table], loaded[table] = load_table(con, table, path, column_map, settings, kept, scratch)
-        except RefusedFile as exc:
-            raise BuildRefused(str(exc)) from None
-    quarantine = pl.concat([c.quarantined for c in checked.values()] or [pl.DataFrame(schema=QUARANTINE_SCHEMA)])
-    materialise(con, "quarantine", quarantine.sort("table_name", "line_number"))
-    report_frame = load_report(checked, loaded)
+    alarms: set[str] = set()
+    refusals: list[str] = []
+    try:
+        # A Salesforce Data Export's files need one another (which accounts are partners, the org's
+        # rates): they are read together, and small.
+        prepared = salesforce.Prepared()
+        if preset == "salesforce":
+            partner_roles = column_map.values.get("touchpoints", {}).get("touch_type", {})
+            prepared = salesforce.prepare(files, extract_files(source_dir), settings, read, partner_roles)
+        if prepared.fx_rates:
+            rated = settings.model_copy(update={"fx_rates": [*settings.fx_rates, *prepared.fx_rates]})
+        for table in TABLES:
+            path = files.get(table)
+            if path is None:
+                materialise(con, table, empty_table(table))
+                continue
+            report(len(checked) / (len(files) + 1), f"Reading {path.name}")
+            extract = prepared.extracts.pop(table, None)
+            encoding = settings.encoding_for(path.name)
+            many = extract is None and table not in WHOLE_TABLES and in_pieces(path, encoding)
+            pieces = iter([extract]) if extract is not None else read_pieces(path, scratch, encoding, many)
+            result, loaded[table] = load_table(con, table, pieces, many, column_map, rated, kept)
+            result.warnings[:0] = prepared.warnings.get(table, [])
+            alarm, refusal = sound_alarm(result, loaded[table], settings, strict)
+            if alarm:
+                alarms.add(table)
+            if refusal:
+                refusals.append(refusal)
+            quarantined[table] = result.quarantined.height
+            (append if len(checked) else materialise)(con, "quarantine_unsorted", result.quarantined)
+            if table not in kept:
+                result.quarantined = result.quarantined.clear()  # written: free it
+            checked[table] = result
+    except RefusedFile as exc:
+        raise BuildRefused(str(exc)) from None
+    if refusals:
+        raise BuildRefused("\n".join(refusals))
+    if not checked:
+        materialise(con, "quarantine_unsorted", pl.DataFrame(schema=QUARANTINE_SCHEMA))
+    con.execute("create table quarantine as select * from quarantine_unsorted order by table_name, line_number")
+    con.execute("drop table quarantine_unsorted")
+    report_frame = load_report(checked, alarms, loaded, quarantined)
     materialise(con, "load_report", report_frame)
     return report_frame
 
@@ -165,31 +248,50 @@ def load_extracts(
 def load_table(
     con: duckdb.DuckDBPyConnection,
     table: str,
-    path: Path,
+    pieces: Iterator[Extract],
+    many: bool,
     column_map: ColumnMap,
     settings: Settings,
     kept: dict[str, Checked],
-    scratch: Path,
 ) -> tuple[Checked, int]:
-    """Check and write one extract, piece by piece; add what later tables need to `kept`.
+    """Check and write one extract, piece by piece (`many`: more than one may come); add what later
+    tables need to `kept`. Returns its quarantined rows, warnings and settings snippet (rows
+    emptied: they are in the database) and how many rows loaded.
 
-    Returns its quarantined rows and warnings (rows emptied: they are in the database) and how many rows loaded."""
-    pieces = in_pieces(path)
-    seen = SeenKeys(con, KEYS.get(table) if pieces else None)
+    Each piece goes through every rule a whole file does: its own (`check_extract`), duplicate
+    keys across pieces (`SeenKeys`), references to the tables loaded before, history stages and
+    currencies. History stages the stage map lacks are warned about once, for the whole table."""
+    seen = SeenKeys(con, KEYS.get(table) if many else None)
     # A large table sorted on write is written unsorted first, then sorted once (STORED_ORDER).
-    unsorted = f"{table}_unsorted" if pieces and table in STORED_ORDER else table
+    unsorted = f"{table}_unsorted" if many and table in STORED_ORDER else table
+    # The tables this one is checked against (references; a deal's stage and currency for history).
+    targets = {target for (source, _), (target, _) in REFERENCES.items() if source == table}
+    if table == "opportunity_history":
+        targets.add("opportunities")
     parts: list[Checked] = []
     loaded = 0
-    for piece in read_pieces(path, scratch):
-        result = check_table(table, path.name, seen.mark(apply_map(table, piece, column_map)), settings)
-        del piece
+    unknown_stages: set[str] = set()
+    for extract in pieces:
+        result = check_extract(table, extract, column_map, settings, seen.mark if many else None)
+        del extract
         seen.remember(result.rows)
-        check_references({**kept, table: result})
+        context = {**{target: kept[target] for target in targets if target in kept}, table: result}
+        check_references(context)
         if table == "opportunity_history":
-            convert_history_currency({**kept, table: result}, settings)
+            if UNKNOWN_STAGE in result.rows.columns:
+                unknown_stages.update(result.rows.filter(pl.col(UNKNOWN_STAGE))["stage"].to_list())
+            before = len(result.warnings)
+            settle_history_stages(context, settings)
+            # Warned about once for the whole table, below.
+            del result.warnings[before:]
+            result.snippet = None
+            convert_history_currency(context, settings)
         if table in KEPT_FOR_LATER:
-            part = result.rows.select(KEPT_FOR_LATER[table])
-            kept[table] = replace(result, rows=pl.concat([kept[table].rows, part]) if table in kept else part)
+            part, bad = result.rows.select(KEPT_FOR_LATER[table]), result.quarantined
+            if table in kept:
+                part = pl.concat([kept[table].rows, part])
+                bad = pl.concat([kept[table].quarantined, bad]).sort("line_number")
+            kept[table] = replace(result, rows=part, quarantined=bad, warnings=[])
         (append if parts else materialise)(con, unsorted, result.rows.drop(LINE))
         loaded += result.rows.height
         result.rows = result.rows.clear()  # written: free it before the next piece is read
@@ -200,20 +302,119 @@ def load_table(
             'create table "' + table + '" as select * from "' + unsorted + '" order by ' + STORED_ORDER[table]  # noqa: S608 - fixed names
         )
         con.execute('drop table "' + unsorted + '"')
-    warnings = list(dict.fromkeys(w for part in parts for w in part.warnings))
-    quarantined = pl.concat([part.quarantined for part in parts]).sort("line_number")
-    return Checked(table, path.name, parts[0].rows, quarantined, warnings), loaded
+    first = parts[0]
+    merged = replace(
+        first,
+        quarantined=pl.concat([part.quarantined for part in parts]).sort("line_number"),
+        warnings=list(dict.fromkeys(w for part in parts for w in part.warnings)),
+    )
+    if unknown_stages and "opportunities" in kept:
+        # The one warning and settings snippet a whole file gives, for the stages of every piece.
+        stages = pl.DataFrame({"stage": sorted(unknown_stages), UNKNOWN_STAGE: True})
+        whole = Checked(table, first.source_file, stages, first.quarantined.clear(), labels=first.labels)
+        settle_history_stages({"opportunities": kept["opportunities"], table: whole}, settings)
+        merged.warnings += whole.warnings
+        merged.snippet = whole.snippet
+    return merged, loaded
 
 
-def load_report(checked: dict[str, Checked], loaded_rows: dict[str, int]) -> pl.DataFrame:
+def check_extract(
+    table: str,
+    extract: Extract,
+    column_map: ColumnMap,
+    settings: Settings,
+    mark: Callable[[pl.DataFrame, str], pl.DataFrame] | None = None,
+) -> Checked:
+    """One extract (or a piece of one) mapped and validated. A file with a header and no rows
+    loads empty (with a warning), except partners and opportunities: there is no program without
+    them. `mark`: marks rows whose key an earlier piece loaded (`SeenKeys.mark`)."""
+    if extract.frame.height == 0 and table in REQUIRED_TABLES:
+        raise RefusedFile(f"{extract.source_file}: the file has a header but no data rows")
+    mapped = apply_map(table, extract, column_map)
+    frame = mapped.frame
+    key = KEYS.get(table)
+    if mark is not None and key is not None:
+        frame = mark(frame, mapped.labels.get(key, key))
+    checked = check_table(table, extract.source_file, frame, settings, mapped.labels)
+    checked.encoding = extract.encoding
+    checked.warnings[:0] = mapped.warnings
+    if extract.frame.height == 0:
+        checked.warnings.insert(0, f"the file has a header and no rows: {table.replace('_', ' ')} loaded empty")
+    return checked
+
+
+def reason_kind(reason: pl.Expr) -> pl.Expr:
+    """A reason without its values (quoted text, numbers), so rows that broke the same rule group together."""
+    return reason.str.replace_all(r"'[^']*'", "'…'").str.replace_all(r"\d[\d.,:\-]*", "…")
+
+
+def top_reasons(quarantined: pl.DataFrame, limit: int = 3) -> str:
+    """The commonest reasons of a table's quarantined rows, each with its count and one example line."""
+    groups = (
+        quarantined.with_columns(reason_kind(pl.col("reason")).alias("_kind"))
+        .group_by("_kind", maintain_order=True)
+        .agg(pl.len().alias("rows"), pl.col("source_file").first(), pl.col("line_number").first(), pl.col("reason").first())
+        .sort("rows", "line_number", descending=[True, False])
+    )
+    parts = [
+        f"{row['rows']:,} × {row['_kind']} (e.g. {row['source_file']} line {row['line_number']}: {row['reason'][:300]})"
+        for row in groups.head(limit).iter_rows(named=True)
+    ]
+    more = groups.height - limit
+    return "; ".join(parts) + (f"; and {more:,} other reason{'s' if more > 1 else ''}" if more > 0 else "")
+
+
+def sound_alarm(result: Checked, loaded: int, settings: Settings, strict: bool) -> tuple[bool, str | None]:
+    """A table's quarantine alarm: whether its quarantined share passed quarantine_warn_share (the
+    table gets a warning that names its top reasons), and why the build is refused, if it is:
+    past quarantine_fail_share, or with `strict` on any quarantined row (the same words)."""
+    quarantined = result.quarantined.height
+    read = loaded + quarantined
+    if quarantined == 0:
+        return False, None
+    share = quarantined / read
+    said = f"{quarantined:,} of {read:,} rows ({share:.1%}) of {result.source_file} were quarantined"
+    if strict:
+        return False, f"{said} and --strict refuses any quarantined row; top reasons: {top_reasons(result.quarantined)}"
+    if share > settings.quarantine_fail_share:
+        return False, (
+            f"{said}, over quarantine_fail_share ({settings.quarantine_fail_share:.0%}); "
+            f"top reasons: {top_reasons(result.quarantined)}"
+        )
+    if share > settings.quarantine_warn_share:
+        result.warnings.insert(
+            0,
+            f"{said}, over quarantine_warn_share ({settings.quarantine_warn_share:.0%}): pages that read "
+            f"{result.table.replace('_', ' ')} leave them out; top reasons: {top_reasons(result.quarantined)}",
+        )
+        return True, None
+    return False, None
+
+
+def load_report(
+    checked: dict[str, Checked], alarms: set[str], loaded_rows: dict[str, int], quarantined_rows: dict[str, int]
+) -> pl.DataFrame:
     rows = []
     for table in TABLES:
         result = checked.get(table)
         if result is None:
-            rows.append((table, None, "absent", 0, 0, 0, ""))
+            rows.append((table, None, "absent", 0, 0, 0, "", None, False, None))
             continue
-        loaded, quarantined = loaded_rows[table], result.quarantined.height
-        rows.append((table, result.source_file, "loaded", loaded + quarantined, loaded, quarantined, "; ".join(result.warnings)))
+        loaded, quarantined = loaded_rows[table], quarantined_rows[table]
+        rows.append(
+            (
+                table,
+                result.source_file,
+                "loaded",
+                loaded + quarantined,
+                loaded,
+                quarantined,
+                "\n".join(result.warnings),
+                result.encoding,
+                table in alarms,
+                result.snippet,
+            )
+        )
     return pl.DataFrame(
         rows,
         schema={
@@ -224,6 +425,12 @@ def load_report(checked: dict[str, Checked], loaded_rows: dict[str, int]) -> pl.
             "rows_loaded": pl.Int64,
             "rows_quarantined": pl.Int64,
             "warnings": pl.String,
+            # The text encoding the file was read in (null for Parquet and .xlsx).
+            "encoding": pl.String,
+            # The quarantined share passed quarantine_warn_share: pages reading the table show a banner.
+            "quarantine_alarm": pl.Boolean,
+            # Settings to paste (TOML) that would settle a warning, e.g. stages not in the stage map.
+            "settings_snippet": pl.String,
         },
         orient="row",
     )
@@ -342,6 +549,8 @@ def write_freshness(con: duckdb.DuckDBPyConnection) -> None:
         for table, latest in FRESHNESS.items()
     ]
     frame = pl.DataFrame(latest, schema={"table_name": pl.String, "latest_date": pl.Date}, orient="row")
+    rhythm = {table: con.execute(RHYTHM_SQL.replace("{days}", days)).fetchall()[0][0] for table, days in EVENT_DAYS.items()}
+    frame = frame.with_columns(rhythm_days=pl.col("table_name").replace_strict(rhythm, default=None, return_dtype=pl.Int64))
     materialise(con, "freshness", frame)
 
 
@@ -349,8 +558,8 @@ def write_freshness(con: duckdb.DuckDBPyConnection) -> None:
 # the build derives, so a database built by an older version is refused with "rebuild it" rather
 # than failing on a missing table. Change the schema, and tests/test_build_format.py says to bump
 # BUILD_FORMAT and gives the new fingerprint.
-BUILD_FORMAT = 5
-BUILD_SCHEMA_SHA = "02c83bae94fc6d43"
+BUILD_FORMAT = 7
+BUILD_SCHEMA_SHA = "b4e60e1f4ba22b99"
 
 
 def schema_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
@@ -447,7 +656,7 @@ STORED_ORDER = {
 def append(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
     """Add a frame's rows to a table `materialise` created from a frame with the same columns."""
     con.register("incoming", frame)
-    con.execute('insert into "' + name + '" select * from incoming')  # noqa: S608 - fixed names
+    con.execute('insert into "' + name + '" by name select * from incoming')  # noqa: S608 - fixed names
     con.unregister("incoming")
 
 

@@ -15,11 +15,17 @@ rows quarantined anyway: on a row that also breaks another rule, the duplicate c
 among its reasons; and a row quarantined for another rule, whose key first loads in a later
 piece, does not also say it is a duplicate. Which rows load is the same.
 
-Files at most PIECE_BYTES, Parquet and Excel extracts are read whole, as before.
+Read whole, as before: files of at most PIECE_BYTES, Parquet and Excel extracts, CSV files
+that are not UTF-8 (detecting an encoding looks at the whole file) unless the settings name
+a one-byte encoding for them, and the tables the build names in `build.WHOLE_TABLES`, whose
+checks look at all of their rows at once. The rules that span the rows of a table read in
+pieces besides duplicate keys (history stages the stage map lacks: one warning and one
+settings snippet for the table) are the build's (`build.load_table`).
 """
 
 from __future__ import annotations
 
+import codecs
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,49 +34,82 @@ from typing import BinaryIO
 import duckdb
 import polars as pl
 
-from loaders.read import LINE, READ_ERROR, RefusedFile, read_extract
+from loaders.read import LINE, READ_ERROR, Extract, RefusedFile, read_extract
 
 # About 128 MB of CSV per piece: reading and checking one takes about 0.8 GB at the peak.
 PIECE_BYTES = 128 * 1024**2
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
-def in_pieces(path: Path) -> bool:
-    """Whether `read_pieces` reads this file in more than one piece (a CSV larger than a piece)."""
-    return path.suffix.lower() in CSV_SUFFIXES and path.stat().st_size > PIECE_BYTES
+def in_pieces(path: Path, encoding: str | None = None) -> bool:
+    """Whether `read_pieces` reads this file in more than one piece: a CSV larger than a piece, in
+    UTF-8 (or in the one-byte-per-line-end encoding the settings name for it).
+
+    Other text is read whole, as before: detecting an encoding looks at the whole file (a file
+    mixing UTF-8 and another encoding is refused), and UTF-16 has no byte-sized line ends to cut at."""
+    if path.suffix.lower() not in CSV_SUFFIXES or path.stat().st_size <= PIECE_BYTES:
+        return False
+    if encoding:
+        return not codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+    return is_utf8(path)
 
 
-def read_pieces(path: Path, scratch: Path) -> Iterator[pl.DataFrame]:
-    """The extract's rows as `read_extract` reads them (text, `_line` in the whole file), a piece at a time.
+def is_utf8(path: Path) -> bool:
+    """Whether the file is UTF-8 text (with or without BOM), read a block at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as source:
+        if source.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            return False  # a UTF-16 byte order mark
+        source.seek(0)
+        try:
+            while block := source.read(PIECE_BYTES):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
 
-    `scratch`: a folder for the pieces' files (removed when done). A file that is not a large CSV
-    comes as one piece. When `read_extract` refuses a piece, the whole file is read to refuse it
-    with the line in the whole file (a piece of nothing but blank lines, which the whole file is
-    not refused for, is skipped).
+
+def read_pieces(path: Path, scratch: Path, encoding: str | None = None, many: bool | None = None) -> Iterator[Extract]:
+    """The extract as `read_extract` reads it (text, `_line` in the whole file), a piece at a time.
+
+    `scratch`: a folder for the pieces' files (removed when done); `encoding`: the settings' for
+    the file; `many`: `in_pieces(path, encoding)`, when the caller knows it already. A file that
+    is not a large UTF-8 CSV comes as one piece. When `read_extract` refuses a piece, the whole
+    file is read to refuse it with the line in the whole file. Pieces without rows (blank lines)
+    are skipped, unless no piece has rows.
     """
-    if not in_pieces(path):
-        yield read_extract(path)
+    if not (in_pieces(path, encoding) if many is None else many):
+        yield read_extract(path, encoding)
         return
     with path.open("rb") as source:
         header = source.readline()
         if not header.endswith(b"\n") or header.count(b'"') % 2:  # one header line, or read whole
-            yield read_extract(path)
+            yield read_extract(path, encoding)
             return
         scratch.mkdir(parents=True, exist_ok=True)
         piece_file = scratch / path.name  # the same name, so that messages name the user's file
         lines_before = 1  # the header
+        blank: Extract | None = None  # a piece without rows, yielded if no piece has rows
+        yielded = False
         try:
             for piece in split_records(source, PIECE_BYTES):
                 piece_file.write_bytes(header + piece)
                 try:
-                    frame: pl.DataFrame | None = read_extract(piece_file)
+                    extract = read_extract(piece_file, encoding)
                 except RefusedFile:
-                    read_extract(path)
-                    frame = None
-                if frame is not None:
-                    # The piece's data starts on its line 2; in the whole file, after `lines_before` lines.
-                    yield frame.with_columns(pl.col(LINE) + (lines_before - 1))
+                    read_extract(path, encoding)  # refused with the whole file's words (or read: then the piece's)
+                    raise
+                # The piece's data starts on its line 2; in the whole file, after `lines_before` lines.
+                extract.frame = extract.frame.with_columns(pl.col(LINE) + (lines_before - 1))
                 lines_before += piece.count(b"\n")
+                if extract.frame.height == 0:
+                    blank = blank or extract
+                    continue
+                yielded = True
+                yield extract
+            if not yielded and blank is not None:
+                yield blank
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -112,8 +151,9 @@ class SeenKeys:
         """`key`: the table's key column, or None when it has none or its file comes in one piece."""
         self.con, self.key, self.started = con, key, False
 
-    def mark(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """`frame` (a piece, canonical column names) with rows whose key an earlier piece loaded marked as duplicates."""
+    def mark(self, frame: pl.DataFrame, label: str | None = None) -> pl.DataFrame:
+        """`frame` (a piece, canonical column names) with rows whose key an earlier piece loaded marked
+        as duplicates; `label`: the key column's name in the source file (for the reason)."""
         if not self.started or self.key not in frame.columns:
             return frame
         self.con.register("piece_keys", frame.select(pl.col(self.key).alias("key")).unique().drop_nulls())
@@ -124,7 +164,7 @@ class SeenKeys:
         if seen.is_empty():
             return frame
         frame = frame.join(seen.rename({"key": self.key, "line": "_first_line"}), on=self.key, how="left", maintain_order="left")
-        duplicate = pl.lit(f"duplicate {self.key} '") + pl.col(self.key) + pl.lit("' (first on line ")
+        duplicate = pl.lit(f"duplicate {label or self.key} '") + pl.col(self.key) + pl.lit("' (first on line ")
         duplicate = duplicate + pl.col("_first_line").cast(pl.String) + pl.lit(")")
         earlier = pl.col(READ_ERROR) if READ_ERROR in frame.columns else pl.lit(None, pl.String)
         reason = pl.concat_str(

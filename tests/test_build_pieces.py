@@ -9,10 +9,11 @@ import textwrap
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from loaders import stream
-from loaders.build import build_database
+from loaders.build import BuildRefused, build_database
 from loaders.stream import record_end
 from tests.conftest import TINY, write_extracts
 from tests.test_loaders_build import table_contents
@@ -98,14 +99,87 @@ def test_a_piece_ends_at_a_line_end_outside_quoted_values():
     assert record_end(b'a,"no end\nyet') == 0
 
 
-def test_a_refused_piece_is_refused_with_its_line_in_the_whole_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_refused_piece_is_refused_as_the_whole_file_is_and_the_served_database_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     folder = write_extracts(tmp_path / "extracts", TINY)
-    bad = ACTIVITIES.encode() + b"A10,P1,portal_login,2026-06-07 10:00:00,caf\xe9\n"
-    (folder / "partner_activities.csv").write_bytes(bad)
+    served = tmp_path / "pulse.duckdb"
+    build_database(folder, served)
+    before = served.read_bytes()
+    # The last record opens a quote it never closes: the last piece cannot be read.
+    (folder / "partner_activities.csv").write_text(ACTIVITIES + 'A10,P1,portal_login,2026-06-07 10:00:00,"never closed\n')
+    with pytest.raises(BuildRefused) as whole:
+        build_database(folder, served)
     monkeypatch.setattr(stream, "PIECE_BYTES", 100)
-    from loaders.build import BuildRefused
-
-    with pytest.raises(BuildRefused, match=r"partner_activities\.csv: not UTF-8 text \(line 15,"):
-        build_database(folder, tmp_path / "pulse.duckdb")
-    assert not (tmp_path / "pulse.duckdb").exists()
+    assert stream.in_pieces(folder / "partner_activities.csv")
+    with pytest.raises(BuildRefused) as pieces:
+        build_database(folder, served)
+    assert str(pieces.value) == str(whole.value)
+    assert str(pieces.value).startswith("partner_activities.csv: not a readable CSV file")
+    assert served.read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pulse.duckdb.building-")]
+
+
+def test_strict_refuses_a_table_in_pieces_counting_the_rows_of_every_piece(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    folder = write_extracts(tmp_path / "extracts", TINY)
+    served = tmp_path / "pulse.duckdb"
+    build_database(folder, served)
+    before = served.read_bytes()
+    (folder / "partner_activities.csv").write_text(ACTIVITIES, encoding="utf-8")
+    monkeypatch.setattr(stream, "PIECE_BYTES", 100)
+    with pytest.raises(BuildRefused, match=r"^4 of 11 rows \(36\.4%\) of partner_activities\.csv were quarantined and --strict"):
+        build_database(folder, served, strict=True)
+    assert served.read_bytes() == before
+    # Without --strict, the share passes quarantine_warn_share (5%): the table's alarm is on.
+    report = build_database(folder, served)
+    row = report.filter(pl.col("table_name") == "partner_activities").row(0, named=True)
+    assert row["quarantine_alarm"] is True
+    said = "4 of 11 rows (36.4%) of partner_activities.csv were quarantined, over quarantine_warn_share"
+    assert row["warnings"].startswith(said)
+
+
+# History rows whose stages the stage map lacks, in several pieces: "Legal Review" on lines 2
+# and 6, "Security Audit" on line 4; O9 is no deal (line 5, quarantined).
+HISTORY = textwrap.dedent(
+    """\
+    opportunity_id,stage,changed_at,amount
+    O1,Legal Review,2026-04-20 10:00:00,1000
+    O1,Closed Won,2026-05-15 10:00:00,1000
+    O2,Security Audit,2026-04-02 10:00:00,3000
+    O9,Legal Review,2026-04-03 10:00:00,500
+    O3,Legal Review,2026-05-02 10:00:00,2000
+    O3,Closed Lost,2026-06-01 10:00:00,2000
+    """
+)
+
+
+def test_history_in_pieces_warns_once_about_stages_the_stage_map_lacks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    folder = write_extracts(tmp_path / "extracts", TINY)
+    (folder / "opportunity_history.csv").write_text(HISTORY, encoding="utf-8")
+    whole, pieces = build_both(tmp_path, monkeypatch, folder, piece_bytes=60)
+    assert stream.in_pieces(folder / "opportunity_history.csv")
+    assert table_contents(whole) == table_contents(pieces)
+    con = duckdb.connect(str(pieces), read_only=True)
+    warnings, snippet, counts = con.sql(
+        "select warnings, settings_snippet, [rows_read, rows_loaded, rows_quarantined] from load_report "
+        "where table_name = 'opportunity_history'"
+    ).fetchall()[0]
+    con.close()
+    assert counts == [6, 5, 1]
+    assert "stages not in the stage map, loaded because their deals loaded: Legal Review, Security Audit" in warnings
+    assert warnings.count("stages not in the stage map") == 1
+    assert snippet.count("[stage_map.") == 2
+
+
+def test_a_large_file_that_is_not_utf8_is_read_whole_and_loads_as_the_whole_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    folder = write_extracts(tmp_path / "extracts", TINY)
+    (folder / "partner_activities.csv").write_bytes(ACTIVITIES.encode() + b"A10,P1,portal_login,2026-06-07 10:00:00,caf\xe9\n")
+    whole, pieces = build_both(tmp_path, monkeypatch, folder, piece_bytes=100)
+    assert not stream.in_pieces(folder / "partner_activities.csv")
+    assert table_contents(whole) == table_contents(pieces)
+    con = duckdb.connect(str(pieces), read_only=True)
+    assert con.sql("select detail from partner_activities where activity_id = 'A10'").fetchall() == [("café",)]
+    assert con.sql("select encoding from load_report where table_name = 'partner_activities'").fetchall() == [("ISO-8859-1",)]
+    con.close()
