@@ -87,8 +87,11 @@ def trace_build_steps() -> None:
 
 
 def build_child(extracts: Path, db: Path) -> None:
+    from loaders import derived
     from loaders.build import build_database
 
+    if os.environ.get("BENCH_LOAD_ONLY"):
+        derived.DERIVED = []  # the extracts only: read, check, write
     trace_build_steps()
     announce(STACK[0])
     report = build_database(extracts, db)
@@ -98,12 +101,14 @@ def build_child(extracts: Path, db: Path) -> None:
     print(json.dumps({"peak_mb": peak_mb, "rows_read": rows}), flush=True)
 
 
-def measure(extracts: Path, db: Path) -> dict:
-    """Build `extracts` into `db` in a child process; seconds and resident memory, overall and per step."""
+def measure(extracts: Path, db: Path, load_only: bool = False) -> dict:
+    """Build `extracts` into `db` in a child process; seconds and resident memory, overall and per step.
+    `load_only`: without the derived steps (the extracts only)."""
     started = time.perf_counter()
     child = subprocess.Popen(
         [sys.executable, "-m", "bench.build", "--child", str(extracts), str(db)],
         cwd=PROJECT,
+        env={**os.environ, "BENCH_LOAD_ONLY": "1" if load_only else ""},
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -188,6 +193,8 @@ def main() -> None:
     parser.add_argument("--scales", default="10,100")
     parser.add_argument("--top", type=int, default=12, help="steps listed per scale, largest memory first")
     parser.add_argument("--write", action="store_true", help="write the results into bench/RESULTS.md")
+    parser.add_argument("--extracts", type=Path, help="build this folder of extracts (one scale) instead of the cached demo")
+    parser.add_argument("--load-only", action="store_true", help="the extracts only: no derived steps")
     parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -197,10 +204,10 @@ def main() -> None:
 
     results = {}
     for scale in map(float, args.scales.split(",")):
-        extracts, _ = ensure_demo(scale)
+        extracts = args.extracts or ensure_demo(scale)[0]
         db = CACHE / f"scale{scale:g}" / "build-bench.duckdb"
         print(f"scale {scale:g}: building {extracts}", file=sys.stderr)
-        results[scale] = result = measure(extracts, db)
+        results[scale] = result = measure(extracts, db, args.load_only)
         print(f"scale {scale:g}: {result['seconds']:.1f} s, peak {result['peak_mb']:,.0f} MB", file=sys.stderr)
         for label, step in sorted(result["steps"].items(), key=lambda item: -item[1]["peak_mb"]):
             print(f"  {label:50} {step['seconds']:7.1f} s {step['peak_mb']:9,.0f} MB", file=sys.stderr)

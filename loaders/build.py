@@ -458,10 +458,15 @@ def limit_memory(con: duckdb.DuckDBPyConnection, building: Path) -> None:
     con.execute("set temp_directory = $dir", {"dir": str(building) + ".tmp"})
 
 
+# DuckDB's memory during a build, at most: what it needs more spills to disk beside the new file.
+# With a piece of an extract in Python (about 1 GB at the peak), a build stays under 4 GB.
+BUILD_DUCKDB_MB = 2048
+
+
 def build_memory_limit_mb() -> int:
-    """Half the machine's memory for DuckDB during a build (the rest: Python and the OS)."""
+    """DuckDB's memory during a build: BUILD_DUCKDB_MB, or half a smaller machine's memory (at least 1 GB)."""
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return max(1024, total // 2 // 1024**2)
+    return max(1024, min(BUILD_DUCKDB_MB, total // 2 // 1024**2))
 
 
 def remove_stale_builds(db_path: Path) -> None:
