@@ -75,9 +75,10 @@ def test_above_the_limit_markov_credits_partner_groups_split_by_linear_credit(tm
     rows = credit_rows(build(tmp_path, limit=2))
     grouped = "markov (grouped)"
     assert rows == [
-        # O1: A (P1) 9/17 x 1,000 = 529.41 + the leftover cent (largest share), B (P3) 8/17 x 1,000 = 470.58.
-        (grouped, "O1", "P1", 529.42),
-        (grouped, "O1", "P3", 470.58),
+        # O1: A (P1) 9/17 x 1,000 = 529.41(18), B (P3) 8/17 x 1,000 = 470.58(82) + the leftover cent
+        # (the largest remainder).
+        (grouped, "O1", "P1", 529.41),
+        (grouped, "O1", "P3", 470.59),
         # O2: A's 9/17 x 3,000 = 1,588.24 split by linear credit, P1's two touches to P2's one:
         # P1 2/3 = 1,058.82, P2 1/3 = 529.41; B (P3) 8/17 x 3,000 = 1,411.76 + the leftover cent.
         (grouped, "O2", "P1", 1058.82),
@@ -99,7 +100,7 @@ def test_at_the_limit_markov_is_exact_and_says_plain_markov(tmp_path: Path):
     rows = credit_rows(db)
     assert {row[0] for row in rows} == {"markov"}
     # The exact chain over partners credits otherwise: on O1 P1 and P3 are separate states, not 9 : 8.
-    assert dict(((deal, partner), credit) for _, deal, partner, credit in rows)[("O1", "P1")] != 529.42
+    assert dict(((deal, partner), credit) for _, deal, partner, credit in rows)[("O1", "P1")] != 529.41
     con = duckdb.connect(str(db), read_only=True)
     assert not con.sql("select value from load_meta where key in ('markov_model', 'markov_note')").fetchall()
     con.close()
@@ -115,8 +116,8 @@ def test_the_build_stores_grouped_markov_under_its_name_and_says_why(tmp_path: P
     meta = dict(con.sql("select key, value from load_meta where key like 'markov%'").fetchall())
     con.close()
     assert stored == [
-        ("O1", "P1", 529.42),
-        ("O1", "P3", 470.58),
+        ("O1", "P1", 529.41),
+        ("O1", "P3", 470.59),
         ("O2", "P1", 1058.82),
         ("O2", "P2", 529.41),
         ("O2", "P3", 1411.77),
