@@ -93,6 +93,10 @@ class Attribution(Strict):
     position_first: float = 0.4
     position_last: float = 0.4
     w_shaped_anchor: float = 0.3
+    # Markov is solved exactly while the largest group of partners that all reach one another has
+    # at most this many partners (memory 8 bytes x n^2); above it the chain is built over partner
+    # groups (type x tier x region): "markov (grouped)".
+    markov_exact_max_partners: int = Field(10_000, ge=1)
     touch_values: dict[str, float] = Field(
         default_factory=lambda: {
             "referral": 1.0,

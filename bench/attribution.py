@@ -173,7 +173,7 @@ def rule_weights(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def rule_credit(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     rules = [m for m in attribution.RULE_MODELS if m in attribution.TOUCH_MODELS]
-    won, weights = attribution.model_weights(con, rules, params())
+    won, weights, _ = attribution.model_weights(con, rules, params())
     sourced = attribution.credit_from_touches(attribution.touch_weights(con, ["crm_sourced", "registration"]), "close_date", 1)
     return pl.concat([sourced, attribution.credit_at_close(won, weights, 1)])
 
@@ -183,7 +183,7 @@ def markov_touch_credit(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def markov_credit(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    won, weights = attribution.model_weights(con, ["markov"], params())
+    won, weights, _ = attribution.model_weights(con, ["markov"], params())
     return attribution.credit_at_close(won, weights, 1)
 
 

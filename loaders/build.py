@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -24,10 +25,12 @@ from loaders import salesforce
 from loaders.derived import build_derived
 from loaders.presets import ColumnMap, apply_map, column_map_for, extract_files, find_files, looked_for
 from loaders.read import LINE, Extract, RefusedFile, read_extract
-from loaders.schema import TABLES, column_specs
+from loaders.schema import KEYS, REFERENCES, TABLES, column_specs
+from loaders.stream import SeenKeys, in_pieces, read_pieces
 from loaders.validate import (
     POLARS_TYPES,
     QUARANTINE_SCHEMA,
+    UNKNOWN_STAGE,
     Checked,
     check_references,
     check_table,
@@ -121,46 +124,218 @@ def build_database(
             f"found {', '.join(present[:12]) + (', ...' if len(present) > 12 else '') if present else 'no extract file'})"
         )
 
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_builds(db_path)
+    building = db_path.with_name(f".{db_path.name}.building-{os.getpid()}")
+    building.unlink(missing_ok=True)
+    # A WAL left beside a reused name would be replayed into the new file.
+    building.with_name(building.name + ".wal").unlink(missing_ok=True)
+    try:
+        con = duckdb.connect(str(building))
+        try:
+            limit_memory(con, building)
+            scratch = Path(f"{building}.pieces")
+            result = load_extracts(con, source_dir, files, column_map, preset, settings, strict, report, scratch)
+            report(len(files) / (len(files) + 1), "Computing the derived tables")
+            write_derived(con, settings, source_dir, preset)
+        finally:
+            con.close()
+        os.replace(building, db_path)
+    except BaseException:
+        building.unlink(missing_ok=True)
+        building.with_name(building.name + ".wal").unlink(missing_ok=True)
+        shutil.rmtree(f"{building}.pieces", ignore_errors=True)
+        shutil.rmtree(f"{building}.tmp", ignore_errors=True)
+        raise
+    report(1.0, "Done")
+    return result
+
+
+# Tables read whole even when large: their checks look at all of their rows at once (a column
+# of deal probabilities is in percent when any value is above 1, HubSpot stages are qualified by
+# pipeline when pipelines disagree, stages the stage map lacks and implausible FX rates are
+# warned about over all deals), and later tables are checked against them.
+WHOLE_TABLES = ("partners", "opportunities")
+# What later tables need of partners and opportunities once those are written: the keys that
+# references are checked against, the deal's stage (history stages the stage map lacks), and the
+# deal's currency and close date (history amounts). Their quarantined rows stay too: a row naming
+# a quarantined partner or deal says why that one was quarantined. (sourced_partner_id too:
+# check_references checks every reference between the tables it is given, and the deals' own is
+# clean already, so it finds nothing again.)
+KEPT_FOR_LATER = {
+    "partners": ["partner_id"],
+    "opportunities": ["opportunity_id", "stage", "currency", "close_date", "sourced_partner_id"],
+}
+
+
+def load_extracts(
+    con: duckdb.DuckDBPyConnection,
+    source_dir: Path,
+    files: dict[str, Path],
+    column_map: ColumnMap,
+    preset: str | None,
+    settings: Settings,
+    strict: bool,
+    report: Progress,
+    scratch: Path,
+) -> pl.DataFrame:
+    """Read, check and write the extracts one table at a time, in load order; return the load report.
+
+    One extract is in memory at a time, and of a large CSV one piece at a time (`loaders.stream`):
+    each piece is checked, written and freed before the next is read. Of partners and
+    opportunities only what later tables are checked against stays (KEPT_FOR_LATER). A table's
+    quarantine alarm is sounded when its last piece is in (the share is the table's own); the
+    build is refused, after every extract was checked, when a table passed quarantine_fail_share
+    (or, `strict`, has any quarantined row). `scratch`: a folder for the pieces.
+    Raises BuildRefused when a file cannot be loaded at all or an alarm refuses the build.
+    """
+
     def read(path: Path) -> Extract:
         return read_extract(path, settings.encoding_for(path.name))
 
     # Rates the export carries (Salesforce's CurrencyType) convert amounts; the stored settings stay the user's.
     rated = settings
     checked: dict[str, Checked] = {}
+    loaded: dict[str, int] = {}
+    quarantined: dict[str, int] = {}
+    kept: dict[str, Checked] = {}
+    alarms: set[str] = set()
+    refusals: list[str] = []
     try:
-        # A Salesforce Data Export's files need one another (which accounts are partners, the org's rates).
+        # A Salesforce Data Export's files need one another (which accounts are partners, the org's
+        # rates): they are read together, and small.
         prepared = salesforce.Prepared()
         if preset == "salesforce":
             partner_roles = column_map.values.get("touchpoints", {}).get("touch_type", {})
             prepared = salesforce.prepare(files, extract_files(source_dir), settings, read, partner_roles)
         if prepared.fx_rates:
             rated = settings.model_copy(update={"fx_rates": [*settings.fx_rates, *prepared.fx_rates]})
-        for step, (table, path) in enumerate(files.items()):
-            report(step / (len(files) + 1), f"Reading {path.name}")
-            extract = prepared.extracts.pop(table, None) or read(path)
-            checked[table] = check_extract(table, extract, column_map, rated)
-            checked[table].warnings[:0] = prepared.warnings.get(table, [])
+        for table in TABLES:
+            path = files.get(table)
+            if path is None:
+                materialise(con, table, empty_table(table))
+                continue
+            report(len(checked) / (len(files) + 1), f"Reading {path.name}")
+            extract = prepared.extracts.pop(table, None)
+            encoding = settings.encoding_for(path.name)
+            many = extract is None and table not in WHOLE_TABLES and in_pieces(path, encoding)
+            pieces = iter([extract]) if extract is not None else read_pieces(path, scratch, encoding, many)
+            result, loaded[table] = load_table(con, table, pieces, many, column_map, rated, kept)
+            result.warnings[:0] = prepared.warnings.get(table, [])
+            alarm, refusal = sound_alarm(result, loaded[table], settings, strict)
+            if alarm:
+                alarms.add(table)
+            if refusal:
+                refusals.append(refusal)
+            quarantined[table] = result.quarantined.height
+            (append if len(checked) else materialise)(con, "quarantine_unsorted", result.quarantined)
+            if table not in kept:
+                result.quarantined = result.quarantined.clear()  # written: free it
+            checked[table] = result
     except RefusedFile as exc:
         raise BuildRefused(str(exc)) from None
-    check_references(checked)
-    settle_history_stages(checked, rated)
-    convert_history_currency(checked, rated)
-    alarms = sound_alarms(checked, settings, strict)
+    if refusals:
+        raise BuildRefused("\n".join(refusals))
+    if not checked:
+        materialise(con, "quarantine_unsorted", pl.DataFrame(schema=QUARANTINE_SCHEMA))
+    con.execute("create table quarantine as select * from quarantine_unsorted order by table_name, line_number")
+    con.execute("drop table quarantine_unsorted")
+    report_frame = load_report(checked, alarms, loaded, quarantined)
+    materialise(con, "load_report", report_frame)
+    return report_frame
 
-    report(len(files) / (len(files) + 1), "Writing the database")
-    result = load_report(checked, alarms)
-    write_database(db_path, checked, settings, source_dir, preset, result)
-    report(1.0, "Done")
-    return result
+
+def load_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    pieces: Iterator[Extract],
+    many: bool,
+    column_map: ColumnMap,
+    settings: Settings,
+    kept: dict[str, Checked],
+) -> tuple[Checked, int]:
+    """Check and write one extract, piece by piece (`many`: more than one may come); add what later
+    tables need to `kept`. Returns its quarantined rows, warnings and settings snippet (rows
+    emptied: they are in the database) and how many rows loaded.
+
+    Each piece goes through every rule a whole file does: its own (`check_extract`), duplicate
+    keys across pieces (`SeenKeys`), references to the tables loaded before, history stages and
+    currencies. History stages the stage map lacks are warned about once, for the whole table."""
+    seen = SeenKeys(con, KEYS.get(table) if many else None)
+    # A large table sorted on write is written unsorted first, then sorted once (STORED_ORDER).
+    unsorted = f"{table}_unsorted" if many and table in STORED_ORDER else table
+    # The tables this one is checked against (references; a deal's stage and currency for history).
+    targets = {target for (source, _), (target, _) in REFERENCES.items() if source == table}
+    if table == "opportunity_history":
+        targets.add("opportunities")
+    parts: list[Checked] = []
+    loaded = 0
+    unknown_stages: set[str] = set()
+    for extract in pieces:
+        result = check_extract(table, extract, column_map, settings, seen.mark if many else None)
+        del extract
+        seen.remember(result.rows)
+        context = {**{target: kept[target] for target in targets if target in kept}, table: result}
+        check_references(context)
+        if table == "opportunity_history":
+            if UNKNOWN_STAGE in result.rows.columns:
+                unknown_stages.update(result.rows.filter(pl.col(UNKNOWN_STAGE))["stage"].to_list())
+            before = len(result.warnings)
+            settle_history_stages(context, settings)
+            # Warned about once for the whole table, below.
+            del result.warnings[before:]
+            result.snippet = None
+            convert_history_currency(context, settings)
+        if table in KEPT_FOR_LATER:
+            part, bad = result.rows.select(KEPT_FOR_LATER[table]), result.quarantined
+            if table in kept:
+                part = pl.concat([kept[table].rows, part])
+                bad = pl.concat([kept[table].quarantined, bad]).sort("line_number")
+            kept[table] = replace(result, rows=part, quarantined=bad, warnings=[])
+        (append if parts else materialise)(con, unsorted, result.rows.drop(LINE))
+        loaded += result.rows.height
+        result.rows = result.rows.clear()  # written: free it before the next piece is read
+        parts.append(result)
+    seen.close()
+    if unsorted != table:
+        con.execute(
+            'create table "' + table + '" as select * from "' + unsorted + '" order by ' + STORED_ORDER[table]  # noqa: S608 - fixed names
+        )
+        con.execute('drop table "' + unsorted + '"')
+    first = parts[0]
+    merged = replace(
+        first,
+        quarantined=pl.concat([part.quarantined for part in parts]).sort("line_number"),
+        warnings=list(dict.fromkeys(w for part in parts for w in part.warnings)),
+    )
+    if unknown_stages and "opportunities" in kept:
+        # The one warning and settings snippet a whole file gives, for the stages of every piece.
+        stages = pl.DataFrame({"stage": sorted(unknown_stages), UNKNOWN_STAGE: True})
+        whole = Checked(table, first.source_file, stages, first.quarantined.clear(), labels=first.labels)
+        settle_history_stages({"opportunities": kept["opportunities"], table: whole}, settings)
+        merged.warnings += whole.warnings
+        merged.snippet = whole.snippet
+    return merged, loaded
 
 
-def check_extract(table: str, extract: Extract, column_map: ColumnMap, settings: Settings) -> Checked:
-    """One extract mapped and validated. A file with a header and no rows loads empty (with a
-    warning), except partners and opportunities: there is no program without them."""
+def check_extract(
+    table: str,
+    extract: Extract,
+    column_map: ColumnMap,
+    settings: Settings,
+    mark: Callable[[pl.DataFrame, str], pl.DataFrame] | None = None,
+) -> Checked:
+    """One extract (or a piece of one) mapped and validated. A file with a header and no rows
+    loads empty (with a warning), except partners and opportunities: there is no program without
+    them. `mark`: marks rows whose key an earlier piece loaded (`SeenKeys.mark`)."""
     if extract.frame.height == 0 and table in REQUIRED_TABLES:
         raise RefusedFile(f"{extract.source_file}: the file has a header but no data rows")
     mapped = apply_map(table, extract, column_map)
-    checked = check_table(table, extract.source_file, mapped.frame, settings, mapped.labels)
+    frame = mapped.frame
+    key = KEYS.get(table)
+    if mark is not None and key is not None:
+        frame = mark(frame, mapped.labels.get(key, key))
+    checked = check_table(table, extract.source_file, frame, settings, mapped.labels)
     checked.encoding = extract.encoding
     checked.warnings[:0] = mapped.warnings
     if extract.frame.height == 0:
@@ -189,47 +364,43 @@ def top_reasons(quarantined: pl.DataFrame, limit: int = 3) -> str:
     return "; ".join(parts) + (f"; and {more:,} other reason{'s' if more > 1 else ''}" if more > 0 else "")
 
 
-def sound_alarms(checked: dict[str, Checked], settings: Settings, strict: bool) -> set[str]:
-    """The tables whose quarantined share passed quarantine_warn_share (each gets a warning that
-    names its top reasons). Past quarantine_fail_share, or with `strict` any quarantined row,
-    the build is refused (BuildRefused) with the same words."""
-    alarms, refusals = set(), []
-    for table, result in checked.items():
-        quarantined = result.quarantined.height
-        read = result.rows.height + quarantined
-        if quarantined == 0:
-            continue
-        share = quarantined / read
-        said = (
-            f"{quarantined:,} of {read:,} rows ({share:.1%}) of {result.source_file} were quarantined"
+def sound_alarm(result: Checked, loaded: int, settings: Settings, strict: bool) -> tuple[bool, str | None]:
+    """A table's quarantine alarm: whether its quarantined share passed quarantine_warn_share (the
+    table gets a warning that names its top reasons), and why the build is refused, if it is:
+    past quarantine_fail_share, or with `strict` on any quarantined row (the same words)."""
+    quarantined = result.quarantined.height
+    read = loaded + quarantined
+    if quarantined == 0:
+        return False, None
+    share = quarantined / read
+    said = f"{quarantined:,} of {read:,} rows ({share:.1%}) of {result.source_file} were quarantined"
+    if strict:
+        return False, f"{said} and --strict refuses any quarantined row; top reasons: {top_reasons(result.quarantined)}"
+    if share > settings.quarantine_fail_share:
+        return False, (
+            f"{said}, over quarantine_fail_share ({settings.quarantine_fail_share:.0%}); "
+            f"top reasons: {top_reasons(result.quarantined)}"
         )
-        if strict:
-            refusals.append(f"{said} and --strict refuses any quarantined row; top reasons: {top_reasons(result.quarantined)}")
-        elif share > settings.quarantine_fail_share:
-            refusals.append(
-                f"{said}, over quarantine_fail_share ({settings.quarantine_fail_share:.0%}); "
-                f"top reasons: {top_reasons(result.quarantined)}"
-            )
-        elif share > settings.quarantine_warn_share:
-            alarms.add(table)
-            result.warnings.insert(
-                0,
-                f"{said}, over quarantine_warn_share ({settings.quarantine_warn_share:.0%}): pages that read "
-                f"{table.replace('_', ' ')} leave them out; top reasons: {top_reasons(result.quarantined)}",
-            )
-    if refusals:
-        raise BuildRefused("\n".join(refusals))
-    return alarms
+    if share > settings.quarantine_warn_share:
+        result.warnings.insert(
+            0,
+            f"{said}, over quarantine_warn_share ({settings.quarantine_warn_share:.0%}): pages that read "
+            f"{result.table.replace('_', ' ')} leave them out; top reasons: {top_reasons(result.quarantined)}",
+        )
+        return True, None
+    return False, None
 
 
-def load_report(checked: dict[str, Checked], alarms: set[str] | None = None) -> pl.DataFrame:
+def load_report(
+    checked: dict[str, Checked], alarms: set[str], loaded_rows: dict[str, int], quarantined_rows: dict[str, int]
+) -> pl.DataFrame:
     rows = []
     for table in TABLES:
         result = checked.get(table)
         if result is None:
             rows.append((table, None, "absent", 0, 0, 0, "", None, False, None))
             continue
-        loaded, quarantined = result.rows.height, result.quarantined.height
+        loaded, quarantined = loaded_rows[table], quarantined_rows[table]
         rows.append(
             (
                 table,
@@ -240,7 +411,7 @@ def load_report(checked: dict[str, Checked], alarms: set[str] | None = None) -> 
                 quarantined,
                 "\n".join(result.warnings),
                 result.encoding,
-                table in (alarms or set()),
+                table in alarms,
                 result.snippet,
             )
         )
@@ -272,57 +443,30 @@ def empty_table(table: str) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def write_database(
-    db_path: Path,
-    checked: dict[str, Checked],
-    settings: Settings,
-    source_dir: Path,
-    preset: str | None,
-    report: pl.DataFrame,
-) -> None:
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_builds(db_path)
-    building = db_path.with_name(f".{db_path.name}.building-{os.getpid()}")
-    building.unlink(missing_ok=True)
-    # A WAL left beside a reused name would be replayed into the new file.
-    building.with_name(building.name + ".wal").unlink(missing_ok=True)
-    try:
-        con = duckdb.connect(str(building))
-        # The extracts are held in Python too while they are copied in: leave DuckDB room
-        # and let it spill to disk beside the new file rather than run the machine out of memory.
-        con.execute("set memory_limit = $limit", {"limit": f"{build_memory_limit_mb()}MB"})
-        con.execute("set temp_directory = $dir", {"dir": str(building) + ".tmp"})
-        try:
-            for table in TABLES:
-                rows = checked[table].rows.drop(LINE) if table in checked else empty_table(table)
-                materialise(con, table, rows)
-                if table in checked:
-                    # Loaded now: free the Python copy before the next table and the derived steps.
-                    checked[table].rows = checked[table].rows.clear()
-                del rows
-            quarantine = pl.concat(
-                [c.quarantined for c in checked.values()] or [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
-            )
-            materialise(con, "quarantine", quarantine.sort("table_name", "line_number"))
-            materialise(con, "load_report", report)
-            write_settings_tables(con, settings)
-            write_freshness(con)
-            write_meta(con, settings, source_dir, preset)
-            build_derived(con, settings)
-            con.execute("checkpoint")
-        finally:
-            con.close()
-        os.replace(building, db_path)
-    except BaseException:
-        building.unlink(missing_ok=True)
-        building.with_name(building.name + ".wal").unlink(missing_ok=True)
-        raise
+def write_derived(con: duckdb.DuckDBPyConnection, settings: Settings, source_dir: Path, preset: str | None) -> None:
+    """Everything after the extracts: settings tables, freshness, meta, the derived steps."""
+    write_settings_tables(con, settings)
+    write_freshness(con)
+    write_meta(con, settings, source_dir, preset)
+    build_derived(con, settings)
+    con.execute("checkpoint")
+
+
+def limit_memory(con: duckdb.DuckDBPyConnection, building: Path) -> None:
+    """Cap DuckDB's memory during a build and let it spill to disk beside the new file."""
+    con.execute("set memory_limit = $limit", {"limit": f"{build_memory_limit_mb()}MB"})
+    con.execute("set temp_directory = $dir", {"dir": str(building) + ".tmp"})
+
+
+# DuckDB's memory during a build, at most: what it needs more spills to disk beside the new file.
+# With a piece of an extract in Python (about 1 GB at the peak), a build stays under 4 GB.
+BUILD_DUCKDB_MB = 2048
 
 
 def build_memory_limit_mb() -> int:
-    """Half the machine's memory for DuckDB during a build (the rest: Python and the OS)."""
+    """DuckDB's memory during a build: BUILD_DUCKDB_MB, or half a smaller machine's memory (at least 1 GB)."""
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return max(1024, total // 2 // 1024**2)
+    return max(1024, min(BUILD_DUCKDB_MB, total // 2 // 1024**2))
 
 
 def remove_stale_builds(db_path: Path) -> None:
@@ -378,10 +522,7 @@ def write_settings_tables(con: duckdb.DuckDBPyConnection, settings: Settings) ->
             }
         ),
         "commission_rules": pl.DataFrame(
-            [
-                (i + 1, r.partner_type, r.tier, r.touch_type, r.rate)
-                for i, r in enumerate(settings.commission_plan.rules)
-            ],
+            [(i + 1, r.partner_type, r.tier, r.touch_type, r.rate) for i, r in enumerate(settings.commission_plan.rules)],
             schema={
                 "rule_order": pl.Int64,
                 "partner_type": pl.String,
@@ -403,12 +544,8 @@ def write_settings_tables(con: duckdb.DuckDBPyConnection, settings: Settings) ->
         )
     )
     con.execute("create macro fiscal_quarter_number(d) as " + shift + " // 3 + 1")
-    con.execute(
-        "create macro fiscal_quarter(d) as 'FY' || fiscal_year(d) || ' Q' || fiscal_quarter_number(d)"
-    )
-    con.execute(
-        "create macro fiscal_quarter_start(d) as cast(date_trunc('month', d) - to_months(" + shift + " % 3) as date)"
-    )
+    con.execute("create macro fiscal_quarter(d) as 'FY' || fiscal_year(d) || ' Q' || fiscal_quarter_number(d)")
+    con.execute("create macro fiscal_quarter_start(d) as cast(date_trunc('month', d) - to_months(" + shift + " % 3) as date)")
 
 
 def write_freshness(con: duckdb.DuckDBPyConnection) -> None:
@@ -521,10 +658,16 @@ STORED_ORDER = {
 }
 
 
+def append(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Add a frame's rows to a table `materialise` created from a frame with the same columns."""
+    con.register("incoming", frame)
+    con.execute('insert into "' + name + '" by name select * from incoming')  # noqa: S608 - fixed names
+    con.unregister("incoming")
+
+
 def materialise(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
     """Copy a frame into a table; `name` always comes from a fixed list in this module."""
     con.register("incoming", frame)
     order = f" order by {STORED_ORDER[name]}" if name in STORED_ORDER else ""
     con.execute('create table "' + name + '" as select * from incoming' + order)  # noqa: S608 - fixed names
     con.unregister("incoming")
-

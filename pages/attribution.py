@@ -11,7 +11,6 @@ import charts.attribution as charts
 import queries
 import ui
 from queries import attribution, glossary, workbook
-from queries.markov import ChainTooLarge
 
 DEFAULT = [{"model": "linear"}, {"model": "time_decay"}]
 LETTERS = "ABCD"
@@ -134,21 +133,18 @@ if any(s["model"] in attribution.TOUCH_MODELS for s in specs):
 # Frames are keyed by the scenario's letter (short column names); `labels` says what each letter is.
 labels = {LETTERS[i]: s for i, s in enumerate(specs)}
 with st.spinner("Attributing won deals..."):
-    try:
-        frames = {
-            label: queries.run("attribution_scenario", scenario=json.dumps(s), **period)
-            for label, s in labels.items()
-        }
-    except ChainTooLarge as exc:
-        st.warning(f"{exc}: choose another model for this program's size.", icon=":material/warning:")
-        st.stop()
+    frames = {label: queries.run("attribution_scenario", scenario=json.dumps(s), **period) for label, s in labels.items()}
+shown = {key: attribution.scenario_label(labels[key], frame) for key, frame in frames.items()}
+if any(name.startswith(attribution.MARKOV_GROUPED) for name in shown.values()):
+    note = ui.meta().get("markov_note")
+    st.info(
+        f"**Markov (grouped)**: {note + '. ' if note else ''}{glossary.tooltip('markov_grouped')}",
+        icon=":material/info:",
+    )
 won = float(queries.run("attribution_won_revenue", start_date=filters.start_date, end_date=filters.end_date)["won_revenue"][0])
 
 totals = pl.DataFrame(
-    [
-        {"scenario": f"{key}: {attribution.scenario_label(labels[key])}", **attribution.reconcile(frame, won)}
-        for key, frame in frames.items()
-    ]
+    [{"scenario": f"{key}: {shown[key]}", **attribution.reconcile(frame, won)} for key, frame in frames.items()]
 )
 for column, total in zip(st.columns(count), totals.to_dicts(), strict=True):
     column.metric(f"Credit, scenario {total['scenario'][:1]}", ui.money(total["credited"]), help=glossary.tooltip("attribution"))
@@ -178,9 +174,7 @@ with delta_tab:
     left, middle, right = st.columns(3)
     a = left.selectbox("From scenario", names, index=0, key="attribution_a")
     b = middle.selectbox("To scenario", names, index=1, key="attribution_b")
-    st.caption(
-        f"{a} = {attribution.scenario_label(labels[a])}; {b} = {attribution.scenario_label(labels[b])}. Change = {b} - {a}."
-    )
+    st.caption(f"{a} = {shown[a]}; {b} = {shown[b]}. Change = {b} - {a}.")
     by = right.radio(
         "By",
         list(attribution.ROLLUPS),

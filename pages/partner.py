@@ -157,6 +157,8 @@ ui.table(
 
 st.subheader("Credit under each attribution model")
 if "partner_credit_by_model" in queries.outputs():
+    # The build says when its Markov chain was over partner groups (a program too large for the exact solve).
+    markov_shown = ui.meta().get("markov_model", "markov")
     ui.table(
         queries.run("partner_credit_by_model", partner_id=partner_id),
         f"credit_by_model_{partner_id}.csv",
@@ -165,7 +167,9 @@ if "partner_credit_by_model" in queries.outputs():
                 "Model",
                 help="Each model is defined in the Glossary (under Help).",
                 options=attribution.MODELS,
-                format_func=lambda model: model.replace("_", " ").capitalize().replace("Crm ", "CRM "),
+                format_func=lambda model: (
+                    (markov_shown if model == "markov" else model).replace("_", " ").capitalize().replace("Crm ", "CRM ")
+                ),
             ),
             "credit": st.column_config.NumberColumn("Credit", format="dollar", help=glossary.tooltip("attribution")),
             "deals": st.column_config.NumberColumn("Deals", format="%d"),

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 import queries
 from queries import fiscal
-from queries.markov import ChainTooLarge, path_counts, present_partners, solve_removal_effects
+from queries.markov import EXACT_SOLVE_MAX_PARTNERS, ChainTooLarge, path_counts, present_partners, solve_removal_effects
 from queries.shapley import pair_weights
 from queries.touch_paths import TouchPaths, touch_paths
 
@@ -58,6 +58,9 @@ TOUCH_SCHEMA = {
 # A row's remainder (micro-cents, below 10^6) ranks inside its group as group x this + remainder.
 REMAINDER_SLOTS = 1 << 20
 CREDIT_COLUMNS = ["model", "opportunity_id", "partner_id", "weight", "credit", "close_date", "fiscal_quarter"]
+# What the pages and exports call Markov when its chain is built over partner groups (DESIGN.md,
+# "markov, large programs"); the stored tables keep the model's name, "markov".
+MARKOV_GROUPED = "markov (grouped)"
 
 
 def program_settings(con: duckdb.DuckDBPyConnection) -> dict:
@@ -168,18 +171,29 @@ def deal_sums(values: np.ndarray, paths: TouchPaths) -> np.ndarray:
     return np.add.reduceat(values, paths.starts[:-1]) if len(values) else np.zeros(paths.deals)
 
 
-def markov_touch_weights(paths: TouchPaths) -> np.ndarray:
+def markov_touch_weights(paths: TouchPaths, limit: int | None = None, groups: np.ndarray | None = None) -> np.ndarray:
     """Markov weight of each touch of the closed paths (0 on lost deals).
 
     Removal effects from the chain over all closed paths; each won deal's partners share by
     their removal effects (equally when all are 0), a partner's share split over its touches.
+    Raises ChainTooLarge when more than `limit` partners all reach one another.
+
+    With `groups` (a group code for each partner code), the chain's states are the partner groups
+    ("markov (grouped)"): each won deal's groups share by their removal effects, and a group's share
+    is split equally over the deal's touches by its partners, so over those partners by their
+    linear credit. Groups are few, so their chain is always solved exactly.
     """
-    present, compact = present_partners(paths.partner, len(paths.partner_ids))
+    if groups is None:
+        state, states = paths.partner, len(paths.partner_ids)
+    else:
+        state, states = groups[paths.partner], int(groups.max(initial=-1)) + 1
+        limit = states
+    present, compact = present_partners(state, states)
     counts, to_conversion, to_null = path_counts(compact, paths.starts, paths.is_won, len(present))
-    effects = np.zeros(len(paths.partner_ids))
+    effects = np.zeros(states)
     if len(present):
-        effects[present] = solve_removal_effects(counts, to_conversion, to_null)
-    pair_of_touch, pair_deal, pair_partner = paths.pairs()
+        effects[present] = solve_removal_effects(counts, to_conversion, to_null, limit)
+    pair_of_touch, pair_deal, pair_partner = paths.pairs(state, states)
     pair_effect = effects[pair_partner]
     total = np.bincount(pair_deal, weights=pair_effect, minlength=paths.deals)[pair_deal]
     count = np.bincount(pair_deal, minlength=paths.deals)[pair_deal]
@@ -208,25 +222,47 @@ def model_weights(
     models: list[str],
     params: dict[str, float | int],
     seed: int = 0,
-    strict_markov: bool = True,
-) -> tuple[TouchPaths, dict[str, np.ndarray]]:
-    """Won paths and each touch model's weight per won touch (the touch-level models only).
-
-    With `strict_markov` off, a chain too large to solve exactly leaves markov out instead of raising."""
+) -> tuple[TouchPaths, dict[str, np.ndarray], dict[str, str]]:
+    """Won paths, each touch model's weight per won touch (the touch-level models only), and the
+    models computed over partner groups, with why (markov above the exact limit, else none)."""
     whole_chain = "markov" in models or "shapley" in models  # they learn from lost deals too
     paths = touch_paths(con, int(params["lookback_days"]), won_only=not whole_chain)
     won_touch = paths.is_won[paths.deal]
     won = paths.won() if whole_chain else paths
     weights = rule_weights(won, [m for m in models if m in RULE_MODELS], params)
+    grouped: dict[str, str] = {}
     if "markov" in models:
         try:
-            weights["markov"] = markov_touch_weights(paths)[won_touch]
-        except ChainTooLarge:
-            if strict_markov:
-                raise
+            weights["markov"] = markov_touch_weights(paths, markov_limit(con))[won_touch]
+        except ChainTooLarge as exc:
+            groups = partner_groups(con, paths.partner_ids)
+            weights["markov"] = markov_touch_weights(paths, groups=groups)[won_touch]
+            grouped["markov"] = (
+                f"{str(exc).removeprefix('markov: ')}, so the chain is built over "
+                f"{len(np.unique(groups[np.unique(paths.partner)])):,} partner groups (type x tier x region)"
+            )
     if "shapley" in models:
         weights["shapley"] = shapley_touch_weights(paths, seed)[won_touch]
-    return won, {m: weights[m] for m in models if m in weights}
+    return won, {m: weights[m] for m in models if m in weights}, grouped
+
+
+def model_label(model: str, grouped: dict[str, str]) -> str:
+    """A model's name as pages and exports show it: "markov (grouped)" when built over partner groups."""
+    return MARKOV_GROUPED if model == "markov" and model in grouped else model
+
+
+def markov_limit(con: duckdb.DuckDBPyConnection) -> int:
+    """The settings' limit on partners that all reach one another for the exact Markov solve."""
+    limit = program_settings(con).get("attribution", {}).get("markov_exact_max_partners")
+    return int(limit) if limit else EXACT_SOLVE_MAX_PARTNERS
+
+
+def partner_groups(con: duckdb.DuckDBPyConnection, partner_ids: pl.Series) -> np.ndarray:
+    """The group code (partner type x tier x region, in name order) of each partner code."""
+    groups = queries.execute(con.cursor(), "attribution_partner_groups")
+    keyed = pl.DataFrame({"partner_id": partner_ids}).join(groups, on="partner_id", how="left", maintain_order="left")
+    key = pl.concat_str([pl.col(c).fill_null(f"(no {c})") for c in ("partner_type", "tier", "region")], separator="\x1f")
+    return (keyed.select(key.rank("dense")).to_series().to_numpy() - 1).astype(np.int64)
 
 
 def touch_weights(
@@ -251,13 +287,15 @@ def touch_weights(
         frames.append(sourced.filter(pl.col("model").is_in(models)))
     touch_level = [m for m in models if m in TOUCH_MODELS]
     if touch_level:
-        won, weights = model_weights(con, touch_level, params, seed)
+        won, weights, grouped = model_weights(con, touch_level, params, seed)
         base = touch_base(won)
         for model in touch_level:
             weight = weights[model]
             keep = pl.Series(weight > 0)
             frames.append(
-                base.filter(keep).with_columns(model=pl.lit(model), weight=pl.Series(weight).filter(keep)).select(*TOUCH_SCHEMA)
+                base.filter(keep)
+                .with_columns(model=pl.lit(model_label(model, grouped)), weight=pl.Series(weight).filter(keep))
+                .select(*TOUCH_SCHEMA)
             )
     frames = [f.cast(TOUCH_SCHEMA) for f in frames]  # type: ignore[arg-type]
     return pl.concat(frames) if frames else pl.DataFrame(schema=TOUCH_SCHEMA)
@@ -292,13 +330,16 @@ def checked_params(
     }
 
 
-def credit_at_close(won: TouchPaths, weights: dict[str, np.ndarray], fiscal_start_month: int) -> pl.DataFrame:
+def credit_at_close(
+    won: TouchPaths, weights: dict[str, np.ndarray], fiscal_start_month: int, grouped: dict[str, str] | None = None
+) -> pl.DataFrame:
     """Touch weights -> credit per model x opportunity x partner, booked at the close date.
 
     The same rows and cents as `credit_from_touches(touch_weights(...), "close_date", ...)`,
     sorted by model, opportunity_id, partner_id, computed on integer codes: the deal x partner
     pairs are found once for every model, each model's cents are numpy over them, and the
-    strings, dates and decimals are gathered once at the end.
+    strings, dates and decimals are gathered once at the end. With `grouped` (from
+    `model_weights`), the model column shows "markov (grouped)" for a chain built over partner groups.
     """
     pair_of_touch, pair_deal, pair_partner = won.pairs()
     if not won.opportunity_id.is_sorted():  # paths stored by an older build number deals in load order
@@ -330,7 +371,9 @@ def credit_at_close(won: TouchPaths, weights: dict[str, np.ndarray], fiscal_star
     deal_rows = pl.Series(deal.astype(np.uint32))
     return pl.DataFrame(
         {
-            "model": pl.Series(models, dtype=pl.String).gather(pl.Series(model.astype(np.uint32))),
+            "model": pl.Series([model_label(m, grouped or {}) for m in models], dtype=pl.String).gather(
+                pl.Series(model.astype(np.uint32))
+            ),
             "opportunity_id": won.opportunity_id.gather(deal_rows),
             "partner_id": won.partner_ids.gather(pl.Series(pair_partner[pair].astype(np.uint32))),
             "weight": weight,
@@ -465,8 +508,8 @@ def attribution_credit(
         w_anchor=w_anchor,
     )
     if booking_basis == "close_date" and model in TOUCH_MODELS:
-        won, weights = model_weights(con, [model], checked_params([model], **params))
-        return credit_at_close(won, weights, start_month(con))  # one model: sorted by opportunity_id, partner_id
+        won, weights, grouped = model_weights(con, [model], checked_params([model], **params))
+        return credit_at_close(won, weights, start_month(con), grouped)  # one model: sorted by opportunity_id, partner_id
     touches = touch_weights(con, [model], **params)
     return credit_from_touches(touches, booking_basis, start_month(con))  # sorted by opportunity_id, partner_id, quarter
 
@@ -487,10 +530,13 @@ def build_default_credit(con: duckdb.DuckDBPyConnection, settings: object) -> No
         position_last=defaults.position_last,
         w_anchor=defaults.w_shaped_anchor,
     )
-    won, weights = model_weights(con, TOUCH_MODELS, params, strict_markov=False)
-    if "markov" not in weights:
-        note = "Markov credit was not computed: the partner chain is too large for the exact solve"
-        con.execute("insert into load_meta values ('markov_note', $note)", {"note": note})
+    won, weights, grouped = model_weights(con, TOUCH_MODELS, params)
+    if "markov" in grouped:
+        # The stored tables keep the model's name; pages label it from here.
+        con.execute(
+            "insert into load_meta values ('markov_model', $label), ('markov_note', $note)",
+            {"label": MARKOV_GROUPED, "note": grouped["markov"]},
+        )
     sourced = credit_from_touches(touch_weights(con, ["crm_sourced", "registration"], **params), "close_date", fiscal_start_month)
     touch_credit = credit_at_close(won, weights, fiscal_start_month)
     store_default_touches(con, won, weights, params)
@@ -641,6 +687,9 @@ def stored_touches(
     if any(float(wanted[k]) != stored[k] for k in ("lookback_days", *MODEL_PARAMS.get(model, ()))):
         return None
     touches = queries.execute(con, "attribution_stored_touches", model=model, start_date=start_date, end_date=end_date)
+    if model == "markov":  # the build says whether its chain was over partner groups
+        label = con.sql("select value from load_meta where key = 'markov_model'").fetchall()
+        touches = touches.with_columns(model=pl.lit(label[0][0] if label else model))
     return touches.cast(TOUCH_SCHEMA)  # type: ignore[arg-type]
 
 
@@ -676,6 +725,7 @@ def attribution_scenario(
         pl.col("credit").sum(),
         (pl.col("credit") * pl.col("rate")).sum().alias("liability"),
         pl.col("opportunity_id").n_unique().alias("deals"),
+        pl.col("model").first(),
     )
     return frame.select(
         "partner_id",
@@ -687,6 +737,8 @@ def attribution_scenario(
         pl.col("credit").round(2),
         pl.col("liability").round(2),
         "deals",
+        # The model as computed: "markov (grouped)" when its chain was built over partner groups.
+        "model",
     ).sort("fiscal_quarter", "partner_id")
 
 
@@ -782,9 +834,11 @@ def liability_by_quarter(payouts: pl.DataFrame, scenarios: dict[str, pl.DataFram
     return frame.with_columns(pl.col(pl.Float64).fill_null(0.0)).sort("fiscal_quarter")
 
 
-def scenario_label(spec: dict) -> str:
-    """A short name for a scenario: model, the parameters that differ from defaults, booking basis."""
-    parts = [spec["model"].replace("_", " ")]
+def scenario_label(spec: dict, frame: pl.DataFrame | None = None) -> str:
+    """A short name for a scenario: model (as computed, from its `frame`: "markov (grouped)"), the
+    parameters that differ from defaults, booking basis."""
+    computed = frame["model"][0] if frame is not None and frame.height and "model" in frame.columns else spec["model"]
+    parts = [computed.replace("_", " ")]
     if spec["model"] == "time_decay" and spec.get("half_life_days"):
         parts.append(f"half-life {spec['half_life_days']:g}d")
     if spec.get("lookback_days") not in (None, 365):

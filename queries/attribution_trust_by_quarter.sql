@@ -39,7 +39,7 @@ approved as (
 ),
 
 touched as (
-    select t.opportunity_id, list(distinct t.partner_id) as partners
+    select t.opportunity_id, list(distinct t.partner_id order by t.partner_id) as partners
     from touchpoints as t
     inner join won using (opportunity_id)
     where cast(t.occurred_at as date) <= won.close_date

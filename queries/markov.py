@@ -41,8 +41,8 @@ from scipy.sparse.csgraph import connected_components
 # 46,024 of 46,581. Its dense block takes 8 bytes x c^2 and (4/3) c^3 of work; measured on 2
 # cores: 8 s and 0.8 GB at 8,000, 15 s and 1.1 GB at 10,000, 29 s and 1.5 GB at 12,000 (2-3 times
 # slower when other work shares the cores), so 17 GB and about half an hour at 46,000. Above this
-# many partners in one component the model is not computed rather than approximated; the build
-# records why (load_meta `markov_note`).
+# many partners in one component (the default of the settings' attribution.markov_exact_max_partners)
+# the attribution engine builds the chain over partner groups instead ("markov (grouped)").
 EXACT_SOLVE_MAX_PARTNERS = 10_000
 
 
@@ -87,13 +87,15 @@ def removal_effects(transitions: pl.DataFrame) -> pl.DataFrame:
 
 
 def solve_removal_effects(
-    counts: np.ndarray | scipy.sparse.sparray, to_conversion: np.ndarray, to_null: np.ndarray
+    counts: np.ndarray | scipy.sparse.sparray, to_conversion: np.ndarray, to_null: np.ndarray, limit: int | None = None
 ) -> np.ndarray:
     """Removal effect of each of the k partners from (k+1) x (k+1) move counts (last = start).
 
     `counts` dense or sparse; `to_conversion` / `to_null`: how many paths ended in conversion /
-    null after each state. Raises ChainTooLarge when a component is over EXACT_SOLVE_MAX_PARTNERS.
+    null after each state. Raises ChainTooLarge when a component is over `limit` partners
+    (default EXACT_SOLVE_MAX_PARTNERS).
     """
+    limit = EXACT_SOLVE_MAX_PARTNERS if limit is None else limit
     moves = scipy.sparse.csr_array(counts, dtype=float)
     k = moves.shape[0] - 1
     start = k
@@ -104,10 +106,10 @@ def solve_removal_effects(
     r = to_conversion / totals
     order, segments = component_order(q)
     largest = max((b - a for a, b, dense in segments if dense), default=1)
-    if largest > EXACT_SOLVE_MAX_PARTNERS:
+    if largest > limit:
         raise ChainTooLarge(
             f"markov: {largest:,} of the chain's {k:,} partners all reach one another, over the exact solve's "
-            f"limit of {EXACT_SOLVE_MAX_PARTNERS:,} partners in one such group"
+            f"limit of {limit:,} partners in one such group"
         )
     # I - Q with the states in topological order of their components: block upper triangular.
     system = (scipy.sparse.eye_array(k + 1, format="csr") - q)[order][:, order]

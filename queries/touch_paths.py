@@ -63,10 +63,14 @@ class TouchPaths:
     def counts(self) -> np.ndarray:
         return np.diff(self.starts)
 
-    def pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Distinct deal x partner pairs: (pair of each touch, pair's deal, pair's partner), pairs sorted."""
-        k = np.int64(max(len(self.partner_ids), 1))
-        code = self.deal.astype(np.int64) * k + self.partner
+    def pairs(self, state: np.ndarray | None = None, states: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct deal x partner pairs: (pair of each touch, pair's deal, pair's partner), pairs sorted.
+
+        With `state` (a code 0..states-1 per touch, e.g. the partner's group), deal x state pairs instead."""
+        if state is None:
+            state, states = self.partner, len(self.partner_ids)
+        k = np.int64(max(states, 1))
+        code = self.deal.astype(np.int64) * k + state
         # Touches come grouped by deal, so the codes are nearly sorted: a stable sort (timsort) runs
         # in about one pass, where np.unique's sort would start over.
         order = np.argsort(code, kind="stable")

@@ -208,7 +208,8 @@ class Scenarios:
     made_on: date
 
     def label(self, letter: str) -> str:
-        return attribution.scenario_label(self.specs[letter])
+        # As computed: "markov (grouped)" when the chain was built over partner groups.
+        return attribution.scenario_label(self.specs[letter], self.frames.get(letter))
 
 
 def gather(

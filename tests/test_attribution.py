@@ -481,7 +481,7 @@ def test_the_build_credit_equals_credit_from_the_touch_weights_of_every_model(ge
     opp, tp = frames_from(generated)
     con = engine_con(opp, tp)
     params = attribution.checked_params(attribution.MODELS, 30, 365, 0.4, 0.4, 0.3)
-    won, weights = attribution.model_weights(con, attribution.TOUCH_MODELS, params)
+    won, weights, _ = attribution.model_weights(con, attribution.TOUCH_MODELS, params)
     fast = attribution.credit_at_close(won, weights, 1)
     general = attribution.credit_from_touches(attribution.touch_weights(con, attribution.TOUCH_MODELS), "close_date", 1)
     key = ["model", "opportunity_id", "partner_id"]
