@@ -123,7 +123,7 @@ ui.table(
     empty="No deal of this pipeline was due in this quarter on either day.",
 )
 
-st.subheader("The deals behind each bar")
+st.subheader("The deals behind each bar", help=glossary.tooltip("pipeline_change"))
 in_view = rows.filter((pl.col("fiscal_quarter") == quarter) & pl.col("involvement").is_in(list(changes.PIPELINES[pipeline])))
 counts = dict(in_view.group_by("change_kind").len().iter_rows())
 kind = st.selectbox(
@@ -168,7 +168,7 @@ ui.table(
     empty=f"No deal was {changes.CHANGE_KINDS[kind].lower()} in {quarter} between these dates.",
 )
 
-st.subheader(f"How the forecast for {quarter} moved")
+st.subheader(f"How the forecast for {quarter} moved", help=glossary.tooltip("won_to_date"))
 left, right = st.columns([3, 2])
 with left:
     if history.is_empty():
