@@ -31,9 +31,7 @@ def samples(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         return rows[0][0] if rows else None
 
     as_of = date.fromisoformat(first("select value from load_meta where key = 'data_as_of'"))
-    partner = first(
-        "select partner_id from touchpoints group by partner_id order by count(*) desc, partner_id limit 1"
-    )
+    partner = first("select partner_id from touchpoints group by partner_id order by count(*) desc, partner_id limit 1")
     deals = [
         row[0]
         for row in con.sql(
