@@ -16,8 +16,10 @@ Stored once per build (`store_kpis`, a derived step after the attribution credit
 rows for the default view (every partner, linear model) over every fiscal quarter up to the
 data's as-of date (the as-of quarter to date), the previous period of each and the first days
 of each quarter as many as have passed of the as-of quarter, under no split; and the quarters
-under each dimension. The outputs read those rows when the view is the default and every
-period asked for is stored; otherwise they run the core (tests check both give the same frames).
+under each dimension. `kpis_by_period.sql` declares the SQL that reads those rows
+(`kpis_stored_by_period.sql`, no rows unless every period asked for is stored), and the query
+runner reads them for the default view; otherwise it runs the core (tests check both give the
+same frames).
 """
 
 from __future__ import annotations
@@ -41,11 +43,9 @@ DIMENSIONS = {
 # The stored default view: its rows and the (dimension, period) pairs it holds ('all' = no split).
 STORED_TABLE = "kpis_stored"
 STORED_PERIODS_TABLE = "kpis_stored_periods"
-STORED_MODELS = (None, "linear")
 # Quarters stored before the as-of quarter at least, so the default trend (8 quarters) of this and
 # the last quarter, the last 4 quarters and this fiscal year reads stored rows.
 STORED_QUARTERS_BACK = 11
-USE_STORED = True
 # What a period not over yet is compared with (program_kpis' `compare`); the first is the default.
 COMPARISONS = {
     "to_date": "the same days of the previous period",
@@ -57,26 +57,7 @@ def _core(
     con: duckdb.DuckDBPyConnection, periods: list[tuple[date, date]], dimension: str | None, **filters: object
 ) -> pl.DataFrame:
     starts, ends = [start for start, _ in periods], [end for _, end in periods]
-    if _default_view(con, filters):
-        # No rows when a period asked for is not stored.
-        stored = queries.execute(con, "kpis_stored_by_period", period_starts=starts, period_ends=ends, dimension=dimension)
-        if not stored.is_empty():
-            return stored
     return queries.execute(con, "kpis_by_period", period_starts=starts, period_ends=ends, dimension=dimension, **filters)
-
-
-def _default_view(con: duckdb.DuckDBPyConnection, filters: dict[str, object]) -> bool:
-    model = filters.get("model")
-    if any(value is not None for key, value in filters.items() if key != "model") or model not in STORED_MODELS:
-        return False
-    return _has_stored(con)
-
-
-def _has_stored(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether this database was built with the stored KPIs (older builds were not)."""
-    if not USE_STORED:
-        return False
-    return queries.has_tables(con, STORED_TABLE, STORED_PERIODS_TABLE)
 
 
 def store_kpis(con: duckdb.DuckDBPyConnection, settings: object = None) -> None:
@@ -97,7 +78,7 @@ def store_kpis(con: duckdb.DuckDBPyConnection, settings: object = None) -> None:
     stored = {None: with_previous, **{dimension: quarters for dimension in DIMENSIONS}}
     frames, held = [], []
     for dimension, periods in stored.items():
-        long = queries.execute(
+        long = queries.compute(
             con,
             "kpis_by_period",
             period_starts=[start for start, _ in periods],

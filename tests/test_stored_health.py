@@ -4,7 +4,7 @@ The build stores (queries.health_score.store_health, queries.signals.store_signa
 partner's default-weight score on data_as_of, on the quarter starts of the history and on the
 day the movers compare with, the movers and the signals as of data_as_of. The outputs read them
 for those views and apply the shared filters to the stored rows. Each test below asks the same
-question twice, once reading the stored tables and once with them turned off (USE_STORED), and
+question twice, once reading the stored tables and once with them turned off (queries.READ_STORED), and
 wants the same frame: same rows, order, columns, types and values.
 """
 
@@ -42,8 +42,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @contextmanager
 def computed() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(health_score, "USE_STORED", False)
-        patch.setattr(signals, "USE_STORED", False)
+        patch.setattr(queries, "READ_STORED", False)
         yield
 
 
