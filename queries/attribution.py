@@ -23,7 +23,7 @@ import polars as pl
 import pyarrow as pa
 
 import queries
-from queries import fiscal
+from queries import fiscal, meta
 from queries.markov import ChainTooLarge, path_counts, present_partners, solve_removal_effects
 from queries.shapley import pair_weights
 from queries.touch_paths import TouchPaths, touch_paths
@@ -62,8 +62,7 @@ CREDIT_COLUMNS = ["model", "opportunity_id", "partner_id", "weight", "credit", "
 
 def program_settings(con: duckdb.DuckDBPyConnection) -> dict:
     """The settings the served database was built with (from load_meta), {} if unknown."""
-    rows = con.cursor().sql("select value from load_meta where key = 'settings_json'").fetchall()
-    return json.loads(rows[0][0]) if rows and rows[0][0] else {}
+    return meta.settings(con)
 
 
 def model_params(con: duckdb.DuckDBPyConnection, **given: float | int | None) -> dict[str, float | int]:

@@ -46,7 +46,7 @@ import numpy as np
 import polars as pl
 
 import queries
-from queries import fiscal
+from queries import fiscal, meta
 from queries.formatting import money
 
 METHODS: dict[str, str] = {
@@ -245,7 +245,7 @@ def store_forecast(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None
     giving the order. Without a data_as_of the tables stay empty and every view computes.
     """
     no_filters = _filters(None, None, None, None)
-    has_date = bool(dict(queries.execute(con, "program_meta").iter_rows()).get("data_as_of"))
+    has_date = meta.data_as_of(con) is not None
     _drop_stored(con)
     if not has_date:
         empty = queries.execute(con, "pipeline_as_of", snapshot_dates=[], **no_filters)
@@ -362,9 +362,8 @@ def _frozen(filters: Filters) -> tuple[Any, ...]:
 
 
 def _meta(con: duckdb.DuckDBPyConnection) -> tuple[date, int]:
-    info = dict(queries.execute(con, "program_meta").iter_rows())
-    as_of = date.fromisoformat(info["data_as_of"]) if info.get("data_as_of") else date.today()
-    return as_of, int(info.get("fiscal_year_start_month") or 1)
+    info = meta.values(con)
+    return meta.as_of_in(info) or date.today(), meta.start_month_in(info)
 
 
 def _counts_stale(con: duckdb.DuckDBPyConnection) -> bool:

@@ -44,8 +44,9 @@ import duckdb
 import polars as pl
 
 import queries
-from queries import fiscal, win_model
-from queries.attribution import program_settings
+from queries import fiscal, meta, win_model
+from queries.meta import settings as program_settings
+from queries.win_model import inputs_as_of
 
 SCORES_TABLE = "health_scores_precomputed"
 MOVERS_TABLE = "health_movers_precomputed"
@@ -121,18 +122,6 @@ def percentile_rank(column: str) -> pl.Expr:
     value = pl.col(column).cast(pl.Float64).fill_null(0.0)
     ranked = 100.0 * value.rank(method="max") / pl.len()
     return pl.when(value > 0).then(ranked).otherwise(0.0)
-
-
-def inputs_as_of(con: duckdb.DuckDBPyConnection, as_of: date | None) -> pl.DataFrame:
-    """Raw inputs of every partner on the books on the day, with the engagement score beside them."""
-    inputs = queries.execute(con, "health_inputs", as_of=as_of)
-    engagement = queries.execute(con, "engagement_by_month", as_of=as_of, months=1).select(
-        "partner_id", "raw_engagement", "engagement_score"
-    )
-    return inputs.join(engagement, on="partner_id", how="left").with_columns(
-        pl.col("raw_engagement", "engagement_score").fill_null(0.0),
-        pl.col("as_of").cast(pl.Date),
-    )
 
 
 def observed_components(inputs: pl.DataFrame) -> pl.DataFrame:
@@ -290,11 +279,6 @@ def months_before(day: date, months: int) -> date:
     return date(year, month, min(day.day, last_day))
 
 
-def data_as_of(con: duckdb.DuckDBPyConnection) -> date:
-    rows = con.sql("select value from load_meta where key = 'data_as_of'").fetchall()
-    return date.fromisoformat(rows[0][0])
-
-
 def partner_health_movers(
     con: duckdb.DuckDBPyConnection,
     as_of: date | None = None,
@@ -311,7 +295,7 @@ def partner_health_movers(
     Stored: health_stored_movers (as of data_as_of, read by the runner)
     """
     con = con.cursor()
-    day = as_of or data_as_of(con)
+    day = as_of or meta.data_as_of(con)
     before = months_before(day, 3)
     scope = {"managers": managers, "regions": regions, "tiers": tiers, "partner_types": partner_types}
     now = partner_health(con, as_of=day, **scope)
@@ -376,8 +360,8 @@ def partner_health_history(
         found = queries.execute(con, "partner_search", search=partner_id, managers=managers)
         if partner_id not in found["partner_id"]:
             return pl.DataFrame()
-    day = as_of or data_as_of(con)
-    start_month = int(program_settings(con).get("fiscal_year_start_month", 1))
+    day = as_of or meta.data_as_of(con)
+    start_month = meta.fiscal_start_month(con)
     days = history_days(day, quarters, start_month)
     rows = []
     for scored_on in days:
@@ -424,12 +408,11 @@ def store_health(con: duckdb.DuckDBPyConnection, settings: object = None) -> Non
     """
     for table in (DAYS_TABLE, SCORES_TABLE, MOVERS_TABLE):
         con.execute("drop table if exists " + table)  # noqa: S608 - fixed names
-    rows = con.sql("select max(value) filter (where key = 'data_as_of') from load_meta").fetchall()
-    build_day = date.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
+    build_day = meta.data_as_of(con)
     weights = health_weights(con)
     days: dict[date, bool] = {}
     if build_day is not None:
-        start_month = int(program_settings(con).get("fiscal_year_start_month", 1))
+        start_month = meta.fiscal_start_month(con)
         for d in [*history_days(build_day, HISTORY_QUARTERS, start_month), months_before(build_day, 3)]:
             days[d] = d == build_day
     keep = ("region", "partner_types")

@@ -30,7 +30,7 @@ import duckdb
 import polars as pl
 
 import queries
-from queries import fiscal
+from queries import fiscal, meta
 from queries.kpi_definitions import PAYOUT_KPIS, definition
 
 DIMENSIONS = {
@@ -121,11 +121,11 @@ def _stored_periods(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[date, da
     """The fiscal quarters stored (the as-of quarter to date), and the same with every period
     the default cards and trend compare them with: the previous period of each, and the first
     days of each quarter as many as have passed of the as-of quarter."""
-    info = _meta(con)
-    if not info.get("data_as_of"):
+    info = meta.values(con)
+    as_of = meta.as_of_in(info)
+    if as_of is None:
         return [], []
-    start_month = int(info.get("fiscal_year_start_month") or 1)
-    as_of = date.fromisoformat(info["data_as_of"])
+    start_month = meta.start_month_in(info)
     last = fiscal.quarter_start(as_of, start_month)
     earliest = queries.execute(con, "filter_options")["earliest"][0]
     first = fiscal.add_quarters(last, -STORED_QUARTERS_BACK)
@@ -408,23 +408,22 @@ def _meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def _fiscal_start_month(con: duckdb.DuckDBPyConnection) -> int:
-    return int(_meta(con).get("fiscal_year_start_month") or 1)
+    return meta.fiscal_start_month(con)
 
 
 def _as_of(con: duckdb.DuckDBPyConnection, as_of: date | None) -> date | None:
     """The as-of date given, else the data's (None for a database without one)."""
     if as_of is not None:
         return as_of
-    info = _meta(con)
-    return date.fromisoformat(info["data_as_of"]) if info.get("data_as_of") else None
+    return meta.data_as_of(con)
 
 
 def _period(con: duckdb.DuckDBPyConnection, start_date: date | None, end_date: date | None) -> tuple[date, date]:
     """The period asked for; a missing end is the end of the fiscal quarter of the data's as-of date."""
     if start_date is not None and end_date is not None:
         return start_date, end_date
-    info = _meta(con)
-    start_month = int(info.get("fiscal_year_start_month") or 1)
-    as_of = date.fromisoformat(info["data_as_of"]) if info.get("data_as_of") else date.today()
+    info = meta.values(con)
+    start_month = meta.start_month_in(info)
+    as_of = meta.as_of_in(info) or date.today()
     end = end_date or fiscal.quarter_end(as_of, start_month)
     return start_date or fiscal.quarter_start(end, start_month), end

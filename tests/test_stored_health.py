@@ -23,7 +23,7 @@ from polars.testing import assert_frame_equal
 
 import queries
 from loaders.build import build_database
-from queries import health_score, signals
+from queries import health_score, meta, signals
 from tests.conftest import TINY, write_extracts
 
 TINY_AS_OF = date(2026, 6, 20)
@@ -175,7 +175,7 @@ def demo_scope(db: Path) -> dict[str, list[str]]:
 def test_the_stored_health_and_movers_give_what_computing_gives_on_the_demo(demo_db_path: Path):
     scope = demo_scope(demo_db_path)
     con = queries.connect(demo_db_path)
-    day = health_score.data_as_of(con)
+    day = meta.data_as_of(con)
     con.close()
     everyone = assert_same(demo_db_path, "partner_health")
     assert everyone.height > 20
