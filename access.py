@@ -161,10 +161,10 @@ OUTPUTS: dict[str, frozenset[str | None]] = _decided(
         ADMINS,
         """
         quarantine
-        attribution_closed_deals attribution_closed_partner_sets attribution_eligible_touches
-        attribution_markov_transitions attribution_path_codes_stored attribution_path_deals_stored
+        attribution_closed_deals attribution_eligible_touches
+        attribution_path_codes_stored attribution_path_deals_stored
         attribution_paths_stored attribution_sourced_weights attribution_stored_touches attribution_tied_touches
-        attribution_touch_codes attribution_touch_weights attribution_disagreements_stored
+        attribution_touch_codes attribution_disagreements_stored
         attribution_trust_by_quarter_stored attribution_trust_deals
         forecast_stored_backtest forecast_stored_caveats forecast_stored_deals forecast_stored_forecast
         forecast_stored_states pipeline_as_of

@@ -63,3 +63,25 @@ def test_no_two_analytics_modules_import_each_other_round_a_loop():
 
 def test_the_circle_finder_finds_a_loop_of_three():
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def reached_sql() -> set[str]:
+    """SQL outputs some code path runs: named as a string in the app's code (pages, queries, loaders,
+    charts, the frame), or declared as the reader of a stored view or the days it holds."""
+    import queries
+
+    code = [PROJECT / name for name in ("app.py", "ui.py")]
+    for folder in ("queries", "loaders", "pages", "charts"):
+        code += sorted((PROJECT / folder).rglob("*.py"))
+    text = "\n".join(path.read_text(encoding="utf-8") for path in code)
+    names = {path.stem for path in QUERIES.glob("*.sql")}
+    reached = {name for name in names if f'"{name}"' in text}
+    for output in queries.outputs().values():
+        reached |= {output.stored, output.stored_days} - {None}
+    return reached
+
+
+def test_every_sql_file_under_queries_is_reached_by_some_code_path():
+    names = {path.stem for path in QUERIES.glob("*.sql")}
+    assert sorted(names - reached_sql()) == []
+    assert "health_stored_days" in reached_sql()  # reached only through a Stored: declaration
