@@ -165,15 +165,16 @@ OUTPUTS: dict[str, frozenset[str | None]] = _decided(
         ADMINS,
         """
         quarantine
-        attribution_closed_deals attribution_closed_partner_sets attribution_eligible_touches
-        attribution_markov_transitions attribution_partner_groups attribution_path_codes_stored attribution_path_deals_stored
+        attribution_closed_deals attribution_eligible_touches
+        attribution_partner_groups attribution_path_codes_stored attribution_path_deals_stored
         attribution_paths_stored attribution_sourced_weights attribution_stored_touches attribution_tied_touches
-        attribution_touch_codes attribution_touch_weights attribution_disagreements_stored
+        attribution_touch_codes attribution_disagreements_stored
         attribution_trust_by_quarter_stored attribution_trust_deals
-        forecast_stored_backtest forecast_stored_caveats forecast_stored_deals forecast_stored_forecast forecast_stored_states
-        pipeline_as_of pipeline_changes_stored pipeline_change_totals_stored forecast_history_stored
-        health_inputs health_stored_days health_stored_movers health_stored_scores health_won_deals_by_quarter
-        kpis_by_period kpis_stored_by_period partner_activity_summary signals_stored
+        forecast_stored_backtest forecast_stored_caveats forecast_stored_deals forecast_stored_forecast
+        forecast_stored_states pipeline_as_of pipeline_changes_stored pipeline_change_totals_stored forecast_history_stored
+        health_inputs partner_health_scores health_stored_days health_stored_movers health_stored_scores
+        health_won_deals_by_quarter
+        kpis_by_period kpis_stored_by_period partner_activity_summary signals_stored partner_signal_rows
         rollup_certification_days rollup_deal_groups rollup_deal_involvement rollup_deal_partners rollup_deals
         rollup_partner_active_spells rollup_partner_days rollup_partner_dormancy rollup_partner_first_wins
         rollup_partner_groups rollup_partner_month_engagement rollup_registrations

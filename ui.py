@@ -31,6 +31,7 @@ from loaders.schema import TABLES
 from queries import fiscal, glossary, serving
 from queries.export import safe_csv
 from queries.formatting import money  # noqa: F401 - pages call ui.money
+from queries.meta import as_of_in, start_month_in
 
 PERIODS = [
     "This fiscal quarter",
@@ -217,8 +218,8 @@ def _rerun_on_new_data(version: tuple[str, int, int, int]) -> None:
 def sidebar_filters(viewer: access.Viewer = access.LOCAL_ADMIN) -> Filters:
     """Draw the shared filters in the sidebar and return them; called by app.py on every run."""
     info = meta()
-    start_month = int(info.get("fiscal_year_start_month") or 1)
-    as_of = date.fromisoformat(info["data_as_of"]) if info.get("data_as_of") else date.today()
+    start_month = start_month_in(info)
+    as_of = as_of_in(info) or date.today()
     options = queries.run("filter_options")
     earliest = options["earliest"][0] if options.height and options["earliest"][0] else as_of - timedelta(days=3 * 365)
 

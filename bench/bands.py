@@ -22,7 +22,7 @@ from queries import fiscal, forecast
 
 
 def coverage(db: Path) -> pl.DataFrame:
-    forecast.USE_STORED = False
+    queries.READ_STORED = False
     con = queries.connect(db)
     no_filters = forecast._filters(None, None, None, None)
     backtest = queries.execute(con, "forecast_backtest")

@@ -46,7 +46,7 @@ def page_seconds(db: Path, repeats: int = 5, **params: object) -> tuple[float, f
     as_of = forecast._meta(con)[0]  # the page passes the data's last day
     times = []
     for _ in range(repeats + 1):
-        forecast._MEMO.clear()
+        forecast.MEMO.clear()
         start = time.perf_counter()
         for name in PAGE_OUTPUTS:
             queries.execute(con, name, **({"as_of": as_of} if name in ("pipeline_forecast", "forecast_deals") else {}), **params)

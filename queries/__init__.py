@@ -5,6 +5,17 @@ a header comment, see STYLE.md) or a Python function registered in `PYTHON_OUTPU
 what SQL cannot say well (Markov, Shapley, BG/NBD, simulation), called as
 `function(con, **params)` and returning a Polars frame.
 
+Stored default views: the build computes some outputs' default view once and stores it
+(loaders/derived.py). Such an output declares `-- Stored: <reader>` (a Python output: `Stored:`
+in its docstring), `<reader>` being the SQL output that reads those rows. The runner, and
+only the runner, chooses between them (`stored_view`): it reads the stored rows when every
+parameter the reader does not take is left at its default (`as_of` may also be the data's
+as-of date), no filter given to the reader is an empty list, and the database holds the
+stored tables. A reader that holds some views of its output, not all, says which: "or computed
+when it has no rows" (the runner computes when it returns none), or "when as_of in <output>"
+(the days it holds are that output's first column). Tests prove both
+paths give the same frames (tests/test_stored_views.py).
+
 - `execute(con, name, **params)`: pure, for tests, the command line and outputs built on other
   outputs. Every value is bound by DuckDB. A parameter the output does not take, or a required
   one left out, is refused (`ParamError`, naming the parameters it takes): a misspelt filter must
@@ -51,6 +62,7 @@ DEFAULT_DB = PROJECT_DIR / "data" / "pulse.duckdb"
 # Register with a one-line edit each; do not rewrite this dict wholesale.
 PYTHON_OUTPUTS: dict[str, str] = {
     "partner_signals": "queries.signals:partner_signals",
+    "partner_signal_rows": "queries.signals:partner_signal_rows",
     "program_kpis": "queries.kpis:program_kpis",
     "kpi_trend_by_quarter": "queries.kpis:kpi_trend_by_quarter",
     "kpi_breakdown": "queries.kpis:kpi_breakdown",
@@ -64,11 +76,10 @@ PYTHON_OUTPUTS: dict[str, str] = {
     "forecast_caveats": "queries.forecast:forecast_caveats",
     "partner_health": "queries.health_score:partner_health", "win_model_evaluation": "queries.win_model:win_model_evaluation",
     "partner_health_movers": "queries.health_score:partner_health_movers",
+    "partner_health_scores": "queries.health_score:partner_health_scores",
     "partner_health_history": "queries.health_score:partner_health_history",
     "win_model_calibration": "queries.win_model:win_model_calibration",
     "win_model_coefficients": "queries.win_model:win_model_coefficients",
-    "attribution_disagreements": "queries.disagreements:attribution_disagreements",
-    "attribution_trust_by_quarter": "queries.disagreements:attribution_trust_by_quarter",
     "pipeline_changes": "queries.pipeline_changes:pipeline_changes",
     "pipeline_change_totals": "queries.pipeline_changes:pipeline_change_totals",
     "forecast_history": "queries.forecast_history:forecast_history",
@@ -96,6 +107,12 @@ class Output:
     money: tuple[str, ...] | None = None
     # "partner" (rows name or describe partners) or "program"; None = not declared (treated as partner).
     scope: str | None = None
+    # The SQL output reading the rows the build stored for the default view (None = always computed),
+    # and whether that reader answers with no rows for a view it does not hold.
+    stored: str | None = None
+    stored_may_miss: bool = False
+    # The output listing the as_of days the reader holds (first column); None = data_as_of only.
+    stored_days: str | None = None
 
     def takes(self, name: str) -> bool:
         return any(param.name == name for param in self.params)
@@ -198,6 +215,18 @@ def money_columns(text: str | None) -> tuple[str, ...] | None:
     return () if text.lower().startswith("none") else tuple(column.strip() for column in text.split(","))
 
 
+def stored_declaration(text: str | None) -> dict[str, Any]:
+    """`Stored: reader [, or computed when it has no rows | , when as_of in <output>]` as Output fields."""
+    if text is None:
+        return {}
+    days = re.search(r"when as_of in (\w+)", text)
+    return {
+        "stored": text.split()[0].rstrip(",;"),
+        "stored_may_miss": "no rows" in text,
+        "stored_days": days.group(1) if days else None,
+    }
+
+
 def sql_output(name: str) -> Output:
     sql = load_sql(name)
     header = [line for line in sql.splitlines() if line.startswith("--")]
@@ -218,6 +247,7 @@ def sql_output(name: str) -> Output:
         tuple(params),
         money_columns(declared(bare, "Money")),
         scope.split()[0] if scope else None,
+        **stored_declaration(declared(bare, "Stored")),
     )
 
 
@@ -248,6 +278,7 @@ def python_output(name: str) -> Output:
         tuple(params),
         money_columns(declared(lines, "Money")),
         scope.split()[0] if scope else None,
+        **stored_declaration(declared(lines, "Stored")),
     )
 
 
@@ -297,16 +328,84 @@ def checked_params(name: str, params: dict[str, Any]) -> Output:
 
 
 def execute(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:
-    """Run a named output on `con` with bound parameters and return the collected frame.
+    """Run a named output on `con` with bound parameters and return the collected frame: its
+    stored default view when that answers (`stored_view`), else computed.
 
     Raises ParamError for a parameter the output does not take or a required one left out."""
+    described = checked_params(name, params)
+    if described.stored is not None:
+        stored = stored_view(con, described, params)
+        if stored is not None:
+            return stored
+    return _compute(con, name, params)
+
+
+def compute(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:
+    """Run a named output computed, never from a stored view: what the build's derived steps store."""
     checked_params(name, params)
+    return _compute(con, name, params)
+
+
+def _compute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pl.DataFrame:
     if name in PYTHON_OUTPUTS:
         # None = the function's default (the same meaning NULL has in SQL).
         return python_function(name)(con, **{key: value for key, value in params.items() if value is not None})
     sql = load_sql(name)
     bound = {key: params.get(key) for key in body_params(sql)}
     return con.cursor().sql(sql, params=bound).pl()
+
+
+# Read stored default views when they answer; tests turn it off to compute every view and compare.
+READ_STORED = True
+
+
+def stored_view(con: duckdb.DuckDBPyConnection, described: Output, params: dict[str, Any]) -> pl.DataFrame | None:
+    """The output's rows as the build stored them, or None when the stored rows do not answer these params.
+
+    They answer when: stored views are read (READ_STORED); the database has a data as-of date
+    (every stored view is built as of it); each parameter the reader does not take is left out
+    or at the function's default, `as_of` also when it is the data's as-of date; no filter the
+    reader takes is an empty list; the reader's tables exist (a database built before the step
+    that stores them has none); `as_of` (or data as of) is one of the days the reader holds; and,
+    for a reader that may miss, it returned rows."""
+    if not READ_STORED or described.stored is None:
+        return None
+    from queries import meta
+
+    as_of = meta.data_as_of(con)
+    if as_of is None:
+        return None
+    reader = output(described.stored)
+    defaults = _defaults(described.name)
+    passed = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if reader.takes(key):
+            if isinstance(value, list) and not value:
+                return None
+            passed[key] = value
+        elif not (value == defaults.get(key, inspect.Parameter.empty) or (key == "as_of" and value == as_of)):
+            return None
+    try:
+        if described.stored_days is not None:
+            held = execute(con, described.stored_days).to_series(0)
+            if (params.get("as_of") or as_of) not in held:
+                return None
+        frame = execute(con, reader.name, **passed)
+    except duckdb.CatalogException:
+        return None
+    if described.stored_may_miss and frame.is_empty():
+        return None
+    return frame
+
+
+def _defaults(name: str) -> dict[str, Any]:
+    """A Python output's parameter defaults (SQL outputs default every parameter to NULL)."""
+    if name not in PYTHON_OUTPUTS:
+        return {}
+    parameters = inspect.signature(python_function(name)).parameters.values()
+    return {param.name: param.default for param in parameters if param.default is not inspect.Parameter.empty}
 
 
 # ---- pages: the served database, cached ------------------------------------------------

@@ -1,13 +1,15 @@
 """The attribution engine: which partner gets how much of each won deal, under every model.
 
-This module owns putting the models together: the rule-based models are SQL
-(`attribution_touch_weights.sql`), Markov and Shapley are `queries.markov` and
-`queries.shapley` over SQL counts; here their weights become credit (weight x revenue),
+This module owns putting the models together: the rule-based models' weights are numpy
+(`rule_weights`; `tests/oracles/attribution_touch_weights.sql` is the readable SQL the tests
+check them against), Markov and Shapley are `queries.markov` and `queries.shapley` over
+touch paths; here their weights become credit (weight x revenue),
 booked at the close date or at each touch date, and the default credit of every model is
 materialised once per build (`attribution_credit_default`) for the KPI queries to read, with
 every touch model's weight per won touch (`attribution_touch_default`) for the scenarios that
 use the build's parameters (the Attribution page's defaults).
-Scenario comparison (commission rates, deltas) is `queries.attribution_scenarios`.
+Scenario comparison: commission rates are here (`plan_rules`, `with_rates`), what moves between
+two scenarios is `queries.scenario_moves`.
 
 Definitions: docs/design.md, "Attribution".
 """
@@ -23,7 +25,7 @@ import polars as pl
 import pyarrow as pa
 
 import queries
-from queries import fiscal
+from queries import fiscal, meta
 from queries.markov import EXACT_SOLVE_MAX_PARTNERS, ChainTooLarge, path_counts, present_partners, solve_removal_effects
 from queries.shapley import pair_weights
 from queries.touch_paths import TouchPaths, touch_paths
@@ -65,8 +67,7 @@ MARKOV_GROUPED = "markov (grouped)"
 
 def program_settings(con: duckdb.DuckDBPyConnection) -> dict:
     """The settings the served database was built with (from load_meta), {} if unknown."""
-    rows = con.cursor().sql("select value from load_meta where key = 'settings_json'").fetchall()
-    return json.loads(rows[0][0]) if rows and rows[0][0] else {}
+    return meta.settings(con)
 
 
 def model_params(con: duckdb.DuckDBPyConnection, **given: float | int | None) -> dict[str, float | int]:

@@ -8,6 +8,7 @@
 -- Grain: one row per disagreement: a registration (crm_vs_registration, registration_conflict, channel_conflict), a payout (payout_without_credit, duplicate_payout), or a deal x partner (credit_without_payout, payout_amount_mismatch)
 -- Money: amount_at_stake, detail
 -- Scope: partner
+-- Stored: attribution_disagreements_stored (as of data_as_of, read by the runner)
 --
 -- The kinds (docs/design.md, "Disagreements") and what amount_at_stake is, in the reporting currency.
 -- The plan (model, rates, payment terms, tolerance, credit payout types) is commission_plan in the

@@ -8,6 +8,7 @@
 -- Grain: one row per fiscal quarter with partner revenue
 -- Money: none
 -- Scope: program
+-- Stored: attribution_trust_by_quarter_stored (as of data_as_of, read by the runner)
 --
 -- Partner revenue: won deals naming a partner in at least one source: the CRM sourced partner,
 -- the earliest approved registration, or a touchpoint on or before the close date. A deal is

@@ -26,6 +26,7 @@ from scipy.optimize import minimize
 from scipy.special import betaln, gammaln, hyp2f1
 
 import queries
+from queries import meta
 from settings import Settings
 
 # Partners' histories are fitted in weeks (days / 7): the parameters stay of order 1.
@@ -174,11 +175,11 @@ def score_partners(model: BgNbdFit | None, summary: pl.DataFrame) -> pl.DataFram
 def store_fit(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Derived step at build time: fit at data_as_of, store the parameters and each partner's figures."""
     summary = queries.execute(con, "partner_activity_summary")
-    as_of = con.sql("select max(value) filter (where key = 'data_as_of') from load_meta").fetchall()[0][0]
+    as_of = meta.data_as_of(con)
     model = fit_partners(summary)
     fit_row = pl.DataFrame(
         {
-            "as_of": [date.fromisoformat(as_of) if as_of else None],
+            "as_of": [as_of],
             "r": [model.r if model else None],
             "alpha": [model.alpha if model else None],
             "a": [model.a if model else None],

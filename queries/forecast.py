@@ -16,10 +16,11 @@ only does what SQL says badly: group fallbacks and the simulation. Pages call th
 registered outputs through `queries.run`.
 
 Fit once per build (`store_forecast`, a derived step of loaders/derived.py): the deal states
-on the data's last day and on the eve of every quarter (the slow SQL), and the three outputs
-for the default view (no filters, as of data_as_of) are stored in tables. The outputs read
-those tables for the default view; with filters they compute from the stored states, which
-gives the same numbers as computing everything from the extracts (tests check both).
+on the data's last day and on the eve of every quarter (the slow SQL), and the outputs for
+the default view (no filters, as of data_as_of) are stored in tables. Each output declares the
+SQL that reads its stored rows (`Stored:`) and the query runner reads them for the default
+view; with filters the outputs compute from the stored states, which gives the same numbers as
+computing everything from the extracts (tests check both).
 
 Conventions: a deal's quarter is the fiscal quarter of its close date as known then. An open
 deal whose close date is before the forecast's day is "stale": nobody expects it on that date
@@ -34,6 +35,7 @@ before the quarter's first day.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -44,7 +46,7 @@ import numpy as np
 import polars as pl
 
 import queries
-from queries import fiscal
+from queries import fiscal, meta
 from queries.formatting import money
 
 METHODS: dict[str, str] = {
@@ -94,9 +96,6 @@ STORED: dict[str, tuple[str, str]] = {
 # A backtest error this large (|forecast - actual| / actual, %) is explained on screen when
 # stale deals account for at least half of it.
 LARGE_ERROR_PCT = 50.0
-# Read what the build stored when it applies; False computes everything from the extracts
-# (tests compare the two).
-USE_STORED = True
 
 Filters = dict[str, list[str] | None]
 
@@ -118,6 +117,7 @@ def pipeline_forecast(
     Grain: one row per fiscal quarter x method x segment
     Money: none
     Scope: program
+    Stored: forecast_stored_forecast (no filters, as of data_as_of, read by the runner)
 
     Segments: partner (sourced + influenced), partner_sourced, partner_influenced, direct,
     all. The current quarter includes what was already won in it up to `as_of` (column
@@ -125,10 +125,7 @@ def pipeline_forecast(
     crm_weighted (each deal won with its stage probability) and historical; the sales call
     has no band.
     """
-    filters = _filters(regions, tiers, partner_types, managers)
-    if _default_view(con, as_of, filters, min_group_deals):
-        return _read_stored(con, "forecast")
-    return _live(con, as_of, filters, min_group_deals)["forecast"]
+    return _live(con, as_of, _filters(regions, tiers, partner_types, managers), min_group_deals)["forecast"]
 
 
 def forecast_deals(
@@ -145,6 +142,7 @@ def forecast_deals(
     Grain: one row per open opportunity as of `as_of`
     Money: none
     Scope: partner
+    Stored: forecast_stored_deals (no filters, as of data_as_of, read by the runner)
 
     Largest historical expected value (within the four quarters) first. is_slipped: its
     close date has moved later; is_stale: its close date is before `as_of` while it is still
@@ -153,10 +151,7 @@ def forecast_deals(
     group of closed history gave its rates; probability_source where its CRM-weighted
     probability came from ('stage_map', 'deal': its own, 'none': counted at 0).
     """
-    filters = _filters(regions, tiers, partner_types, managers)
-    if _default_view(con, as_of, filters, min_group_deals):
-        return _read_stored(con, "deals")
-    return _live(con, as_of, filters, min_group_deals)["deals"]
+    return _live(con, as_of, _filters(regions, tiers, partner_types, managers), min_group_deals)["deals"]
 
 
 def forecast_caveats(
@@ -179,11 +174,9 @@ def forecast_caveats(
 
     Money: none
     Scope: program
+    Stored: forecast_stored_caveats (no filters, as of data_as_of, read by the runner)
     """
-    filters = _filters(regions, tiers, partner_types, managers)
-    if _default_view(con, as_of, filters, MIN_GROUP_DEALS):
-        return _read_stored(con, "caveats")
-    return _live(con, as_of, filters, MIN_GROUP_DEALS)["caveats"]
+    return _live(con, as_of, _filters(regions, tiers, partner_types, managers), MIN_GROUP_DEALS)["caveats"]
 
 
 def forecast_backtest(
@@ -199,6 +192,7 @@ def forecast_backtest(
     Grain: one row per past fiscal quarter x method x segment
     Money: none
     Scope: program
+    Stored: forecast_stored_backtest (no filters, as of data_as_of, read by the runner)
 
     forecast is what the method
     said on the quarter's first day, with only what was known the day before; actual is the
@@ -212,10 +206,7 @@ def forecast_backtest(
     same on every method's row of a quarter and segment: why the error is large, when it is
     at least 50% and stale deals account for at least half of it.
     """
-    filters = _filters(regions, tiers, partner_types, managers)
-    if _default_view(con, None, filters, min_group_deals):
-        return _read_stored(con, "backtest")
-    return _backtest(con, filters, min_group_deals)
+    return _backtest(con, _filters(regions, tiers, partner_types, managers), min_group_deals)
 
 
 def forecast_accuracy(
@@ -240,9 +231,7 @@ def forecast_accuracy(
     on every row.
     """
     filters = _filters(regions, tiers, partner_types, managers)
-    if _default_view(con, None, filters, min_group_deals):
-        return accuracy(_read_stored(con, "backtest"), segment)
-    return accuracy(_backtest(con, filters, min_group_deals), segment)
+    return accuracy(queries.execute(con, "forecast_backtest", **filters, min_group_deals=min_group_deals), segment)
 
 
 # ---- fit once per build ----------------------------------------------------------------
@@ -258,7 +247,7 @@ def store_forecast(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None
     giving the order. Without a data_as_of the tables stay empty and every view computes.
     """
     no_filters = _filters(None, None, None, None)
-    has_date = bool(dict(queries.execute(con, "program_meta").iter_rows()).get("data_as_of"))
+    has_date = meta.data_as_of(con) is not None
     _drop_stored(con)
     if not has_date:
         empty = queries.execute(con, "pipeline_as_of", snapshot_dates=[], **no_filters)
@@ -277,13 +266,13 @@ def store_forecast(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None
     queries.store_table(con, STATES_TABLE, both.with_columns(kind.alias("state_kind")))
     # The computations below read the states from these frames, as they would from the table.
     finals = both.filter(pl.col("snapshot_date") == data_as_of).with_columns(pl.col("amount").cast(pl.Float64).fill_null(0.0))
-    _seed(con, ("finals", _frozen(no_filters)), finals)
+    MEMO.put(con, ("finals", _frozen(no_filters)), finals)
     if not finals.is_empty():
         snapshots = both.filter(pl.col("snapshot_date") < data_as_of).with_columns(
             pl.col("amount").cast(pl.Float64).fill_null(0.0),
             (pl.col("snapshot_date") + pl.duration(days=1)).alias("quarter_start"),
         )
-        _seed(con, ("snapshots", _frozen(no_filters)), snapshots)
+        MEMO.put(con, ("snapshots", _frozen(no_filters)), snapshots)
     del both
     live = _live(con, None, no_filters, MIN_GROUP_DEALS)
     outputs = {
@@ -294,7 +283,7 @@ def store_forecast(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None
     }
     for kind, frame in outputs.items():
         queries.store_table(con, STORED[kind][0], frame.with_row_index("row_number"))
-    _MEMO.clear()  # what was memoised belongs to the database being built
+    MEMO.clear()  # what was memoised belongs to the database being built
 
 
 def _drop_stored(con: duckdb.DuckDBPyConnection) -> None:
@@ -303,23 +292,13 @@ def _drop_stored(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _has_stored(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether this database was built with the stored forecast (older builds were not)."""
-    if not USE_STORED:
+    """Whether this database holds the deal states the build stored (older builds do not, nor a build
+    without a data_as_of), and stored views are read (queries.READ_STORED)."""
+    if not queries.READ_STORED:
         return False
     if not queries.has_tables(con, STATES_TABLE, *(table for table, _ in STORED.values())):
         return False
-    # Empty when the build had no data_as_of to forecast from.
     return bool(con.sql("select count(*) from forecast_precomputed").fetchall()[0][0])
-
-
-def _default_view(con: duckdb.DuckDBPyConnection, as_of: date | None, filters: Filters, min_group_deals: int) -> bool:
-    if any(filters.values()) or min_group_deals != MIN_GROUP_DEALS or not _has_stored(con):
-        return False
-    return as_of is None or as_of == _meta(con)[0]
-
-
-def _read_stored(con: duckdb.DuckDBPyConnection, kind: str) -> pl.DataFrame:
-    return queries.execute(con, STORED[kind][1])
 
 
 # ---- state of the pipeline --------------------------------------------------------------
@@ -336,21 +315,41 @@ def _filters(
     }
 
 
-_MEMO: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+class Memo:
+    """Results keyed by the database (file and build) and the arguments, the newest `size` kept: the
+    page asks for the forecast, the deals, the caveats, the backtest and its verdict, which share
+    most of their work. Locked: page runs are threads of one process."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._values: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+    def get(self, con: duckdb.DuckDBPyConnection, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        full_key = (_identity(con), *key)
+        with self._lock:
+            if full_key in self._values:
+                self._values.move_to_end(full_key)
+                return self._values[full_key]
+        value = compute()  # outside the lock: two threads may compute the same value, and one keeps it
+        self.put(con, key, value, full_key)
+        return value
+
+    def put(
+        self, con: duckdb.DuckDBPyConnection, key: tuple[Any, ...], value: Any, full_key: tuple[Any, ...] | None = None
+    ) -> None:
+        """Keep a value computed elsewhere (the build step's single pass)."""
+        with self._lock:
+            self._values[full_key or (_identity(con), *key)] = value
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
 
 
-def _memo(con: duckdb.DuckDBPyConnection, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-    """Results keyed by the database (file and build) and the arguments: the page asks for the
-    forecast, the deals, the backtest and its verdict, which share most of their work."""
-    full_key = (_identity(con), *key)
-    if full_key in _MEMO:
-        _MEMO.move_to_end(full_key)
-        return _MEMO[full_key]
-    value = compute()
-    _MEMO[full_key] = value
-    while len(_MEMO) > 16:
-        _MEMO.popitem(last=False)
-    return value
+MEMO = Memo(16)
 
 
 def _identity(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
@@ -360,19 +359,13 @@ def _identity(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
     ).fetchall()[0]
 
 
-def _seed(con: duckdb.DuckDBPyConnection, key: tuple[Any, ...], value: Any) -> None:
-    """Memoise a value computed elsewhere (the build step's single pass)."""
-    _MEMO[(_identity(con), *key)] = value
-
-
 def _frozen(filters: Filters) -> tuple[Any, ...]:
     return tuple((k, tuple(v) if v else None) for k, v in sorted(filters.items()))
 
 
 def _meta(con: duckdb.DuckDBPyConnection) -> tuple[date, int]:
-    info = dict(queries.execute(con, "program_meta").iter_rows())
-    as_of = date.fromisoformat(info["data_as_of"]) if info.get("data_as_of") else date.today()
-    return as_of, int(info.get("fiscal_year_start_month") or 1)
+    info = meta.values(con)
+    return meta.as_of_in(info) or date.today(), meta.start_month_in(info)
 
 
 def _counts_stale(con: duckdb.DuckDBPyConnection) -> bool:
@@ -403,7 +396,7 @@ def _stored_states(con: duckdb.DuckDBPyConnection, kind: str, filters: Filters) 
 def _states_on(con: duckdb.DuckDBPyConnection, filters: Filters, day: date) -> pl.DataFrame:
     """Every deal as it stood at the end of `day`, closed ones included (forecast_history seeds
     these from one SQL pass over all its weeks)."""
-    return _memo(con, ("states_on", day, _frozen(filters)), lambda: _states(con, filters, as_of=day, include_closed=True))
+    return MEMO.get(con, ("states_on", day, _frozen(filters)), lambda: _states(con, filters, as_of=day, include_closed=True))
 
 
 def _finals(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
@@ -414,7 +407,7 @@ def _finals(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
             return _stored_states(con, "final", filters)
         return _states(con, filters, include_closed=True)
 
-    return _memo(con, ("finals", _frozen(filters)), compute)
+    return MEMO.get(con, ("finals", _frozen(filters)), compute)
 
 
 def _quarter_starts(first: date, last: date, start_month: int) -> list[date]:
@@ -438,7 +431,7 @@ def _snapshots(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame
             frame = _eve_states(con, filters, finals).with_columns(pl.col("amount").cast(pl.Float64).fill_null(0.0))
         return frame.with_columns((pl.col("snapshot_date") + pl.duration(days=1)).alias("quarter_start"))
 
-    return _memo(con, ("snapshots", _frozen(filters)), compute)
+    return MEMO.get(con, ("snapshots", _frozen(filters)), compute)
 
 
 def _eve_states(con: duckdb.DuckDBPyConnection, filters: Filters, finals: pl.DataFrame) -> pl.DataFrame:
@@ -793,7 +786,7 @@ def _live(
         caveats = _caveats(stale, deals, day, quarters["fiscal_quarter"][0] if counts_stale else None)
         return {"forecast": forecast, "deals": _deal_table(deals, left_out, day, quarters), "caveats": caveats}
 
-    return _memo(con, ("live", as_of, _frozen(filters), min_group_deals, horizon, runs), compute)
+    return MEMO.get(con, ("live", as_of, _frozen(filters), min_group_deals, horizon, runs), compute)
 
 
 def in_segment(segment: str) -> pl.Expr:
@@ -992,7 +985,7 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
         )
         return _with_stale_notes(frame).select(BACKTEST_COLUMNS).sort("quarter_start", "method", "segment")
 
-    return _memo(con, ("backtest", _frozen(filters), min_group_deals), compute)
+    return MEMO.get(con, ("backtest", _frozen(filters), min_group_deals), compute)
 
 
 BACKTEST_COLUMNS = [

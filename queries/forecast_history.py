@@ -33,8 +33,6 @@ DAYS_PER_PASS = 4
 # band, at a tenth of the time the build spends on every week of the quarter.
 RUNS = 1_000
 HISTORY_TABLE = "forecast_history_precomputed"
-# Read what the build stored when it applies; False computes everything (tests compare the two).
-USE_STORED = True
 COLUMNS = [
     "week_start", "as_of", "fiscal_quarter", "method", "method_label", "segment", "expected", "p10", "p90",
     "won_to_date", "open_deals",
@@ -105,7 +103,7 @@ def history(con: duckdb.DuckDBPyConnection, start: date, filters: forecast.Filte
             .sort("as_of", pl.col("method").replace_strict({m: i for i, m in enumerate(forecast.METHODS)}), "segment")
         )
 
-    return forecast._memo(con, ("forecast_history", start, forecast._frozen(filters)), compute)
+    return forecast.MEMO.get(con, ("forecast_history", start, forecast._frozen(filters)), compute)
 
 
 def _states(con: duckdb.DuckDBPyConnection, days: list[date], start: date, filters: forecast.Filters) -> dict[date, pl.DataFrame]:
@@ -154,7 +152,7 @@ def store_history(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None:
 
 
 def _default_view(con: duckdb.DuckDBPyConnection, start: date, filters: forecast.Filters) -> bool:
-    if not USE_STORED or any(filters.values()) or not queries.has_tables(con, HISTORY_TABLE):
+    if not queries.READ_STORED or any(filters.values()) or not queries.has_tables(con, HISTORY_TABLE):
         return False
     data_as_of, start_month = forecast._meta(con)
     return start == fiscal.quarter_start(data_as_of, start_month)

@@ -346,7 +346,7 @@ GLOSSARY: list[Term] = [
         "first partner id, then quarter). So each row is its exact share rounded down or up, within half a cent "
         "whenever the deal's cents allow it (three equal shares of $100.00 cannot all be), and a deal's credit "
         "adds up to its revenue to the cent.",
-        "queries/attribution.py, queries/attribution_touch_weights.sql",
+        "queries/attribution.py",
     ),
     Term(
         "crm_sourced",
@@ -370,7 +370,7 @@ GLOSSARY: list[Term] = [
         "Attribution",
         "w_1 = 1",
         "Attribution scenarios (model)",
-        where_computed="queries/attribution_touch_weights.sql",
+        where_computed="queries/attribution.py (rule_weights)",
     ),
     Term(
         "last_touch",
@@ -378,7 +378,7 @@ GLOSSARY: list[Term] = [
         "Attribution",
         "w_n = 1",
         "Attribution scenarios (model)",
-        where_computed="queries/attribution_touch_weights.sql",
+        where_computed="queries/attribution.py (rule_weights)",
     ),
     Term(
         "linear",
@@ -386,7 +386,7 @@ GLOSSARY: list[Term] = [
         "Attribution",
         "w_i = 1/n",
         "Attribution scenarios (model); the commission plan's default model",
-        where_computed="queries/attribution_touch_weights.sql",
+        where_computed="queries/attribution.py (rule_weights)",
     ),
     Term(
         "time_decay",
@@ -394,7 +394,7 @@ GLOSSARY: list[Term] = [
         "Attribution",
         "w_i proportional to 2^(-(close - t_i) / half_life), half_life default 30 days",
         "Attribution scenarios (model, half-life)",
-        where_computed="queries/attribution_touch_weights.sql",
+        where_computed="queries/attribution.py (rule_weights)",
     ),
     Term(
         "position_based",
@@ -402,7 +402,7 @@ GLOSSARY: list[Term] = [
         "Attribution",
         "n=1: 1; n=2: 0.5 each; n>2: 0.4 first, 0.4 last, 0.2 shared equally by the rest",
         "Attribution scenarios (model)",
-        where_computed="queries/attribution_touch_weights.sql",
+        where_computed="queries/attribution.py (rule_weights)",
     ),
     Term(
         "w_shaped",
@@ -412,7 +412,7 @@ GLOSSARY: list[Term] = [
         "0.1 shared by the rest; anchors that coincide add their weights; with no other touches, the anchors' "
         "weights are scaled to sum 1",
         "Attribution scenarios (model)",
-        where_computed="queries/attribution_touch_weights.sql",
+        where_computed="queries/attribution.py (rule_weights)",
     ),
     Term(
         "touch_value",
@@ -422,7 +422,7 @@ GLOSSARY: list[Term] = [
         "Attribution scenarios (model)",
         "Default values (settings attribution.touch_values): integration and implementation 3, co_selling and "
         "technical_validation 2, referral and deal_registration 1, marketing 0.5.",
-        "queries/attribution_touch_weights.sql",
+        "queries/attribution.py (rule_weights)",
     ),
     Term(
         "markov",

@@ -29,10 +29,11 @@ How a score is made (every step is a column of `partner_health`, so a page can s
 
 Stored at build (`store_health`, loaders/derived.py): every partner's score with the default
 weights on each day the pages ask for (data_as_of, the quarter starts of the history, the day
-a quarter before data_as_of that the movers compare with) and the movers as of data_as_of. The
-outputs read them when asked for one of those days with the default weights, and apply the
-shared filters to the stored rows (the filters never change a score or a rank); any other
-view computes, and so does a database built without them.
+a quarter before data_as_of that the movers compare with) and the movers as of data_as_of.
+`partner_health_scores` (every partner's scores on one day) and `partner_health_movers` declare
+the SQL that reads those rows (`Stored:`), and the query runner reads them for one of those
+days with the default weights; the shared filters apply after (they never change a score or a
+rank). Any other view computes, and so does a database built without them.
 """
 
 from __future__ import annotations
@@ -43,11 +44,10 @@ import duckdb
 import polars as pl
 
 import queries
-from queries import fiscal, win_model
-from queries.attribution import program_settings
+from queries import fiscal, meta, win_model
+from queries.meta import settings as program_settings
+from queries.win_model import inputs_as_of
 
-# Read the tables stored at build when they answer the question (tests turn it off to compare).
-USE_STORED = True
 SCORES_TABLE = "health_scores_precomputed"
 MOVERS_TABLE = "health_movers_precomputed"
 DAYS_TABLE = "health_days_precomputed"
@@ -56,6 +56,7 @@ HISTORY_QUARTERS = 8
 COMPONENTS = ["revenue", "pipeline", "engagement", "enablement", "relationship"]
 DEFAULT_WEIGHTS = {"revenue": 35.0, "engagement": 20.0, "enablement": 15.0, "pipeline": 20.0, "relationship": 10.0}
 DEFAULT_PRIOR_MONTHS = 3.0
+WEIGHT_PARAMS = [f"w_{c}" for c in COMPONENTS]  # partner_health's parameters, in COMPONENTS order
 
 COLUMNS = [
     "partner_id",
@@ -121,18 +122,6 @@ def percentile_rank(column: str) -> pl.Expr:
     value = pl.col(column).cast(pl.Float64).fill_null(0.0)
     ranked = 100.0 * value.rank(method="max") / pl.len()
     return pl.when(value > 0).then(ranked).otherwise(0.0)
-
-
-def inputs_as_of(con: duckdb.DuckDBPyConnection, as_of: date | None) -> pl.DataFrame:
-    """Raw inputs of every partner on the books on the day, with the engagement score beside them."""
-    inputs = queries.execute(con, "health_inputs", as_of=as_of)
-    engagement = queries.execute(con, "engagement_by_month", as_of=as_of, months=1).select(
-        "partner_id", "raw_engagement", "engagement_score"
-    )
-    return inputs.join(engagement, on="partner_id", how="left").with_columns(
-        pl.col("raw_engagement", "engagement_score").fill_null(0.0),
-        pl.col("as_of").cast(pl.Date),
-    )
 
 
 def observed_components(inputs: pl.DataFrame) -> pl.DataFrame:
@@ -234,22 +223,32 @@ def partner_health(
     module docstring for every step; `p_won_next_quarter` is empty when the win model does not
     beat its baseline ("won a deal last quarter") on held-out quarters.
     """
+    weights = dict(zip(WEIGHT_PARAMS, (w_revenue, w_pipeline, w_engagement, w_enablement, w_relationship), strict=True))
     con = con.cursor()
-    given = {
-        "w_revenue": w_revenue,
-        "w_pipeline": w_pipeline,
-        "w_engagement": w_engagement,
-        "w_enablement": w_enablement,
-        "w_relationship": w_relationship,
-    }
-    defaults = health_weights(con)
-    weights = health_weights(con, **given) if any(w is not None for w in given.values()) else defaults
-    day = _stored_day(_stored_days(con), as_of) if weights == defaults else None
-    if day is not None:
-        frame = queries.execute(con, "health_stored_scores", days=[day])
-    else:
-        frame = all_scores(con, as_of, weights)
+    if health_weights(con, **weights) == health_weights(con):
+        weights = {}  # the settings' weights, however they were given: the view the build stores
+    frame = queries.execute(con, "partner_health_scores", as_of=as_of, **weights)
     return in_scope(frame, managers, regions, tiers, partner_types).select(COLUMNS)
+
+
+def partner_health_scores(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date | None = None,
+    w_revenue: float | None = None,
+    w_pipeline: float | None = None,
+    w_engagement: float | None = None,
+    w_enablement: float | None = None,
+    w_relationship: float | None = None,
+) -> pl.DataFrame:
+    """Every partner's health score on one day, ranked against all of them: partner_health before the filters.
+
+    Grain: one row per partner joined by as_of and not terminated by then, healthiest first (with partner_types)
+    Money: none
+    Scope: partner
+    Stored: health_stored_scores (default weights), when as_of in health_stored_days
+    """
+    given = dict(zip(WEIGHT_PARAMS, (w_revenue, w_pipeline, w_engagement, w_enablement, w_relationship), strict=True))
+    return all_scores(con.cursor(), as_of, health_weights(con, **given))
 
 
 def all_scores(con: duckdb.DuckDBPyConnection, as_of: date | None, weights: dict[str, float]) -> pl.DataFrame:
@@ -280,11 +279,6 @@ def months_before(day: date, months: int) -> date:
     return date(year, month, min(day.day, last_day))
 
 
-def data_as_of(con: duckdb.DuckDBPyConnection) -> date:
-    rows = con.sql("select value from load_meta where key = 'data_as_of'").fetchall()
-    return date.fromisoformat(rows[0][0])
-
-
 def partner_health_movers(
     con: duckdb.DuckDBPyConnection,
     as_of: date | None = None,
@@ -298,12 +292,10 @@ def partner_health_movers(
     Grain: one row per partner scored on both days, biggest rise first
     Money: none
     Scope: partner
+    Stored: health_stored_movers (as of data_as_of, read by the runner)
     """
     con = con.cursor()
-    if _stored_day(_stored_days(con), as_of, build_day_only=True) is not None:
-        frame = queries.execute(con, "health_stored_movers")
-        return in_scope(frame, managers, regions, tiers, partner_types).select(MOVERS_COLUMNS)
-    day = as_of or data_as_of(con)
+    day = as_of or meta.data_as_of(con)
     before = months_before(day, 3)
     scope = {"managers": managers, "regions": regions, "tiers": tiers, "partner_types": partner_types}
     now = partner_health(con, as_of=day, **scope)
@@ -368,19 +360,13 @@ def partner_health_history(
         found = queries.execute(con, "partner_search", search=partner_id, managers=managers)
         if partner_id not in found["partner_id"]:
             return pl.DataFrame()
-    day = as_of or data_as_of(con)
-    start_month = int(program_settings(con).get("fiscal_year_start_month", 1))
+    day = as_of or meta.data_as_of(con)
+    start_month = meta.fiscal_start_month(con)
     days = history_days(day, quarters, start_month)
-    # The days stored at build are read for this partner in one go; any other day is computed.
-    stored_days = _stored_days(con)
-    wanted = [d for d in days if d in stored_days]
-    stored = queries.execute(con, "health_stored_scores", partner_id=partner_id, days=wanted) if wanted else None
     rows = []
     for scored_on in days:
-        if stored is not None and scored_on in stored_days:
-            frame = stored.filter(pl.col("scored_on") == scored_on).select(COLUMNS)
-        else:
-            frame = partner_health(con, as_of=scored_on).filter(pl.col("partner_id") == partner_id)
+        scores = queries.execute(con, "partner_health_scores", as_of=scored_on)
+        frame = scores.filter(pl.col("partner_id") == partner_id).select(COLUMNS)
         rows.append(frame.with_columns(pl.lit(fiscal.quarter_label(scored_on, start_month)).alias("fiscal_quarter")))
     history = pl.concat(rows) if rows else pl.DataFrame()
     if history.is_empty():
@@ -422,12 +408,11 @@ def store_health(con: duckdb.DuckDBPyConnection, settings: object = None) -> Non
     """
     for table in (DAYS_TABLE, SCORES_TABLE, MOVERS_TABLE):
         con.execute("drop table if exists " + table)  # noqa: S608 - fixed names
-    rows = con.sql("select max(value) filter (where key = 'data_as_of') from load_meta").fetchall()
-    build_day = date.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
+    build_day = meta.data_as_of(con)
     weights = health_weights(con)
     days: dict[date, bool] = {}
     if build_day is not None:
-        start_month = int(program_settings(con).get("fiscal_year_start_month", 1))
+        start_month = meta.fiscal_start_month(con)
         for d in [*history_days(build_day, HISTORY_QUARTERS, start_month), months_before(build_day, 3)]:
             days[d] = d == build_day
     keep = ("region", "partner_types")
@@ -447,23 +432,3 @@ def store_health(con: duckdb.DuckDBPyConnection, settings: object = None) -> Non
     # The days last: readers take their presence to mean the other two are there.
     for table, frame in ((SCORES_TABLE, scores), (MOVERS_TABLE, movers), (DAYS_TABLE, days_frame)):
         queries.store_table(con, table, frame.with_row_index("row_number"))
-
-
-def _stored_days(con: duckdb.DuckDBPyConnection) -> dict[date, bool]:
-    """The days this build stored every partner's default score for (True = its data_as_of); {} when
-    the database was built without them (or USE_STORED is off)."""
-    if not USE_STORED:
-        return {}
-    try:  # store_health writes the days last: with them come the scores and the movers
-        return dict(queries.execute(con, "health_stored_days").iter_rows())
-    except duckdb.CatalogException:
-        return {}
-
-
-def _stored_day(days: dict[date, bool], as_of: date | None, build_day_only: bool = False) -> date | None:
-    """The stored day answering `as_of` (None = data_as_of; only that day when build_day_only), or None
-    when the view must be computed."""
-    for day, is_data_as_of in days.items():
-        if (as_of is None and is_data_as_of) or (as_of is not None and day == as_of and (is_data_as_of or not build_day_only)):
-            return day
-    return None

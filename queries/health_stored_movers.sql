@@ -1,6 +1,10 @@
--- How each partner's health score moved in the quarter to data_as_of (no filters), computed once at build time by health_score.store_health.
--- Params: none
--- Grain: one row per partner scored on both days, biggest rise first (region and partner_types for the filters)
+-- How each partner's health score moved in the quarter to data_as_of, computed once at build time by health_score.store_health, kept to the shared filters.
+-- Params:
+--   $managers (varchar[], NULL = all): partner managers to keep
+--   $regions (varchar[], NULL = all): partner regions to keep
+--   $tiers (varchar[], NULL = all): partner tiers to keep
+--   $partner_types (varchar[], NULL = all): partner types to keep (a partner with any of them)
+-- Grain: one row per partner scored on both days, biggest rise first (partner_health_movers' rows)
 -- Money: none
 -- Scope: partner
 select
@@ -17,8 +21,10 @@ select
     moved_most_by,
     moved_most_points,
     compared_with,
-    as_of,
-    region,
-    partner_types
+    as_of
 from health_movers_precomputed
+where ($managers is null or list_contains($managers, partner_manager))
+    and ($regions is null or list_contains($regions, region))
+    and ($tiers is null or list_contains($tiers, tier))
+    and ($partner_types is null or len(list_intersect(partner_types, $partner_types)) > 0)
 order by row_number

@@ -1,12 +1,10 @@
--- Partners' health scores with the default weights on stored days, computed once at build time by health_score.store_health.
+-- Every partner's health score with the default weights on one day store_health scored, computed once at build time by health_score.store_health.
 -- Params:
---   $days (date[]): the days scored (ones listed by health_stored_days)
---   $partner_id (varchar, NULL = every partner): one partner only (Partner 360's history)
--- Grain: one row per stored day x partner joined by then and not terminated, by day and healthiest first
+--   $as_of (date, NULL = data_as_of): the day scored (one health_stored_days lists; any other gives no rows)
+-- Grain: one row per partner joined by the day and not terminated, healthiest first (partner_health_scores' rows)
 -- Money: none
 -- Scope: partner
 select
-    scored_on,
     partner_id,
     partner_name,
     partner_manager,
@@ -40,5 +38,5 @@ select
     as_of,
     partner_types
 from health_scores_precomputed
-where list_contains($days, scored_on) and ($partner_id is null or partner_id = $partner_id)
-order by scored_on, row_number
+where scored_on = coalesce($as_of, (select scored_on from health_days_precomputed where is_data_as_of))
+order by row_number

@@ -16,8 +16,10 @@ Stored once per build (`store_kpis`, a derived step after the attribution credit
 rows for the default view (every partner, linear model) over every fiscal quarter up to the
 data's as-of date (the as-of quarter to date), the previous period of each and the first days
 of each quarter as many as have passed of the as-of quarter, under no split; and the quarters
-under each dimension. The outputs read those rows when the view is the default and every
-period asked for is stored; otherwise they run the core (tests check both give the same frames).
+under each dimension. `kpis_by_period.sql` declares the SQL that reads those rows
+(`kpis_stored_by_period.sql`, no rows unless every period asked for is stored), and the query
+runner reads them for the default view; otherwise it runs the core (tests check both give the
+same frames).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import duckdb
 import polars as pl
 
 import queries
-from queries import fiscal
+from queries import fiscal, meta
 from queries.kpi_definitions import PAYOUT_KPIS, definition
 
 DIMENSIONS = {
@@ -41,11 +43,9 @@ DIMENSIONS = {
 # The stored default view: its rows and the (dimension, period) pairs it holds ('all' = no split).
 STORED_TABLE = "kpis_stored"
 STORED_PERIODS_TABLE = "kpis_stored_periods"
-STORED_MODELS = (None, "linear")
 # Quarters stored before the as-of quarter at least, so the default trend (8 quarters) of this and
 # the last quarter, the last 4 quarters and this fiscal year reads stored rows.
 STORED_QUARTERS_BACK = 11
-USE_STORED = True
 # What a period not over yet is compared with (program_kpis' `compare`); the first is the default.
 COMPARISONS = {
     "to_date": "the same days of the previous period",
@@ -57,26 +57,7 @@ def _core(
     con: duckdb.DuckDBPyConnection, periods: list[tuple[date, date]], dimension: str | None, **filters: object
 ) -> pl.DataFrame:
     starts, ends = [start for start, _ in periods], [end for _, end in periods]
-    if _default_view(con, filters):
-        # No rows when a period asked for is not stored.
-        stored = queries.execute(con, "kpis_stored_by_period", period_starts=starts, period_ends=ends, dimension=dimension)
-        if not stored.is_empty():
-            return stored
     return queries.execute(con, "kpis_by_period", period_starts=starts, period_ends=ends, dimension=dimension, **filters)
-
-
-def _default_view(con: duckdb.DuckDBPyConnection, filters: dict[str, object]) -> bool:
-    model = filters.get("model")
-    if any(value is not None for key, value in filters.items() if key != "model") or model not in STORED_MODELS:
-        return False
-    return _has_stored(con)
-
-
-def _has_stored(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether this database was built with the stored KPIs (older builds were not)."""
-    if not USE_STORED:
-        return False
-    return queries.has_tables(con, STORED_TABLE, STORED_PERIODS_TABLE)
 
 
 def store_kpis(con: duckdb.DuckDBPyConnection, settings: object = None) -> None:
@@ -97,7 +78,7 @@ def store_kpis(con: duckdb.DuckDBPyConnection, settings: object = None) -> None:
     stored = {None: with_previous, **{dimension: quarters for dimension in DIMENSIONS}}
     frames, held = [], []
     for dimension, periods in stored.items():
-        long = queries.execute(
+        long = queries.compute(
             con,
             "kpis_by_period",
             period_starts=[start for start, _ in periods],
@@ -140,11 +121,11 @@ def _stored_periods(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[date, da
     """The fiscal quarters stored (the as-of quarter to date), and the same with every period
     the default cards and trend compare them with: the previous period of each, and the first
     days of each quarter as many as have passed of the as-of quarter."""
-    info = _meta(con)
-    if not info.get("data_as_of"):
+    info = meta.values(con)
+    as_of = meta.as_of_in(info)
+    if as_of is None:
         return [], []
-    start_month = int(info.get("fiscal_year_start_month") or 1)
-    as_of = date.fromisoformat(info["data_as_of"])
+    start_month = meta.start_month_in(info)
     last = fiscal.quarter_start(as_of, start_month)
     earliest = queries.execute(con, "filter_options")["earliest"][0]
     first = fiscal.add_quarters(last, -STORED_QUARTERS_BACK)
@@ -427,23 +408,22 @@ def _meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def _fiscal_start_month(con: duckdb.DuckDBPyConnection) -> int:
-    return int(_meta(con).get("fiscal_year_start_month") or 1)
+    return meta.fiscal_start_month(con)
 
 
 def _as_of(con: duckdb.DuckDBPyConnection, as_of: date | None) -> date | None:
     """The as-of date given, else the data's (None for a database without one)."""
     if as_of is not None:
         return as_of
-    info = _meta(con)
-    return date.fromisoformat(info["data_as_of"]) if info.get("data_as_of") else None
+    return meta.data_as_of(con)
 
 
 def _period(con: duckdb.DuckDBPyConnection, start_date: date | None, end_date: date | None) -> tuple[date, date]:
     """The period asked for; a missing end is the end of the fiscal quarter of the data's as-of date."""
     if start_date is not None and end_date is not None:
         return start_date, end_date
-    info = _meta(con)
-    start_month = int(info.get("fiscal_year_start_month") or 1)
-    as_of = date.fromisoformat(info["data_as_of"]) if info.get("data_as_of") else date.today()
+    info = meta.values(con)
+    start_month = meta.start_month_in(info)
+    as_of = meta.as_of_in(info) or date.today()
     end = end_date or fiscal.quarter_end(as_of, start_month)
     return start_date or fiscal.quarter_start(end, start_month), end

@@ -11,6 +11,7 @@
 -- Grain: one row per period x group x KPI (value NULL and `needs` set when an extract it needs is absent)
 -- Money: none
 -- Scope: program
+-- Stored: kpis_stored_by_period (every partner, linear model), or computed when it has no rows (a period not stored)
 with
 
 loaded as (

@@ -3,6 +3,7 @@
 --   $period_starts (date[]): first day of each period
 --   $period_ends (date[]): last day of each period, same length as $period_starts
 --   $dimension (varchar, NULL = no split): partner_type, tier, region or partner_manager, one group per value
+--   $model (varchar, NULL = linear): attribution model; only linear is stored (any other gives no rows)
 -- Grain: one row per period x group x KPI (as kpis_by_period)
 -- Money: none
 -- Scope: program
@@ -38,7 +39,7 @@ final as (
     select p.period_index, s.group_name, s.kpi, s.sort_order, s.value, s.partner_value, s.direct_value, s.needs
     from periods as p
     inner join stored as s on s.period_start = p.period_start and s.period_end = p.period_end
-    where (select periods from missing) = 0
+    where (select periods from missing) = 0 and coalesce($model, 'linear') = 'linear'
 )
 
 select period_index, group_name, kpi, sort_order, value, partner_value, direct_value, needs

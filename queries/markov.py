@@ -2,7 +2,7 @@
 
 This module owns the linear algebra. The transition counts come from the ordered
 touch paths (`queries.touch_paths`, counted here with integer codes; the same counts as
-`attribution_markov_transitions.sql`, which stays as their readable definition);
+`tests/oracles/attribution_markov_transitions.sql`, which stays as their readable definition);
 splitting a deal's revenue by the removal effects is `queries.attribution`'s job.
 
 States: one per partner, plus start (transient) and conversion / null (absorbing).
@@ -264,7 +264,7 @@ def lu_inverse_diagonal(lu: np.ndarray, pivots: np.ndarray) -> np.ndarray:
 def path_counts(
     partner: np.ndarray, starts: np.ndarray, is_won: np.ndarray, k: int
 ) -> tuple[scipy.sparse.csr_array, np.ndarray, np.ndarray]:
-    """Move counts of the chain from ordered paths (what `attribution_markov_transitions.sql` counts).
+    """Move counts of the chain from ordered paths (what `tests/oracles/attribution_markov_transitions.sql` counts).
 
     `partner`: each touch's partner code (0..k-1), paths one after another; `starts`: first
     touch of each path plus the total; `is_won`: per path. Consecutive touches by the same

@@ -55,8 +55,6 @@ PIPELINES: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_DAYS = 7
 LEDGER_TABLE = "pipeline_changes_precomputed"
-# Read what the build stored when it applies; False computes everything (tests compare the two).
-USE_STORED = True
 CHANGE_COLUMNS = [
     "opportunity_id", "fiscal_quarter", "change_kind", "amount_change", "involvement", "partner_id", "partner_name",
     "account_name", "partner_type", "region", "partner_manager", "owner", "from_stage", "to_stage", "from_amount",
@@ -197,7 +195,7 @@ def _ledger(con: duckdb.DuckDBPyConnection, from_date: date, to_date: date, scop
         )
         return ledger_from_states(states, from_date, to_date, start_month).filter(pl.col("in_scope")).drop("in_scope")
 
-    return forecast._memo(con, ("pipeline_changes", from_date, to_date, forecast._frozen(scope)), compute)
+    return forecast.MEMO.get(con, ("pipeline_changes", from_date, to_date, forecast._frozen(scope)), compute)
 
 
 def ledger_from_states(states: pl.DataFrame, from_date: date, to_date: date, start_month: int) -> pl.DataFrame:
@@ -315,7 +313,7 @@ def store_changes(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None:
 
 
 def _default_view(con: duckdb.DuckDBPyConnection, from_date: date, to_date: date) -> bool:
-    if not USE_STORED or not queries.has_tables(con, LEDGER_TABLE):
+    if not queries.READ_STORED or not queries.has_tables(con, LEDGER_TABLE):
         return False
     as_of = _data_as_of(con)
     return as_of is not None and (from_date, to_date) == (as_of - timedelta(days=DEFAULT_DAYS), as_of)

@@ -8,10 +8,11 @@ overdue, return, burnout signals, open pipeline; `engagement_by_month.sql`: the 
 `partner_signals`; the cohort curves are `cohort_curves.sql`.
 
 Stored at build (`store_signals`, loaders/derived.py): every partner's row as of data_as_of.
-`partner_signals` reads it for that day and applies the shared filters to the stored rows
-(no signal of a partner depends on the others in scope); any other day computes, and so does
-a database built without it. "Why at risk" is not stored: it is written for each viewer from
-the stored columns, with the commission owed in dollars only for a viewer who sees money.
+`partner_signal_rows` declares the SQL that reads it with the shared filters
+(`signals_stored.sql`; no signal of a partner depends on the others in scope), and the query
+runner reads it for that day; any other day computes, and so does a database built without it.
+"Why at risk" is not stored: it is written for each viewer from the stored columns, with the
+commission owed in dollars only for a viewer who sees money.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ import queries
 from queries import bgnbd
 
 CREDIT_TABLE = "attribution_credit_default"
-# Read the table stored at build when it answers the question (tests turn it off to compare).
-USE_STORED = True
 STORED_TABLE = "signals_precomputed"
 
 COLUMNS = [
@@ -96,12 +95,8 @@ def partner_signals(
     sees_money: whether the viewer sees commission amounts; without it, "Why at risk" says
     "unpaid commission" without the amount (unpaid_credit itself is a money column).
     """
-    con = con.cursor()
     scope = {"managers": managers, "regions": regions, "tiers": tiers, "partner_types": partner_types}
-    if _default_view(con, as_of, scope):
-        stored = queries.execute(con, "signals_stored", **scope)
-    else:
-        stored = signals(con, as_of, scope)
+    stored = queries.execute(con.cursor(), "partner_signal_rows", as_of=as_of, **scope)
     # Written for the at-risk rows only: amounts are formatted row by row (0.4 s for 50,000 rows).
     risky = stored.filter(pl.col("at_risk")).select("partner_id", at_risk_reasons=at_risk_reasons(sees_money))
     return stored.join(risky, on="partner_id", how="left", maintain_order="left").select(COLUMNS)
@@ -132,8 +127,22 @@ def at_risk_reasons(sees_money: bool) -> pl.Expr:
     return pl.when(pl.col("at_risk")).then(why)
 
 
-def signals(con: duckdb.DuckDBPyConnection, as_of: date | None, scope: dict[str, list[str] | None]) -> pl.DataFrame:
-    """Every signal of the partners in scope, computed: STORED_COLUMNS (what the build stores)."""
+def partner_signal_rows(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date | None = None,
+    managers: list[str] | None = None,
+    regions: list[str] | None = None,
+    tiers: list[str] | None = None,
+    partner_types: list[str] | None = None,
+) -> pl.DataFrame:
+    """Every signal of the partners in scope, as of a date: partner_signals before "Why at risk" is written.
+
+    Grain: one row per partner joined by as_of and not terminated by then (STORED_COLUMNS)
+    Money: unpaid_credit
+    Scope: partner
+    Stored: signals_stored (as of data_as_of, read by the runner)
+    """
+    scope = {"managers": managers, "regions": regions, "tiers": tiers, "partner_types": partner_types}
     flags = queries.execute(con, "partner_flags", as_of=as_of, **scope)
     score = queries.execute(con, "engagement_by_month", as_of=as_of, months=1, **scope).select("partner_id", "engagement_score")
     owed = unpaid_credit(con, as_of).select("partner_id", pl.col("unpaid_credit"))
@@ -160,20 +169,5 @@ def signals(con: duckdb.DuckDBPyConnection, as_of: date | None, scope: dict[str,
 def store_signals(con: duckdb.DuckDBPyConnection, settings: object = None) -> None:
     """Derived step at build time: the signals as of data_as_of for every partner (signals_precomputed,
     with a row_number giving the order). Reads the BG/NBD fit and the default credit, so it runs after them."""
-    # Dropped first: the signals must compute now, not read the previous build's rows.
-    con.execute("drop table if exists " + STORED_TABLE)  # noqa: S608 - fixed name
-    scope = {"managers": None, "regions": None, "tiers": None, "partner_types": None}
-    queries.store_table(con, STORED_TABLE, signals(con, None, scope).with_row_index("row_number"))
+    queries.store_table(con, STORED_TABLE, queries.compute(con, "partner_signal_rows").with_row_index("row_number"))
 
-
-def _default_view(con: duckdb.DuckDBPyConnection, as_of: date | None, scope: dict[str, list[str] | None]) -> bool:
-    """Whether the stored rows answer: built with them, as of data_as_of, filters absent or not empty lists."""
-    if not USE_STORED or any(value is not None and len(value) == 0 for value in scope.values()):
-        return False
-    rows = con.sql(
-        "select (select count(*) from duckdb_tables() where table_name = $name), "
-        "(select max(value) filter (where key = 'data_as_of') from load_meta)",
-        params={"name": STORED_TABLE},
-    ).fetchall()
-    built, day = rows[0]
-    return bool(built) and bool(day) and (as_of is None or as_of == date.fromisoformat(day))

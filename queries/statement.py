@@ -24,6 +24,7 @@ import polars as pl
 
 import queries
 from queries import attribution, fiscal, glossary
+from queries.meta import as_of_in, data_as_of, start_month_in
 
 STATUSES = ["accrued", "approved", "paid", "clawed_back"]
 DEAL_SCHEMA = {
@@ -82,11 +83,6 @@ def plan_from(plan: pl.DataFrame) -> dict[str, Any]:
         "tolerance_pct": float(given("tolerance_pct", 1.0)),
         "tolerance_min": float(given("tolerance_min", 1.0)),
     }
-
-
-def data_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
-    rows = con.sql("select max(try_cast(value as date)) from load_meta where key = 'data_as_of'").fetchall()
-    return rows[0][0] if rows else None
 
 
 def partner_statement(
@@ -291,7 +287,7 @@ class Meta:
 
     @property
     def data_as_of(self) -> date | None:
-        return date.fromisoformat(self.values["data_as_of"]) if self.values.get("data_as_of") else None
+        return as_of_in(self.values)
 
     def period(self, start_date: date | None, end_date: date | None) -> tuple[date, date]:
         """The dates given, each else the fiscal quarter of the data's as-of date (the app's default period)."""
@@ -301,8 +297,8 @@ class Meta:
 
 def default_period(meta: dict[str, str]) -> tuple[date, date]:
     """The fiscal quarter of the data's as-of date: the app's default period."""
-    as_of = date.fromisoformat(meta["data_as_of"]) if meta.get("data_as_of") else date.today()
-    month = int(meta.get("fiscal_year_start_month") or 1)
+    as_of = as_of_in(meta) or date.today()
+    month = start_month_in(meta)
     return fiscal.quarter_start(as_of, month), fiscal.quarter_end(as_of, month)
 
 

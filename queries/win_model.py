@@ -5,8 +5,8 @@ past fiscal quarter start, features from its history up to the day before, label
 partner-attributed won deal under the plan's model closing in that quarter), its
 time-based evaluation against the baseline "won a deal last quarter", and the stored fit
 the health score reads (`partner_health.p_won_next_quarter`). The inputs are those of the
-health score (`health_inputs.sql`, `engagement_by_month.sql`); the score itself is
-`queries.health_score`.
+health score (`inputs_as_of`: `health_inputs.sql` and `engagement_by_month.sql`), kept here so
+that `queries.health_score`, which owns the score, imports this module and not the other way.
 
 Evaluation is rolling-origin: each of the last `HOLDOUT_QUARTERS` complete quarters is
 predicted by a model trained only on the quarters before it (whose labels were known by
@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 
 import queries
-from queries import fiscal
+from queries import fiscal, meta
 
 HOLDOUT_QUARTERS = 4
 MIN_TRAIN_QUARTERS = 2
@@ -95,16 +95,26 @@ def features(inputs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def inputs_as_of(con: duckdb.DuckDBPyConnection, as_of: date | None) -> pl.DataFrame:
+    """Raw inputs of every partner on the books on the day, with the engagement score beside them."""
+    inputs = queries.execute(con, "health_inputs", as_of=as_of)
+    engagement = queries.execute(con, "engagement_by_month", as_of=as_of, months=1).select(
+        "partner_id", "raw_engagement", "engagement_score"
+    )
+    return inputs.join(engagement, on="partner_id", how="left").with_columns(
+        pl.col("raw_engagement", "engagement_score").fill_null(0.0),
+        pl.col("as_of").cast(pl.Date),
+    )
+
+
 def complete_quarters(con: duckdb.DuckDBPyConnection) -> list[date]:
     """Quarter starts with a full quarter of program history before them and their own quarter over by data_as_of."""
-    from queries.health_score import data_as_of
-
-    start_month = int(fiscal_start_month(con))
+    start_month = meta.fiscal_start_month(con)
     rows = con.sql("select min(joined_at) from partners").fetchall()
     if not rows or rows[0][0] is None:
         return []
     first = fiscal.add_quarters(fiscal.quarter_start(rows[0][0], start_month), 2)
-    last_day = data_as_of(con)
+    last_day = meta.data_as_of(con)
     quarters = []
     q = first
     while fiscal.add_quarters(q, 1) - timedelta(days=1) <= last_day:
@@ -113,15 +123,8 @@ def complete_quarters(con: duckdb.DuckDBPyConnection) -> list[date]:
     return quarters
 
 
-def fiscal_start_month(con: duckdb.DuckDBPyConnection) -> int:
-    rows = con.sql("select value from load_meta where key = 'fiscal_year_start_month'").fetchall()
-    return int(rows[0][0]) if rows and rows[0][0] else 1
-
-
 def training_panel(con: duckdb.DuckDBPyConnection, quarters: list[date]) -> pl.DataFrame:
     """Partner x quarter rows: features as of the day before the quarter, the label and the baseline."""
-    from queries.health_score import inputs_as_of
-
     wins = queries.execute(con, "health_won_deals_by_quarter").select("partner_id", "quarter_start", "won_deals")
     frames = []
     for q in quarters:

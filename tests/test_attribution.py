@@ -19,6 +19,7 @@ from queries.markov import removal_effects, transitions_from_paths
 from queries.shapley import MAX_EXACT, shapley_weights
 from settings import Settings
 from tests.conftest import SHARED_DATA, write_extracts
+from tests.oracles import oracle
 
 # Every won deal closes on 2026-03-31 and is worth 1000, so a weight w is w x 1000 of credit.
 HAND = {
@@ -188,7 +189,7 @@ def test_markov_removal_effects_match_the_hand_solved_chain():
 
 
 def test_markov_transitions_count_paths_from_start_to_the_end(hand_con):
-    frame = queries.execute(hand_con, "attribution_markov_transitions")
+    frame = oracle(hand_con, "attribution_markov_transitions")
     rows = {(r["from_partner"], r["to_partner"]): (r["transitions"], r["conversions"]) for r in frame.iter_rows(named=True)}
     assert rows[(None, "P1")] == (5, 4)  # O1, O2, O4, O5 (won) and O8 (lost) start with P1
     assert rows[("P1", None)] == (4, 3)  # O1, O3, O4 (won) and O8 (lost) end with P1
@@ -199,7 +200,7 @@ def test_markov_transitions_treat_consecutive_touches_by_one_partner_as_one_visi
         [(True, 100, [(1, 9, "referral", 0), (1, 8, "referral", 0), (2, 5, "referral", 0), (1, 1, "referral", 0)])]
     )
     con = engine_con(opp, tp)
-    frame = queries.execute(con, "attribution_markov_transitions").sort("transitions")
+    frame = oracle(con, "attribution_markov_transitions").sort("transitions")
     rows = set(frame.select("from_partner", "to_partner", "transitions").iter_rows())
     assert rows == {(None, "P1", 1), ("P1", "P2", 1), ("P2", "P1", 1), ("P1", None, 1)}
     con.close()
@@ -207,7 +208,7 @@ def test_markov_transitions_treat_consecutive_touches_by_one_partner_as_one_visi
 
 def test_markov_splits_a_deal_by_its_partners_removal_effects(hand_con):
     effects = dict(
-        removal_effects(queries.execute(hand_con, "attribution_markov_transitions"))
+        removal_effects(oracle(hand_con, "attribution_markov_transitions"))
         .select("partner_id", "removal_effect")
         .iter_rows()
     )
@@ -438,7 +439,7 @@ def test_markov_removal_effects_agree_with_channelattribution():
     ca = pytest.importorskip("ChannelAttribution", reason="channelattribution (requirements-dev.txt) is not installed")
     paths = reference_paths()
     con = paths_con(paths, with_lost=True)
-    exact = removal_effects(queries.execute(con, "attribution_markov_transitions"))
+    exact = removal_effects(oracle(con, "attribution_markov_transitions"))
     con.close()
     # The SQL transition counts equal the ones counted from the aggregated paths.
     from_paths = removal_effects(
@@ -467,7 +468,7 @@ def test_markov_counts_from_ordered_paths_equal_the_sql_transitions(hand_con):
     names = paths.partner_ids.to_list() + [None]
     mine = {(names[i], names[j]): counts[i, j] for i, j in zip(*np.nonzero(counts), strict=True)}
     mine.update({(names[i], None): to_conversion[i] + to_null[i] for i in np.flatnonzero(to_conversion + to_null)})
-    sql = queries.execute(hand_con, "attribution_markov_transitions")
+    sql = oracle(hand_con, "attribution_markov_transitions")
     assert mine == {(r["from_partner"], r["to_partner"]): r["transitions"] for r in sql.iter_rows(named=True)}
     assert {names[i]: to_conversion[i] for i in np.flatnonzero(to_conversion)} == {
         r["from_partner"]: r["conversions"]
@@ -530,7 +531,7 @@ def test_markov_removal_effects_from_ordered_paths_equal_the_sql_ones_on_the_ref
 
     paths = reference_paths()
     con = paths_con(paths, with_lost=True)
-    from_sql = removal_effects(queries.execute(con, "attribution_markov_transitions")).sort("partner_id")
+    from_sql = removal_effects(oracle(con, "attribution_markov_transitions")).sort("partner_id")
     ordered = touch_paths(con)
     con.close()
     present = np.unique(ordered.partner)
@@ -543,7 +544,7 @@ def test_markov_removal_effects_from_ordered_paths_equal_the_sql_ones_on_the_ref
 
 def test_the_engine_gives_the_weights_of_the_readable_sql_definition(hand_con):
     rules = [m for m in attribution.RULE_MODELS if m in attribution.TOUCH_MODELS]
-    wide = queries.execute(hand_con, "attribution_touch_weights")
+    wide = oracle(hand_con, "attribution_touch_weights")
     sql = wide.unpivot(on=rules, index=["opportunity_id", "partner_id", "touch_date"], variable_name="model", value_name="weight")
     engine = attribution.touch_weights(hand_con, rules).select("model", "opportunity_id", "partner_id", "touch_date", "weight")
     key = ["model", "opportunity_id", "partner_id", "touch_date"]

@@ -261,7 +261,7 @@ def test_with_stage_probabilities_of_zero_or_one_the_crm_band_collapses(tmp_path
 
 def test_the_simulation_is_repeatable(live):
     first = queries.execute(live, "pipeline_forecast")
-    forecast._MEMO.clear()
+    forecast.MEMO.clear()
     assert first.equals(queries.execute(live, "pipeline_forecast"))
 
 
@@ -334,17 +334,17 @@ OUTPUTS = ("pipeline_forecast", "forecast_deals", "forecast_backtest", "forecast
 def computed_on_demand(con, monkeypatch: pytest.MonkeyPatch, name: str, **params) -> pl.DataFrame:
     """The output computed from the extracts alone, as if the build had stored nothing."""
     with monkeypatch.context() as patch:
-        patch.setattr(forecast, "USE_STORED", False)
-        forecast._MEMO.clear()
+        patch.setattr(queries, "READ_STORED", False)
+        forecast.MEMO.clear()
         frame = queries.execute(con, name, **params)
-    forecast._MEMO.clear()
+    forecast.MEMO.clear()
     return frame
 
 
 def test_the_build_stores_the_default_view_and_the_page_reads_it_without_simulating(live, monkeypatch: pytest.MonkeyPatch):
     tables = {row[0] for row in live.sql("select table_name from duckdb_tables()").fetchall()}
     assert {"forecast_precomputed", "forecast_deals_precomputed", "forecast_backtest_precomputed"} <= tables
-    forecast._MEMO.clear()
+    forecast.MEMO.clear()
 
     def no_simulation(*args, **kwargs):
         raise AssertionError("the default view should be read, not simulated")
@@ -382,7 +382,7 @@ def test_filtered_views_from_the_stored_states_give_the_same_numbers_as_computin
     views = [{"regions": [region], "partner_types": ["reseller", "referral"]}, {"managers": [manager], "tiers": [tier]}]
     for params in views:
         for name in OUTPUTS:
-            forecast._MEMO.clear()
+            forecast.MEMO.clear()
             from_stored = queries.execute(con, name, **params)
             assert_frame_equal(from_stored, computed_on_demand(con, monkeypatch, name, **params))
 

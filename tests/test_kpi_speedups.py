@@ -64,20 +64,20 @@ def stored_copy(db: Path, tmp_path: Path) -> Path:
 
 
 def run(db: Path, name: str, params: dict, monkeypatch: pytest.MonkeyPatch, *, stored: bool) -> tuple[pl.DataFrame, list]:
-    """The output's frame, and the SQL outputs it ran."""
+    """The output's frame, and the outputs the runner ran (stored readers included, stored views not)."""
     ran = []
-    execute = queries.execute
+    compute = queries._compute
 
-    def spy(con, sql_name, **kwargs):
+    def spy(con, sql_name, params):
         ran.append(sql_name)
-        return execute(con, sql_name, **kwargs)
+        return compute(con, sql_name, params)
 
     con = queries.connect(db)
     try:
         with monkeypatch.context() as patch:
-            patch.setattr(queries.kpis, "USE_STORED", stored)
-            patch.setattr(queries, "execute", spy)
-            frame = spy(con, name, **params)
+            patch.setattr(queries, "READ_STORED", stored)
+            patch.setattr(queries, "_compute", spy)
+            frame = queries.execute(con, name, **params)
     finally:
         con.close()
     return frame, ran

@@ -346,7 +346,7 @@ def test_the_stored_default_view_gives_the_same_rows_as_computing_them(demo_db: 
         for name in ("pipeline_changes", "pipeline_change_totals"):
             stored = queries.execute(con, name, **params)
             with monkeypatch.context() as patch:
-                patch.setattr(pipeline_changes, "USE_STORED", False)
+                patch.setattr(queries, "READ_STORED", False)
                 computed = queries.execute(con, name, **params)
             assert stored.height, (name, params)
             assert_frame_equal(stored, computed)
@@ -438,7 +438,7 @@ def test_the_stored_forecast_history_is_the_computed_one(demo_db: Path, monkeypa
     for segment in ("partner", "direct"):
         stored = queries.execute(con, "forecast_history", segment=segment)
         with monkeypatch.context() as patch:
-            patch.setattr(forecast_history, "USE_STORED", False)
+            patch.setattr(queries, "READ_STORED", False)
             computed = queries.execute(con, "forecast_history", segment=segment)
         assert stored.height
         assert_frame_equal(stored, computed)

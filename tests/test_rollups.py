@@ -64,7 +64,7 @@ def direct(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every output read its reference SQL (where there is one) instead of the rollup-based file."""
     load = queries.load_sql
     # The KPIs stored for the default view are not a reference: compute them.
-    monkeypatch.setattr(queries.kpis, "USE_STORED", False)
+    monkeypatch.setattr(queries, "READ_STORED", False)
 
     def reference(name: str) -> str:
         path = REFERENCE / f"{name}.sql"

@@ -37,8 +37,13 @@ def computed(monkeypatch: pytest.MonkeyPatch, con: duckdb.DuckDBPyConnection, na
     """The output computed from the extracts, as if nothing were stored."""
     with monkeypatch.context() as patch:
         patch.setattr(attribution, "stored_touches", lambda *args, **kwargs: None)
-        patch.setattr(disagreements, "USE_STORED", False)
+        patch.setattr(queries, "READ_STORED", False)
         return queries.execute(con, name, **params)
+
+
+def reads_stored(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> bool:
+    """Whether the runner answers these params from the rows the build stored."""
+    return queries.stored_view(con, queries.output(name), params) is not None
 
 
 def a_manager(con: duckdb.DuckDBPyConnection) -> str:
@@ -103,7 +108,7 @@ def test_the_disagreements_page_outputs_as_of_data_as_of_equal_the_computed_ones
 ):
     con = queries.connect(demo_db)
     data_as_of = date.fromisoformat(dict(queries.execute(con, "program_meta").iter_rows())["data_as_of"])
-    assert disagreements._default_view(con, None) and disagreements._default_view(con, data_as_of)
+    assert reads_stored(con, name, {}) and reads_stored(con, name, {"as_of": data_as_of})
     cases = [
         {},
         {"as_of": data_as_of},
@@ -119,9 +124,9 @@ def test_the_disagreements_page_outputs_as_of_data_as_of_equal_the_computed_ones
 
 def test_another_as_of_date_computes_the_disagreements(demo_db):
     con = queries.connect(demo_db)
-    assert not disagreements._default_view(con, date(2026, 2, 1))
+    assert not reads_stored(con, "attribution_disagreements", {"as_of": date(2026, 2, 1)})
     earlier = queries.execute(con, "attribution_disagreements", as_of=date(2026, 2, 1))
-    assert_frame_equal(earlier, disagreements._sql(con, "attribution_disagreements", as_of=date(2026, 2, 1)))
+    assert_frame_equal(earlier, queries.compute(con, "attribution_disagreements", as_of=date(2026, 2, 1)))
     assert not earlier.equals(queries.execute(con, "attribution_disagreements"))
 
 
@@ -134,7 +139,7 @@ def test_a_database_built_without_the_stored_tables_computes_the_same_results(de
     writable.close()
     new_con, old_con = queries.connect(demo_db), queries.connect(old)
     assert attribution.stored_touches(old_con, "linear", attribution.model_params(old_con)) is None
-    assert not disagreements._default_view(old_con, None)
+    assert not reads_stored(old_con, "attribution_disagreements", {})
     cases = [
         ("attribution_scenario", {"scenario": json.dumps(TIME_DECAY), "start_date": date(2026, 7, 1)}),
         ("attribution_scenario", {"scenario": json.dumps(LINEAR), "tiers": ["gold"]}),
@@ -162,17 +167,18 @@ def test_a_model_the_build_could_not_store_is_computed(demo_db, tmp_path, monkey
     assert_frame_equal(stored, computed(monkeypatch, con, "attribution_scenario", **case))
 
 
-def test_the_ledger_and_trust_outputs_keep_the_parameters_of_their_sql_definitions():
+def test_the_ledger_and_trust_outputs_are_their_sql_files_with_a_stored_reader_taking_the_filters():
     for name in ["attribution_disagreements", "attribution_trust_by_quarter"]:
-        python = {param.name: param.type for param in queries.python_output(name).params}
-        sql = {param.name: param.type for param in queries.sql_output(name).params}
-        assert python == sql
-    stored = {param.name for param in queries.sql_output("attribution_disagreements_stored").params}
-    assert stored == {"regions", "tiers", "partner_types", "managers"}
+        assert name not in queries.PYTHON_OUTPUTS
+        described = queries.output(name)
+        assert described.stored == f"{name}_stored"
+        reader = {param.name for param in queries.output(described.stored).params}
+        assert reader == {param.name for param in described.params} - {"as_of"}
+        assert reader == {"regions", "tiers", "partner_types", "managers"}
 
 
 def test_the_stored_ledger_is_what_the_build_computed_for_data_as_of(demo_db: Path):
     con = queries.connect(demo_db)
     ledger = con.sql("select * from attribution_disagreements_stored order by row_number").pl()
     assert ledger["row_number"].to_list() == list(range(ledger.height))
-    assert_frame_equal(ledger.drop("row_number"), disagreements._sql(con, "attribution_disagreements"))
+    assert_frame_equal(ledger.drop("row_number"), queries.compute(con, "attribution_disagreements"))

@@ -4,7 +4,7 @@ The build stores (queries.health_score.store_health, queries.signals.store_signa
 partner's default-weight score on data_as_of, on the quarter starts of the history and on the
 day the movers compare with, the movers and the signals as of data_as_of. The outputs read them
 for those views and apply the shared filters to the stored rows. Each test below asks the same
-question twice, once reading the stored tables and once with them turned off (USE_STORED), and
+question twice, once reading the stored tables and once with them turned off (queries.READ_STORED), and
 wants the same frame: same rows, order, columns, types and values.
 """
 
@@ -23,7 +23,7 @@ from polars.testing import assert_frame_equal
 
 import queries
 from loaders.build import build_database
-from queries import health_score, signals
+from queries import health_score, meta, signals
 from tests.conftest import TINY, write_extracts
 
 TINY_AS_OF = date(2026, 6, 20)
@@ -42,8 +42,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @contextmanager
 def computed() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(health_score, "USE_STORED", False)
-        patch.setattr(signals, "USE_STORED", False)
+        patch.setattr(queries, "READ_STORED", False)
         yield
 
 
@@ -176,7 +175,7 @@ def demo_scope(db: Path) -> dict[str, list[str]]:
 def test_the_stored_health_and_movers_give_what_computing_gives_on_the_demo(demo_db_path: Path):
     scope = demo_scope(demo_db_path)
     con = queries.connect(demo_db_path)
-    day = health_score.data_as_of(con)
+    day = meta.data_as_of(con)
     con.close()
     everyone = assert_same(demo_db_path, "partner_health")
     assert everyone.height > 20

@@ -1,0 +1,59 @@
+"""One mechanism serves stored default views: the runner reads what the build stored when it
+answers the call, and it gives exactly the frame computing gives (queries/__init__.py,
+`stored_view`). Every output that declares `Stored:` is checked here on the demo program."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from polars.testing import assert_frame_equal
+
+import queries
+from scripts.export_all import samples
+
+STORED = sorted(name for name, output in queries.outputs().items() if output.stored)
+
+
+def test_the_outputs_with_a_stored_default_view_are_declared_not_switched_per_module():
+    assert set(STORED) >= {
+        "attribution_disagreements",
+        "attribution_trust_by_quarter",
+        "kpis_by_period",
+        "partner_signal_rows",
+        "pipeline_forecast",
+        "forecast_deals",
+        "forecast_caveats",
+        "forecast_backtest",
+        "partner_health_scores",
+        "partner_health_movers",
+    }
+    for name in STORED:
+        reader = queries.output(name).stored
+        assert reader in queries.outputs(), f"{name} names a reader that does not exist: {reader}"
+        assert queries.output(reader).stored is None
+
+
+@pytest.mark.parametrize("name", STORED)
+def test_the_stored_default_view_equals_the_computed_one(demo_db_path: Path, monkeypatch: pytest.MonkeyPatch, name: str):
+    con = queries.connect(demo_db_path)
+    output = queries.output(name)
+    sample = samples(con)
+    params = {param.name: sample[param.name] for param in output.params if param.required}
+    assert queries.stored_view(con, output, params) is not None, "the default view is not read from the stored rows"
+    stored = queries.execute(con, name, **params)
+    monkeypatch.setattr(queries, "READ_STORED", False)
+    assert queries.stored_view(con, output, params) is None
+    assert_frame_equal(stored, queries.execute(con, name, **params), check_exact=True)
+
+
+@pytest.mark.parametrize("name", [name for name in STORED if queries.output(name).takes("as_of")])
+def test_another_day_or_an_empty_filter_is_computed(demo_db_path: Path, name: str):
+    con = queries.connect(demo_db_path)
+    output = queries.output(name)
+    sample = samples(con)
+    assert queries.stored_view(con, output, {"as_of": sample["as_of"]}) is not None
+    assert queries.stored_view(con, output, {"as_of": sample["as_of"] - timedelta(days=1)}) is None
+    if output.takes("regions"):
+        assert queries.stored_view(con, output, {"regions": []}) is None
