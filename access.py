@@ -158,7 +158,10 @@ OUTPUTS: dict[str, frozenset[str | None]] = _decided(
         attribution_moves
         """,
     ),
-    (STATEMENT_ROLES, "partner_statement partner_statement_disagreements partner_statement_payouts partner_statement_deal_payments"),
+    (
+        STATEMENT_ROLES,
+        "partner_statement partner_statement_disagreements partner_statement_payouts partner_statement_deal_payments",
+    ),
     # Rows as read (any partner, payout amounts), and the building blocks other outputs and the
     # build read (no page shows them; `python -m queries export` runs them as an admin).
     (
@@ -171,7 +174,8 @@ OUTPUTS: dict[str, frozenset[str | None]] = _decided(
         attribution_touch_codes attribution_disagreements_stored
         attribution_trust_by_quarter_stored attribution_trust_deals
         forecast_stored_backtest forecast_stored_caveats forecast_stored_deals forecast_stored_forecast
-        forecast_stored_states pipeline_as_of pipeline_changes_stored pipeline_change_totals_stored forecast_history_stored
+        forecast_stored_states pipeline_as_of
+        pipeline_changes_stored pipeline_change_totals_stored forecast_history_stored
         health_inputs partner_health_scores health_stored_days health_stored_movers health_stored_scores
         health_won_deals_by_quarter
         kpis_by_period kpis_stored_by_period partner_activity_summary signals_stored partner_signal_rows

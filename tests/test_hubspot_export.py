@@ -184,7 +184,9 @@ def test_of_several_dated_downloads_the_newest_loads(tmp_path: Path):
     assert (row["source_file"], row["rows_read"]) == ("hubspot-crm-exports-all-deals-2024-09-03 (1).csv", 2)
 
 
-@pytest.mark.parametrize("page", ["health", "forecast", "changes", "engagement", "partner", "attribution", "disagreements", "data"])
+@pytest.mark.parametrize(
+    "page", ["health", "forecast", "changes", "engagement", "partner", "attribution", "disagreements", "data"]
+)
 def test_every_page_runs_on_the_export(export_db, monkeypatch: pytest.MonkeyPatch, page: str):
     monkeypatch.setenv("PULSE_DB", str(export_db[1]))
     at = open_page(page, {"period": "All time"})
