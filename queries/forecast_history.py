@@ -91,7 +91,7 @@ def history(con: duckdb.DuckDBPyConnection, start: date, filters: forecast.Filte
                 batch = past[past.index(day) : past.index(day) + DAYS_PER_PASS]
                 states = _states(con, batch, start, filters)
             if day < data_as_of:
-                forecast._seed(con, ("states_on", day, forecast._frozen(filters)), states[day])
+                forecast.MEMO.put(con, ("states_on", day, forecast._frozen(filters)), states[day])
             # The quarter is the first of the day's forecast, or the second on its eve: simulate no further.
             horizon = 1 if day >= start else 2
             rows = forecast._live(con, day, filters, forecast.MIN_GROUP_DEALS, horizon, RUNS)["forecast"]
@@ -148,7 +148,7 @@ def store_history(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None:
         data_as_of, start_month = forecast._meta(con)
         frame = history(con, fiscal.quarter_start(data_as_of, start_month), forecast._filters(None, None, None, None))
     queries.store_table(con, HISTORY_TABLE, frame.with_row_index("row_number"))
-    forecast._MEMO.clear()  # what was memoised belongs to the database being built
+    forecast.MEMO.clear()  # what was memoised belongs to the database being built
 
 
 def _default_view(con: duckdb.DuckDBPyConnection, start: date, filters: forecast.Filters) -> bool:
