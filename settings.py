@@ -115,7 +115,9 @@ class Burnout(Strict):
     win_rate_drop: float = 0.5
     breadth_drop: float = 0.34
     support_ticket_rise: float = 1.0
-    # 3 of 6: at 2, chance dips (a star's registrations, a few tickets) flagged 29 of 79 on the demo.
+    # Flagged on a fall of the activity rate by at least activity_drop that a one-sided exact test of the
+    # two Poisson counts finds significant (p below this), or on min_signals signals (DESIGN.md).
+    significance: float = Field(0.01, gt=0, lt=1)
     min_signals: int = 3
     # Floors below which a signal cannot fire (a small baseline is noise, not a trend).
     min_baseline_activities: int = 6
@@ -203,7 +205,11 @@ class Settings(Strict):
     overdue_factor: float = Field(2.0, gt=1)
     overdue_min_gaps: int = Field(3, ge=1)
     overdue_min_days: int = Field(30, ge=0)
+    # A table is stale when the newest data is ahead of it by more than its own rhythm (the 95th percentile of
+    # its gaps between event days over 180 days) and at least stale_after_days; or, for a table named here,
+    # by more than the days given (the rhythm and the floor then do not apply).
     stale_after_days: int = Field(2, ge=0)
+    stale_after_days_by_table: dict[str, int] = Field(default_factory=dict)
     activity_weights: dict[str, float] = Field(
         default_factory=lambda: {
             "portal_login": 0.1,
@@ -243,6 +249,18 @@ class Settings(Strict):
     value_map: dict[str, dict[str, dict[str, str]]] = Field(default_factory=dict)
     roles: dict[str, Role] = Field(default_factory=dict)
     digest: Digest = Field(default_factory=Digest)
+
+    @field_validator("stale_after_days_by_table")
+    @classmethod
+    def known_event_tables(cls, value: dict[str, int]) -> dict[str, int]:
+        tables = {"partner_activities", "opportunities", "opportunity_history", "touchpoints", "deal_registrations", "payouts"}
+        unknown = sorted(set(value) - tables)
+        if unknown:
+            raise ValueError(f"stale_after_days_by_table: {unknown} are not event tables (one of {sorted(tables)})")
+        negative = sorted(table for table, days in value.items() if days < 0)
+        if negative:
+            raise ValueError(f"stale_after_days_by_table: days must be 0 or more ({negative})")
+        return value
 
 
 def load_settings(path: Path | str | None) -> Settings:

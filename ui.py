@@ -84,12 +84,6 @@ class Filters:
         values.pop("period")
         return values
 
-    def previous(self) -> Filters:
-        """The period of the same length just before this one."""
-        length = (self.end_date - self.start_date).days + 1
-        end = self.start_date - timedelta(days=1)
-        return Filters(**{**asdict(self), "start_date": end - timedelta(days=length - 1), "end_date": end})
-
 
 def meta() -> dict[str, str]:
     frame = queries.run("program_meta")

@@ -1,10 +1,13 @@
 """Program health figures: a KPI's trend by fiscal quarter (partner vs direct where it has both)
-and the tier check's picture (partners by held vs qualified tier).
+and the tier check's picture (partners by held vs qualified tier); and the words of a card:
+its value, its change and the dates it compares.
 
-Pure builders: frames from `queries.kpis` / `tier_check.sql` in, `go.Figure` out.
+Pure builders: frames from `queries.kpis` / `tier_check.sql` in, `go.Figure` or text out.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 import plotly.graph_objects as go
 import polars as pl
@@ -15,14 +18,21 @@ TICK_FORMATS = {"share": ".0%", "money": "$,.3s", "days": ",.0f", "count": ",.0f
 
 
 def kpi_trend(trend: pl.DataFrame, kpi: str) -> go.Figure:
-    """One KPI by fiscal quarter: the program line, plus partner and direct lines where the KPI splits."""
+    """One KPI by fiscal quarter: the program line, plus partner and direct lines where the KPI splits.
+
+    A quarter in progress is counted to date and labelled so ("FY2026 Q4 to 11-20"); when the
+    frame has each quarter's first days as many as have passed of it (same_days_value), they are
+    a dotted line, so the quarter in progress is read against the same days of the others."""
     rows = trend.filter(pl.col("kpi") == kpi).sort("quarter_start")
     label = rows["label"][0] if rows.height else kpi
     unit = rows["unit"][0] if rows.height else "count"
     fig = figure(f"{label} by fiscal quarter", height=320)
     if rows.is_empty():
         return fig
-    quarters = rows["fiscal_quarter"].to_list()
+    quarters = [
+        f"{quarter} to {end:%m-%d}" if in_progress else quarter
+        for quarter, end, in_progress in rows.select("fiscal_quarter", "quarter_end", "in_progress").iter_rows()
+    ]
     has_split = rows["partner_value"].is_not_null().any() or rows["direct_value"].is_not_null().any()
     series = [("All deals" if has_split else label, "value", NEUTRAL)]
     if has_split:
@@ -38,6 +48,20 @@ def kpi_trend(trend: pl.DataFrame, kpi: str) -> go.Figure:
                 name=name,
                 mode="lines+markers",
                 line={"color": color, "width": 2 if column == "value" else 3},
+                connectgaps=False,
+            )
+        )
+    in_progress = rows.filter(pl.col("in_progress"))
+    if in_progress.height and rows["same_days_value"].is_not_null().any():
+        days = (in_progress["quarter_end"][0] - in_progress["quarter_start"][0]).days + 1
+        fig.add_trace(
+            go.Scatter(
+                x=quarters,
+                y=rows["same_days_value"].to_list(),
+                name=f"{'All deals' if has_split else label}, first {days} days of each quarter",
+                mode="lines+markers",
+                line={"color": NEUTRAL, "width": 2, "dash": "dot"},
+                marker={"symbol": "circle-open"},
                 connectgaps=False,
             )
         )
@@ -92,10 +116,13 @@ def format_value(value: float | None, unit: str) -> str:
 
 
 def format_change(value: float | None, previous: float | None, unit: str) -> str | None:
-    """The change against the previous period (percentage points for shares), or None."""
+    """The change against the previous period (percentage points for shares), or None; a change
+    that shows as zero at the card's precision is written without a sign."""
     if value is None or previous is None:
         return None
     change = value - previous
+    if no_change(value, previous, unit):
+        return {"share": "0.0 pts", "money": "$0", "days": "0 days", "ratio": "0.0x"}.get(unit, "0")
     if unit == "share":
         return f"{change * 100:+.1f} pts"
     if unit == "money":
@@ -105,3 +132,36 @@ def format_change(value: float | None, previous: float | None, unit: str) -> str
     if unit == "ratio":
         return f"{change:+,.1f}x"
     return f"{change:+,.0f}"
+
+
+def no_change(value: float | None, previous: float | None, unit: str) -> bool:
+    """Whether the change rounds to zero at the precision the card shows (0.1 pt, $1, 1 day, 0.1x, 1)."""
+    if value is None or previous is None:
+        return False
+    change = abs(value - previous)
+    if unit == "share":
+        return round(change * 100, 1) == 0
+    if unit == "ratio":
+        return round(change, 1) == 0
+    return round(change) == 0
+
+
+def change_color(value: float | None, previous: float | None, unit: str, higher_is_better: bool) -> str:
+    """A card's delta colour: green for better, red for worse, grey (neutral) for no change."""
+    if no_change(value, previous, unit):
+        return "off"
+    return "normal" if higher_is_better else "inverse"
+
+
+def comparison_caption(start: date, end: date, previous_start: date, previous_end: date, in_progress: bool, compare: str) -> str:
+    """Which dates the cards compare, in words: a period in progress says it is counted to date and
+    whether it meets the same days of the previous period or the whole of it."""
+    days = (end - start).days + 1
+    counted = f"{start:%Y-%m-%d} to {end:%Y-%m-%d}"
+    before = f"{previous_start:%Y-%m-%d} to {previous_end:%Y-%m-%d}"
+    if not in_progress:
+        return f"{counted}, compared with {before}."
+    so_far = f"{counted}, the first {days} days of a period not over yet"
+    if compare == "full_period":
+        return f"{so_far}, compared with the whole previous period, {before}."
+    return f"{so_far}, compared with the same days of the previous period, {before}."

@@ -1,4 +1,4 @@
-"""Command line: `python -m loaders demo|build|watch|upgrade` (see DESIGN.md, "Command line")."""
+"""Command line: `python -m loaders demo|build|watch|upgrade` (see docs/design.md, "Command line and exports")."""
 
 from __future__ import annotations
 

@@ -52,6 +52,26 @@ FRESHNESS: dict[str, str] = {
 DAILY_TABLES = ("partner_activities", "opportunities", "opportunity_history", "touchpoints", "deal_registrations")
 
 
+# The days each event table has data on, for its rhythm (stale_tables.sql), as fixed SQL. Partners are
+# not events: a join date says nothing about when the export ran.
+EVENT_DAYS: dict[str, str] = {
+    "partner_activities": "select cast(occurred_at as date) as day from partner_activities",
+    "opportunities": "select created_at as day from opportunities",
+    "opportunity_history": "select cast(changed_at as date) as day from opportunity_history",
+    "touchpoints": "select cast(occurred_at as date) as day from touchpoints",
+    "deal_registrations": "select cast(registered_at as date) as day from deal_registrations",
+    "payouts": "select period as day from payouts",
+}
+# A table's rhythm: the 95th percentile of the gaps between its event days over the 180 days up to its
+# own latest one (days; null with fewer than two event days there). `{days}` is one of EVENT_DAYS.
+RHYTHM_SQL = """
+with days as (select distinct day from ({days}) where day is not null),
+window_days as (select day from days where day > (select max(day) from days) - 180),
+gaps as (select day - lag(day) over (order by day) as gap from window_days)
+select quantile_disc(gap, 0.95) from gaps where gap is not null
+"""
+
+
 class BuildRefused(ValueError):
     """The build did not happen; the message says which file and why."""
 
@@ -286,6 +306,8 @@ def write_freshness(con: duckdb.DuckDBPyConnection) -> None:
         for table, latest in FRESHNESS.items()
     ]
     frame = pl.DataFrame(latest, schema={"table_name": pl.String, "latest_date": pl.Date}, orient="row")
+    rhythm = {table: con.execute(RHYTHM_SQL.replace("{days}", days)).fetchall()[0][0] for table, days in EVENT_DAYS.items()}
+    frame = frame.with_columns(rhythm_days=pl.col("table_name").replace_strict(rhythm, default=None, return_dtype=pl.Int64))
     materialise(con, "freshness", frame)
 
 
@@ -293,8 +315,8 @@ def write_freshness(con: duckdb.DuckDBPyConnection) -> None:
 # the build derives, so a database built by an older version is refused with "rebuild it" rather
 # than failing on a missing table. Change the schema, and tests/test_build_format.py says to bump
 # BUILD_FORMAT and gives the new fingerprint.
-BUILD_FORMAT = 5
-BUILD_SCHEMA_SHA = "02c83bae94fc6d43"
+BUILD_FORMAT = 6
+BUILD_SCHEMA_SHA = "9ae76835d5df2aaf"
 
 
 def schema_fingerprint(con: duckdb.DuckDBPyConnection) -> str:

@@ -1,14 +1,21 @@
 """Demo partner program: a realistic, deterministic set of extracts.
 
 Owns the generator behind ``python -m loaders demo DIR``: one CSV per table, in the
-canonical columns of the data contract (DESIGN.md, "Data contract: the extracts"), plus
+canonical columns of the data contract (docs/design.md, "Data contract"), plus
 ground truth under ``DIR/truth/`` that tests compare the analytics against:
-``truth/archetypes.csv`` (the behaviour planted in each partner) and
-``truth/planted_errors.csv`` (every disagreement planted on purpose). The loader ignores
+``truth/archetypes.csv`` (each partner's story and the days it turned: stopped, paused,
+resumed, began to decline, and how much of its rate it kept), ``truth/effort_rate.csv``
+(each partner's expected effort per week, as steps: what its activities were drawn from)
+and ``truth/planted_errors.csv`` (every disagreement planted on purpose). The loader ignores
 ``truth/``; loading, validation and every metric belong to ``loaders`` and ``queries``.
 
-The data is clean (no bad rows): what it plants are business signals (archetypes,
-seasonality, slips) and the seven disagreement kinds, each at about 2.5%.
+The data is clean (no bad rows): what it plants are business processes (partners who grow,
+stop, pause, decline by varying depths from varying days, dip for a while, keep a slow
+rhythm; tickets and certifications from their own rates; seasonality, slips) and the seven
+disagreement kinds, each at its own share. Partner behaviour is drawn from these processes
+alone: nothing here knows the app's detectors or their thresholds (it imports nothing from
+``settings.py``), so partners fall on both sides of every rule and the detectors are judged
+against what was drawn, not against a copy of themselves.
 
 Everything is vectorised over whole columns (numpy / polars; the only Python loops run
 over weeks, classes or a handful of rounds, never over deals, touchpoints or activities),
@@ -34,21 +41,33 @@ dates aside). Use it as ``as_of`` when checking the demo's signals."""
 DEMO_START = date(2023, 11, 20)  # three years of history; a Monday
 END_DAY = (DEMO_END - DEMO_START).days  # day index of DEMO_END; day 0 is DEMO_START
 
-# --- Default commission plan -------------------------------------------------------------
-# These mirror the settings defaults (settings.CommissionPlan, Attribution.lookback_days,
-# dormancy_days): the demo's payouts are exactly what this plan owes, apart from the
-# planted errors. Keep them in step when the defaults change.
+# --- The demo program's commission plan ----------------------------------------------------
+# The program's contract with its partners: linear credit over the touches of the year before
+# close, times the tier's rate, paid within 60 days. Its payouts are exactly what this plan
+# owes, apart from the planted errors. The app's default settings describe the same plan
+# (settings.CommissionPlan, Attribution.lookback_days), so a default build checks payouts
+# against the contract they were paid under; a program with another plan says so in its settings.
 TIER_RATES = {"registered": 0.05, "silver": 0.08, "gold": 0.10, "platinum": 0.12}
 PLAN_MODEL = "linear"  # attribution model the plan pays on
 LOOKBACK_DAYS = 365
 PAYMENT_TERMS_DAYS = 60
-DORMANCY_DAYS = 90
+CERTIFICATION_VALID_DAYS = 365  # a certification lapses a year after it was earned unless renewed
 
 # --- Sizes at scale 1 --------------------------------------------------------------------
 BASE_PARTNERS = 500
 BASE_OPPORTUNITIES = 20_000
 BASE_ACTIVITIES = 200_000
-PLANTED_ERROR_SHARE = 0.025  # each error kind, as a share of the rows it can hit
+# Each error kind at its own share of the rows it can hit, as in a real ledger: copies are
+# rarer than wrong amounts.
+PLANTED_ERROR_SHARES = {
+    "duplicate_payout": 0.008,
+    "payout_without_credit": 0.015,
+    "credit_without_payout": 0.03,
+    "payout_amount_mismatch": 0.045,
+    "registration_conflict": 0.02,
+    "crm_vs_registration": 0.035,
+    "channel_conflict": 0.012,
+}
 
 TABLES = (
     "partners",
@@ -70,9 +89,16 @@ ERROR_KINDS = (
 )
 
 # --- Vocabularies (index = code used in the arrays) --------------------------------------
-ARCHETYPES = ["star", "steady", "slow_starter", "burning_out", "dormant", "returned", "new"]
-ARCHETYPE_SHARES = [0.08, 0.40, 0.10, 0.10, 0.15, 0.07, 0.10]
-STAR, STEADY, SLOW, BURNING, DORMANT, RETURNED, NEW = range(7)
+# Each partner's story: the process its behaviour is drawn from (truth/archetypes.csv).
+# star: grows quarter by quarter; steady: flat (some dip for a while, some act on a slow regular
+# rhythm); slow_starter: a tenth of its pace, then a ramp; declining: from a day of its own, its
+# rate falls to a share of its own (5% to 90%: deep falls and mild ones), with fewer registrations,
+# lost deals, more tickets and lapsing certifications in varying measure; stopped: works until a
+# day of its own, then only logs in (or not); paused: stops for a while and comes back; new: joined
+# in the last half year.
+ARCHETYPES = ["star", "steady", "slow_starter", "declining", "stopped", "paused", "new"]
+ARCHETYPE_SHARES = [0.08, 0.40, 0.10, 0.14, 0.13, 0.07, 0.08]
+STAR, STEADY, SLOW, DECLINING, STOPPED, PAUSED, NEW = range(7)
 
 PARTNER_TYPES = ["referral", "reseller", "integration", "services", "affiliate", "distributor"]
 PRIMARY_TYPE_SHARES = [0.30, 0.22, 0.15, 0.15, 0.12, 0.06]
@@ -190,12 +216,11 @@ ACTIVITY_TYPES = [
     CONTENT,
     INTEGRATION_RELEASE,
 ) = range(11)
-# Non-login activity mixes (shares over ACTIVITY_TYPES). Deal registrations come from the
-# registrations table and expirations from earned certifications, so they are 0 here.
-_MIX_NORMAL = [0, 0.14, 0.05, 0, 0, 0.08, 0.14, 0.05, 0.04, 0.50, 0]
-_MIX_ONBOARDING = [0, 0.40, 0.15, 0, 0, 0, 0.05, 0.05, 0.05, 0.30, 0]
-_MIX_BURNOUT_BASE = [0, 0.14, 0.06, 0, 0, 0.10, 0.18, 0.06, 0.02, 0.44, 0]
-_MIX_BURNOUT_RECENT = [0, 0, 0, 0, 0, 0, 0, 0, 0.35, 0.65, 0]  # narrow, ticket-heavy
+# Effort mixes (shares over ACTIVITY_TYPES). Deal registrations come from the registrations
+# table, tickets from their own rate and expirations from earned certifications, so they are 0 here.
+_MIX_NORMAL = [0, 0.15, 0.05, 0, 0, 0.08, 0.15, 0.05, 0, 0.52, 0]
+_MIX_ONBOARDING = [0, 0.42, 0.16, 0, 0, 0, 0.05, 0.05, 0, 0.32, 0]
+_MIX_NARROW = [0, 0, 0, 0, 0, 0, 0.2, 0, 0, 0.8, 0]  # a declining partner down to a couple of things
 ACTIVITY_DETAILS = {
     TRAINING: "Partner Sales Fundamentals, Technical Onboarding, Solution Selling, Advanced Integration Workshop, "
     "Product Update Briefing, Pricing & Packaging",
@@ -415,21 +440,35 @@ def _human_names(rng: np.random.Generator, n: int) -> pl.Series:
 # --- Partners ----------------------------------------------------------------------------
 @dataclass
 class Partners:
-    """Partner attributes and the timeline each archetype plants (day indices)."""
+    """Partner attributes and the processes each one's behaviour is drawn from (day indices)."""
 
     n: int
     archetype: np.ndarray
-    rhythm: np.ndarray  # steady partners with a slow, regular rhythm (~every 60 days)
+    rhythm_days: np.ndarray  # regular partners: days between their acts (0: acts at Poisson times)
     region: np.ndarray
     primary: np.ndarray
     tier: np.ndarray
     join: np.ndarray
-    work_hi: np.ndarray  # last day with non-login activity possible
-    gap_lo: np.ndarray  # returned partners: no non-login activity in [gap_lo, gap_hi)
+    work_hi: np.ndarray  # last day with non-login activity possible (stopped partners: their stop)
+    gap_lo: np.ndarray  # paused partners: no non-login activity in [gap_lo, gap_hi)
     gap_hi: np.ndarray
     login_hi: np.ndarray  # last day with logins possible
     terminated: np.ndarray  # day, -1 when not terminated
     status: np.ndarray
+    decline_day: np.ndarray  # declining partners: from this day their rate is `kept` of itself (END_DAY + 1: never)
+    kept: np.ndarray
+    dip_lo: np.ndarray  # a dip for a while: the rate is dip_kept of itself in [dip_lo, dip_hi)
+    dip_hi: np.ndarray
+    dip_kept: np.ndarray
+    win_factor: np.ndarray  # the win chance of deals a declining partner works on after its decline, as a share
+    register_factor: np.ndarray  # and the share of its usual registrations it still files
+    narrows: np.ndarray  # its work narrows to a few activity types after the decline
+    ticket_rate: np.ndarray  # support tickets per week while working
+    ticket_rise: np.ndarray  # declining: tickets multiply by this after the decline
+    friction_lo: np.ndarray  # a spell of extra tickets (a rollout gone wrong, a billing dispute)
+    friction_hi: np.ndarray
+    friction_factor: np.ndarray
+    lapse_after: np.ndarray  # chance a certification lapses at its anniversary after the decline (0.3 otherwise)
     frame: pl.DataFrame  # partners.csv
 
     def alive(self, partner: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -440,20 +479,38 @@ class Partners:
             & ~((day >= self.gap_lo[partner]) & (day < self.gap_hi[partner]))
         )
 
+    def declined(self, partner: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Whether the partner's decline had begun by that day."""
+        return day >= self.decline_day[partner]
+
 
 def _make_partners(n: int, managers: pl.Series, seed: int) -> Partners:
     rng = _rng(seed, "partners")
     archetype = rng.permutation(np.repeat(np.arange(len(ARCHETYPES)), _allocate(n, ARCHETYPE_SHARES)))
-    # 15% of steady partners (at least one) keep a slow, regular rhythm instead.
+    # 15% of steady partners (at least one) act on a slow, regular rhythm of their own instead.
     steady = rng.permutation(np.flatnonzero(archetype == STEADY))
-    rhythm = np.zeros(n, dtype=bool)
-    rhythm[steady[: max(1, round(0.15 * len(steady)))] if len(steady) else steady] = True
+    regular = np.zeros(n, dtype=bool)
+    regular[steady[: max(1, round(0.15 * len(steady)))] if len(steady) else steady] = True
+    rhythm_days = np.where(regular, rng.integers(25, 76, n), 0)
 
-    # Joining: a launch cohort in the first weeks, then a steady inflow; each archetype needs
-    # enough history before DEMO_END to show its signal.
+    # Each process's turning day, drawn from wide ranges: stops from 3 weeks to 16 months ago, pauses
+    # of 6 weeks to 9 months ending up to 200 days ago, declines starting 2 weeks to 11 months ago.
+    work_hi = np.full(n, END_DAY)
+    gap_lo = np.full(n, END_DAY + 1)
+    gap_hi = np.full(n, END_DAY + 1)
+    decline_day = np.full(n, END_DAY + 1)
+    stopped, paused, declining = archetype == STOPPED, archetype == PAUSED, archetype == DECLINING
+    work_hi[stopped] = END_DAY - rng.integers(20, 481, stopped.sum())
+    gap_hi[paused] = END_DAY - rng.integers(5, 201, paused.sum())
+    gap_lo[paused] = gap_hi[paused] - rng.integers(40, 261, paused.sum())
+    decline_day[declining] = END_DAY - rng.integers(15, 331, declining.sum())
+    kept = np.where(declining, rng.uniform(0.05, 0.9, n), 1.0)
+
+    # Joining: a launch cohort in the first weeks, then a steady inflow; each story has some
+    # history before its turn (a stopped partner worked at least five months, and so on).
     latest_join = np.select(
-        [archetype == SLOW, archetype == BURNING, archetype == DORMANT, archetype == RETURNED],
-        [END_DAY - 420, END_DAY - 460, END_DAY - 300, END_DAY - 400],
+        [stopped, paused, declining, archetype == SLOW],
+        [work_hi - 150, gap_lo - 120, decline_day - 200, np.full(n, END_DAY - 420)],
         END_DAY - 200,
     )
     launch = rng.random(n) < 0.3
@@ -462,28 +519,42 @@ def _make_partners(n: int, managers: pl.Series, seed: int) -> Partners:
     is_new = archetype == NEW
     join[is_new] = END_DAY - rng.integers(14, 176, is_new.sum())
 
-    work_hi = np.full(n, END_DAY)
-    gap_lo = np.full(n, END_DAY + 1)
-    gap_hi = np.full(n, END_DAY + 1)
-    dormant = archetype == DORMANT
-    cutoff = np.maximum(join + 120, END_DAY - rng.integers(100, 451, n))
-    work_hi[dormant] = cutoff[dormant]
-    returned = archetype == RETURNED
-    gap_lo[returned] = END_DAY - rng.integers(200, 331, returned.sum())
-    gap_hi[returned] = END_DAY - rng.integers(15, 76, returned.sum())
+    # A fifth of the steady partners (not the regular ones) dip for a while: 3 weeks to 3 months
+    # at 15-75% of their pace, any time after joining.
+    dips = (archetype == STEADY) & ~regular & (rng.random(n) < 0.2)
+    dip_lo = np.where(dips, join + (rng.random(n) * (END_DAY - join)).astype(np.int64), END_DAY + 1)
+    dip_hi = np.where(dips, dip_lo + rng.integers(20, 91, n), END_DAY + 1)
+    dip_kept = np.where(dips, rng.uniform(0.15, 0.75, n), 1.0)
 
-    # Half the dormant partners still log in now and then; some were terminated, others
-    # set inactive, a while after they went quiet.
+    # What comes with a decline, in varying measure: fewer wins and registrations, narrower work,
+    # more tickets (for most), certifications left to lapse.
+    win_factor = np.where(declining, rng.uniform(0.3, 1.0, n), 1.0)
+    register_factor = np.where(declining, rng.uniform(0.1, 1.0, n), 1.0)
+    narrows = declining & (rng.random(n) < 0.5)
+    ticket_rate = np.clip(rng.lognormal(np.log(0.12), 0.6, n), 0.01, 1.0)
+    ticket_rise = np.where(declining & (rng.random(n) < 0.6), rng.uniform(1.5, 5.0, n), 1.0)
+    friction = rng.random(n) < 0.12
+    friction_lo = np.where(friction, join + (rng.random(n) * (END_DAY - join)).astype(np.int64), END_DAY + 1)
+    friction_hi = np.where(friction, friction_lo + rng.integers(20, 71, n), END_DAY + 1)
+    friction_factor = np.where(friction, rng.uniform(3.0, 8.0, n), 1.0)
+    lapse_after = np.where(declining, rng.uniform(0.3, 1.0, n), 0.3)
+
+    # Half the stopped partners still log in now and then; some were terminated, others
+    # set inactive, a while after they stopped.
     login_hi = np.full(n, END_DAY)
     u = rng.random(n)
-    stops_logging = dormant & (rng.random(n) < 0.5)
+    stops_logging = stopped & (rng.random(n) < 0.5)
     login_hi[stops_logging] = work_hi[stops_logging]
     status = np.zeros(n, dtype=np.int64)
-    is_terminated = dormant & (u < 0.35)
-    status[dormant & (u >= 0.35) & (u < 0.75)] = 1
+    is_terminated = stopped & (u < 0.35)
+    status[stopped & (u >= 0.35) & (u < 0.75)] = 1
     status[is_terminated] = 2
     terminated = np.full(n, -1)
     terminated[is_terminated] = work_hi[is_terminated] + rng.integers(20, 81, is_terminated.sum())
+    # Not yet terminated by the demo's last day: still on the books, set inactive.
+    late = terminated > END_DAY
+    status[late], terminated[late] = 1, -1
+    is_terminated &= ~late
     login_hi[is_terminated] = np.minimum(login_hi[is_terminated], terminated[is_terminated])
 
     region = _choice(rng, REGION_SHARES, n)
@@ -535,7 +606,7 @@ def _make_partners(n: int, managers: pl.Series, seed: int) -> Partners:
     return Partners(
         n=n,
         archetype=archetype,
-        rhythm=rhythm,
+        rhythm_days=rhythm_days,
         region=region,
         primary=primary,
         tier=tier,
@@ -546,6 +617,20 @@ def _make_partners(n: int, managers: pl.Series, seed: int) -> Partners:
         login_hi=login_hi,
         terminated=terminated,
         status=status,
+        decline_day=decline_day,
+        kept=kept,
+        dip_lo=dip_lo,
+        dip_hi=dip_hi,
+        dip_kept=dip_kept,
+        win_factor=win_factor,
+        register_factor=register_factor,
+        narrows=narrows,
+        ticket_rate=ticket_rate,
+        ticket_rise=ticket_rise,
+        friction_lo=friction_lo,
+        friction_hi=friction_hi,
+        friction_factor=friction_factor,
+        lapse_after=lapse_after,
         frame=frame,
     )
 
@@ -555,8 +640,9 @@ def _make_partners(n: int, managers: pl.Series, seed: int) -> Partners:
 class Rates:
     """Per week x partner: expected activities, and the weight of being picked for a deal."""
 
-    work: np.ndarray  # (N_WEEKS, n) non-login activities expected that week
+    work: np.ndarray  # (N_WEEKS, n) effort expected that week: activities other than logins and tickets
     login: np.ndarray  # (N_WEEKS, n) portal logins expected that week
+    ticket: np.ndarray  # (N_WEEKS, n) support tickets expected that week
     deal: np.ndarray  # (N_WEEKS, n) relative chance of joining a deal created that week
 
 
@@ -565,39 +651,51 @@ def _make_rates(p: Partners, target_events: float, seed: int) -> Rates:
     a = p.archetype[None, :]
     ws, we, wm = WEEK_START[:, None], WEEK_END[:, None], WEEK_MID[:, None]
     # A week counts only when the partner can act all of it, so any event drawn in it
-    # respects the archetype's boundaries to the day.
+    # respects the story's boundaries to the day.
     work_alive = (ws >= p.join) & (we <= p.work_hi) & ~((we >= p.gap_lo) & (ws < p.gap_hi))
     login_alive = (ws >= p.join) & (we <= p.login_hi)
     age = wm - p.join  # days since joining
-    recent = wm > END_DAY - DORMANCY_DAYS
 
+    # Every shape is a step function of the week (quarters, months, turning days), so each
+    # partner's expected effort is a handful of steps (truth/effort_rate.csv).
     shape = np.ones((N_WEEKS, p.n))
-    shape = np.where(a == STAR, 0.8 + 0.4 * wm / END_DAY, shape)  # stars keep growing
-    # Slow starters run at a tenth of their pace for four months, then ramp up over six.
-    shape = np.where(a == SLOW, np.clip(0.1 + 0.9 * (age - 120) / 180, 0.1, 1.0), shape)
+    shape = np.where(a == STAR, 0.8 + 0.4 * (wm // 91 * 91) / END_DAY, shape)  # stars grow quarter by quarter
+    # Slow starters run at a tenth of their pace for four months, then ramp up month by month over six.
+    shape = np.where(a == SLOW, np.clip(0.1 + 0.9 * (age // 30 * 30 - 120) / 180, 0.1, 1.0), shape)
     shape = np.where((a == NEW) & (age < 60), 1.5, shape)  # onboarding burst
-    shape = np.where((a == BURNING) & recent, 0.1, shape)  # the fall: -90% in the last 90 days
+    declined = wm >= p.decline_day
+    shape = np.where(declined, shape * p.kept, shape)
+    dipping = (wm >= p.dip_lo) & (wm < p.dip_hi)
+    shape = np.where(dipping, shape * p.dip_kept, shape)
 
-    base = np.select(
-        [p.archetype == k for k in (STAR, SLOW, BURNING, DORMANT, RETURNED, NEW)],
-        [5.5, 2.5, 4.5, 2.0, 2.0, 2.5],
-        np.clip(rng.lognormal(np.log(2.0), 0.4, p.n), 1.2, 5.0),
-    )  # non-login activities per week at full pace
-    work = np.where(work_alive, shape * np.where(p.rhythm, 0.0, base), 0.0)
+    # Effort per week at full pace: stars are big, the rest spread from small partners (a few
+    # activities a month) to busy ones.
+    base = np.where(
+        p.archetype == STAR,
+        rng.uniform(4.5, 6.5, p.n),
+        np.clip(rng.lognormal(np.log(2.2), 0.5, p.n), 0.5, 7.0),
+    )
+    work = np.where(work_alive, shape * np.where(p.rhythm_days > 0, 0.0, base), 0.0)
 
-    login_shape = np.where((a == BURNING) & recent, 0.3, shape)
-    login_shape = np.where((a == DORMANT) & (ws > p.work_hi), 0.15, login_shape)
+    login_shape = np.where(declined, np.maximum(shape, 0.25), shape)
+    login_shape = np.where((a == STOPPED) & (ws > p.work_hi), 0.15, login_shape)
     login_shape = np.where((we >= p.gap_lo) & (ws < p.gap_hi), 0.25, login_shape)
-    login_base = np.where(p.rhythm, 0.3, base) * rng.uniform(0.7, 1.3, p.n)
+    login_base = np.where(p.rhythm_days > 0, 0.3, base) * rng.uniform(0.7, 1.3, p.n)
     login = np.where(login_alive, login_shape * login_base, 0.0)
 
-    # One scale factor for both streams hits the activity target without changing any
-    # archetype's shape (the planted signals are ratios).
-    factor = target_events / (work.sum() + login.sum())
-    deal_base = np.select([p.archetype == k for k in (STAR, BURNING, DORMANT, NEW)], [3.5, 1.8, 0.8, 0.7], 1.0)
-    deal_base = np.where(p.rhythm, 0.3, deal_base) * np.array([0.6, 1.0, 1.5, 2.2])[p.tier]
+    # Tickets from their own rate while the partner works, rising after a decline (for most
+    # declining partners) and in a friction spell; not scaled with effort.
+    friction = (wm >= p.friction_lo) & (wm < p.friction_hi)
+    ticket = np.where(work_alive, p.ticket_rate * np.where(declined, p.ticket_rise, 1.0), 0.0)
+    ticket = np.where(friction, ticket * p.friction_factor, ticket)
+
+    # One scale factor for effort and logins hits the activity target without changing any
+    # partner's shape (declines and dips are ratios).
+    factor = max(target_events - ticket.sum(), 0.0) / (work.sum() + login.sum())
+    deal_base = np.select([p.archetype == k for k in (STAR, STOPPED, NEW)], [3.5, 0.8, 0.7], 1.0)
+    deal_base = np.where(p.rhythm_days > 0, 0.3, deal_base) * np.array([0.6, 1.0, 1.5, 2.2])[p.tier]
     deal = np.where(work_alive, shape * deal_base, 0.0)
-    return Rates(work=work * factor, login=login * factor, deal=deal)
+    return Rates(work=work * factor, login=login * factor, ticket=ticket, deal=deal)
 
 
 def _sample_partners(
@@ -757,9 +855,9 @@ def _make_touches(d: Deals, p: Partners, rates: Rates, seed: int) -> Touches:
     ancient = ~forced & (u >= 0.02) & (u < 0.03)
     day = np.where(ancient, d.close[deal] - rng.integers(LOOKBACK_DAYS + 6, 501, n), day)
     valid = (day >= 0) & (day <= END_DAY) & p.alive(who, day)
-    # Burning-out partners touch far fewer deals lately.
-    fading = (p.archetype[who] == BURNING) & (day > END_DAY - DORMANCY_DAYS) & ~forced
-    valid &= ~(fading & (rng.random(n) < 0.75))
+    # After its decline a partner keeps only its kept share of its touches.
+    fading = p.declined(who, day) & ~forced
+    valid &= ~(fading & (rng.random(n) >= p.kept[who]))
     second = day * DAY + 8 * 3600 + rng.integers(0, 120, n) * 300  # 08:00-17:55, 5-min steps
     touch_type = _choice_by_class(rng, np.array(TOUCH_BY_PRIMARY, dtype=float), p.primary[who])
 
@@ -783,20 +881,15 @@ def _make_touches(d: Deals, p: Partners, rates: Rates, seed: int) -> Touches:
 
 
 def _decide_outcomes(d: Deals, t: Touches, p: Partners, seed: int) -> None:
-    """Won or lost: partner involvement and stars lift the win rate, burnout drags it."""
+    """Won or lost: partner involvement and stars lift the win rate; a partner's decline drags the
+    deals it works on that close after it began (by the partner's own win factor)."""
     rng = _rng(seed, "outcomes")
     touched = np.bincount(t.deal, minlength=d.n) > 0
     star = np.bincount(t.deal, weights=p.archetype[t.partner] == STAR, minlength=d.n) > 0
-    burning = np.bincount(t.deal, weights=p.archetype[t.partner] == BURNING, minlength=d.n) > 0
-    recent = d.close > END_DAY - DORMANCY_DAYS
-    baseline = (d.close > END_DAY - 3 * DORMANCY_DAYS) & ~recent
-    p_win = (
-        np.array(SEGMENT_WIN_RATE)[d.segment]
-        * np.where(touched | d.sourced, 1.45, 1.0)
-        * np.where(star, 1.15, 1.0)
-        * np.where(burning & recent, 0.3, 1.0)
-        * np.where(burning & baseline, 1.2, 1.0)
-    )
+    drag = np.ones(d.n)
+    after = p.declined(t.partner, d.close[t.deal])
+    np.minimum.at(drag, t.deal[after], p.win_factor[t.partner[after]])
+    p_win = np.array(SEGMENT_WIN_RATE)[d.segment] * np.where(touched | d.sourced, 1.45, 1.0) * np.where(star, 1.15, 1.0) * drag
     d.won = d.closed & (rng.random(d.n) < p_win)
 
 
@@ -1009,10 +1102,10 @@ def _make_registrations(
         0.72,
         np.where(d.sourced[t.pair_deal], 0.0, np.array([0.2, 0.35, 0.1, 0.15, 0.15, 0.35])[p.primary[t.pair_partner]]),
     )
-    # Burning-out partners stop registering what they still touch.
+    # After its decline a partner registers only its register_factor share of what it still touches.
     first_day = t.second[t.pair_first] // DAY
-    fading = (p.archetype[t.pair_partner] == BURNING) & (first_day > END_DAY - DORMANCY_DAYS)
-    p_register = np.where(fading, 0.3 * p_register, p_register)
+    fading = p.declined(t.pair_partner, first_day)
+    p_register = np.where(fading, p.register_factor[t.pair_partner] * p_register, p_register)
     passing = np.flatnonzero(rng.random(len(t.pair_deal)) < p_register)
     _, first = np.unique(t.pair_deal[passing], return_index=True)
     pair = passing[first]
@@ -1069,7 +1162,7 @@ def _make_registrations(
     # on registrations approved or still pending: a rejected or expired one leaves the deal
     # open to others, which is no conflict.
     standing = np.flatnonzero(((status == 1) | (status == 0)) & (second // DAY < END_DAY))
-    c_of = _pick_rows(rng, standing, PLANTED_ERROR_SHARE, n_natural)
+    c_of = _pick_rows(rng, standing, PLANTED_ERROR_SHARES["registration_conflict"], n_natural)
     c_day = np.minimum(second[c_of] // DAY + rng.integers(1, 21, len(c_of)), END_DAY)
     c_partner = _other_partner(rng, partner[c_of], c_day, d.region[deal[c_of]], rates, p)
     ok = c_partner >= 0
@@ -1092,7 +1185,7 @@ def _make_registrations(
 
     # Planted: the CRM names another partner than the approved sourced registration's.
     candidates = np.flatnonzero((role == 0) & (status == 1))
-    x_of = _pick_rows(rng, candidates, PLANTED_ERROR_SHARE, n_natural)
+    x_of = _pick_rows(rng, candidates, PLANTED_ERROR_SHARES["crm_vs_registration"], n_natural)
     x_of = _without(x_of, c_of)
     start = np.searchsorted(t.pair_deal, deal[x_of], side="left")
     count = np.searchsorted(t.pair_deal, deal[x_of], side="right") - start
@@ -1113,7 +1206,7 @@ def _make_registrations(
 
     # Planted: an approved registration on a deal the CRM records as direct, unsourced.
     candidates = _without(np.flatnonzero((role == 1) & (status == 1)), c_of)
-    k_of = _pick_rows(rng, candidates, PLANTED_ERROR_SHARE, n_natural)
+    k_of = _pick_rows(rng, candidates, PLANTED_ERROR_SHARES["channel_conflict"], n_natural)
     d.source[deal[k_of]] = SOURCES.index("direct")
     planted.add("channel_conflict", len(k_of), deal=deal[k_of], partner=partner[k_of], registration=k_of)
 
@@ -1166,7 +1259,7 @@ def _make_payouts(d: Deals, t: Touches, p: Partners, rates: Rates, planted: Plan
 
     # Planted: credit left unpaid well past the payment terms.
     late = np.flatnonzero(d.close[deal] <= END_DAY - PAYMENT_TERMS_DAYS - 15)
-    unpaid = _pick_rows(rng, late, PLANTED_ERROR_SHARE, n_due)
+    unpaid = _pick_rows(rng, late, PLANTED_ERROR_SHARES["credit_without_payout"], n_due)
     planted.add(
         "credit_without_payout",
         len(unpaid),
@@ -1181,7 +1274,7 @@ def _make_payouts(d: Deals, t: Touches, p: Partners, rates: Rates, planted: Plan
     n_paid = len(deal)
 
     # Planted: amounts off by 5-30% (only where that is well above the 1-unit tolerance).
-    wrong = _pick_rows(rng, np.flatnonzero(due >= 100), PLANTED_ERROR_SHARE, n_due)
+    wrong = _pick_rows(rng, np.flatnonzero(due >= 100), PLANTED_ERROR_SHARES["payout_amount_mismatch"], n_due)
     sign = np.where(rng.random(len(wrong)) < 0.5, -1.0, 1.0)
     amount[wrong] = np.round(due[wrong] * (1 + sign * rng.uniform(0.05, 0.30, len(wrong))), 2)
     planted.add(
@@ -1195,11 +1288,12 @@ def _make_payouts(d: Deals, t: Touches, p: Partners, rates: Rates, planted: Plan
     )
 
     # Planted: the same payout booked twice (copies come after all other payouts).
-    twice = _pick_rows(rng, _without(np.arange(n_paid), wrong), PLANTED_ERROR_SHARE, n_due)
+    twice = _pick_rows(rng, _without(np.arange(n_paid), wrong), PLANTED_ERROR_SHARES["duplicate_payout"], n_due)
 
     # Planted: a payout to a partner who never touched the deal.
     won = np.flatnonzero(d.won)
-    w_deal = np.sort(rng.choice(won, size=min(len(won), max(1, round(PLANTED_ERROR_SHARE * n_due))), replace=False))
+    n_uncredited = max(1, round(PLANTED_ERROR_SHARES["payout_without_credit"] * n_due))
+    w_deal = np.sort(rng.choice(won, size=min(len(won), n_uncredited), replace=False))
     touch_keys = _sorted_unique(t.deal * p.n + t.partner)
     w_partner = np.full(len(w_deal), -1, dtype=np.int64)
     todo = np.arange(len(w_deal))
@@ -1286,12 +1380,12 @@ def _make_payouts(d: Deals, t: Touches, p: Partners, rates: Rates, planted: Plan
 
 # --- Activities --------------------------------------------------------------------------
 def _activity_mixes() -> np.ndarray:
-    """Class table for non-login activity types: class = 2 x phase + builds_integrations."""
+    """Class table for effort activity types: class = 2 x phase + builds_integrations."""
     rows = []
-    for phase, mix in enumerate([_MIX_NORMAL, _MIX_ONBOARDING, _MIX_BURNOUT_BASE, _MIX_BURNOUT_RECENT]):
+    for phase, mix in enumerate([_MIX_NORMAL, _MIX_ONBOARDING, _MIX_NARROW]):
         for builds in (0, 1):
             shares = np.array(mix, dtype=float)
-            if builds and phase != 3:  # integration partners ship connector releases
+            if builds and phase != 2:  # integration partners ship connector releases
                 shares[INTEGRATION_RELEASE] = 0.06 * shares.sum()
             rows.append(shares)
     return np.array(rows)
@@ -1305,59 +1399,59 @@ def _make_activities(p: Partners, rates: Rates, reg: Registrations, reg_ids: pl.
         n = counts[week, who]
         return np.repeat(week, n), np.repeat(who, n)
 
-    # Poisson streams on the weekly grid; an event lands on a random day of its week.
-    w_week, w_who = expand(rng.poisson(rates.work))
+    # Poisson streams on the weekly grid; an event lands on a random day of its week. Effort is
+    # irregular: each week's rate is the expected one times a gamma draw (mean 1, sd 0.5).
+    irregular = rng.gamma(4.0, 0.25, rates.work.shape)
+    w_week, w_who = expand(rng.poisson(rates.work * irregular))
     l_week, l_who = expand(rng.poisson(rates.login))
+    k_week, k_who = expand(rng.poisson(rates.ticket))
     w_day = WEEK_START[w_week] + rng.integers(0, 7, len(w_week))
     l_day = WEEK_START[l_week] + rng.integers(0, 7, len(l_week))
-    arch = p.archetype[w_who]
+    k_day = WEEK_START[k_week] + rng.integers(0, 7, len(k_week))
     phase = np.select(
         [
-            (arch == NEW) & (w_day - p.join[w_who] < 60),
-            (arch == BURNING) & (WEEK_MID[w_week] > END_DAY - DORMANCY_DAYS),
-            arch == BURNING,
+            (p.archetype[w_who] == NEW) & (w_day - p.join[w_who] < 60),
+            p.narrows[w_who] & p.declined(w_who, WEEK_MID[w_week]),
         ],
-        [1, 3, 2],
+        [1, 2],
         0,
     )
     mixes = _activity_mixes()
     w_type = _choice_by_class(rng, mixes, 2 * phase + (p.primary[w_who] == INTEGRATION))
 
-    # Planted signals, a few rows per partner of an archetype.
-    burning = np.flatnonzero(p.archetype == BURNING)
-    earned = END_DAY - rng.integers(370, 441, len(burning))  # expires 365 days later, lately
-    tickets = rng.integers(3, 5, len(burning))
-    t_who = np.repeat(burning, tickets)
-    returned = np.flatnonzero(p.archetype == RETURNED)
+    # Rows outside the weekly streams: each newcomer's first training, early in its first whole week,
+    # and the regular partners' beats, every rhythm_days (+/- a week) back from a last one inside their
+    # last rhythm.
     new = np.flatnonzero(p.archetype == NEW)
-    rhythm = np.flatnonzero(p.rhythm)
-    last = END_DAY - rng.integers(5, 51, len(rhythm))
-    beats = (last - p.join[rhythm]) // 60 + 1
-    r_who = np.repeat(rhythm, beats)
-    r_day = np.repeat(last, beats) - 60 * _rank_in_group(r_who) + rng.integers(-7, 8, len(r_who))
+    first_week = WEEK_START[np.minimum(np.searchsorted(WEEK_START, p.join[new]), N_WEEKS - 1)]
+    regular = np.flatnonzero(p.rhythm_days > 0)
+    step = p.rhythm_days[regular]
+    last = END_DAY - (rng.random(len(regular)) * step).astype(np.int64)
+    beats = np.maximum((last - p.join[regular]) // step + 1, 0)
+    r_who = np.repeat(regular, beats)
+    r_day = np.repeat(last, beats) - p.rhythm_days[r_who] * _rank_in_group(r_who) + rng.integers(-7, 8, len(r_who))
     r_ok = (r_day >= p.join[r_who]) & (r_day <= END_DAY)
     r_who, r_day = r_who[r_ok], r_day[r_ok]
-    planted = [
-        (burning, earned, np.full(len(burning), CERT_EARNED)),
-        (t_who, END_DAY - rng.integers(0, 86, len(t_who)), np.full(len(t_who), SUPPORT_TICKET)),
-        (returned, p.gap_lo[returned] - 1 - rng.integers(0, 4, len(returned)), np.full(len(returned), BUSINESS_REVIEW)),
-        (returned, np.minimum(p.gap_hi[returned] + rng.integers(0, 4, len(returned)), END_DAY), np.full(len(returned), TRAINING)),
-        (new, np.minimum(p.join[new] + rng.integers(0, 3, len(new)), END_DAY), np.full(len(new), TRAINING)),
+    extra = [
+        (new, np.minimum(first_week + rng.integers(0, 3, len(new)), END_DAY), np.full(len(new), TRAINING)),
         (r_who, r_day, _choice_by_class(rng, mixes, np.zeros(len(r_who), dtype=np.int64))),
+        (k_who, k_day, np.full(len(k_who), SUPPORT_TICKET)),
     ]
-    who = np.concatenate([w_who, *[x[0] for x in planted]])
-    day = np.concatenate([w_day, *[x[1] for x in planted]])
-    kind = np.concatenate([w_type, *[x[2] for x in planted]])
+    who = np.concatenate([w_who, *[x[0] for x in extra]])
+    day = np.concatenate([w_day, *[x[1] for x in extra]])
+    kind = np.concatenate([w_type, *[x[2] for x in extra]])
     detail_code = rng.integers(0, 1 << 30, len(who))
-    # A certification lapses a year after it was earned: always for the planted burnout
-    # ones, for 30% of the others when the partner is still around to see it.
-    lapses = (kind == CERT_EARNED) & (rng.random(len(kind)) < 0.3)
-    lapses[len(w_who) : len(w_who) + len(burning)] = True
-    lapses &= (day + 365 <= END_DAY) & p.alive(who, day + 365)
+    # A certification lapses at its anniversary unless renewed: 30% of them, and up to all of a
+    # declining partner's that come due after its decline. The lapse is recorded whether or not the
+    # partner still works, as long as it is on the books (not terminated by then).
+    due = day + CERTIFICATION_VALID_DAYS
+    p_lapse = np.where(p.declined(who, due), p.lapse_after[who], 0.3)
+    lapses = (kind == CERT_EARNED) & (rng.random(len(kind)) < p_lapse) & (due <= END_DAY)
+    lapses &= (p.terminated[who] < 0) | (due <= p.terminated[who])
     who = np.concatenate([who, who[lapses]])
     kind = np.concatenate([kind, np.full(lapses.sum(), CERT_EXPIRED)])
     detail_code = np.concatenate([detail_code, detail_code[lapses]])
-    day = np.concatenate([day, day[lapses] + 365])
+    day = np.concatenate([day, due[lapses]])
     second = day * DAY + 8 * 3600 + rng.integers(0, 11 * 60, len(day)) * 60  # 08:00-18:59
 
     who = np.concatenate([who, l_who])
@@ -1431,7 +1525,7 @@ def write_demo(out_dir: Path, scale: float = 1.0, seed: int = 7) -> dict[str, in
 
     About 500 partners, 20,000 opportunities, 60,000 touchpoints, 4,000 registrations and
     200,000 activities per unit of scale, over three years ending on DEMO_END. Ground truth
-    for tests goes to ``out_dir/truth/`` (archetypes.csv, planted_errors.csv).
+    for tests goes to ``out_dir/truth/`` (archetypes.csv, effort_rate.csv, planted_errors.csv).
 
     Returns rows written per table. The same seed and scale give byte-identical files.
     """
@@ -1562,18 +1656,71 @@ def write_demo(out_dir: Path, scale: float = 1.0, seed: int = 7) -> dict[str, in
     tables = {name: frames[name] for name in TABLES}
     for name, frame in tables.items():
         _write(frame, out_dir / f"{name}.csv")
-    _write(
-        pl.DataFrame(
-            {
-                "partner_id": partner_ids,
-                "archetype": _labels(ARCHETYPES, p.archetype),
-                "regular_rhythm": p.rhythm,  # steady partners acting every ~60 days: not dormant
-            }
-        ),
-        out_dir / "truth" / "archetypes.csv",
-    )
+    _write(_story_frame(p, partner_ids), out_dir / "truth" / "archetypes.csv")
+    _effort_frame(p, rates, partner_ids).write_csv(out_dir / "truth" / "effort_rate.csv", float_precision=4)
     _write(_planted_frame(planted, payout_id_of, deal_ids, partner_ids, reg_id_of), out_dir / "truth" / "planted_errors.csv")
     return {name: frame.height for name, frame in tables.items()}
+
+
+def _story_frame(p: Partners, partner_ids: pl.Series) -> pl.DataFrame:
+    """truth/archetypes.csv: each partner's story and its turning days (empty where the story has none)."""
+
+    def day_or_null(day: np.ndarray, present: np.ndarray) -> pl.Series:
+        return _optional(_dates(np.clip(day, 0, END_DAY)), present)
+
+    declining, dips = p.decline_day <= END_DAY, p.dip_lo <= END_DAY
+    return pl.DataFrame(
+        {
+            "partner_id": partner_ids,
+            "archetype": _labels(ARCHETYPES, p.archetype),
+            "regular_rhythm": p.rhythm_days > 0,  # acts every rhythm_days (+/- a week), not at random times
+            "rhythm_days": _optional(p.rhythm_days, p.rhythm_days > 0),
+            "stopped_on": day_or_null(p.work_hi + 1, p.work_hi < END_DAY),  # first day without effort
+            "paused_from": day_or_null(p.gap_lo, p.gap_lo <= END_DAY),
+            "resumed_on": day_or_null(p.gap_hi, p.gap_lo <= END_DAY),
+            "decline_from": day_or_null(p.decline_day, declining),
+            "kept_share": _optional(np.round(p.kept, 3), declining),  # of its own effort rate, after the decline
+            "dip_from": day_or_null(p.dip_lo, dips),
+            "dip_to": day_or_null(p.dip_hi, dips),
+            "dip_kept_share": _optional(np.round(p.dip_kept, 3), dips),
+        }
+    )
+
+
+def _effort_frame(p: Partners, rates: Rates, partner_ids: pl.Series) -> pl.DataFrame:
+    """truth/effort_rate.csv: each partner's expected effort per week as steps [from_date, to_date).
+
+    Effort = the activities its weekly stream is drawn from (everything but logins, support tickets,
+    certification lapses, deal registrations, which follow its deals, and a newcomer's first training);
+    the stream draws each week around this rate (gamma, sd 0.5) and then Poisson. Regular partners act
+    every rhythm_days: 7 / rhythm_days per week from joining. Steps where the rate is 0 are listed too.
+    """
+    work = rates.work
+    change = np.ones(work.shape, dtype=bool)
+    change[1:] = ~np.isclose(work[1:], work[:-1], rtol=1e-9, atol=0.0)
+    who, week = np.nonzero(change.T)  # by partner, then week
+    start = np.maximum(WEEK_START[week], 0)
+    following = np.append(start[1:], END_DAY + 1)
+    last_of_partner = np.append(who[1:] != who[:-1], True)
+    end = np.where(last_of_partner, END_DAY + 1, following)
+    rate = work[week, who]
+    regular = p.rhythm_days[who] > 0
+    who, start, end, rate = who[~regular], start[~regular], end[~regular], rate[~regular]
+    steady = np.flatnonzero(p.rhythm_days > 0)
+    before = steady[p.join[steady] > 0]
+    who = np.concatenate([who, before, steady])
+    start = np.concatenate([start, np.zeros(len(before), np.int64), p.join[steady]])
+    end = np.concatenate([end, p.join[before], np.full(len(steady), END_DAY + 1)])
+    rate = np.concatenate([rate, np.zeros(len(before)), 7.0 / np.maximum(p.rhythm_days[steady], 1)])
+    order = np.lexsort((start, who))
+    return pl.DataFrame(
+        {
+            "partner_id": partner_ids.gather(who[order]),
+            "from_date": _dates(start[order]),
+            "to_date": _dates(end[order]),
+            "effort_per_week": np.round(rate[order], 4),
+        }
+    ).filter(pl.col("from_date") < pl.col("to_date"))
 
 
 def _planted_frame(

@@ -49,7 +49,10 @@ lists = {
     "At risk": ("at_risk", ["at_risk_reasons", "open_pipeline", "unpaid_credit", "days_since_activity", "burnout_signals"]),
     "Dormant": ("is_dormant", ["last_activity_at", "days_since_activity", "p_alive", "expected_activities_90d", "open_pipeline"]),
     "Overdue": ("is_overdue", ["days_since_activity", "usual_gap_days", "is_dormant", "p_alive", "engagement_score"]),
-    "Burning out": ("burnout_risk", ["burnout_signal_count", "burnout_signals", "engagement_score", "open_pipeline"]),
+    "Burning out": (
+        "burnout_risk",
+        ["burnout_signal_count", "burnout_signals", "activity_fall_p", "engagement_score", "open_pipeline"],
+    ),
     "Returned": ("returned", ["returned_at", "gap_before_return_days", "engagement_score", "open_pipeline"]),
 }
 columns = st.columns(len(lists) + 1)
@@ -82,7 +85,10 @@ config = {
     "as_of": None,  # the page's as-of day, said above the tables
     "days_since_activity": st.column_config.NumberColumn("Days quiet", format="%d"),
     "usual_gap_days": st.column_config.NumberColumn("Usual gap (days)", format="%.0f"),
-    "burnout_signal_count": st.column_config.NumberColumn("Signals", format="%d"),
+    "burnout_signal_count": st.column_config.NumberColumn("Signals (severity)", format="%d"),
+    "activity_fall_p": st.column_config.NumberColumn(
+        "Activity fall p-value", format="%.4f", help=glossary.tooltip("activity_fall_p")
+    ),
     "burnout_signals": st.column_config.TextColumn("Burnout signals (before -> after)", width="large"),
     "at_risk_reasons": st.column_config.TextColumn("Why at risk", width="large"),
     "gap_before_return_days": st.column_config.NumberColumn("Gap before return (days)", format="%d"),
@@ -93,6 +99,8 @@ for tab, (label, (flag, shown)) in zip(tabs[:-1], lists.items(), strict=True):
         st.caption(glossary.tooltip(flag))
         shown = [column for column in shown if column in signals.columns]
         rows = signals.filter(pl.col(flag)).select("partner_id", "partner_name", "partner_manager", *shown)
+        if flag == "burnout_risk":  # the most signals (the most severe) first
+            rows = rows.sort("burnout_signal_count", descending=True, maintain_order=True)
         ui.table(rows, f"partners_{flag}.csv", config, empty=f"No partner is {label.lower()} in these filters.")
 with tabs[-1]:
     ui.table(signals.sort("engagement_score", descending=True), "partner_signals.csv", config)

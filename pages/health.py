@@ -1,5 +1,6 @@
-"""Program health: is the partner program healthy? Every KPI of DESIGN.md against the previous
-period, its trend by fiscal quarter, a breakdown by partner dimension, and the tier check."""
+"""Program health: is the partner program healthy? Every KPI of docs/design.md against the previous
+period (to date while the period is not over), its trend by fiscal quarter, a breakdown by partner
+dimension, and the tier check."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from charts import health as charts
 from charts import health_score as health_charts
 from queries import glossary
 from queries.kpi_definitions import SECTIONS, definition
-from queries.kpis import DIMENSIONS
+from queries.kpis import COMPARISONS, DIMENSIONS
 
 FORMATS = {"share": "percent", "money": "dollar", "days": "%.0f", "count": "localized", "ratio": "%.1fx"}
 TIER_COLUMNS = {
@@ -53,21 +54,47 @@ WIN_MODEL_COLUMNS = {
 
 filters = ui.current_filters()
 st.title("Program health")
-previous = filters.previous()
-st.caption(
-    f"{filters.start_date:%Y-%m-%d} to {filters.end_date:%Y-%m-%d}, compared with "
-    f"{previous.start_date:%Y-%m-%d} to {previous.end_date:%Y-%m-%d}. Hover a card's ⓘ for its definition."
-)
-model = st.selectbox(
+choices = st.columns(2)
+model = choices[0].selectbox(
     "Attribution model for cost of channel and ROI",
     list(MODEL_COLORS),
     index=list(MODEL_COLORS).index("linear"),
     key="health_model",
     help="Partner-attributed revenue is each partner's credit under this model; the Glossary (under Help) defines each.",
 )
-params = {key: value for key, value in filters.params().items() if key != "as_of"}
+if "health_compare" not in st.session_state:
+    linked = st.query_params.get("health_compare")
+    st.session_state["health_compare"] = linked if linked in COMPARISONS else "to_date"
+compare = (
+    choices[1].segmented_control(
+        "Compare a period not over yet with",
+        list(COMPARISONS),
+        format_func=lambda mode: COMPARISONS[mode].capitalize(),
+        key="health_compare",
+        help=glossary.tooltip("period"),
+    )
+    or "to_date"
+)
+if compare == "to_date":
+    st.query_params.pop("health_compare", None)
+else:
+    st.query_params["health_compare"] = compare
+params = filters.params()
 with st.spinner("Computing the KPIs..."):
-    kpis = queries.run("program_kpis", **params, model=model)
+    kpis = queries.run("program_kpis", **params, model=model, compare=compare)
+if kpis.height:  # which dates the cards compare
+    dates = kpis.row(0, named=True)
+    st.caption(
+        charts.comparison_caption(
+            dates["start_date"],
+            dates["end_date"],
+            dates["previous_start_date"],
+            dates["previous_end_date"],
+            dates["in_progress"],
+            compare,
+        )
+        + " Hover a card's ⓘ for its definition."
+    )
 
 for section in SECTIONS:
     rows = kpis.filter(pl.col("section") == section)
@@ -85,7 +112,10 @@ for section in SECTIONS:
             row["label"],
             charts.format_value(row["value"], row["unit"]),
             delta=charts.format_change(row["value"], row["previous_value"], row["unit"]),
-            delta_color="normal" if definition(row["kpi"]).higher_is_better else "inverse",
+            delta_color=charts.change_color(
+                row["value"], row["previous_value"], row["unit"], definition(row["kpi"]).higher_is_better
+            ),
+            delta_arrow="off" if charts.no_change(row["value"], row["previous_value"], row["unit"]) else "auto",
             help=row["definition"],
         )
         if row["partner_value"] is not None or row["direct_value"] is not None:
@@ -100,7 +130,7 @@ labels = dict(zip(computable["label"], computable["kpi"], strict=True))
 if labels:
     choice = st.selectbox("KPI", list(labels), key="health_trend_kpi")
     with st.spinner("Computing the quarters..."):
-        trend = queries.run("kpi_trend_by_quarter", **params, model=model)
+        trend = queries.run("kpi_trend_by_quarter", **params, model=model, compare=compare)
     st.plotly_chart(charts.kpi_trend(trend, labels[choice]), width="stretch")
 else:
     st.info("No KPI can be computed from the loaded extracts. Load partners and opportunities on the Data page.")
@@ -126,11 +156,14 @@ if ui.needs("partners"):
     )
     st.caption(
         "Win rate, deal size and cycle length are for partner-involved deals; a deal counts in every group of its partners."
+        + (f" Counted to {dates['end_date']:%Y-%m-%d}, as on the cards." if kpis.height and dates["in_progress"] else "")
     )
 
 st.subheader("Tier check")
 as_of = min(filters.end_date, filters.as_of or date.today())
-check = queries.run("tier_check", **{k: v for k, v in params.items() if k not in ("start_date", "end_date")}, as_of=as_of)
+check = queries.run(
+    "tier_check", **{k: v for k, v in params.items() if k not in ("start_date", "end_date", "as_of")}, as_of=as_of
+)
 if check.is_empty():
     st.info("The tier check needs the **partners** extract, and partners matching the filters.")
 else:
@@ -155,7 +188,7 @@ else:
     )
 
 st.subheader("Partner health score", help=glossary.tooltip("health_score"))
-health_scope = {k: v for k, v in params.items() if k not in ("start_date", "end_date")}
+health_scope = {k: v for k, v in params.items() if k not in ("start_date", "end_date", "as_of")}
 with st.spinner("Scoring partners..."):
     health = queries.run("partner_health", **health_scope, as_of=as_of)
     movers = queries.run("partner_health_movers", **health_scope, as_of=as_of)

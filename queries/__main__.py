@@ -1,4 +1,5 @@
-"""Command line: `python -m queries list | export NAME | export --all --out-dir DIR | workbook | statement` (see DESIGN.md, "Command line").
+"""Command line: `python -m queries list | export NAME | export --all --out-dir DIR | workbook | statement`
+(docs/design.md, "Command line").
 
 Exports run as the database's owner (whoever can read the file sees everything), or, with
 `--as EMAIL`, as that user sees the app: their role and partners from the settings' roles,

@@ -9,7 +9,7 @@ every touch model's weight per won touch (`attribution_touch_default`) for the s
 use the build's parameters (the Attribution page's defaults).
 Scenario comparison (commission rates, deltas) is `queries.attribution_scenarios`.
 
-Definitions: DESIGN.md, "Attribution".
+Definitions: docs/design.md, "Attribution".
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from datetime import date
 import duckdb
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 import queries
 from queries import fiscal
@@ -54,9 +55,8 @@ TOUCH_SCHEMA = {
     "amount": pl.Decimal(18, 2),
     "weight": pl.Float64,
 }
-# Two shares of one deal closer than this are equal when choosing who gets the leftover cents:
-# a partner's share is a float sum over its touches, and the order of the sum must not decide.
-TIE_TOLERANCE = 1e-12
+# A row's remainder (micro-cents, below 10^6) ranks inside its group as group x this + remainder.
+REMAINDER_SLOTS = 1 << 20
 CREDIT_COLUMNS = ["model", "opportunity_id", "partner_id", "weight", "credit", "close_date", "fiscal_quarter"]
 
 
@@ -88,7 +88,7 @@ def params_from_settings(settings: dict, **given: float | int | None) -> dict[st
 
 
 def rule_weights(won: TouchPaths, models: list[str], params: dict[str, float | int]) -> dict[str, np.ndarray]:
-    """Weight of each touch of each won deal under the rule-based touch models (DESIGN.md's table).
+    """Weight of each touch of each won deal under the rule-based touch models (docs/design.md's table).
 
     Closed forms in the touch's position i in its deal, the deal's touch count n, the days
     before close and the touch value. What depends on the deal only is computed once per deal
@@ -295,50 +295,97 @@ def checked_params(
 def credit_at_close(won: TouchPaths, weights: dict[str, np.ndarray], fiscal_start_month: int) -> pl.DataFrame:
     """Touch weights -> credit per model x opportunity x partner, booked at the close date.
 
-    The same numbers as `credit_from_touches(touch_weights(...), "close_date", ...)` (and the
-    same cent rounding), grouped on integer codes instead of strings, sorted by model,
-    opportunity_id, partner_id.
+    The same rows and cents as `credit_from_touches(touch_weights(...), "close_date", ...)`,
+    sorted by model, opportunity_id, partner_id, computed on integer codes: the deal x partner
+    pairs are found once for every model, each model's cents are numpy over them, and the
+    strings, dates and decimals are gathered once at the end.
     """
     pair_of_touch, pair_deal, pair_partner = won.pairs()
+    if not won.opportunity_id.is_sorted():  # paths stored by an older build number deals in load order
+        opportunity_rank = np.empty(won.deals, dtype=np.int64)
+        opportunity_rank[won.opportunity_id.arg_sort().to_numpy()] = np.arange(won.deals)
+        order = np.argsort(opportunity_rank[pair_deal] * max(len(won.partner_ids), 1) + pair_partner, kind="stable")
+        rank_of_pair = np.empty(len(order), dtype=np.int64)
+        rank_of_pair[order] = np.arange(len(order))
+        pair_of_touch, pair_deal, pair_partner = rank_of_pair[pair_of_touch], pair_deal[order], pair_partner[order]
+    # Pairs are now in output order: by opportunity_id, then partner_id (partner codes are in name order).
+    models = sorted(weights)
+    if not models or len(pair_deal) == 0:
+        return pl.DataFrame(schema=credit_schema())
     pairs = len(pair_deal)
-    # The leftover cents go to the largest share, ties to the partner whose 'partner_id|quarter' key is
-    # smallest; within one deal (one close quarter) that is the order of partner_id || '|'.
-    tie_rank = np.empty(len(won.partner_ids), dtype=np.int64)
-    tie_rank[(won.partner_ids + "|").arg_sort().to_numpy()] = np.arange(len(won.partner_ids))
-    opportunity_rank = np.empty(won.deals, dtype=np.int64)
-    opportunity_rank[won.opportunity_id.arg_sort().to_numpy()] = np.arange(won.deals)
-    output_order = np.argsort(opportunity_rank[pair_deal] * max(len(won.partner_ids), 1) + pair_partner)
-    quarters = quarter_labels(won.close_date, fiscal_start_month)
-    amount = won.amount.cast(pl.Float64).to_numpy()
-    frames = []
-    for model in sorted(weights):
-        weight = weights[model]
-        positive = weight > 0
-        # astype: bincount of nothing is int64.
-        pair_weight = np.bincount(pair_of_touch, weights=np.where(positive, weight, 0.0), minlength=pairs).astype(float)
-        present = np.bincount(pair_of_touch[positive], minlength=pairs)[output_order] > 0
-        at = output_order[present]
-        deal = pair_deal[at]
-        frame = pl.DataFrame({"deal": deal, "tie": tie_rank[pair_partner[at]], "weight": pair_weight[at], "amount": amount[deal]})
-        exact = pl.col("weight") * pl.col("amount") * 100
-        frame = frame.with_columns(cents=exact.round(6).floor())
-        top = pl.col("tie").filter(pl.col("weight") >= pl.col("weight").max() - TIE_TOLERANCE).min().over("deal")
-        leftover = ((pl.col("amount") * 100).round(0).first() - pl.col("cents").sum()).over("deal")
-        frame = frame.with_columns(cents=pl.col("cents") + pl.when(pl.col("tie") == top).then(leftover).otherwise(0.0))
-        frames.append(
-            pl.DataFrame(
-                {
-                    "model": pl.repeat(model, len(at), dtype=pl.String, eager=True),
-                    "opportunity_id": won.opportunity_id.gather(pl.Series(deal)),
-                    "partner_id": won.partner_ids.gather(pl.Series(pair_partner[at])),
-                    "weight": frame["weight"],
-                    "credit": (frame["cents"].cast(pl.Int64).cast(pl.Decimal(18, 2)) / 100).cast(pl.Decimal(18, 2)),
-                    "close_date": won.close_date.gather(pl.Series(deal)),
-                    "fiscal_quarter": quarters.gather(pl.Series(deal)),
-                }
-            )
-        )
-    return pl.concat(frames).cast(credit_schema()) if frames else pl.DataFrame(schema=credit_schema())  # type: ignore[arg-type]
+    pair_weight = np.empty((len(models), pairs))
+    for i, model in enumerate(models):
+        pair_weight[i] = np.bincount(pair_of_touch, weights=np.where(weights[model] > 0, weights[model], 0.0), minlength=pairs)
+    # Rows: each model's pairs with a positive weight, model by model (so in output order).
+    row = np.flatnonzero(pair_weight.ravel() > 0)
+    model = row // pairs
+    pair = row - model * pairs
+    deal = pair_deal[pair]
+    new_deal = np.r_[True, (deal[1:] != deal[:-1]) | (model[1:] != model[:-1])]
+    starts = np.r_[np.flatnonzero(new_deal), len(row)]
+    deal_cents = np.rint(won.amount.cast(pl.Float64).to_numpy() * 100)
+    weight = pair_weight.ravel()[row]
+    cents = whole_cents(weight * deal_cents[deal], starts, deal_cents[deal[starts[:-1]]])
+    # Polars gathers by 32-bit row numbers.
+    deal_rows = pl.Series(deal.astype(np.uint32))
+    return pl.DataFrame(
+        {
+            "model": pl.Series(models, dtype=pl.String).gather(pl.Series(model.astype(np.uint32))),
+            "opportunity_id": won.opportunity_id.gather(deal_rows),
+            "partner_id": won.partner_ids.gather(pl.Series(pair_partner[pair].astype(np.uint32))),
+            "weight": weight,
+            "credit": decimal_cents(cents),
+            "close_date": won.close_date.gather(deal_rows),
+            "fiscal_quarter": quarter_labels(won.close_date, fiscal_start_month).gather(deal_rows),
+        }
+    )
+
+
+def decimal_cents(cents: np.ndarray) -> pl.Series:
+    """Whole cents (int64) as a decimal(18, 2) money column, built from the integers' bytes: a
+    decimal(18, 2) holds the amount in cents as a 128-bit integer (casting would scale them)."""
+    words = np.empty((len(cents), 2), dtype=np.int64)
+    words[:, 0] = cents
+    words[:, 1] = cents >> 63  # the sign, extended to the high word
+    array = pa.Array.from_buffers(pa.decimal128(18, 2), len(cents), [None, pa.py_buffer(np.ascontiguousarray(words))])
+    return pl.Series("credit", array)
+
+
+def whole_cents(exact: np.ndarray, starts: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Exact shares in cents -> whole cents by largest remainder, per group of consecutive rows.
+
+    `exact`: each row's exact share in cents; `starts`: each group's first row (and, last, the
+    row count); `total`: each group's whole cents (a deal's revenue). Every row gets its share
+    rounded down, and the group's leftover cents (fewer than its rows) go one each to the rows
+    with the largest remainders, ties to the earlier row (callers order a group's rows by
+    partner_id, then quarter). So each row is its exact share rounded down or up (less than a
+    cent away, and within half a cent whenever the group's rounded shares can add up to its
+    total), and each group adds up to its total exactly.
+    """
+    if len(exact) == 0:
+        return np.zeros(0, dtype=np.int64)
+    # In whole micro-cents first, so that 0.1 x 100000 cents (9999.999...) is 10000 cents and two
+    # shares equal but for the order of a float sum (0.4 + 2/90 vs 2/90 + 0.4) have the same remainder.
+    # (Exact to the micro-cent up to $90 million a row; above that the grid is coarser, never wrong.)
+    cents, remainder = np.divmod(np.rint(exact * 1e6).astype(np.int64), 1_000_000)
+    sizes = np.diff(starts)
+    leftover = total.astype(np.int64) - np.add.reduceat(cents, starts[:-1])
+    # Leftover is 0 to size - 1 when the shares add up to the total; any other amount (shares that
+    # do not add up) is still placed whole: every row its part, the rest by remainder.
+    each, extra = np.divmod(leftover, sizes)
+    if each.any():
+        cents += np.repeat(each, sizes)
+    placing = extra > 0
+    if placing.any():
+        # The rows of the groups with cents to place, ranked in their group by remainder (largest
+        # first, stably: ties keep row order); the first `extra` of each group take a cent.
+        rows = np.flatnonzero(np.repeat(placing, sizes))
+        counts = sizes[placing]
+        group = np.repeat(np.arange(len(counts)), counts)
+        order = rows[np.argsort(group * REMAINDER_SLOTS + (REMAINDER_SLOTS - 1 - remainder[rows]), kind="stable")]
+        rank = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+        cents[order[rank < np.repeat(extra[placing], counts)]] += 1
+    return cents
 
 
 def credit_schema() -> dict:
@@ -366,37 +413,25 @@ def start_month(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def credit_from_touches(touches: pl.DataFrame, booking_basis: str, fiscal_start_month: int) -> pl.DataFrame:
-    """Touch weights -> credit per model x opportunity x partner (x booking quarter)."""
+    """Touch weights -> credit per model x opportunity x partner (x booking quarter), in whole
+    cents by largest remainder at that grain (`whole_cents`), sorted by model, opportunity_id,
+    partner_id, fiscal_quarter."""
     if booking_basis not in BOOKING_BASES:
         raise ValueError(f"booking_basis must be one of {BOOKING_BASES}, got {booking_basis!r}")
     booked = pl.col("close_date") if booking_basis == "close_date" else pl.col("touch_date")
     labelled = touches.with_columns(fiscal_quarter=quarter_labels(touches.select(booked).to_series(), fiscal_start_month))
-    frame = labelled.group_by("model", "opportunity_id", "partner_id", "fiscal_quarter").agg(
-        pl.col("weight").sum(), pl.col("amount").first().cast(pl.Float64), pl.col("close_date").first()
+    frame = (
+        labelled.group_by("model", "opportunity_id", "partner_id", "fiscal_quarter")
+        .agg(pl.col("weight").sum(), pl.col("amount").first().cast(pl.Float64), pl.col("close_date").first())
+        .sort("model", "opportunity_id", "partner_id", "fiscal_quarter")
     )
-    # Whole cents that add up to each deal's revenue to the cent: every row is rounded down and
-    # the deal's leftover cents (fewer than its rows) go to its largest share, ties to the first
-    # partner id then quarter. Hash-grouped, no global sort (this runs over millions of rows).
-    # Shares equal but for float rounding (0.4 + 2/90 vs 2/90 + 0.4) count as tied (TIE_TOLERANCE).
+    # A group is one deal under one model; its rows are in tie order (partner_id, then quarter).
     deal = ["model", "opportunity_id"]
-    exact = pl.col("weight") * pl.col("amount") * 100
-    # Rounded to 1e-6 cent first, so that 0.1 x 1000.00 x 100 (9999.999...) floors to 10000.
-    frame = frame.with_columns(cents=exact.round(6).floor(), key=pl.concat_str("partner_id", "fiscal_quarter", separator="|"))
-    per_deal = frame.group_by(deal).agg(
-        leftover=(pl.col("amount") * 100).round(0).first() - pl.col("cents").sum(),
-        top_key=pl.col("key").filter(pl.col("weight") >= pl.col("weight").max() - TIE_TOLERANCE).min(),
-    )
-    frame = frame.join(per_deal, on=deal).with_columns(
-        cents=pl.col("cents") + pl.when(pl.col("key") == pl.col("top_key")).then(pl.col("leftover")).otherwise(0.0)
-    )
-    return frame.select(
-        "model",
-        "opportunity_id",
-        "partner_id",
-        "weight",
-        (pl.col("cents").cast(pl.Int64).cast(pl.Decimal(18, 2)) / 100).cast(pl.Decimal(18, 2)).alias("credit"),
-        "close_date",
-        "fiscal_quarter",
+    starts = np.r_[np.flatnonzero(frame.select(pl.struct(deal).is_first_distinct()).to_series().to_numpy()), frame.height]
+    deal_cents = np.rint(frame["amount"].to_numpy() * 100)
+    cents = whole_cents(frame["weight"].to_numpy() * deal_cents, starts, deal_cents[starts[:-1]])
+    return frame.with_columns(credit=decimal_cents(cents)).select(
+        "model", "opportunity_id", "partner_id", "weight", "credit", "close_date", "fiscal_quarter"
     )
 
 
@@ -431,10 +466,9 @@ def attribution_credit(
     )
     if booking_basis == "close_date" and model in TOUCH_MODELS:
         won, weights = model_weights(con, [model], checked_params([model], **params))
-        return credit_at_close(won, weights, start_month(con)).sort("opportunity_id", "partner_id", "fiscal_quarter")
+        return credit_at_close(won, weights, start_month(con))  # one model: sorted by opportunity_id, partner_id
     touches = touch_weights(con, [model], **params)
-    credit = credit_from_touches(touches, booking_basis, start_month(con))
-    return credit.sort("opportunity_id", "partner_id", "fiscal_quarter")
+    return credit_from_touches(touches, booking_basis, start_month(con))  # sorted by opportunity_id, partner_id, quarter
 
 
 def build_default_credit(con: duckdb.DuckDBPyConnection, settings: object) -> None:

@@ -6,7 +6,8 @@
 with
 
 final as (
-    select rowid as deal_row, opportunity_id, is_won, cast(amount as decimal(18, 2)) as amount, close_date
+    -- Numbered in opportunity_id order, so deals (and their credit rows) come out in export order unsorted.
+    select row_number() over (order by opportunity_id) - 1 as deal_row, opportunity_id, is_won, cast(amount as decimal(18, 2)) as amount, close_date
     from opportunities
     where is_closed
 )

@@ -9,7 +9,7 @@
 -- Money: amount_at_stake, detail
 -- Scope: partner
 --
--- The kinds (DESIGN.md, "Disagreements") and what amount_at_stake is, in the reporting currency.
+-- The kinds (docs/design.md, "Disagreements") and what amount_at_stake is, in the reporting currency.
 -- The plan (model, rates, payment terms, tolerance, credit payout types) is commission_plan in the
 -- settings, read from load_meta. "Counted" payouts: period and paid_at on or before
 -- as_of, not clawed back. Credit: table attribution_credit_default under the model of the plan.

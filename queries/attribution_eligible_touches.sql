@@ -7,7 +7,8 @@
 with
 
 closed as (
-    select rowid as deal_row, opportunity_id, created_at, close_date
+    -- Numbered in opportunity_id order, so deals (and their credit rows) come out in export order unsorted.
+    select row_number() over (order by opportunity_id) - 1 as deal_row, opportunity_id, created_at, close_date
     from opportunities
     where is_closed
 ),

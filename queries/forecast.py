@@ -1,6 +1,6 @@
 """The partner pipeline forecast, its backtest and the verdict on which method to trust.
 
-This module owns the three forecast methods (DESIGN.md, "Pipeline forecast"):
+This module owns the three forecast methods (docs/design.md, "Pipeline forecast"):
 - CRM weighted: amount x the stage probability of the stage map;
 - Sales call: commit, and commit + best case, from forecast_category;
 - Historical: win, loss and slip rates learned from what happened to deals in the same
@@ -654,7 +654,8 @@ def _won_by_segment(won: pl.DataFrame) -> dict[str, float]:
 def _group_note(deals: pl.DataFrame) -> str:
     if deals.is_empty():
         return ""
-    shares = deals.group_by("historical_group").len().sort("len", descending=True)
+    # Ties in size by name: group_by has no order, and the note must read the same on every run.
+    shares = deals.group_by("historical_group").len().sort(["len", "historical_group"], descending=[True, False])
     parts = [f"{group} for {count / deals.height:.0%}" for group, count in shares.iter_rows()]
     return "rates by " + "; ".join(parts) + " of open deals"
 

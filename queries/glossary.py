@@ -1,7 +1,7 @@
 """The glossary: every metric and model the app shows, defined once.
 
 This module owns the words, and is the only place they live. Each entry's `definition` is
-DESIGN.md's sentence, word for word, where DESIGN.md gives one; `detail` says how this app
+docs/design.md's sentence, word for word, where it gives one; `detail` says how this app
 computes it where that adds something (thresholds, settings, edge cases). Every help tooltip
 (the ⓘ beside a card, a column or a heading) is `tooltip(key)`: the definition and the detail
 of one entry. The Glossary page (`pages/glossary.py`), `docs/metrics.md`, the KPI words of
@@ -23,11 +23,11 @@ class Term:
     key: str  # stable id, the name the code uses (a KPI, a flag column, a model, a disagreement kind)
     term: str  # what the app calls it
     area: str
-    definition: str  # DESIGN.md's words where it defines the term
+    definition: str  # docs/design.md's words where it defines the term
     where_shown: str  # page (and part of it)
     detail: str = ""  # how this app computes it, where that adds to the definition
     where_computed: str = ""  # the query or module that computes it
-    in_design: bool = True  # False: the app's own term, which DESIGN.md does not define
+    in_design: bool = True  # False: the app's own term, which docs/design.md does not define
 
 
 AREAS = [
@@ -46,16 +46,23 @@ _HEALTH = "Program health (KPI cards, trend and breakdown)"
 _KPIS = "queries/kpis_by_period.sql"
 
 GLOSSARY: list[Term] = [
-    # Program health (DESIGN.md, "Program health: KPI definitions").
+    # Program health (docs/design.md, "Program health").
     Term(
         "period",
         "Period",
         "Program health",
-        "the selected date range (default: current fiscal quarter), compared with the period before it.",
-        "Sidebar (Period), every page that takes a date range",
-        "The previous period has the same length and ends the day before the period starts; fiscal quarters follow "
-        "the fiscal year start month of the settings.",
-        "ui.py",
+        "the selected date range (default: current fiscal quarter), compared with the period before it. A period "
+        "that is not over yet (as of inside it) is compared to date: with the same number of days at the start of "
+        "the previous period (quarter-to-date vs previous quarter-to-date), and the page says which dates it "
+        "compares. A change of zero is neutral.",
+        "Sidebar (Period), every page that takes a date range; Program health (the dates compared, above the cards)",
+        "A period not over yet counts up to the as-of date. The period before whole fiscal quarters (a quarter, a "
+        "fiscal year) is as many quarters before it; before any other range, as many days. On Program health, "
+        "'Compare a period not over yet with' can choose the whole previous period instead (health_compare="
+        "full_period in the URL), and the trend draws each quarter's first days, as many as have passed of the "
+        "quarter in progress, as a dotted line. A change that shows as zero is grey, without an arrow. Fiscal "
+        "quarters follow the fiscal year start month of the settings.",
+        "queries/kpis.py",
     ),
     Term(
         "partner_involved",
@@ -205,7 +212,7 @@ GLOSSARY: list[Term] = [
         "queries/tier_check.sql",
         in_design=False,
     ),
-    # The partner health score (the app's own model; DESIGN.md does not define it).
+    # The partner health score (the app's own model; docs/design.md does not define it).
     Term(
         "health_score",
         "Partner health score",
@@ -320,7 +327,7 @@ GLOSSARY: list[Term] = [
         where_computed="queries/win_model.py",
         in_design=False,
     ),
-    # Attribution (DESIGN.md, "Attribution").
+    # Attribution (docs/design.md, "Attribution").
     Term(
         "attribution",
         "Attribution credit",
@@ -332,9 +339,12 @@ GLOSSARY: list[Term] = [
         "touchpoints' w_i * R. A won deal with no touchpoint gives no partner credit (it counts as direct).",
         "Attribution scenarios (Credit cards and tables); Program health (cost of channel, ROI); Partner 360",
         "The Credit card sums it over the won deals closed in the period (booked at the close date, or at each "
-        "touch's date with that booking basis). Credit is in whole cents: each partner's share of a deal rounds "
-        "down and the deal's leftover cents go to its largest share (ties: the first partner id), so a deal's "
-        "credit adds up to its revenue to the cent.",
+        "touch's date with that booking basis). Credit is in whole cents, by largest remainder at the exported "
+        "grain (deal x partner, or deal x partner x quarter when booked at touch dates): each row's exact share "
+        "rounds down and the deal's leftover cents go one each to the rows with the largest remainders (ties: the "
+        "first partner id, then quarter). So each row is its exact share rounded down or up, within half a cent "
+        "whenever the deal's cents allow it (three equal shares of $100.00 cannot all be), and a deal's credit "
+        "adds up to its revenue to the cent.",
         "queries/attribution.py, queries/attribution_touch_weights.sql",
     ),
     Term(
@@ -484,7 +494,7 @@ GLOSSARY: list[Term] = [
         "queries/scenario_moves.py",
         in_design=False,
     ),
-    # Disagreements (DESIGN.md, "Disagreements").
+    # Disagreements (docs/design.md, "Disagreements").
     Term(
         "disagreement",
         "Disagreement",
@@ -586,7 +596,7 @@ GLOSSARY: list[Term] = [
         "queries/attribution_trust_by_quarter.sql",
         in_design=False,
     ),
-    # Partner statements (the app's own words; DESIGN.md names what a statement holds, not these numbers).
+    # Partner statements (the app's own words; docs/design.md names what a statement holds, not these numbers).
     Term(
         "partner_statement",
         "Partner statement",
@@ -646,7 +656,7 @@ GLOSSARY: list[Term] = [
         "queries/statement.py",
         in_design=False,
     ),
-    # Engagement, burnout and dormancy (DESIGN.md).
+    # Engagement, burnout and dormancy (docs/design.md).
     Term(
         "partners_on_books",
         "Partners (on the books)",
@@ -715,11 +725,31 @@ GLOSSARY: list[Term] = [
         "Burnout risk: a partner whose own recent behaviour falls against its own baseline (last 90 days vs the "
         "180 before): activity rate, deal registrations and win rate falling, breadth of activity types "
         "shrinking, certifications lapsing, support tickets rising. Each flagged partner shows which signals fired "
-        "and by how much; no opaque score alone.",
+        "and by how much; no opaque score alone. Flagged when the activity rate (portal_login aside, per 90 days) "
+        "fell by at least half against the baseline and the fall is significant (one-sided exact test of the two "
+        "Poisson counts, p < 0.01), or when three or more signals fired; the other signals then give the severity.",
         "Engagement & burnout (Burning out tab)",
-        "Flagged when at least 3 of the 6 signals fire (settings burnout.min_signals); dormant partners are listed "
-        "as dormant instead.",
-        "queries/signals.py",
+        "The activity rate counts the partner's own effort: support tickets and certification expiries are signals "
+        "of their own, not effort. The signals, each against the baseline's rate per 90 days: activity at most half "
+        "(baseline of 6 or more); deal registrations at most half (4 or more); win rate at most half (6 closed "
+        "before, 3 since); activity types down by a third (3 or more); fewer active certifications than 90 days "
+        "ago; support tickets doubled (3 or more). The severity is the number of signals that fired. Dormant "
+        "partners are listed as dormant instead. Settings: burnout.* (significance, min_signals, the drops and "
+        "floors).",
+        "queries/partner_flags.sql",
+    ),
+    Term(
+        "activity_fall_p",
+        "Activity fall p-value",
+        "Engagement & burnout",
+        "The chance of an activity fall at least this large if the partner's rate had not changed: with n the "
+        "activities of the last 90 days and the 180 before, the probability that a binomial(n, 90 / 270) count is at "
+        "most the recent one.",
+        "Engagement & burnout (Burning out tab; partner_signals export)",
+        "Computed for falls of at least half only; below 0.01 (settings burnout.significance) the fall alone flags "
+        "burnout. A small partner's halving (4 -> 1 per 90 days: p = 0.14) could be chance; 16 -> 4 (p = 0.002) is not.",
+        "queries/partner_flags.sql",
+        in_design=False,
     ),
     Term(
         "returned",
@@ -772,7 +802,7 @@ GLOSSARY: list[Term] = [
         "It sets the current fiscal quarter of Program health and of the forecast.",
         "load_meta.data_as_of",
     ),
-    # Pipeline forecast (DESIGN.md).
+    # Pipeline forecast (docs/design.md).
     Term(
         "pipeline_segment",
         "Pipeline: sourced, influenced, direct",
@@ -948,7 +978,7 @@ GLOSSARY: list[Term] = [
         where_computed="queries/partner_profile.sql",
         in_design=False,
     ),
-    # Data (DESIGN.md, "Loading rules").
+    # Data (docs/design.md, "Loading rules").
     Term(
         "rows_quarantined",
         "Rows read, loaded, quarantined",
@@ -970,8 +1000,10 @@ GLOSSARY: list[Term] = [
         "The day the export was taken: the as_of setting (or `build --as-of`) when given, else the latest day on "
         "which something was created, changed or done (deals created, history rows, activities, touchpoints, "
         "registrations), never a close date: CRMs keep lost deals dated in the future, and "
-        "open deals' close dates are expectations. Per table, the latest such day; a table lagging the newest data "
-        "by more than the settings' stale_after_days is flagged.",
+        "open deals' close dates are expectations. Per table, the latest such day. A table is stale when the newest "
+        "data's date is ahead of its own by more than its usual rhythm allows: the 95th percentile of its gaps "
+        "between event days over its last 180 days, and at least the settings' stale_after_days (a monthly table's "
+        "rhythm is at least a month); stale_after_days_by_table sets one table's allowance outright.",
         "loaders/build.py, queries/stale_tables.sql",
     ),
 ]
@@ -983,7 +1015,7 @@ def by_key() -> dict[str, Term]:
 
 
 def definition(key: str) -> str:
-    """The definition of one term, as written (DESIGN.md's words where it defines the term)."""
+    """The definition of one term, as written (docs/design.md's words where it defines the term)."""
     return by_key()[key].definition
 
 
@@ -1011,15 +1043,15 @@ def markdown() -> str:
         "# Metrics and models",
         "",
         "Generated from `queries/glossary.py` by `python -m queries.glossary > docs/metrics.md`; do not edit by "
-        "hand. Definitions are DESIGN.md's words where it defines the term; the app's Glossary page shows the same "
-        "entries.",
+        "hand. Definitions are the words of the design, [design.md](design.md), where it defines the term; the app's "
+        "Glossary page shows the same entries.",
         "",
     ]
     for area in AREAS:
         lines += [f"## {area}", "", "| term | definition | how it is computed | where shown |", "| --- | --- | --- | --- |"]
         for term in (t for t in GLOSSARY if t.area == area):
             source = f"(`{term.where_computed}`)" if term.where_computed else ""
-            own = "" if term.in_design else "The app's own term: DESIGN.md does not define it."
+            own = "" if term.in_design else "The app's own term: docs/design.md does not define it."
             computed = " ".join(part for part in (own, term.detail, source) if part)
             cells = [f"**{term.term}**", term.definition, computed, term.where_shown]
             lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")

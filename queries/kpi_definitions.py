@@ -1,7 +1,7 @@
 """The Program health KPIs: label, unit, section, and which glossary term defines each.
 
 This module owns how the KPI cards are laid out (label, unit, section, direction); the words
-that define a KPI live in `glossary.py` only (DESIGN.md, "Program health: KPI definitions"),
+that define a KPI live in `glossary.py` only (docs/design.md, "KPI definitions"),
 and `Kpi.definition` reads them from there, so the cards' help tooltips, the export's
 `definition` column and the Glossary page say the same. The numbers themselves are computed
 in `kpis_by_period.sql`.
@@ -19,7 +19,7 @@ class Kpi:
     label: str
     unit: str  # count, share (0-1), money, days, ratio
     section: str
-    term: str  # the glossary key that defines it (DESIGN.md groups some KPIs under one term)
+    term: str  # the glossary key that defines it (docs/design.md groups some KPIs under one term)
     has_split: bool = False  # partner vs direct values
     higher_is_better: bool = True
 

@@ -25,7 +25,7 @@ pairs as (
 
 -- Logic --------------------------------------------------------------------------------------
 
--- Partner-involved (DESIGN.md, Program health): a touchpoint on or before close, the sourced
+-- Partner-involved (docs/design.md, Program health): a touchpoint on or before close, the sourced
 -- partner, or an approved registration (any day: the KPIs are not "as of" a day).
 flags as (
     select

@@ -1,6 +1,6 @@
 """The partner lead's early warning: one row per partner with every engagement flag, as of a date.
 
-This module owns `partner_signals` (DESIGN.md, "Engagement, burnout and dormancy"): it
+This module owns `partner_signals` (docs/design.md, "Engagement, burnout and dormancy"): it
 puts together what the SQL beside it computes (`partner_flags.sql`: dormancy, own-rhythm
 overdue, return, burnout signals, open pipeline; `engagement_by_month.sql`: the score;
 `unpaid_credit_by_partner*.sql`: commission owed and not paid) with BG/NBD's p_alive
@@ -47,6 +47,7 @@ COLUMNS = [
     "burnout_risk",
     "burnout_signal_count",
     "burnout_signals",
+    "activity_fall_p",
     "returned",
     "returned_at",
     "gap_before_return_days",

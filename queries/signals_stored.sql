@@ -44,6 +44,7 @@ select
     burnout_risk,
     burnout_signal_count,
     burnout_signals,
+    activity_fall_p,
     returned,
     returned_at,
     gap_before_return_days,

@@ -70,7 +70,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
 
 def plan_from(plan: pl.DataFrame) -> dict[str, Any]:
     """The commission plan's model, payment terms and amount tolerance from the `disagreement_plan`
-    output (DESIGN.md's defaults when the settings say nothing: linear, 60 days, 1% and at least 1)."""
+    output (docs/design.md's defaults when the settings say nothing: linear, 60 days, 1% and at least 1)."""
     row = plan.row(0, named=True) if plan.height else {}
 
     def given(key: str, default: float) -> float:

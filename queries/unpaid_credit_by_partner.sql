@@ -22,7 +22,7 @@ meta as (
     from load_meta
 ),
 
--- Linear credit (DESIGN.md, Attribution): each eligible touchpoint of a won deal gets amount / n.
+-- Linear credit (docs/design.md, Attribution): each eligible touchpoint of a won deal gets amount / n.
 eligible as (
     select o.opportunity_id, o.amount, t.partner_id
     from opportunities as o

@@ -503,7 +503,7 @@ def statement_workbook(statement: Statement) -> bytes:
 
 
 def add_commands(commands: Any) -> None:
-    """The `workbook` and `statement` subcommands (DESIGN.md, "Command line")."""
+    """The `workbook` and `statement` subcommands (docs/design.md, "Command line")."""
     from pathlib import Path
 
     book = commands.add_parser("workbook", help="the scenario workbook (Excel) of 2 to 4 attribution scenarios")

@@ -475,26 +475,6 @@ def test_markov_counts_from_ordered_paths_equal_the_sql_transitions(hand_con):
     }
 
 
-def test_leftover_cents_go_to_the_first_partner_when_shares_are_equal_but_for_float_rounding():
-    # 0.4 + 3 x 1/45 summed in two orders: 0.4666666666666666 and 0.4666666666666667, the same share.
-    # Each row rounds down, and the two leftover cents go to the first partner id of the tied largest.
-    touches = pl.DataFrame(
-        {
-            "model": "position_based",
-            "opportunity_id": "O1",
-            "partner_id": ["P1", "P2", "P3"],
-            "touch_type": "referral",
-            "touch_date": date(2026, 1, 1),
-            "close_date": date(2026, 3, 31),
-            "amount": 61972.58,
-            "weight": [0.4666666666666666, 0.4666666666666667, 0.2 / 3],
-        }
-    ).cast(attribution.TOUCH_SCHEMA)  # type: ignore[arg-type]
-    credit = attribution.credit_from_touches(touches, "close_date", 1)
-    split = dict(credit.select("partner_id", pl.col("credit").cast(pl.Float64)).iter_rows())
-    assert split == {"P1": 28920.55, "P2": 28920.53, "P3": 4131.50}
-
-
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(deals)
 def test_the_build_credit_equals_credit_from_the_touch_weights_of_every_model(generated):

@@ -1,4 +1,5 @@
-"""The demo program generator: determinism, the data contract, and its planted truth."""
+"""The demo program generator: determinism, the data contract, and its truth: partners drawn from
+processes of their own (not from the detectors), on both sides of every line, and planted errors."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from bench.signals_accuracy import truth_labels
 from loaders.demo import DEMO_END, ERROR_KINDS, LOOKBACK_DAYS, PAYMENT_TERMS_DAYS, TIER_RATES, write_demo
+from settings import Settings
 
 SCALE = 0.05
 COLUMNS = {
@@ -84,9 +87,25 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
     counts = write_demo(out, scale=SCALE, seed=7)
     tables = {name: _read(out, name) for name in COLUMNS}
     assert counts == {name: frame.height for name, frame in tables.items()}
-    tables["archetypes"] = pl.read_csv(out / "truth" / "archetypes.csv")
-    tables["planted"] = pl.read_csv(out / "truth" / "planted_errors.csv", infer_schema_length=None)
+    tables.update(_truth(out))
     return tables
+
+
+def _truth(out: Path) -> dict[str, pl.DataFrame]:
+    return {
+        "archetypes": pl.read_csv(out / "truth" / "archetypes.csv", try_parse_dates=True, infer_schema_length=None),
+        "effort": pl.read_csv(out / "truth" / "effort_rate.csv", try_parse_dates=True),
+        "planted": pl.read_csv(out / "truth" / "planted_errors.csv", infer_schema_length=None),
+    }
+
+
+@pytest.fixture(scope="module")
+def program(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
+    """The demo at scale 1 (500 partners): enough partners of each story to see its processes."""
+    out = tmp_path_factory.mktemp("demo1")
+    write_demo(out, scale=1, seed=7)
+    tables = {name: _read(out, name) for name in ("partners", "partner_activities", "opportunities", "touchpoints")}
+    return {**tables, **_truth(out)}
 
 
 def _partners_of(demo: dict[str, pl.DataFrame], archetype: str) -> list[str]:
@@ -103,7 +122,7 @@ def test_same_seed_and_scale_give_byte_identical_files(tmp_path: Path) -> None:
     write_demo(tmp_path / "b", scale=SCALE, seed=3)
     write_demo(tmp_path / "c", scale=SCALE, seed=4)
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.csv"))
-    assert len(files) == len(COLUMNS) + 2
+    assert len(files) == len(COLUMNS) + 3  # and truth/archetypes.csv, effort_rate.csv, planted_errors.csv
     for f in files:
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
     assert (tmp_path / "a" / "opportunities.csv").read_bytes() != (tmp_path / "c" / "opportunities.csv").read_bytes()
@@ -240,58 +259,97 @@ def _work(demo: dict[str, pl.DataFrame]) -> pl.DataFrame:
     return demo["partner_activities"].filter(pl.col("activity_type") != "portal_login")
 
 
-def test_dormant_partners_and_only_they_have_no_recent_non_login_activity(demo: dict[str, pl.DataFrame]) -> None:
-    active = set(_work(demo).filter(pl.col("occurred_at") >= RECENT)["partner_id"])
-    dormant = set(_partners_of(demo, "dormant"))
-    assert dormant and not dormant & active
-    assert set(demo["partners"]["partner_id"]) - dormant == active
-
-
-def test_returned_partners_and_only_they_came_back_after_a_long_gap(demo: dict[str, pl.DataFrame]) -> None:
-    came_back = set(
-        _work(demo)
-        .sort("partner_id", "occurred_at")
-        .with_columns(gap=pl.col("occurred_at").diff().over("partner_id"))
-        .filter((pl.col("occurred_at") >= RECENT) & (pl.col("gap") >= timedelta(days=90)))["partner_id"]
+def test_nobody_works_while_its_drawn_effort_rate_is_zero(demo: dict[str, pl.DataFrame]) -> None:
+    # Effort and tickets only where truth/effort_rate.csv has a positive rate (lapses are recorded whenever
+    # they fall due; registrations follow the partner's deals).
+    acts = (
+        demo["partner_activities"]
+        .filter(~pl.col("activity_type").is_in(["portal_login", "certification_expired", "deal_registered"]))
+        .select("activity_id", "partner_id", day=pl.col("occurred_at").dt.date())
     )
-    returned = set(_partners_of(demo, "returned"))
-    assert returned and came_back == returned
+    steps = acts.join(demo["effort"], on="partner_id").filter(
+        (pl.col("from_date") <= pl.col("day")) & (pl.col("day") < pl.col("to_date"))
+    )
+    assert steps.height == acts.height  # each activity in exactly one step
+    assert steps.filter(pl.col("effort_per_week") <= 0).is_empty()
 
 
-def test_burning_out_partners_show_every_burnout_signal(demo: dict[str, pl.DataFrame]) -> None:
-    a = demo["partner_activities"]
-    window = pl.when(pl.col("occurred_at") >= RECENT).then(pl.lit("recent")).otherwise(pl.lit("base"))
-    stats = (
-        a.filter(pl.col("occurred_at") >= RECENT - timedelta(days=180))
-        .with_columns(window=window)
-        .group_by("partner_id", "window")
-        .agg(
-            pl.len().alias("all"),
-            (pl.col("activity_type") != "portal_login").sum().alias("work"),
-            pl.col("activity_type").filter(pl.col("activity_type") != "portal_login").n_unique().alias("types"),
-            (pl.col("activity_type") == "support_ticket").sum().alias("tickets"),
-            (pl.col("activity_type") == "certification_expired").sum().alias("expired"),
-            (pl.col("activity_type") == "deal_registered").sum().alias("registrations"),
+def test_the_activities_follow_the_drawn_effort(program: dict[str, pl.DataFrame]) -> None:
+    effort = program["partner_activities"].filter(
+        ~pl.col("activity_type").is_in(["portal_login", "support_ticket", "certification_expired", "deal_registered"])
+    )
+    expected = (
+        program["effort"]
+        .select(((pl.col("to_date") - pl.col("from_date")).dt.total_days() * pl.col("effort_per_week") / 7).sum())
+        .item()
+    )
+    assert 0.95 < effort.height / expected < 1.05
+
+
+def test_partners_sit_on_both_sides_of_every_line(program: dict[str, pl.DataFrame]) -> None:
+    """The turning days and depths are drawn from wide ranges: judged by the product's definitions at
+    the default settings, some partners are each thing, some just miss it, and some are on the line."""
+    s, end = Settings(), DEMO_END
+    stories = program["archetypes"]
+    days_before = (pl.lit(end) - pl.col("stopped_on")).dt.total_days()
+    stopped = stories.filter(pl.col("stopped_on").is_not_null()).select(days_before.alias("d"))["d"]
+    assert stopped.min() < s.dormancy_days < stopped.max()
+    paused = stories.filter(pl.col("paused_from").is_not_null()).select(
+        length=(pl.col("resumed_on") - pl.col("paused_from")).dt.total_days(),
+        since=(pl.lit(end) - pl.col("resumed_on")).dt.total_days(),
+    )
+    assert paused["length"].min() < s.dormancy_days < paused["length"].max()
+    assert paused["since"].min() < s.burnout.recent_days < paused["since"].max()
+    declining = stories.filter(pl.col("decline_from").is_not_null())
+    assert declining["kept_share"].min() < 1 - s.burnout.activity_drop < declining["kept_share"].max()
+    onset = declining.select((pl.lit(end) - pl.col("decline_from")).dt.total_days().alias("d"))["d"]
+    assert onset.min() < s.burnout.recent_days < onset.max()
+    labels = truth_labels(program["effort"], end)
+    for label in ("dormant", "returned", "burnout"):
+        counts = labels[label].value_counts()
+        assert counts.height == (3 if label != "returned" else 2), (label, counts)  # true, false (and on the line)
+
+
+def test_a_decline_shows_in_each_behaviour_in_its_own_measure(program: dict[str, pl.DataFrame]) -> None:
+    """Declining partners, taken together: less effort, fewer registrations, more tickets and lower win rates
+    after the day their decline began than before; each partner by its own kept share and factors."""
+    turned = (
+        program["archetypes"]
+        .filter(pl.col("decline_from") < DEMO_END - timedelta(days=60))
+        .select("partner_id", "decline_from", "kept_share")
+    )
+    assert turned["kept_share"].min() < 0.2 and turned["kept_share"].max() > 0.7
+    acts = (
+        program["partner_activities"]
+        .join(turned, on="partner_id")
+        .join(program["partners"].select("partner_id", "joined_at"), on="partner_id")
+    )
+
+    def per_day(kinds: list[str], *, exclude: bool = False) -> tuple[float, float]:
+        chosen = ~pl.col("activity_type").is_in(kinds) if exclude else pl.col("activity_type").is_in(kinds)
+        rows = acts.filter(chosen).with_columns(after=pl.col("occurred_at").dt.date() >= pl.col("decline_from"))
+        days_after = turned.select((pl.lit(DEMO_END) - pl.col("decline_from")).dt.total_days().sum()).item()
+        days_before = (
+            turned.join(program["partners"], on="partner_id")
+            .select((pl.col("decline_from") - pl.col("joined_at")).dt.total_days().sum())
+            .item()
         )
-        .filter(pl.col("partner_id").is_in(_partners_of(demo, "burning_out")))
-        .pivot("window", index="partner_id")
-        .fill_null(0)
-    )
-    assert stats.height == len(_partners_of(demo, "burning_out")) > 0
-    # Rates per day: the base window is twice as long.
-    assert (stats["all_recent"] < 0.5 * stats["all_base"] / 2).all()
-    assert (stats["work_recent"] < 0.5 * stats["work_base"] / 2).all()
-    assert (stats["types_recent"] < stats["types_base"]).all()
-    assert (stats["tickets_recent"] > stats["tickets_base"] / 2).all()
-    assert (stats["expired_recent"] >= 1).all()
-    assert stats["registrations_recent"].sum() < stats["registrations_base"].sum() / 2
+        return rows.filter(~pl.col("after")).height / days_before, rows.filter("after").height / days_after
 
-    o, t = demo["opportunities"], demo["touchpoints"]
-    theirs = t.filter(pl.col("partner_id").is_in(_partners_of(demo, "burning_out")))["opportunity_id"]
-    closed = o.filter(pl.col("is_closed") & pl.col("opportunity_id").is_in(theirs.implode()))
-    recent_rate = closed.filter(pl.col("close_date") >= RECENT.date())["is_won"].mean()
-    base = closed.filter(pl.col("close_date").is_between(RECENT.date() - timedelta(days=180), RECENT.date(), "left"))
-    assert recent_rate < base["is_won"].mean()
+    before, after = per_day(["portal_login", "support_ticket", "certification_expired", "deal_registered"], exclude=True)
+    assert after < 0.7 * before
+    before, after = per_day(["deal_registered"])
+    assert after < 0.8 * before
+    before, after = per_day(["support_ticket"])
+    assert after > 1.3 * before
+
+    theirs = (
+        program["touchpoints"].join(turned, on="partner_id").select("opportunity_id", "decline_from").unique("opportunity_id")
+    )
+    closed = program["opportunities"].filter(pl.col("is_closed")).join(theirs, on="opportunity_id")
+    after = closed.filter(pl.col("close_date") >= pl.col("decline_from"))["is_won"].mean()
+    before = closed.filter(pl.col("close_date") < pl.col("decline_from"))["is_won"].mean()
+    assert after < before
 
 
 def test_other_archetypes_show_their_shape(demo: dict[str, pl.DataFrame]) -> None:
@@ -320,17 +378,17 @@ def test_other_archetypes_show_their_shape(demo: dict[str, pl.DataFrame]) -> Non
     age = (slow["occurred_at"].dt.date() - slow["joined_at"]).dt.total_days()
     assert (age < 120).sum() / 120 < 0.3 * (slow["occurred_at"] >= END - timedelta(days=180)).sum() / 180
 
-    # Regular slow rhythm: never a 90-day gap, acts every ~60 days.
-    rhythm = demo["archetypes"].filter(pl.col("regular_rhythm"))["partner_id"]
-    assert rhythm.len() > 0
+    # Regular partners act every rhythm_days of their own, give or take a week, never much later.
+    rhythm = demo["archetypes"].filter(pl.col("regular_rhythm")).select("partner_id", "rhythm_days")
+    assert rhythm.height > 0
     gaps = (
         _work(demo)
-        .filter(pl.col("partner_id").is_in(rhythm.implode()))
+        .join(rhythm, on="partner_id")
         .sort("partner_id", "occurred_at")
-        .select(pl.col("occurred_at").diff().over("partner_id").alias("gap"))["gap"]
-        .drop_nulls()
+        .with_columns(gap=pl.col("occurred_at").diff().over("partner_id").dt.total_days())
+        .drop_nulls("gap")
     )
-    assert gaps.len() > 0 and gaps.max() < timedelta(days=90)
+    assert gaps.height > 0 and (gaps["gap"] <= gaps["rhythm_days"] + 14).all()
 
 
 def test_nobody_acts_before_joining_or_after_termination(demo: dict[str, pl.DataFrame]) -> None:
@@ -372,6 +430,12 @@ def test_planted_errors_cover_every_kind(demo: dict[str, pl.DataFrame]) -> None:
     assert set(counts) == set(ERROR_KINDS)
     assert all(n >= 1 for n in counts.values())
     assert demo["planted"]["detail"].null_count() == 0
+
+
+def test_each_error_kind_is_planted_at_its_own_share(program: dict[str, pl.DataFrame]) -> None:
+    counts = dict(program["planted"].group_by("kind").len().iter_rows())
+    assert len(set(counts.values())) == len(ERROR_KINDS), counts  # no two kinds with the same count
+    assert counts["duplicate_payout"] < counts["payout_without_credit"] < counts["payout_amount_mismatch"]
 
 
 def test_payouts_follow_the_plan_except_where_errors_were_planted(demo: dict[str, pl.DataFrame]) -> None:

@@ -1,4 +1,4 @@
-"""The disagreements ledger (DESIGN.md, "Disagreements"): one hand-built case per kind that
+"""The disagreements ledger (docs/design.md, "Disagreements"): one hand-built case per kind that
 must be found, and a near miss per kind that must not.
 
 The program below is read as of 2026-06-30 with the default plan: linear credit, tier rates

@@ -98,7 +98,7 @@ def test_the_trust_chart_stacks_shares_that_sum_to_one(demo_db: Path) -> None:
 
 def test_every_planted_error_in_the_demo_is_found(demo_db: Path) -> None:
     """Every planted payout error and disagreement is in the ledger, for the planted partner;
-    nothing else is (the demo is otherwise clean). One exception, by DESIGN's own rule: a
+    nothing else is (the demo is otherwise clean). One exception, by the design's own rule: a
     planted conflict whose earlier registration was rejected or had expired before the second
     partner registered is no conflict, and must not be found."""
     planted = pl.read_csv(demo_db.parent / "extracts" / "truth" / "planted_errors.csv", infer_schema_length=0)

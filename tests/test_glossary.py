@@ -1,4 +1,4 @@
-"""The glossary: one definition per metric and model, DESIGN.md's words where it gives them,
+"""The glossary: one definition per metric and model, docs/design.md's words where it gives them,
 the committed docs/metrics.md generated from it, and the Glossary page that shows it."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from queries import glossary
 from tests.conftest import PROJECT, open_page
 
-DESIGN = PROJECT.parent / "shared" / "DESIGN.md"
+DESIGN = PROJECT / "docs" / "design.md"
 
 
 def flat(text: str) -> str:
@@ -22,12 +22,11 @@ def test_the_committed_metrics_doc_is_the_generated_text():
     assert committed == glossary.markdown(), "regenerate it: python -m queries.glossary > docs/metrics.md"
 
 
-@pytest.mark.skipif(not DESIGN.exists(), reason="DESIGN.md is not in ../shared")
-def test_every_definition_from_design_is_its_text_word_for_word():
+def test_every_definition_from_the_design_is_its_text_word_for_word():
     design = flat(DESIGN.read_text(encoding="utf-8"))
     own = [t for t in glossary.GLOSSARY if t.in_design]
     missing = [t.key for t in own if flat(t.definition) not in design]
-    assert not missing, f"definitions not found in DESIGN.md: {missing}"
+    assert not missing, f"definitions not found in docs/design.md: {missing}"
 
 
 def test_every_model_disagreement_kind_and_partner_flag_has_one_entry():

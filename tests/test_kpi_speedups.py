@@ -28,7 +28,9 @@ from tests.conftest import write_extracts
 # The demo program's data ends 2026-11-20 (FY2026 Q4); the tiny program's 2026-06-20 (FY2026 Q2).
 DEFAULT_VIEWS = [
     ("program_kpis", {}),
+    ("program_kpis", {"compare": "full_period"}),
     ("kpi_trend_by_quarter", {}),
+    ("kpi_trend_by_quarter", {"compare": "full_period"}),
     ("kpi_trend_by_quarter", {"start_date": date(2026, 1, 1), "end_date": date(2026, 12, 31), "model": "linear"}),
     ("kpi_breakdown", {"dimension": "partner_type"}),
     ("kpi_breakdown", {"dimension": "tier", "model": "linear"}),
@@ -100,18 +102,23 @@ def test_a_filter_another_model_or_a_period_not_stored_runs_the_core(stored_demo
     assert_frame_equal(frame, computed)
 
 
-def test_the_stored_kpis_hold_every_quarter_and_the_period_before_each_on_the_tiny_program(tiny_db, tmp_path):
+def test_the_stored_kpis_hold_every_quarter_and_the_periods_it_is_compared_with_on_the_tiny_program(tiny_db, tmp_path):
     db = stored_copy(tiny_db, tmp_path)
     con = queries.connect(db)
     held = con.sql("select period_start, period_end from kpis_stored_periods where dimension = 'all' order by period_end").pl()
-    by_tier = con.sql("select count(*) from kpis_stored_periods where dimension = 'tier'").fetchall()[0][0]
+    by_tier = con.sql("select period_start, period_end from kpis_stored_periods where dimension = 'tier'").pl()
     con.close()
-    # FY2026 Q2 (the as-of quarter) and 11 quarters before it; FY2026 Q1 has 90 days, so the period before
-    # it is not FY2025 Q4 but 3 Oct to 31 Dec 2025.
-    assert held.row(-1) == (date(2026, 4, 1), date(2026, 6, 30))
-    assert (date(2025, 10, 3), date(2025, 12, 31)) in held.rows()
+    # FY2026 Q2 (the as-of quarter, 81 days to 2026-06-20) to date, and 11 quarters before it.
+    assert held.row(-1) == (date(2026, 4, 1), date(2026, 6, 20))
+    assert (date(2026, 4, 1), date(2026, 6, 30)) not in held.rows()
+    assert (date(2026, 1, 1), date(2026, 3, 22)) in held.rows()  # its previous quarter to date, 81 days
+    assert (date(2026, 1, 1), date(2026, 3, 31)) in held.rows()  # and the whole of it
+    # The period before FY2026 Q1 (90 days) is FY2025 Q4 (92 days), not the 90 days before 1 January.
     assert (date(2025, 10, 1), date(2025, 12, 31)) in held.rows()
-    assert by_tier == 12
+    assert (date(2025, 10, 3), date(2025, 12, 31)) not in held.rows()
+    assert (date(2025, 10, 1), date(2025, 12, 20)) in held.rows()  # its first 81 days, for the trend
+    assert by_tier.height == 12
+    assert by_tier.row(-1) == (date(2026, 4, 1), date(2026, 6, 20))
 
 
 def test_the_tiny_programs_cards_are_the_same_stored_or_computed(tiny_db, tmp_path, monkeypatch):

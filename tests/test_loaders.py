@@ -1,5 +1,5 @@
 """One test per row rule of the data contract: the broken row is quarantined with its file,
-line and reason; the good rows load; read = loaded + quarantined (DESIGN.md, loading rules)."""
+line and reason; the good rows load; read = loaded + quarantined (docs/design.md, loading rules)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The build as a whole: a refused build leaves the served file byte-identical, a rebuild of
 the same extracts gives the same tables, the swap is atomic for readers, and for any mix of
-broken rows every row read is either loaded or quarantined (DESIGN.md, loading rules)."""
+broken rows every row read is either loaded or quarantined (docs/design.md, loading rules)."""
 
 from __future__ import annotations
 

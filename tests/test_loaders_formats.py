@@ -1,6 +1,6 @@
 """File formats and refusals: CSV with BOM and each delimiter, Excel, Parquet; a file that
 cannot be read at all refuses the whole build with one message naming file, column and
-what was expected (DESIGN.md, data contract and loading rules)."""
+what was expected (docs/design.md, data contract and loading rules)."""
 
 from __future__ import annotations
 

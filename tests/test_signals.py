@@ -1,7 +1,8 @@
 """partner_signals on hand-built partners: each flag, and the near miss beside it.
 
 The program is judged as of 2026-06-30. Recent window: 2026-04-01 (exclusive) to 2026-06-30;
-baseline: the 180 days before, 2025-10-03 (exclusive) to 2026-04-01.
+baseline: the 180 days before, 2025-10-03 (exclusive) to 2026-04-01. Burnout's activity test: with
+n = recent + baseline activities, P(X <= recent) for X ~ binomial(n, 90 / 270), checked against scipy.
 """
 
 from __future__ import annotations
@@ -13,13 +14,18 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from scipy.stats import binom
 
 import queries
 from loaders.build import build_database
+from settings import Burnout, Settings
 from tests.conftest import PROJECT, write_extracts
 
 AS_OF = date(2026, 6, 30)
 EFFORT = ["training_completed", "co_selling_call", "co_marketing", "content_download"]
+TWO_TYPES = ["training_completed", "co_selling_call"]
+BASELINE = (date(2025, 10, 5), date(2026, 3, 30))
+RECENT = (date(2026, 4, 5), date(2026, 6, 25))
 
 
 def every(partner: str, first: date, last: date, step_days: int, types: list[str], skip: tuple[date, date] | None = None):
@@ -29,6 +35,18 @@ def every(partner: str, first: date, last: date, step_days: int, types: list[str
         if not (skip and skip[0] <= day <= skip[1]):
             yield (partner, types[i % len(types)], day)
         day, i = day + timedelta(days=step_days), i + 1
+
+
+def spread(partner: str, window: tuple[date, date], n: int, types: list[str]):
+    """n activity rows spread evenly over a window (several on one day when n is large), cycling through `types`."""
+    span = (window[1] - window[0]).days
+    for i in range(n):
+        yield (partner, types[i % len(types)], window[0] + timedelta(days=i * span // n))
+
+
+def binomial_p(recent: int, baseline: int) -> float:
+    """The exact one-sided p-value of a fall from `baseline` (180 days) to `recent` (90 days) activities."""
+    return float(binom.cdf(recent, recent + baseline, 90 / 270))
 
 
 def activities() -> str:
@@ -61,6 +79,35 @@ def activities() -> str:
         # NOISY: keeps its weekly rhythm but skips May (9 activities, 4 types).
         *every("NOISY", date(2026, 4, 7), date(2026, 6, 30), 7, EFFORT, skip=(date(2026, 5, 1), date(2026, 5, 31))),
         ("TERM", "training_completed", date(2026, 1, 10)),
+        # Two activity types throughout (too few for the breadth signal). Baseline -> recent activities:
+        # HALVED 32 -> 4 (16.0 -> 4 per 90 days); SMALL 8 -> 1 (4.0 -> 1); EDGE_IN 16 -> 1 and EDGE_OUT 15 -> 1
+        # (p just under and just over 0.01); EXACT_HALF 120 -> 30 (60.0 -> 30, a fall of exactly half) and
+        # NEAR_HALF 120 -> 31 (a fall of 48%, however significant).
+        *spread("HALVED", BASELINE, 32, TWO_TYPES),
+        *spread("HALVED", RECENT, 4, TWO_TYPES),
+        *spread("SMALL", BASELINE, 8, TWO_TYPES),
+        ("SMALL", "co_selling_call", date(2026, 6, 1)),
+        *spread("EDGE_IN", BASELINE, 16, TWO_TYPES),
+        ("EDGE_IN", "co_selling_call", date(2026, 6, 1)),
+        *spread("EDGE_OUT", BASELINE, 15, TWO_TYPES),
+        ("EDGE_OUT", "co_selling_call", date(2026, 6, 1)),
+        *spread("EXACT_HALF", BASELINE, 120, TWO_TYPES),
+        *spread("EXACT_HALF", RECENT, 30, TWO_TYPES),
+        *spread("NEAR_HALF", BASELINE, 120, TWO_TYPES),
+        *spread("NEAR_HALF", RECENT, 31, TWO_TYPES),
+        # THREE and TWO keep a weekly rhythm of two types (26 -> 13, no fall). Both register 8 deals in the
+        # baseline and 1 lately (4.0 -> 1 per 90 days) and open 3 support tickets lately (none before);
+        # THREE's certification (earned 2025-09-15) lapses on 2026-05-10: its third signal.
+        *every("THREE", date(2025, 10, 6), date(2026, 6, 29), 7, TWO_TYPES),
+        *every("TWO", date(2025, 10, 6), date(2026, 6, 29), 7, TWO_TYPES),
+        *spread("THREE", BASELINE, 8, ["deal_registered"]),
+        *spread("TWO", BASELINE, 8, ["deal_registered"]),
+        ("THREE", "deal_registered", date(2026, 5, 2)),
+        ("TWO", "deal_registered", date(2026, 5, 2)),
+        *spread("THREE", RECENT, 3, ["support_ticket"]),
+        *spread("TWO", RECENT, 3, ["support_ticket"]),
+        ("THREE", "certification_earned", date(2025, 9, 15)),
+        ("THREE", "certification_expired", date(2026, 5, 10)),
     ]
     lines = ["activity_id,partner_id,activity_type,occurred_at"]
     lines += [f"A{i},{p},{t},{d.isoformat()} 10:00:00" for i, (p, t, d) in enumerate(rows, start=1)]
@@ -80,6 +127,14 @@ PARTNERS = """
     BURN2,Two Signals,integration,gold,2025-01-01,NA,Ann,active,
     NOISY,Steady Noisy Month,integration,gold,2025-01-01,NA,Ann,active,
     TERM,Terminated,referral,silver,2025-01-01,NA,Ann,terminated,2026-03-01
+    HALVED,Halved,services,gold,2025-01-01,APAC,Cy,active,
+    SMALL,Small Fall,services,gold,2025-01-01,APAC,Cy,active,
+    EDGE_IN,Edge In,services,gold,2025-01-01,APAC,Cy,active,
+    EDGE_OUT,Edge Out,services,gold,2025-01-01,APAC,Cy,active,
+    EXACT_HALF,Exact Half,services,gold,2025-01-01,APAC,Cy,active,
+    NEAR_HALF,Near Half,services,gold,2025-01-01,APAC,Cy,active,
+    THREE,Three Signals,reseller,silver,2025-01-01,APAC,Cy,active,
+    TWO,Two Signals Only,reseller,silver,2025-01-01,APAC,Cy,active,
 """
 OPPORTUNITIES = """
     opportunity_id,amount,stage,created_at,close_date,sourced_partner_id
@@ -152,18 +207,76 @@ def test_overdue_is_judged_against_the_partners_own_rhythm(program: Path):
     assert not rows["SLOW60"]["is_overdue"]
 
 
-def test_burnout_fires_on_three_signals_each_with_its_before_and_after(program: Path):
+def test_burnout_lists_each_signal_with_its_before_and_after(program: Path):
     row = signals_of(program)["BURN"]
     assert row["burnout_risk"] and row["burnout_signal_count"] == 3
+    assert row["activity_fall_p"] == pytest.approx(binomial_p(3, 25), rel=1e-9)
     assert row["burnout_signals"] == (
-        "activity 12.5 -> 3 per 90 days (-76%); activity types 4.0 -> 1 per 90 days; support tickets 0.0 -> 4 per 90 days"
+        "activity 12.5 -> 3 per 90 days (-76%, p = 0.0061, unlikely to be chance); activity types 4.0 -> 1 per 90 days; "
+        "support tickets 0.0 -> 4 per 90 days"
+    )
+
+
+def test_a_significant_halving_of_activity_alone_is_burnout(program: Path):
+    row = signals_of(program)["HALVED"]
+    assert row["activity_fall_p"] == pytest.approx(binomial_p(4, 32), rel=1e-9)
+    assert round(row["activity_fall_p"], 4) == 0.0022
+    assert row["burnout_risk"] and row["burnout_signal_count"] == 1
+    assert row["burnout_signals"] == "activity 16.0 -> 4 per 90 days (-75%, p = 0.0022, unlikely to be chance)"
+    # BURN2's halving (12.5 -> 3, p = 0.0061) flags it too, with the breadth signal beside it.
+    burn2 = signals_of(program)["BURN2"]
+    assert burn2["burnout_risk"] and burn2["burnout_signal_count"] == 2
+
+
+def test_a_small_partners_halving_that_could_be_chance_is_not_burnout(program: Path):
+    row = signals_of(program)["SMALL"]
+    assert row["activity_fall_p"] == pytest.approx(binomial_p(1, 8), rel=1e-9)
+    assert round(row["activity_fall_p"], 3) == 0.143
+    assert row["burnout_signals"] == "activity 4.0 -> 1 per 90 days (-75%, p = 0.1431, could be chance)"
+    assert row["burnout_signal_count"] == 1 and not row["burnout_risk"]
+
+
+def test_the_significance_threshold_is_strict_at_one_percent(program: Path):
+    rows = signals_of(program)
+    inside, outside = rows["EDGE_IN"], rows["EDGE_OUT"]
+    assert inside["activity_fall_p"] == pytest.approx(binomial_p(1, 16), rel=1e-9)
+    assert outside["activity_fall_p"] == pytest.approx(binomial_p(1, 15), rel=1e-9)
+    assert inside["activity_fall_p"] < 0.01 < outside["activity_fall_p"] < 0.014
+    assert inside["burnout_risk"] and not outside["burnout_risk"]
+
+
+def test_a_fall_of_exactly_half_counts_and_a_smaller_one_does_not_however_significant(program: Path):
+    rows = signals_of(program)
+    half, near = rows["EXACT_HALF"], rows["NEAR_HALF"]
+    assert half["activity_fall_p"] == pytest.approx(binomial_p(30, 120), rel=1e-9)
+    assert half["burnout_risk"] and half["burnout_signals"].startswith("activity 60.0 -> 30 per 90 days (-50%, p = 0.0")
+    # 60 -> 31 is a fall of 48%: no test, no signal, no flag.
+    assert near["activity_fall_p"] is None and near["burnout_signals"] is None
+    assert not near["burnout_risk"]
+
+
+def test_three_signals_without_a_fall_of_activity_are_burnout(program: Path):
+    row = signals_of(program)["THREE"]
+    assert row["activity_fall_p"] is None
+    assert row["burnout_risk"] and row["burnout_signal_count"] == 3
+    assert row["burnout_signals"] == (
+        "deal registrations 4.0 -> 1 per 90 days; active certifications 1 -> 0; support tickets 0.0 -> 3 per 90 days"
     )
 
 
 def test_two_signals_are_not_enough_for_burnout(program: Path):
-    row = signals_of(program)["BURN2"]
-    assert row["burnout_signal_count"] == 2
-    assert not row["burnout_risk"]
+    row = signals_of(program)["TWO"]
+    assert row["burnout_signals"] == "deal registrations 4.0 -> 1 per 90 days; support tickets 0.0 -> 3 per 90 days"
+    assert row["burnout_signal_count"] == 2 and not row["burnout_risk"]
+
+
+def test_the_significance_level_is_a_setting(program: Path, tmp_path: Path):
+    folder = program.parent / "extracts"
+    db = tmp_path / "lenient.duckdb"
+    build_database(folder, db, settings=Settings(burnout=Burnout(significance=0.02)))
+    rows = signals_of(db)
+    # EDGE_OUT's p of 0.0137 is now below the level; SMALL's 0.143 is still far above it.
+    assert rows["EDGE_OUT"]["burnout_risk"] and not rows["SMALL"]["burnout_risk"]
 
 
 def test_a_steady_partner_with_one_quiet_month_fires_no_signal(program: Path):
@@ -284,4 +397,4 @@ def test_export_partner_signals_from_the_command_line(program: Path, tmp_path: P
         "returned",
         "at_risk",
     } <= set(frame.columns)
-    assert frame.height == 10
+    assert frame.height == 18

@@ -7,7 +7,7 @@
 --   $managers (varchar[], NULL = all): partner managers to keep
 -- Grain: one row per disagreement: a registration (crm_vs_registration, registration_conflict, channel_conflict), a payout (payout_without_credit, duplicate_payout), or a deal x partner (credit_without_payout, payout_amount_mismatch)
 --
--- The kinds (DESIGN.md, "Disagreements") and what amount_at_stake is, in the reporting currency.
+-- The kinds (docs/design.md, "Disagreements") and what amount_at_stake is, in the reporting currency.
 -- The plan (model, rates, payment terms, tolerance, credit payout types) is commission_plan in the
 -- settings, read from load_meta. "Counted" payouts: period and paid_at on or before
 -- as_of, not clawed back. Credit: table attribution_credit_default under the model of the plan.

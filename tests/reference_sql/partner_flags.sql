@@ -35,7 +35,8 @@ settings as (
         coalesce(cast(json_extract(settings_json, '$.burnout.min_baseline_closed') as integer), 6) as min_closed,
         coalesce(cast(json_extract(settings_json, '$.burnout.min_recent_closed') as integer), 3) as min_recent_closed,
         coalesce(cast(json_extract(settings_json, '$.burnout.min_baseline_breadth') as double), 3) as min_breadth,
-        coalesce(cast(json_extract(settings_json, '$.burnout.min_support_tickets') as integer), 3) as min_tickets
+        coalesce(cast(json_extract(settings_json, '$.burnout.min_support_tickets') as integer), 3) as min_tickets,
+        coalesce(cast(json_extract(settings_json, '$.burnout.significance') as double), 0.01) as significance
     from meta
 ),
 
@@ -286,6 +287,29 @@ measures as (
     left join open_pipeline as op using (partner_id)
 ),
 
+-- Is a fall of the activity rate by at least activity_drop more than chance? A one-sided exact test of the
+-- two Poisson counts: given n = recent + baseline activities and an unchanged rate, the recent count is
+-- binomial(n, p) with p = recent_days / (recent_days + baseline_days); the p-value is P(X <= recent), the
+-- sum of the binomial terms, each from log-gamma so large counts do not overflow.
+halved as (
+    select
+        partner_id,
+        recent_activities as k,
+        recent_activities + baseline_activities as n,
+        recent_days / (recent_days + baseline_days) as p
+    from measures
+    where baseline_activities > 0 and recent_activities <= baseline_activities_per_window * (1 - activity_drop)
+),
+
+activity_tests as (
+    select
+        partner_id,
+        least(sum(exp(lgamma(n + 1) - lgamma(i + 1) - lgamma(n - i + 1) + i * ln(p) + (n - i) * ln(1 - p))), 1.0)
+            as activity_fall_p
+    from (select partner_id, n, p, unnest(range(0, k + 1)) as i from halved)
+    group by partner_id
+),
+
 signals as (
     select
         *,
@@ -303,8 +327,10 @@ signals as (
         ) as win_rate_fell,
         baseline_breadth >= min_breadth and recent_breadth <= baseline_breadth * (1 - breadth_drop) as breadth_shrank,
         certs_now < certs_before as certifications_lapsed,
-        recent_tickets >= min_tickets and recent_tickets >= baseline_tickets_per_window * (1 + ticket_rise) as tickets_rose
+        recent_tickets >= min_tickets and recent_tickets >= baseline_tickets_per_window * (1 + ticket_rise) as tickets_rose,
+        coalesce(activity_fall_p < significance, false) as activity_fall_significant
     from measures
+    left join activity_tests using (partner_id)
 ),
 
 final as (
@@ -333,13 +359,18 @@ final as (
         cast(activity_fell as integer) + cast(registrations_fell as integer) + cast(win_rate_fell as integer)
             + cast(breadth_shrank as integer) + cast(certifications_lapsed as integer)
             + cast(tickets_rose as integer) as burnout_signal_count,
+        activity_fall_p,
+        activity_fall_significant,
+        -- A significant halving of the activity rate alone, or min_signals signals; the signals give the severity.
         -- A dormant partner is already gone: burnout is the warning before that.
-        burnout_signal_count >= min_signals and not is_dormant as burnout_risk,
+        (activity_fall_significant or burnout_signal_count >= min_signals) and not is_dormant as burnout_risk,
         concat_ws(
             '; ',
-            case when activity_fell then printf(
-                'activity %.1f -> %d per %d days (%+.0f%%)', baseline_activities_per_window, recent_activities, recent_days,
-                100.0 * (recent_activities - baseline_activities_per_window) / baseline_activities_per_window
+            case when activity_fell or activity_fall_significant then printf(
+                'activity %.1f -> %d per %d days (%+.0f%%, %s, %s)', baseline_activities_per_window, recent_activities,
+                recent_days, 100.0 * (recent_activities - baseline_activities_per_window) / baseline_activities_per_window,
+                case when activity_fall_p < 0.0001 then 'p < 0.0001' else printf('p = %.4f', activity_fall_p) end,
+                case when activity_fall_significant then 'unlikely to be chance' else 'could be chance' end
             ) end,
             case when registrations_fell then printf(
                 'deal registrations %.1f -> %d per %d days', baseline_registrations_per_window, recent_registrations, recent_days
@@ -368,7 +399,7 @@ select
     partner_id, partner_name, partner_manager, tier, region, partner_types, status, joined_at, as_of,
     last_activity_at, days_since_activity, quiet_days, is_dormant, usual_gap_days, is_overdue,
     activity_fell, registrations_fell, win_rate_fell, breadth_shrank, certifications_lapsed, tickets_rose,
-    burnout_signal_count, burnout_risk, burnout_signals, returned, returned_at, gap_before_return_days,
+    activity_fall_p, activity_fall_significant, burnout_signal_count, burnout_risk, burnout_signals, returned, returned_at, gap_before_return_days,
     open_pipeline, open_deals
 from final
 order by partner_id
