@@ -532,8 +532,8 @@ def digest_command(args: argparse.Namespace) -> int:
         return 2
     failed = 0
     for person in people:
-        since = since_for(person, notes_file, as_of, settings.digest, args.since)
         try:
+            since = since_for(person, notes_file, as_of, settings.digest, args.since)
             digest = build(con, person, since, as_of, date.today(), settings.digest, notes_file)
         except (duckdb.Error, notes.NotesError, access.Refused) as exc:
             print(f"digest for {person.email} failed: {exc}", file=sys.stderr)

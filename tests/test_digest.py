@@ -349,3 +349,11 @@ def test_no_partner_lead_in_the_roles_means_no_digest_and_says_how_to_add_one(
 ):
     assert main(["digest", "--db", str(tiny_db), "--out", str(tmp_path / "out")]) == 2
     assert "the roles name no partner lead with partner managers" in capsys.readouterr().err
+
+
+def test_a_notes_file_that_cannot_be_read_fails_that_digest_and_says_why(program: Path, notes_file: Path, tmp_path: Path, capsys):
+    notes_file.write_text("not a database")
+    assert main(["digest", "--db", str(program), "--manager", "Maria Lopez", "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert f"digest for maria@example.com failed: the notes database {notes_file} cannot be used" in err
+    assert "1 of 1 digests failed" in err
