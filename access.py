@@ -137,12 +137,12 @@ OUTPUTS: dict[str, frozenset[str | None]] = _decided(
     (
         EVERYONE,
         """
-        filter_options load_report stale_tables
+        filter_options load_report stale_tables quarantine_alarms
         program_kpis kpi_trend_by_quarter kpi_breakdown tier_check
         partner_health partner_health_movers partner_health_history
         win_model_evaluation win_model_calibration win_model_coefficients
         partner_signals partner_flags engagement_by_month cohort_curves
-        partner_search partner_profile partner_deals partner_timeline partner_payouts
+        partner_search partners_matching partner_profile partner_deals partner_timeline partner_payouts
         partner_activity_by_month partner_credit_by_model
         pipeline_forecast forecast_deals forecast_backtest forecast_accuracy forecast_caveats
         """,

@@ -19,6 +19,7 @@ import ui
 from loaders.build import outdated
 from queries import serving
 
+ui.enter_frame()
 st.set_page_config(page_title="Partner Pulse", page_icon=":material/handshake:", layout="wide")
 
 
@@ -111,11 +112,8 @@ elif problem:
         no_data = st.Page(lambda: denied("No data is loaded yet; an admin has to load the extracts."), title="No data")
         st.navigation([no_data]).run()
     else:
-        st.session_state["_frame_run"] = True
-        try:
+        with ui.framed():
             st.navigation([page("pages/data.py", "Data", "database", "data", default=True)]).run()
-        finally:
-            st.session_state.pop("_frame_run", None)
 else:
     st.session_state.pop("_db_problem", None)
     if viewer.local_mode:
@@ -124,9 +122,7 @@ else:
         st.sidebar.caption(f"Signed in as {viewer.email} ({viewer.role.replace('_', ' ')})")
         st.sidebar.button("Sign out", on_click=st.logout)
     st.session_state["_filters"] = ui.sidebar_filters(viewer)
-    # Pages check this mark: it says the frame (login, roles, filters, version) ran in this run.
-    st.session_state["_frame_run"] = True
-    try:
-        st.navigation(pages_for(viewer)).run()
-    finally:
-        st.session_state.pop("_frame_run", None)
+    with ui.framed():
+        navigation = st.navigation(pages_for(viewer))
+        ui.quarantine_banner(navigation.title)  # one banner for every page, from ui.PAGE_READS
+        navigation.run()

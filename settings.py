@@ -7,6 +7,7 @@ so the app and the queries always read the settings the served data was built wi
 
 from __future__ import annotations
 
+import codecs
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -183,6 +184,22 @@ class Digest(Strict):
     from_address: str = "partner-pulse@localhost"
 
 
+class SalesforceExport(Strict):
+    """How the `salesforce` preset tells partner accounts from the rest of a Data Export's Account.csv.
+
+    An account is a partner when it has IsPartner, a role on an opportunity (OpportunityPartner.csv,
+    or Partner.csv), a partner role towards another account (Partner.csv), is a deal's
+    PartnerAccountId or `partner_field`, or its Type is one of `partner_account_types`."""
+
+    # A custom lookup on Opportunity naming the deal's partner account (e.g. "Partner__c"): the deal's
+    # sourced partner where PartnerAccountId is empty. Empty: none.
+    partner_field: str = ""
+    # Account Type values that mark a partner (Salesforce's standard picklist has these three).
+    partner_account_types: list[str] = Field(
+        default_factory=lambda: ["Channel Partner / Reseller", "Installation Partner", "Technology Partner"]
+    )
+
+
 class Settings(Strict):
     reporting_currency: str = "USD"
     # The data's "today": the day the export was taken. None = the latest day on which something
@@ -248,7 +265,29 @@ class Settings(Strict):
     # Value maps per column: {table: {column: {their value: canonical value}}}.
     value_map: dict[str, dict[str, dict[str, str]]] = Field(default_factory=dict)
     roles: dict[str, Role] = Field(default_factory=dict)
+    # Text encoding per extract file, where detection guesses wrong: {file name: encoding}, e.g.
+    # {"Account.csv" = "cp1252"}. Otherwise UTF-8 (BOM or not), UTF-16 with a BOM, else Windows-1252.
+    encodings: dict[str, str] = Field(default_factory=dict)
+    # Quarantine alarms, per table: past the warn share of its rows quarantined the build warns
+    # (and pages reading the table show a banner); past the fail share it is refused.
+    quarantine_warn_share: float = Field(0.05, ge=0, le=1)
+    quarantine_fail_share: float = Field(0.5, ge=0, le=1)
+    salesforce: SalesforceExport = Field(default_factory=SalesforceExport)
     digest: Digest = Field(default_factory=Digest)
+
+    @field_validator("encodings")
+    @classmethod
+    def known_encodings(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, encoding in value.items():
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                raise ValueError(f"encodings: {encoding!r} (for {name}) is not an encoding Python knows") from None
+        return value
+
+    def encoding_for(self, file_name: str) -> str | None:
+        """The encoding the settings name for a file (matched ignoring case), or None to detect it."""
+        return next((enc for name, enc in self.encodings.items() if name.lower() == file_name.lower()), None)
 
     @field_validator("stale_after_days_by_table")
     @classmethod

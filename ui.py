@@ -8,17 +8,26 @@ nothing here builds a figure (that is `charts.py`).
 
 from __future__ import annotations
 
+import re
+import runpy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from typing import Any
+from functools import partial
+from pathlib import Path
+from typing import Any, NoReturn
 from urllib.parse import quote, urlencode
 
 import polars as pl
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import access
 import queries
+from loaders.schema import TABLES
 from queries import fiscal, glossary, serving
 from queries.export import safe_csv
 from queries.formatting import money  # noqa: F401 - pages call ui.money
@@ -39,6 +48,8 @@ LIST_FILTERS = {
     "manager": ("Partner manager", "managers"),
 }
 PARTNER_PAGE = "partner"
+# The frame around every page (see require_frame).
+APP = Path(__file__).resolve().parent / "app.py"
 # Columns that name another partner than the row's own (shown as links to its Partner 360).
 OTHER_PARTNER_COLUMNS = ("sourced_partner_id", "other_partner_id")
 PARTNER_LINK_TEXT = r"partner=([^&]*)"  # a link shows the partner id it opens
@@ -125,6 +136,12 @@ def _to_url(key: str, value: Any, default: Any) -> None:
         st.query_params[key] = [str(v) for v in value]
     else:
         st.query_params[key] = str(value)
+
+
+def as_plain_text(text: str) -> str:
+    """Text from the data (a stage name, a file's values) for st.markdown, shown as written: no
+    links, emphasis or headings made of it."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
 
 
 def table_label(table_name: str) -> str:
@@ -244,9 +261,9 @@ def sidebar_filters(viewer: access.Viewer = access.LOCAL_ADMIN) -> Filters:
         active = ["my partners" if label == LIST_FILTERS["manager"][0] else label for label in active]
     default_view = viewer.managers is not None and mine and active == ["my partners"]
     # Filters that together match no partner empty most pages: say so once, beside the reset.
-    st.session_state["_no_partner_match"] = bool(active) and queries.run(
-        "partner_search", search=None, **{param: chosen[param] for _, param in LIST_FILTERS.values()}
-    ).is_empty()
+    st.session_state["_no_partner_match"] = bool(active) and not queries.run(
+        "partners_matching", **{param: chosen[param] for _, param in LIST_FILTERS.values()}
+    )["partners"][0]
     if (active and not default_view) or period != PERIODS[0]:
         sidebar.caption("Filtering by: " + ", ".join([period.lower(), *[a.lower() for a in active]]))
         if st.session_state["_no_partner_match"]:
@@ -357,15 +374,61 @@ def nothing_matches(message: str = "Nothing matches these filters.", key: str = 
     st.button("Reset filters", on_click=reset_filters, icon=":material/filter_alt_off:", key=f"reset_{key}")
 
 
-def require_frame() -> None:
-    """Run the frame first when a page was opened on its own.
+# Whether this script run is inside the frame (app.py sets it around the page's run), and whether
+# app.py is being run by run_frame. Context variables of the script run: unlike session state,
+# nothing is left set when a page stops with st.stop() (whose stop request makes every later
+# Streamlit call in the run raise again, a session-state pop in a `finally` included).
+_FRAMED: ContextVar[bool] = ContextVar("pulse_framed", default=False)
+_FRAME_INLINE: ContextVar[bool] = ContextVar("pulse_frame_inline", default=False)
 
-    Streamlit's old pages/ folder mode can run a page script without app.py (a deep link to
-    /data as a fresh server's first request, say), which would skip login, roles and the
-    filters. app.py marks every run it frames; an unmarked run goes through the frame first.
+
+@contextmanager
+def framed() -> Iterator[None]:
+    """app.py runs the page inside this: it says the frame (login, roles, filters, version) ran."""
+    token = _FRAMED.set(True)
+    try:
+        yield
+    finally:
+        _FRAMED.reset(token)
+
+
+def require_frame() -> None:
+    """Run the frame around a page that was started without it (see `run_frame`).
+
+    Pages call this (or `current_filters`, `viewer`) before they draw anything: what an
+    unframed run drew before would show twice.
     """
-    if not st.session_state.get("_frame_run"):
-        st.switch_page("app.py")
+    if not _FRAMED.get():
+        run_frame()
+
+
+def enter_frame() -> None:
+    """app.py's first call: when Streamlit runs app.py as a page of the pages/ folder mode
+    (a fresh server's first visit to /), run it as the entry script instead (see `run_frame`)."""
+    if PagesManager.uses_pages_directory and not _FRAME_INLINE.get():
+        run_frame()
+
+
+def run_frame() -> NoReturn:
+    """Run app.py, the frame, in this script run as the entry script, then stop this run.
+
+    Until some run in the process has called st.navigation, Streamlit takes the pages/ folder
+    next to app.py for an app of the old kind: it runs the page a URL names (/forecast, a fresh
+    server's first request) without app.py, so no login, roles, filters or database version,
+    and runs app.py itself as one more page. Here app.py runs under the entry script's page id,
+    as on every later run (the sidebar's widgets keep their ids, so their values, from this
+    first run to the next), and its st.navigation resolves the page the URL asked for (page ids
+    derive from url paths, which are the pages' file names) and runs it framed. One run, on
+    the intended page. (A switch_page to app.py instead reran into the default page.)
+    """
+    context = get_script_run_ctx()
+    token = _FRAME_INLINE.set(True)
+    try:
+        with context.run_with_active_hash(context.pages_manager.main_script_hash):
+            runpy.run_path(str(APP))
+    finally:
+        _FRAME_INLINE.reset(token)
+    st.stop()
 
 
 def current_filters() -> Filters:
@@ -386,10 +449,11 @@ def may(name: str) -> bool:
 
 
 def download(frame: pl.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:
-    """A CSV download whose text cells cannot start a spreadsheet formula."""
+    """A CSV download whose text cells cannot start a spreadsheet formula, written when clicked
+    (not on every run: a table of 50,000 partners is megabytes of CSV most runs never ask for)."""
     st.download_button(
         label,
-        safe_csv(frame),
+        partial(safe_csv, frame),
         file_name=file_name,
         mime="text/csv",
         key=key or f"download_{file_name}",
@@ -437,7 +501,9 @@ def table(
             )
     if height == "auto" and frame.height <= SHOW_EVERY_ROW_UP_TO:
         height = "content"  # a short table shows whole rather than scrolling its last rows out of sight
-    st.dataframe(shown, hide_index=True, column_config=config, height=height, placeholder=MISSING)
+    # Lazy: the browser gets the rows in view and fetches more as the user scrolls or sorts (a
+    # table of up to 1,000 rows is still sent whole); the table's own search is then off.
+    st.dataframe(shown, hide_index=True, column_config=config, height=height, placeholder=MISSING, lazy=True)
     download(frame.drop("partner_link", strict=False), file_name)
 
 
@@ -513,3 +579,44 @@ def needs(*tables: str) -> bool:
             icon=":material/database_off:",
         )
     return not missing
+
+
+# The extract tables each page reads, by its title in app.py's page list. The frame (app.py) draws
+# one banner above a page when a table it reads had its quarantine alarm go off at the build
+# (quarantine_warn_share); a page missing here is taken to read every table.
+EVERY_TABLE = tuple(TABLES)
+PAGE_READS: dict[str, tuple[str, ...]] = {
+    "Program health": ("partners", "partner_activities", "opportunities", "touchpoints", "deal_registrations", "payouts"),
+    "Pipeline forecast": ("partners", "opportunities", "opportunity_history", "touchpoints", "deal_registrations"),
+    "Engagement & burnout": (
+        "partners", "partner_activities", "opportunities", "touchpoints", "deal_registrations", "payouts",
+    ),
+    "Partner 360": EVERY_TABLE,
+    "Attribution scenarios": ("partners", "opportunities", "touchpoints", "deal_registrations", "payouts"),
+    "Disagreements": ("partners", "opportunities", "touchpoints", "deal_registrations", "payouts"),
+    "Partner statement": ("partners", "opportunities", "touchpoints", "deal_registrations", "payouts"),
+    "Data": EVERY_TABLE,
+    "Glossary": (),
+}
+
+
+def quarantine_banner(page_title: str) -> None:
+    """Above the page: which of the tables it reads were loaded with more of their rows quarantined
+    than quarantine_warn_share allows, so its figures leave those rows out."""
+    reads = PAGE_READS.get(page_title, EVERY_TABLE)
+    if not reads:
+        return
+    alarms = queries.run("quarantine_alarms").filter(pl.col("table_name").is_in(list(reads)))
+    if alarms.is_empty():
+        return
+    lines = [
+        f"- {table_label(row['table_name'])}: {row['rows_quarantined']:,} of {row['rows_read']:,} rows "
+        f"({row['quarantined_share']:.0%}) of {row['source_file']} were quarantined"
+        for row in alarms.iter_rows(named=True)
+    ]
+    st.warning(
+        f"Some data this page reads did not load: over {alarms['warn_share'][0]:.0%} of an extract's rows were "
+        "quarantined, and the figures below leave those rows out. The Data page lists them with the reasons.\n\n"
+        + "\n".join(lines),
+        icon=":material/report:",
+    )

@@ -275,19 +275,13 @@ def write_demo_sets(folder: Path, scale: float) -> tuple[Path, Path]:
     return a, b
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__)
-    parser.add_argument("--sessions", type=int, default=20)
-    parser.add_argument("--swaps", type=int, default=2)
-    parser.add_argument("--scale", type=float, default=0.3, help="demo program scale")
-    parser.add_argument("--pause", type=float, default=20.0, help="seconds of load before, between and after swaps")
-    parser.add_argument("--write", action="store_true", help="write the figures into bench/RESULTS.md")
-    args = parser.parse_args(argv)
-
+def measure(sessions: int, swaps: int, scale: float, pause: float) -> tuple[dict, Load, list[str]]:
+    """Run the load: its figures (the RESULTS.md row), the runs and findings, and the pages that
+    look the same on A and B (where a mix cannot show)."""
     from loaders.build import build_database
 
     with tempfile.TemporaryDirectory() as tmp:
-        a, b = write_demo_sets(Path(tmp), args.scale)
+        a, b = write_demo_sets(Path(tmp), scale)
         db = Path(tmp) / "pulse.duckdb"
         build_database(b, db)
         server = Server(db)
@@ -299,11 +293,11 @@ def main(argv: list[str] | None = None) -> int:
             load = asyncio.run(
                 run_load(
                     server.url,
-                    args.sessions,
+                    sessions,
                     {"a": expected_a, "b": expected_b},
                     lambda i: build_database(b if i % 2 == 0 else a, db),
-                    args.swaps,
-                    args.pause,
+                    swaps,
+                    pause,
                 )
             )
         finally:
@@ -311,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
 
     seconds = [run.seconds for run in load.runs]
     figures = {
-        "sessions": args.sessions,
+        "sessions": sessions,
         "swaps": load.swaps,
         "page runs": len(load.runs),
         "errors": len(load.errors),
@@ -321,6 +315,19 @@ def main(argv: list[str] | None = None) -> int:
         "p95 page s": round(percentile(seconds, 95), 2),
         "build s": ", ".join(f"{s:.1f}" for s in load.build_seconds),
     }
+    return figures, load, same
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__)
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--swaps", type=int, default=2)
+    parser.add_argument("--scale", type=float, default=0.3, help="demo program scale")
+    parser.add_argument("--pause", type=float, default=20.0, help="seconds of load before, between and after swaps")
+    parser.add_argument("--write", action="store_true", help="write the figures into bench/RESULTS.md")
+    args = parser.parse_args(argv)
+
+    figures, load, same = measure(args.sessions, args.swaps, args.scale, args.pause)
     for key, value in figures.items():
         print(f"{key:>12}: {value}")
     for line in (load.errors + load.mixed + load.wrong_page)[:20]:

@@ -101,7 +101,6 @@ def record_page_calls(page: str, db: Path) -> list[tuple[str, dict]]:
     from streamlit.testing.v1 import AppTest
 
     from queries import serving
-    from tests.conftest import served_navigation
 
     calls: list[tuple[str, dict]] = []
     original = serving.run
@@ -121,21 +120,20 @@ def record_page_calls(page: str, db: Path) -> list[tuple[str, dict]]:
         query = {"partner": top[0][0]} if top else {}
     serving.run = recording
     try:
-        # As a served app runs pages: always through app.py.
-        with served_navigation():
-            st.cache_data.clear()
-            st.cache_resource.clear()
-            at = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=600)
-            for key, value in query.items():
-                at.query_params[key] = value
-            at.run()  # the first run renders the default page; only the chosen page's calls count ...
-            frame = [(name, params) for name, params in calls if name in FRAME_OUTPUTS]
-            calls[:] = frame  # ... plus the frame's sidebar queries, which a real page view runs too
-            st.cache_data.clear()
-            at.switch_page(f"pages/{page}.py")
-            at = at.run()
-            if at.exception:
-                print(f"  warning: {page} raised: {at.exception[0].value}", file=sys.stderr)
+        # As the server runs pages: through app.py (a page run on its own runs the frame first).
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        at = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=600)
+        for key, value in query.items():
+            at.query_params[key] = value
+        at.run()  # the first run renders the default page; only the chosen page's calls count ...
+        frame = [(name, params) for name, params in calls if name in FRAME_OUTPUTS]
+        calls[:] = frame  # ... plus the frame's sidebar queries, which a real page view runs too
+        st.cache_data.clear()
+        at.switch_page(f"pages/{page}.py")
+        at = at.run()
+        if at.exception:
+            print(f"  warning: {page} raised: {at.exception[0].value}", file=sys.stderr)
     finally:
         serving.run = original
     # The frame (sidebar filters, meta) runs on every page; count each distinct call once.

@@ -40,7 +40,7 @@ MODEL_COLORS = {
 }
 SERIES_COLORS = {"partner": "#0072B2", "direct": "#999999", "sourced": "#0072B2", "influenced": "#56B4E9"}
 
-pio.templates["pulse"] = go.layout.Template(
+PULSE_TEMPLATE = go.layout.Template(
     layout=go.Layout(
         colorway=OKABE_ITO,
         font={"family": "Source Sans Pro, sans-serif", "size": 13},
@@ -52,7 +52,11 @@ pio.templates["pulse"] = go.layout.Template(
         plot_bgcolor="rgba(0,0,0,0)",
     )
 )
-pio.templates.default = "plotly+pulse"
+# Plotly's own template with ours over it, merged once and made the default: every go.Figure()
+# starts from it. Naming it per figure ("plotly+pulse") merged the two again each time, about
+# a third of a second per chart on this 2-core machine, most of a page's Python time.
+pio.templates["pulse"] = pio.templates.merge_templates(pio.templates["plotly"], PULSE_TEMPLATE)
+pio.templates.default = "pulse"
 
 
 def figure(title: str | None = None, **layout: object) -> go.Figure:
@@ -61,5 +65,5 @@ def figure(title: str | None = None, **layout: object) -> go.Figure:
         # The template puts the legend just above the plot: give the title a row of its own.
         layout["margin"] = {"t": 80}
     fig = go.Figure()
-    fig.update_layout(template="plotly+pulse", title=title, **layout)
+    fig.update_layout(title=title, **layout)
     return fig

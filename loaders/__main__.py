@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--preset", choices=["salesforce", "hubspot", "partnerstack"])
     build.add_argument("--settings", type=Path, help="program settings TOML (defaults apply when absent)")
     build.add_argument("--report", type=Path, help="also write the load report as JSON here")
+    build.add_argument("--strict", action="store_true", help="refuse the build if any row is quarantined")
     build.add_argument(
         "--as-of",
         type=date.fromisoformat,
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     watch.add_argument("--preset", choices=["salesforce", "hubspot", "partnerstack"])
     watch.add_argument("--settings", type=Path, help="program settings TOML (a change to it rebuilds too)")
     watch.add_argument("--once", action="store_true", help="wait for DIR to settle, build if it changed, exit")
+    watch.add_argument("--strict", action="store_true", help="refuse a build if any row is quarantined")
 
     upgrade = commands.add_parser(
         "upgrade", help="rebuild --db from the extracts it was built from if an older version built it (else do nothing)"
@@ -58,7 +60,13 @@ def main(argv: list[str] | None = None) -> int:
         if not args.once:
             print(f"watching {args.dir} every {args.interval:g} s; building {args.db}", file=sys.stderr)
         return watch_folder(
-            args.dir, args.db, interval=args.interval, preset=args.preset, settings_path=args.settings, once=args.once
+            args.dir,
+            args.db,
+            interval=args.interval,
+            preset=args.preset,
+            settings_path=args.settings,
+            once=args.once,
+            strict=args.strict,
         )
     if args.command == "demo":
         from loaders.demo import write_demo
@@ -72,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     try:
-        report = build_database(args.dir, args.db, preset=args.preset, settings_path=args.settings, as_of=args.as_of)
+        report = build_database(
+            args.dir, args.db, preset=args.preset, settings_path=args.settings, strict=args.strict, as_of=args.as_of
+        )
     except (BuildRefused, SettingsError) as exc:
         print(f"build refused: {exc}", file=sys.stderr)
         print(f"{args.db} was left as it was.", file=sys.stderr)
@@ -83,14 +93,23 @@ def main(argv: list[str] | None = None) -> int:
         if row["status"] == "absent":
             print(f"{row['table_name']:22} absent")
             continue
+        encoding = f", {row['encoding']}" if row["encoding"] not in (None, "UTF-8") else ""
         print(
             f"{row['table_name']:22} read {row['rows_read']:>10,}  loaded {row['rows_loaded']:>10,}  "
-            f"quarantined {row['rows_quarantined']:>8,}  ({row['source_file']})"
+            f"quarantined {row['rows_quarantined']:>8,}  ({row['source_file']}{encoding})"
         )
-        if row["warnings"]:
-            print(f"{'':22} warning: {row['warnings']}")
+        report_warnings(row)
     print(f"built {args.db} in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def report_warnings(row: dict) -> None:
+    """A table's warnings on stderr (a quarantine alarm first), and the settings it suggests."""
+    for warning in (row["warnings"] or "").splitlines():
+        print(f"warning: {row['table_name']}: {warning}", file=sys.stderr)
+    if row["settings_snippet"]:
+        print(f"# settings for {row['table_name']} to paste into your settings TOML:", file=sys.stderr)
+        print(row["settings_snippet"], file=sys.stderr)
 
 
 def upgrade_database(db: Path) -> int:

@@ -1,9 +1,11 @@
 """Building the database: a folder of extracts in, one validated DuckDB file out.
 
 This module owns the build as a whole: finding each table's file, mapping, validating,
-writing every table (and the settings the data was built with) into a new file beside the
-old one, and swapping it in with `os.replace`, so a reader never sees half a load and a
-refused build leaves the old file byte-identical. Rules live in `validate.py`.
+the quarantine alarms (warn past `quarantine_warn_share` of a table's rows, refuse past
+`quarantine_fail_share`, or on any row when strict), writing every table (and the settings
+the data was built with) into a new file beside the old one, and swapping it in with
+`os.replace`, so a reader never sees half a load and a refused build leaves the old file
+byte-identical. Rules live in `validate.py`.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from loaders import salesforce
 from loaders.derived import build_derived
-from loaders.presets import apply_map, column_map_for, find_files
-from loaders.read import LINE, RefusedFile, read_extract
+from loaders.presets import ColumnMap, apply_map, column_map_for, extract_files, find_files, looked_for
+from loaders.read import LINE, Extract, RefusedFile, read_extract
 from loaders.schema import TABLES, column_specs
 from loaders.validate import (
     POLARS_TYPES,
@@ -29,6 +32,7 @@ from loaders.validate import (
     check_references,
     check_table,
     convert_history_currency,
+    settle_history_stages,
 )
 from settings import Settings, load_settings
 
@@ -70,6 +74,8 @@ window_days as (select day from days where day > (select max(day) from days) - 1
 gaps as (select day - lag(day) over (order by day) as gap from window_days)
 select quantile_disc(gap, 0.95) from gaps where gap is not null
 """
+# Without partners or deals there is no program: a header-only file of these refuses the build.
+REQUIRED_TABLES = ("partners", "opportunities")
 
 
 class BuildRefused(ValueError):
@@ -83,13 +89,15 @@ def build_database(
     settings: Settings | None = None,
     settings_path: Path | str | None = None,
     progress: Progress | None = None,
+    strict: bool = False,
     as_of: date | None = None,
 ) -> pl.DataFrame:
     """Load the extracts in `source_dir` into `db_path` and return the load report.
 
     as_of: the day the export was taken, overriding the settings' `as_of` (kept with the
     settings in the database, so a rebuild from the same extracts keeps it).
-    Raises BuildRefused, leaving `db_path` untouched, when a file cannot be loaded at all.
+    Raises BuildRefused, leaving `db_path` untouched, when a file cannot be loaded at all, when a
+    table's quarantined share passes `quarantine_fail_share`, or (`strict`) on any quarantined row.
     """
     source_dir, db_path = Path(source_dir), Path(db_path)
     report = progress or (lambda fraction, message: None)
@@ -104,40 +112,137 @@ def build_database(
     except ValueError as exc:
         raise BuildRefused(str(exc)) from None
     files = find_files(source_dir, list(TABLES), column_map)
-    if "partners" not in files and "opportunities" not in files:
+    if not any(table in files for table in REQUIRED_TABLES):
+        present = [path.name for path in extract_files(source_dir)]
         raise BuildRefused(
             f"{source_dir}: found neither a partners nor an opportunities extract "
-            "(expected a file such as partners.csv or opportunities.csv; other tables are optional)"
+            f"({'the ' + preset + ' preset' if preset else 'Partner Pulse'} looks for "
+            f"{looked_for(column_map, list(REQUIRED_TABLES))}, or .tsv, .xlsx, .parquet; other tables are optional; "
+            f"found {', '.join(present[:12]) + (', ...' if len(present) > 12 else '') if present else 'no extract file'})"
         )
 
+    def read(path: Path) -> Extract:
+        return read_extract(path, settings.encoding_for(path.name))
+
+    # Rates the export carries (Salesforce's CurrencyType) convert amounts; the stored settings stay the user's.
+    rated = settings
     checked: dict[str, Checked] = {}
-    for step, (table, path) in enumerate(files.items()):
-        report(step / (len(files) + 1), f"Reading {path.name}")
-        try:
-            frame = apply_map(table, read_extract(path), column_map)
-            checked[table] = check_table(table, path.name, frame, settings)
-        except RefusedFile as exc:
-            raise BuildRefused(str(exc)) from None
+    try:
+        # A Salesforce Data Export's files need one another (which accounts are partners, the org's rates).
+        prepared = salesforce.Prepared()
+        if preset == "salesforce":
+            partner_roles = column_map.values.get("touchpoints", {}).get("touch_type", {})
+            prepared = salesforce.prepare(files, extract_files(source_dir), settings, read, partner_roles)
+        if prepared.fx_rates:
+            rated = settings.model_copy(update={"fx_rates": [*settings.fx_rates, *prepared.fx_rates]})
+        for step, (table, path) in enumerate(files.items()):
+            report(step / (len(files) + 1), f"Reading {path.name}")
+            extract = prepared.extracts.pop(table, None) or read(path)
+            checked[table] = check_extract(table, extract, column_map, rated)
+            checked[table].warnings[:0] = prepared.warnings.get(table, [])
+    except RefusedFile as exc:
+        raise BuildRefused(str(exc)) from None
     check_references(checked)
-    convert_history_currency(checked, settings)
+    settle_history_stages(checked, rated)
+    convert_history_currency(checked, rated)
+    alarms = sound_alarms(checked, settings, strict)
 
     report(len(files) / (len(files) + 1), "Writing the database")
-    result = load_report(checked)
+    result = load_report(checked, alarms)
     write_database(db_path, checked, settings, source_dir, preset, result)
     report(1.0, "Done")
     return result
 
 
-def load_report(checked: dict[str, Checked]) -> pl.DataFrame:
+def check_extract(table: str, extract: Extract, column_map: ColumnMap, settings: Settings) -> Checked:
+    """One extract mapped and validated. A file with a header and no rows loads empty (with a
+    warning), except partners and opportunities: there is no program without them."""
+    if extract.frame.height == 0 and table in REQUIRED_TABLES:
+        raise RefusedFile(f"{extract.source_file}: the file has a header but no data rows")
+    mapped = apply_map(table, extract, column_map)
+    checked = check_table(table, extract.source_file, mapped.frame, settings, mapped.labels)
+    checked.encoding = extract.encoding
+    checked.warnings[:0] = mapped.warnings
+    if extract.frame.height == 0:
+        checked.warnings.insert(0, f"the file has a header and no rows: {table.replace('_', ' ')} loaded empty")
+    return checked
+
+
+def reason_kind(reason: pl.Expr) -> pl.Expr:
+    """A reason without its values (quoted text, numbers), so rows that broke the same rule group together."""
+    return reason.str.replace_all(r"'[^']*'", "'…'").str.replace_all(r"\d[\d.,:\-]*", "…")
+
+
+def top_reasons(quarantined: pl.DataFrame, limit: int = 3) -> str:
+    """The commonest reasons of a table's quarantined rows, each with its count and one example line."""
+    groups = (
+        quarantined.with_columns(reason_kind(pl.col("reason")).alias("_kind"))
+        .group_by("_kind", maintain_order=True)
+        .agg(pl.len().alias("rows"), pl.col("source_file").first(), pl.col("line_number").first(), pl.col("reason").first())
+        .sort("rows", "line_number", descending=[True, False])
+    )
+    parts = [
+        f"{row['rows']:,} × {row['_kind']} (e.g. {row['source_file']} line {row['line_number']}: {row['reason'][:300]})"
+        for row in groups.head(limit).iter_rows(named=True)
+    ]
+    more = groups.height - limit
+    return "; ".join(parts) + (f"; and {more:,} other reason{'s' if more > 1 else ''}" if more > 0 else "")
+
+
+def sound_alarms(checked: dict[str, Checked], settings: Settings, strict: bool) -> set[str]:
+    """The tables whose quarantined share passed quarantine_warn_share (each gets a warning that
+    names its top reasons). Past quarantine_fail_share, or with `strict` any quarantined row,
+    the build is refused (BuildRefused) with the same words."""
+    alarms, refusals = set(), []
+    for table, result in checked.items():
+        quarantined = result.quarantined.height
+        read = result.rows.height + quarantined
+        if quarantined == 0:
+            continue
+        share = quarantined / read
+        said = (
+            f"{quarantined:,} of {read:,} rows ({share:.1%}) of {result.source_file} were quarantined"
+        )
+        if strict:
+            refusals.append(f"{said} and --strict refuses any quarantined row; top reasons: {top_reasons(result.quarantined)}")
+        elif share > settings.quarantine_fail_share:
+            refusals.append(
+                f"{said}, over quarantine_fail_share ({settings.quarantine_fail_share:.0%}); "
+                f"top reasons: {top_reasons(result.quarantined)}"
+            )
+        elif share > settings.quarantine_warn_share:
+            alarms.add(table)
+            result.warnings.insert(
+                0,
+                f"{said}, over quarantine_warn_share ({settings.quarantine_warn_share:.0%}): pages that read "
+                f"{table.replace('_', ' ')} leave them out; top reasons: {top_reasons(result.quarantined)}",
+            )
+    if refusals:
+        raise BuildRefused("\n".join(refusals))
+    return alarms
+
+
+def load_report(checked: dict[str, Checked], alarms: set[str] | None = None) -> pl.DataFrame:
     rows = []
     for table in TABLES:
         result = checked.get(table)
         if result is None:
-            rows.append((table, None, "absent", 0, 0, 0, ""))
+            rows.append((table, None, "absent", 0, 0, 0, "", None, False, None))
             continue
         loaded, quarantined = result.rows.height, result.quarantined.height
         rows.append(
-            (table, result.source_file, "loaded", loaded + quarantined, loaded, quarantined, "; ".join(result.warnings))
+            (
+                table,
+                result.source_file,
+                "loaded",
+                loaded + quarantined,
+                loaded,
+                quarantined,
+                "\n".join(result.warnings),
+                result.encoding,
+                table in (alarms or set()),
+                result.snippet,
+            )
         )
     return pl.DataFrame(
         rows,
@@ -149,6 +254,12 @@ def load_report(checked: dict[str, Checked]) -> pl.DataFrame:
             "rows_loaded": pl.Int64,
             "rows_quarantined": pl.Int64,
             "warnings": pl.String,
+            # The text encoding the file was read in (null for Parquet and .xlsx).
+            "encoding": pl.String,
+            # The quarantined share passed quarantine_warn_share: pages reading the table show a banner.
+            "quarantine_alarm": pl.Boolean,
+            # Settings to paste (TOML) that would settle a warning, e.g. stages not in the stage map.
+            "settings_snippet": pl.String,
         },
         orient="row",
     )
@@ -315,8 +426,8 @@ def write_freshness(con: duckdb.DuckDBPyConnection) -> None:
 # the build derives, so a database built by an older version is refused with "rebuild it" rather
 # than failing on a missing table. Change the schema, and tests/test_build_format.py says to bump
 # BUILD_FORMAT and gives the new fingerprint.
-BUILD_FORMAT = 6
-BUILD_SCHEMA_SHA = "9ae76835d5df2aaf"
+BUILD_FORMAT = 7
+BUILD_SCHEMA_SHA = "b4e60e1f4ba22b99"
 
 
 def schema_fingerprint(con: duckdb.DuckDBPyConnection) -> str:

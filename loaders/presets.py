@@ -3,18 +3,27 @@
 A preset is the same four maps a user can write in the settings TOML for a custom source
 (`file_map`, `column_map`, `value_map`, `constants`); the settings' maps are applied on top
 of the preset's, so a user can fix one column of a preset without writing a whole map.
-This module owns the maps and applying them to a text frame; it does not validate.
+This module owns the maps, finding each table's file (dated export names included) and
+applying the maps to a text frame, with the source's column names kept for messages; it
+does not validate. What a vendor's export needs beyond renaming lives beside it
+(`salesforce.py` for a Data Export folder; HubSpot's pipelines here, `qualify_pipeline_stages`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from loaders.read import EXTENSIONS
+from loaders.read import EXTENSIONS, Extract, RefusedFile
+from loaders.schema import column_specs
 from settings import Settings
+
+# A table's hook between renaming and value maps: frame in, frame and warnings out.
+Prepare = Callable[[pl.DataFrame], tuple[pl.DataFrame, list[str]]]
 
 
 @dataclass
@@ -29,18 +38,59 @@ class ColumnMap:
     constants: dict[str, dict[str, str]] = field(default_factory=dict)
     # table -> {canonical column: divisor}, for sources that give money in cents
     divide: dict[str, dict[str, int]] = field(default_factory=dict)
+    # table -> a step run after renaming and before the value maps (HubSpot's pipelines)
+    prepare: dict[str, Prepare] = field(default_factory=dict)
+
+
+@dataclass
+class Mapped:
+    """An extract in canonical columns, with the source's names for them (for messages)."""
+
+    frame: pl.DataFrame
+    # canonical column -> the source's name for it (where present), else the names the map reads it from
+    labels: dict[str, str]
+    warnings: list[str]
+
+
+def qualify_pipeline_stages(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """HubSpot stage labels are per pipeline: "Contract Signed" may be won in one pipeline and open
+    in another. Where a label's deals disagree across pipelines on is_closed / is_won (HubSpot's
+    own "Is Deal Closed?" / "Is Closed Won"), the stage becomes "Label (Pipeline)", so each keeps
+    its own meaning in the stage map; labels that mean one thing everywhere stay as they are."""
+    needed = {"stage", "Pipeline", "is_closed", "is_won"}
+    if not needed <= set(frame.columns):
+        return frame, []
+    outcome = pl.concat_str(
+        [pl.col("is_closed").str.to_lowercase().fill_null("?"), pl.col("is_won").str.to_lowercase().fill_null("?")], separator="/"
+    )
+    meanings = frame.filter(pl.col("stage").is_not_null()).group_by("stage").agg(
+        outcome.n_unique().alias("_meanings"), pl.col("Pipeline").drop_nulls().n_unique().alias("_pipelines")
+    )
+    ambiguous = meanings.filter((pl.col("_meanings") > 1) & (pl.col("_pipelines") > 1))["stage"].sort().to_list()
+    if not ambiguous:
+        return frame, []
+    qualified = pl.col("stage").is_in(ambiguous) & pl.col("Pipeline").is_not_null()
+    frame = frame.with_columns(
+        pl.when(qualified).then(pl.col("stage") + pl.lit(" (") + pl.col("Pipeline") + pl.lit(")")).otherwise(pl.col("stage"))
+        .alias("stage")
+    )
+    return frame, [
+        "stage labels that mean different things in different pipelines, kept apart as 'Label (Pipeline)': "
+        + ", ".join(ambiguous)
+    ]
 
 
 SALESFORCE_FORECAST_CATEGORIES = {"BestCase": "best_case", "Forecast": "commit", "MostLikely": "commit", "Most Likely": "commit"}
 
 PRESETS: dict[str, ColumnMap] = {
-    # Salesforce data exports (Data Loader / Data Export): Account (partner accounts),
-    # Opportunity, OpportunityPartner, OpportunityHistory.
+    # Salesforce data exports (Setup > Data Export, or Data Loader): Account (the partner
+    # accounts among them: salesforce.py), Opportunity, OpportunityPartner (else Partner.csv's
+    # opportunity rows), OpportunityHistory; CurrencyType / DatedConversionRate for FX.
     "salesforce": ColumnMap(
         files={
             "partners": ["Account", "PartnerAccount"],
             "opportunities": ["Opportunity"],
-            "touchpoints": ["OpportunityPartner"],
+            "touchpoints": ["OpportunityPartner", "Partner"],
             "opportunity_history": ["OpportunityHistory"],
         },
         columns={
@@ -71,6 +121,7 @@ PRESETS: dict[str, ColumnMap] = {
                 "CurrencyIsoCode": "currency",
                 "PartnerAccountId": "sourced_partner_id",
                 "Type": "segment",
+                "Probability": "probability",
             },
             "touchpoints": {
                 "Id": "touchpoint_id",
@@ -117,6 +168,7 @@ PRESETS: dict[str, ColumnMap] = {
     ),
     # HubSpot CRM deal exports (the UI's "Export" of the Deals view).
     "hubspot": ColumnMap(
+        # The UI's download is named `hubspot-crm-exports-all-deals-2024-08-27.csv`: dated names match too.
         files={"opportunities": ["deals", "hubspot-crm-exports-all-deals", "all-deals"]},
         columns={
             "opportunities": {
@@ -133,8 +185,14 @@ PRESETS: dict[str, ColumnMap] = {
                 "Original Source Type": "source",
                 "Currency": "currency",
                 "Sourced Partner ID": "sourced_partner_id",
+                # HubSpot's own per-deal outcome: stages are per pipeline, these are not.
+                "Is Deal Closed?": "is_closed",
+                "Is Closed Won": "is_won",
+                "Deal probability": "probability",
+                "Deal Probability": "probability",
             }
         },
+        prepare={"opportunities": qualify_pipeline_stages},
         values={
             "opportunities": {
                 "stage": {
@@ -212,6 +270,7 @@ def column_map_for(preset: str | None, settings: Settings) -> ColumnMap:
         values={t: {c: dict(m) for c, m in v.items()} for t, v in base.values.items()},
         constants={t: dict(v) for t, v in base.constants.items()},
         divide={t: dict(v) for t, v in base.divide.items()},
+        prepare=dict(base.prepare),
     )
     for table, file_name in settings.file_map.items():
         merged.files[table] = [file_name]
@@ -225,26 +284,75 @@ def column_map_for(preset: str | None, settings: Settings) -> ColumnMap:
     return merged
 
 
+def extract_files(directory: Path) -> list[Path]:
+    """The files in `directory` that may hold an extract, by name (hidden and lock files aside)."""
+    return sorted(
+        path
+        for path in directory.iterdir()
+        if path.is_file() and path.suffix.lower() in EXTENSIONS and not path.name.startswith((".", "~$"))
+    )
+
+
+def find_named(paths: list[Path], name: str) -> Path | None:
+    """The file called `name`: the exact name (with or without extension), else the newest of
+    that name followed by a date, as vendors name downloads (`all-deals-2024-08-27.csv`,
+    `all-deals-2024-08-27 (1).csv`)."""
+    wanted = name.lower()
+    for path in paths:
+        if wanted in (path.name.lower(), path.stem.lower()):
+            return path
+    dated = re.compile(re.escape(wanted) + r"[-_ ](\d{4}-\d{2}-\d{2})\b.*")
+    matches = [(match.group(1), path.name) for path in paths if (match := dated.fullmatch(path.stem.lower()))]
+    if not matches:
+        return None
+    newest = max(matches)[1]
+    return next(path for path in paths if path.name == newest)
+
+
 def find_files(directory: Path, tables: list[str], column_map: ColumnMap) -> dict[str, Path]:
     """Which file holds each table: the mapped names first, then the table's own name."""
-    by_name: dict[str, Path] = {}
-    for path in sorted(directory.iterdir()):
-        if path.is_file() and path.suffix.lower() in EXTENSIONS:
-            by_name.setdefault(path.name.lower(), path)
-            by_name.setdefault(path.stem.lower(), path)
+    paths = extract_files(directory)
     found = {}
     for table in tables:
         for name in [*column_map.files.get(table, []), table]:
-            path = by_name.get(name.lower())
+            path = find_named(paths, name)
             if path is not None:
                 found[table] = path
                 break
     return found
 
 
-def apply_map(table: str, frame: pl.DataFrame, column_map: ColumnMap) -> pl.DataFrame:
-    """Rename source columns to canonical ones, translate values, fill constants."""
-    renames = {src: dst for src, dst in column_map.columns.get(table, {}).items() if src in frame.columns}
+def looked_for(column_map: ColumnMap, tables: list[str]) -> str:
+    """The file names the build looks for, per table, in words (for the "found neither" refusal)."""
+    parts = []
+    for table in tables:
+        names = list(dict.fromkeys([*column_map.files.get(table, []), table]))
+        parts.append(f"{table}: {' or '.join(f'{name}.csv' for name in names)}")
+    return "; ".join(parts)
+
+
+def apply_map(table: str, extract: Extract, column_map: ColumnMap) -> Mapped:
+    """Rename source columns to canonical ones, translate values, fill constants.
+
+    A header name repeated in the file is refused when the map reads a column from it (which
+    copy holds the data is ambiguous), and kept under suffixed names with a warning otherwise."""
+    frame = extract.frame
+    sources = column_map.columns.get(table, {})
+    canonical = {spec.name for spec in column_specs(table)}
+    warnings = []
+    for name, copies in extract.repeated.items():
+        if name in sources or name in canonical:
+            positions = [extract.columns.index(n) + 1 for n in [name, *copies]]
+            reads = sources.get(name, name)
+            raise RefusedFile(
+                f"{extract.source_file}: column '{name}' appears {len(positions)} times in the header row "
+                f"(columns {', '.join(map(str, positions[:-1]))} and {positions[-1]}) and the {table} extract "
+                f"reads {reads} from it: which one holds the data is ambiguous"
+            )
+    if extract.repeated:
+        kept = "; ".join(f"'{name}' also as {', '.join(repr(c) for c in copies)}" for name, copies in extract.repeated.items())
+        warnings.append(f"columns repeated in the header row, kept under numbered names: {kept}")
+    renames = {src: dst for src, dst in sources.items() if src in frame.columns}
     # Two source columns may map to one canonical column (HubSpot's "Record ID" / "Deal ID"):
     # the first present wins, the others are kept under their own names.
     taken: set[str] = set()
@@ -254,6 +362,17 @@ def apply_map(table: str, frame: pl.DataFrame, column_map: ColumnMap) -> pl.Data
             unique_renames[src] = dst
             taken.add(dst)
     frame = frame.rename(unique_renames)
+    labels = {}
+    for name in canonical:
+        present = [src for src, dst in unique_renames.items() if dst == name and src != name]
+        expected = [src for src, dst in sources.items() if dst == name]
+        if present:
+            labels[name] = present[0]
+        elif name not in frame.columns and expected:
+            labels[name] = " or ".join(expected)
+    if table in column_map.prepare:
+        frame, prepared = column_map.prepare[table](frame)
+        warnings += prepared
     for column, values in column_map.values.get(table, {}).items():
         if column in frame.columns:
             frame = frame.with_columns(pl.col(column).replace(values))
@@ -267,4 +386,4 @@ def apply_map(table: str, frame: pl.DataFrame, column_map: ColumnMap) -> pl.Data
             frame = frame.with_columns(pl.col(column).fill_null(value))
         else:
             frame = frame.with_columns(pl.lit(value).alias(column))
-    return frame
+    return Mapped(frame, labels, warnings)

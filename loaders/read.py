@@ -1,16 +1,21 @@
 """Reading extract files into all-text Polars frames, with the source line of every row.
 
-This module owns file formats (CSV with any of `,` `;` tab and an optional BOM, Parquet,
-.xlsx) and the refusals that concern a whole file. Types and rules are left to
-`validate.py`: everything comes out as text so that a bad value can be quarantined with
-its line instead of failing the whole read.
+This module owns file formats (CSV with any of `,` `;` tab, Parquet, .xlsx), text encodings
+(UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1252 / ISO-8859-1, or the one the
+settings name for a file), header rows (read by the CSV parser, repeated names kept apart)
+and the refusals that concern a whole file. Types and rules are left to `validate.py`:
+everything comes out as text so that a bad value can be quarantined with its line instead of
+failing the whole read. Whether a file with a header and no rows may load is the build's call.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -25,59 +30,163 @@ BOM = b"\xef\xbb\xbf"
 # reader holds the expanded sheet in memory; real extracts this big belong in CSV or Parquet.
 MAX_XLSX_UNCOMPRESSED = 512 * 1024**2
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# A well-formed UTF-8 sequence of two to four bytes: in a file that is not valid UTF-8 as a
+# whole, one of these means the file mixes UTF-8 with another encoding.
+UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+# Bytes that Windows-1252 uses for letters and punctuation and ISO-8859-1 for control codes.
+CP1252_ONLY = re.compile(rb"[\x80-\x9f]")
 
 
 class RefusedFile(ValueError):
     """A file that cannot be loaded at all; the message names the file and what was expected."""
 
 
-def detect_delimiter(header: str) -> str:
-    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
-    return max(counts, key=lambda sep: counts[sep]) if any(counts.values()) else ","
+@dataclass
+class Extract:
+    """One file as read: every column as text, plus how it was read."""
+
+    frame: pl.DataFrame
+    source_file: str
+    # The text encoding the file was read in (None for Parquet and .xlsx, which carry types).
+    encoding: str | None = None
+    # Header names that appear more than once: name -> the names its later copies are kept under.
+    repeated: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[str]:
+        return [name for name in self.frame.columns if name != LINE]
 
 
-def read_csv(path: Path) -> pl.DataFrame:
-    raw = path.read_bytes()
-    if raw.startswith(BOM):
-        raw = raw[len(BOM) :]
-    elif raw.startswith(UTF16_BOMS):
-        raise RefusedFile(f"{path.name}: UTF-16 text (it starts with a UTF-16 byte order mark); save the extract as UTF-8 CSV")
-    if not raw.strip():
-        raise RefusedFile(f"{path.name}: the file is empty (expected a header row and data rows)")
-    if b"\n" not in raw and b"\r" in raw:
-        raw = raw.replace(b"\r", b"\n")  # old Mac line endings (CR only)
-    first_line_end = raw.find(b"\n")
-    header = raw[: first_line_end if first_line_end >= 0 else len(raw)]
+def decode(raw: bytes, file_name: str, encoding: str | None = None) -> tuple[str, str]:
+    """The file's text and the name of the encoding it was read in.
+
+    UTF-8 (with or without BOM) and UTF-16 with a BOM are recognised; a file that is not valid
+    UTF-8 is read as Windows-1252 (ISO-8859-1 where the two agree), unless it holds binary data
+    or mixes UTF-8 with another encoding. `encoding` (from the settings) overrides all of this.
+    """
+    if encoding:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise RefusedFile(
+                f"{file_name}: not {encoding} text as the settings say (line {line}, byte {exc.start}); "
+                "fix the file's entry under [encodings] in the settings, or remove it to let the encoding be detected"
+            ) from None
+        return text.removeprefix("\ufeff"), codecs.lookup(encoding).name
+    if raw.startswith(UTF16_BOMS):
+        try:
+            return raw.decode("utf-16").removeprefix("\ufeff"), "UTF-16"
+        except UnicodeDecodeError:
+            raise RefusedFile(f"{file_name}: starts with a UTF-16 byte order mark but is not UTF-16 text") from None
+    with_bom = raw.startswith(BOM)
     try:
-        header_text = header.decode("utf-8")
-        raw.decode("utf-8")
+        return raw[len(BOM) if with_bom else 0 :].decode("utf-8"), "UTF-8 with BOM" if with_bom else "UTF-8"
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        bad_line = raw[: exc.start].count(b"\n") + 1
+        where = f"line {bad_line}, byte {exc.start}"
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line = raw[:nul].count(b"\n") + 1
+        raise RefusedFile(f"{file_name}: not a text file (binary data: a NUL byte on line {line}, byte {nul}); expected CSV text")
+    if with_bom:
+        raise RefusedFile(f"{file_name}: starts with a UTF-8 byte order mark but is not UTF-8 text ({where})")
+    utf8 = UTF8_SEQUENCE.search(raw)
+    if utf8:
+        line = raw[: utf8.start()].count(b"\n") + 1
         raise RefusedFile(
-            f"{path.name}: not UTF-8 text (line {line}, byte {exc.start}); save the extract as UTF-8 CSV"
-        ) from None
-    separator = detect_delimiter(header_text)
-    names = [name.strip().strip('"').strip() for name in header_text.rstrip("\r").split(separator)]
-    repeated = sorted({name for name in names if name and names.count(name) > 1})
-    if repeated:
-        raise RefusedFile(
-            f"{path.name}: column {', '.join(repr(n) for n in repeated)} appears more than once in the header row "
-            "(which one holds the data is ambiguous)"
+            f"{file_name}: mixes encodings: line {line} is UTF-8 text and {where} is not; export the file "
+            "again in one encoding, or name its encoding under [encodings] in the settings"
         )
+    if CP1252_ONLY.search(raw):
+        try:
+            return raw.decode("cp1252"), "Windows-1252"
+        except UnicodeDecodeError:
+            pass  # a byte Windows-1252 leaves undefined: ISO-8859-1 reads every byte
+    return raw.decode("latin-1"), "ISO-8859-1"
+
+
+def detect_delimiter(header: str) -> str:
+    """The one of `,` `;` tab that splits the header row into the most names (quotes honoured)."""
+    counts = {sep: len(next(csv.reader([header], delimiter=sep), [])) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] > 1 else ","
+
+
+def header_names(text: str, separator: str) -> list[str]:
+    """The header row's names as the CSV parser reads them: quoted names may hold the separator
+    and doubled quotes, as in HubSpot's `Date entered "Closed Lost (CA, OR)"`."""
+    try:
+        row = next(csv.reader(io.StringIO(text, newline=""), delimiter=separator), [])
+    except csv.Error as exc:
+        raise RefusedFile(f"not a readable CSV header row ({exc})") from None
+    return [name.strip() for name in row]
+
+
+def keep_apart(names: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """Names made unique: a repeated name's later copies become `Name (2)`, `Name (3)`, ..."""
+    seen: dict[str, int] = {}
+    unique: list[str] = []
+    repeated: dict[str, list[str]] = {}
+    taken = set(names)
+    for name in names:
+        if name not in seen:
+            seen[name] = 1
+            unique.append(name)
+            continue
+        copy = seen[name]
+        while True:
+            copy += 1
+            candidate = f"{name} ({copy})"
+            if candidate not in taken:
+                break
+        seen[name] = copy
+        taken.add(candidate)
+        unique.append(candidate)
+        repeated.setdefault(name, []).append(candidate)
+    return unique, repeated
+
+
+def read_csv(path: Path, encoding: str | None = None) -> Extract:
+    raw = path.read_bytes()
+    if not raw.strip(b" \t\r\n\f\v" + BOM):
+        raise RefusedFile(f"{path.name}: the file is empty (expected a header row and data rows)")
+    text, encoding_used = decode(raw, path.name, encoding)
+    if not text.strip():
+        raise RefusedFile(f"{path.name}: the file is empty (expected a header row and data rows)")
+    # Polars reads UTF-8: the file's own bytes when they are UTF-8 already, else the decoded text.
+    data = raw[len(BOM) :] if encoding_used == "UTF-8 with BOM" else raw if encoding_used == "UTF-8" else text.encode("utf-8")
+    if b"\n" not in data and b"\r" in data:
+        data = data.replace(b"\r", b"\n")  # old Mac line endings (CR only)
+        text = text.replace("\r", "\n")
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    separator = detect_delimiter(first_line)
+    try:
+        names = header_names(text, separator)
+    except RefusedFile as exc:
+        raise RefusedFile(f"{path.name}: {exc}") from None
+    if any(not name for name in names):
+        raise RefusedFile(f"{path.name}: a column has no name in the header row")
+    names, repeated = keep_apart(names)
     try:
         frame = pl.read_csv(
-            io.BytesIO(raw),
+            io.BytesIO(data),
             separator=separator,
             infer_schema=False,
             truncate_ragged_lines=False,
+            new_columns=names,
         )
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError) as exc:
         if "more fields than defined" in str(exc):
-            return read_ragged_csv(path.name, raw.decode("utf-8"), separator, names)
+            frame = read_ragged_csv(path.name, data.decode("utf-8"), separator, names)
+            return Extract(frame, path.name, encoding_used, repeated)
         raise RefusedFile(f"{path.name}: not a readable CSV file ({str(exc).splitlines()[0]})") from None
+    if frame.width != len(names):
+        raise RefusedFile(f"{path.name}: not a readable CSV file (the header row could not be read as {len(names)} names)")
     # A quoted value may span lines: later rows start that many lines further down the file.
     spanned = pl.sum_horizontal(pl.col(name).str.count_matches("\n").fill_null(0) for name in frame.columns)
-    return _with_lines(frame, first_data_line=2, extra_lines=frame.select(spanned.cum_sum() - spanned).to_series())
+    extra = frame.select(spanned.cum_sum() - spanned).to_series() if frame.width else None
+    return Extract(_with_lines(frame, first_data_line=2, extra_lines=extra), path.name, encoding_used, repeated)
 
 
 def read_ragged_csv(file_name: str, text: str, separator: str, names: list[str]) -> pl.DataFrame:
@@ -119,15 +228,15 @@ def read_ragged_csv(file_name: str, text: str, separator: str, names: list[str])
     return _with_lines(frame, first_data_line=2, extra_lines=pl.Series(lines, dtype=pl.Int64) - index - 2)
 
 
-def read_parquet(path: Path) -> pl.DataFrame:
+def read_parquet(path: Path) -> Extract:
     try:
         frame = pl.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - any reader failure is a refusal of this file
         raise RefusedFile(f"{path.name}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
-    return _with_lines(_as_text(frame), first_data_line=1)
+    return Extract(_with_lines(_as_text(frame), first_data_line=1), path.name)
 
 
-def read_xlsx(path: Path) -> pl.DataFrame:
+def read_xlsx(path: Path) -> Extract:
     try:
         with zipfile.ZipFile(path) as archive:
             expanded = sum(info.file_size for info in archive.infolist())
@@ -143,28 +252,28 @@ def read_xlsx(path: Path) -> pl.DataFrame:
     except Exception as exc:  # noqa: BLE001
         raise RefusedFile(f"{path.name}: not a readable .xlsx file ({str(exc).splitlines()[0]})") from None
     # Row 1 of the sheet is the header.
-    return _with_lines(_as_text(frame), first_data_line=2)
+    return Extract(_with_lines(_as_text(frame), first_data_line=2), path.name)
 
 
-def read_extract(path: Path) -> pl.DataFrame:
-    """Every column as text (null for empty), plus `_line`: the row's line or row number."""
+def read_extract(path: Path, encoding: str | None = None) -> Extract:
+    """Every column as text (null for empty), plus `_line`: the row's line or row number.
+
+    A file with a header and no rows comes back with no rows; `encoding` (a CSV's, from the
+    settings) overrides detection."""
     if path.stat().st_size == 0:
         raise RefusedFile(f"{path.name}: the file is empty (0 bytes)")
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv", ".txt"):
-        frame = read_csv(path)
+        extract = read_csv(path, encoding)
     elif suffix == ".parquet":
-        frame = read_parquet(path)
+        extract = read_parquet(path)
     elif suffix == ".xlsx":
-        frame = read_xlsx(path)
+        extract = read_xlsx(path)
     else:
         raise RefusedFile(f"{path.name}: unsupported file type (expected one of {', '.join(EXTENSIONS)})")
-    if frame.height == 0:
-        raise RefusedFile(f"{path.name}: the file has a header but no data rows")
-    blank_names = [name for name in frame.columns if not name.strip()]
-    if blank_names:
+    if any(not name.strip() for name in extract.columns):
         raise RefusedFile(f"{path.name}: a column has no name in the header row")
-    return frame
+    return extract
 
 
 def _as_text(frame: pl.DataFrame) -> pl.DataFrame:

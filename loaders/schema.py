@@ -12,9 +12,24 @@ import typing
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, Field
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Marks a field whose values are read in a way of their own (see `validate.typed_column`)."""
+
+    name: str
+
+
+# A calendar month, stored as its first day. Read from `2025-12`, `2025-12-31` (any day),
+# `Dec 2025` / `December 2025` and Excel dates.
+Month = Annotated[date, AfterValidator(lambda day: day.replace(day=1)), Kind("month")]
+# A share from 0 to 1. Read from `0.75`, `75%`, or `75` in a column whose values go above 1
+# (a column in percent).
+Share = Annotated[float, Field(ge=0, le=1), Kind("share")]
 
 PartnerType = Literal["referral", "reseller", "integration", "services", "affiliate", "distributor"]
 
@@ -59,9 +74,9 @@ class Opportunity(BaseModel):
     region: str | None = None
     segment: str | None = None
     product: str | None = None
-    # The deal's own win probability in the CRM, a share 0..1: used where the stage map gives
-    # the deal's stage no probability.
-    probability: float | None = None
+    # The deal's own win probability in the CRM, a share 0..1 (read from 0.75, 75% or a column in
+    # percent): used where the stage map gives the deal's stage no probability.
+    probability: Share | None = None
 
 
 class OpportunityHistory(BaseModel):
@@ -105,7 +120,7 @@ class Payout(BaseModel):
     partner_id: str
     amount: Decimal
     payout_type: Literal["commission", "referral_fee", "rebate", "mdf", "spiff", "bonus"]
-    period: date
+    period: Month
     opportunity_id: str | None = None
     currency: str | None = None
     status: Literal["accrued", "approved", "paid", "clawed_back"] | None = None
@@ -158,7 +173,7 @@ NON_NEGATIVE: dict[str, list[str]] = {
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str
-    kind: str  # str, date, datetime, decimal, float, bool, list
+    kind: str  # str, date, datetime, month, decimal, float, share, bool, list
     required: bool
     allowed: tuple[str, ...] | None
 
@@ -166,6 +181,9 @@ class ColumnSpec:
 def _kind_and_allowed(annotation: object) -> tuple[str, tuple[str, ...] | None]:
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        kind = next((m.name for m in getattr(annotation, "__metadata__", ()) if isinstance(m, Kind)), None)
+        return (kind, None) if kind else _kind_and_allowed(args[0])
     if origin is typing.Union or (origin is not None and type(None) in typing.get_args(annotation)):
         return _kind_and_allowed(args[0])
     if origin is Literal:
@@ -181,7 +199,9 @@ def column_specs(table: str) -> list[ColumnSpec]:
     """The canonical columns of `table`, in contract order."""
     specs = []
     for name, field in TABLES[table].model_fields.items():
-        kind, allowed = _kind_and_allowed(field.annotation)
+        # pydantic keeps a required field's Annotated marks in `metadata`, an optional one's in the annotation.
+        marked = next((m.name for m in field.metadata if isinstance(m, Kind)), None)
+        kind, allowed = (marked, None) if marked else _kind_and_allowed(field.annotation)
         specs.append(ColumnSpec(name, kind, field.is_required(), allowed))
     return specs
 

@@ -89,6 +89,7 @@ def outcome(report: Any = None, reason: str | None = None, **extra: Any) -> dict
             "rows_read": row["rows_read"],
             "rows_loaded": row["rows_loaded"],
             "rows_quarantined": row["rows_quarantined"],
+            "quarantine_alarm": row["quarantine_alarm"],
         }
         for row in report.iter_rows(named=True)
     }
@@ -108,10 +109,12 @@ class Watcher:
         preset: str | None = None,
         settings_path: Path | str | None = None,
         log: Callable[[dict[str, Any]], None] | None = None,
+        strict: bool = False,
     ) -> None:
         self.source_dir = Path(source_dir)
         self.db_path = Path(db_path)
         self.preset = preset
+        self.strict = strict
         self.settings_path = Path(settings_path) if settings_path else None
         self.log = log or (lambda line: None)
         self.previous: Snapshot | None = None  # what the last poll saw
@@ -143,7 +146,9 @@ class Watcher:
         started = time.perf_counter()
         common = {"dir": str(self.source_dir), "db": str(self.db_path), "files": sorted(files)}
         try:
-            report = build_database(self.source_dir, self.db_path, preset=self.preset, settings_path=self.settings_path)
+            report = build_database(
+                self.source_dir, self.db_path, preset=self.preset, settings_path=self.settings_path, strict=self.strict
+            )
         except (BuildRefused, SettingsError) as exc:
             return outcome(reason=f"build refused: {exc}; still serving the last good database", **common)
         except Exception as exc:  # a watcher outlives one bad night; the log says why
@@ -161,6 +166,7 @@ def watch(
     once: bool = False,
     stop: threading.Event | None = None,
     out: TextIO | None = None,
+    strict: bool = False,
 ) -> int:
     """Poll until stopped (SIGINT, SIGTERM or `stop`); with `once`, until one settled look.
 
@@ -173,7 +179,7 @@ def watch(
         out.write(json.dumps(line, default=str) + "\n")
         out.flush()
 
-    watcher = Watcher(source_dir, db_path, preset=preset, settings_path=settings_path, log=log)
+    watcher = Watcher(source_dir, db_path, preset=preset, settings_path=settings_path, log=log, strict=strict)
     restore = _stop_on_signals(stop)
     try:
         while not stop.is_set():

@@ -113,9 +113,9 @@ def money_columns(frame: pl.DataFrame, letters: dict[str, str] | None = None) ->
     } | {"scenario": "Scenario", "partner_name": "Partner", "partner_type": "Partner type", "tier": "Tier"}
 
 
+filters = ui.current_filters()
 st.title("Attribution scenarios")
 st.caption("Compare how attribution models and commission plans share won revenue between partners, and what they owe.")
-filters = ui.current_filters()
 # The period and the partner filters; as_of does not apply (every won deal is closed).
 period = {key: value for key, value in filters.params().items() if key != "as_of"}
 if "attribution_seed" not in st.session_state:

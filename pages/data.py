@@ -65,9 +65,20 @@ else:
             "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
             "rows_quarantined": st.column_config.NumberColumn("Quarantined", format="localized"),
             "latest_date": st.column_config.DateColumn("Data as of", help=glossary.tooltip("data_as_of"), format=ui.DATE_FORMAT),
-            "warnings": "Warnings",
+            "quarantine_alarm": st.column_config.CheckboxColumn("Alarm", help=glossary.tooltip("quarantine_alarm")),
+            "warnings": st.column_config.TextColumn("Warnings", width="large"),
+            "encoding": st.column_config.TextColumn("Encoding", help=glossary.tooltip("encoding")),
+            "settings_snippet": None,  # shown whole below; the CSV keeps it
         },
     )
+    for row in report.filter(pl.col("warnings").fill_null("") != "").iter_rows(named=True):
+        alarm = row["quarantine_alarm"]
+        with st.expander(f"{ui.table_label(row['table_name'])} ({row['source_file']}): warnings", expanded=alarm,
+                         icon=":material/report:" if alarm else ":material/info:"):
+            st.markdown("\n".join(f"- {ui.as_plain_text(line)}" for line in row["warnings"].splitlines()))
+            if row["settings_snippet"]:
+                st.caption("Paste into your settings TOML and build again to give these stages an order and a probability:")
+                st.code(row["settings_snippet"], language="toml")
 
     st.subheader("Quarantined rows")
     # Rows as read can hold any partner's data and payout amounts: for admins only.

@@ -11,11 +11,11 @@ import ui
 from charts import disagreements as charts
 from queries import glossary
 
+filters = ui.current_filters()
 st.title("Disagreements")
 if not ui.needs("opportunities"):
     st.stop()
 
-filters = ui.current_filters()
 scope = {key: value for key, value in filters.params().items() if key not in ("start_date", "end_date")}
 plan = queries.run("disagreement_plan").row(0, named=True)
 terms, model = plan["payment_terms_days"], plan["model"]

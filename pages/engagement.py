@@ -12,8 +12,8 @@ from charts import engagement as charts
 from charts.health_score import COMPONENT_LABELS
 from queries import glossary
 
-st.title("Engagement & burnout")
 filters = ui.current_filters()
+st.title("Engagement & burnout")
 if not ui.needs("partners", "partner_activities"):
     st.stop()
 

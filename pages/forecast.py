@@ -12,8 +12,8 @@ from charts import forecast as charts
 from queries import glossary
 from queries.forecast import BACKTEST_QUARTERS, in_segment
 
-st.title("Pipeline forecast")
 filters = ui.current_filters()
+st.title("Pipeline forecast")
 scope = {"regions": filters.regions, "tiers": filters.tiers, "partner_types": filters.partner_types, "managers": filters.managers}
 if not ui.needs("opportunities"):
     st.stop()

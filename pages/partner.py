@@ -108,8 +108,8 @@ st.plotly_chart(charts.timeline(queries.run("partner_timeline", partner_id=partn
 st.subheader("Engagement over time")
 monthly = queries.run("partner_activity_by_month", partner_id=partner_id)
 if "engagement_by_month" in queries.outputs():
-    scores = queries.run("engagement_by_month", as_of=filters.as_of, months=12)
-    st.plotly_chart(charts.engagement_score(scores.filter(pl.col("partner_id") == partner_id)), width="stretch")
+    scores = queries.run("engagement_by_month", as_of=filters.as_of, months=12, partner_id=partner_id)
+    st.plotly_chart(charts.engagement_score(scores), width="stretch")
 if monthly.is_empty():
     st.info("No activity recorded for this partner (or no partner_activities extract is loaded).")
 else:

@@ -6,6 +6,7 @@
 --   $regions (varchar[], NULL = all): partner regions to keep
 --   $tiers (varchar[], NULL = all): partner tiers to keep
 --   $partner_types (varchar[], NULL = all): partner types to keep (a partner with any of them)
+--   $partner_id (varchar, NULL = every partner): one partner only (still ranked against all)
 -- Grain: one row per partner x month (partners joined and not terminated by the scoring day of the month)
 -- Money: none
 -- Scope: partner
@@ -157,7 +158,8 @@ final as (
         r.engagement_score
     from scores as r
     inner join partners as p using (partner_id)
-    where ($managers is null or list_contains($managers, p.partner_manager))
+    where ($partner_id is null or r.partner_id = $partner_id)
+        and ($managers is null or list_contains($managers, p.partner_manager))
         and ($regions is null or list_contains($regions, p.region))
         and ($tiers is null or list_contains($tiers, p.tier))
         and ($partner_types is null or len(list_intersect(p.partner_types, $partner_types)) > 0)

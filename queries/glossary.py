@@ -1044,6 +1044,30 @@ GLOSSARY: list[Term] = [
         in_design=False,
     ),
     Term(
+        "quarantine_alarm",
+        "Quarantine alarm",
+        "Data",
+        "When a table's quarantined share passes `quarantine_warn_share` (default 5%), the build warns, naming the "
+        "top reasons with their counts and one example line; the load report's warnings say so, and every page that "
+        "reads that table shows a banner.",
+        "Data (load report: Alarm, Warnings); a banner above every page that reads the table",
+        "The share is a table's quarantined rows over its rows read. Past `quarantine_fail_share` (default 50%) the "
+        "build is refused and the database being served stays as it was; `build --strict` refuses on any quarantined row.",
+        "loaders/build.py (sound_alarms), queries/quarantine_alarms.sql",
+    ),
+    Term(
+        "encoding",
+        "Encoding",
+        "Data",
+        "The text encoding an extract file was read in: UTF-8 (with or without BOM), UTF-16 with a byte order mark, "
+        "else Windows-1252 (ISO-8859-1 where the two agree) for a file that is not UTF-8.",
+        "Data (load report: Encoding)",
+        "The settings' [encodings] name a file's encoding where detection guesses wrong. A file that mixes UTF-8 with "
+        "another encoding, or holds binary data, is refused.",
+        "loaders/read.py (decode)",
+        in_design=False,
+    ),
+    Term(
         "data_as_of",
         "Data as of",
         "Data",

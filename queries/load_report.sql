@@ -16,7 +16,10 @@ final as (
         report.rows_loaded,
         report.rows_quarantined,
         freshness.latest_date,
-        report.warnings
+        report.quarantine_alarm,
+        report.warnings,
+        report.encoding,
+        report.settings_snippet
     from report
     left join freshness using (table_name)
 )

@@ -52,6 +52,17 @@ PAGES = {
 WIDTH = 1400
 
 
+class ServedURL(str):
+    """The served app's URL, which also knows the server's process id (bench/browser.py reads its CPU time)."""
+
+    pid: int
+
+    def __new__(cls, url: str, pid: int) -> ServedURL:
+        served = super().__new__(cls, url)
+        served.pid = pid
+        return served
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -59,13 +70,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(db: Path, *extra_args: str, timeout: float = 30) -> Iterator[str]:
-    """`streamlit run app.py` on `db` (PULSE_DB) on a free local port; yields its URL."""
+def serve(db: Path | None, *extra_args: str, timeout: float = 30, script: str = "app.py") -> Iterator[str]:
+    """`streamlit run app.py` on `db` (PULSE_DB) on a free local port; yields its URL. Another
+    `script` is served with the same options and the project's config (bench/browser.py's floor)."""
     port = free_port()
     log = tempfile.TemporaryFile("w+")
     server = subprocess.Popen(  # noqa: S603 (a fixed command line)
         [
-            sys.executable, "-m", "streamlit", "run", "app.py",
+            sys.executable, "-m", "streamlit", "run", script,
             "--server.headless", "true",
             "--server.port", str(port),
             "--server.address", "127.0.0.1",
@@ -75,7 +87,7 @@ def serve(db: Path, *extra_args: str, timeout: float = 30) -> Iterator[str]:
             *extra_args,
         ],
         cwd=PROJECT,
-        env={**os.environ, "PULSE_DB": str(db)},
+        env={**os.environ, "PULSE_DB": str(db)} if db else dict(os.environ),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -94,7 +106,7 @@ def serve(db: Path, *extra_args: str, timeout: float = 30) -> Iterator[str]:
                 log.seek(0)
                 raise RuntimeError(f"streamlit did not come up on port {port}:\n{log.read()[-3000:]}")
             time.sleep(0.25)
-        yield url
+        yield ServedURL(url, server.pid)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -126,15 +138,6 @@ def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
         page.wait_for_timeout(250)
         count = page.evaluate("() => document.querySelectorAll('[data-testid]').length")
         last, steady = count, steady + 1 if count == last else 0
-
-
-def warm_up(browser, url: str) -> None:
-    """Open the app once: on a fresh server the first deep link to a page (/data) lands on the
-    home page instead, as the pages are not known until app.py has run once."""
-    page = browser.new_page()
-    page.goto(url, timeout=30_000)
-    wait_until_idle(page)
-    page.close()
 
 
 def launch(playwright):
@@ -199,7 +202,6 @@ def screenshot_pages(url: str, out: Path, pages: list[str], partner: str | None)
     with sync_playwright() as p:
         browser = launch(p)
         try:
-            warm_up(browser, url)
             for name in pages:
                 started = time.monotonic()
                 page = browser.new_page(viewport={"width": WIDTH, "height": 900})

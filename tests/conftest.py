@@ -4,8 +4,6 @@ at a small scale for the pages, and AppTest with clean Streamlit caches."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -93,34 +91,6 @@ def demo_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def demo_db(demo_db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PULSE_DB", str(demo_db_path))
     return demo_db_path
-
-
-@contextmanager
-def served_navigation() -> Iterator[None]:
-    """Run pages the way a served app does once app.py has called st.navigation.
-
-    AppTest re-detects the old pages/ folder mode before every run, and in that mode it runs a
-    switched-to page without app.py (no frame: no login, filters or database version). A real
-    server leaves that mode for good at its first st.navigation call (and ui.require_frame
-    sends a page opened before that through the frame), so tests start in the served mode.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def served_mode(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(PagesManager, "__init__", served_mode)
-        yield
-
-
-@pytest.fixture(autouse=True, scope="session")
-def navigation_mode():
-    with served_navigation():
-        yield
 
 
 @pytest.fixture(autouse=True)

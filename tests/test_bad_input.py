@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from loaders.build import BuildRefused, build_database
+from tests.loading import LENIENT
 
 PARTNERS_HEADER = "partner_id,partner_name,partner_types,tier,joined_at"
 OPPS_HEADER = "opportunity_id,amount,stage,created_at,close_date"
@@ -25,7 +26,7 @@ def build(folder: Path, files: dict[str, bytes]) -> duckdb.DuckDBPyConnection:
     for name, data in files.items():
         (folder / name).write_bytes(data)
     db = folder.parent / f"{folder.name}.duckdb"
-    build_database(folder, db)
+    build_database(folder, db, settings=LENIENT)
     con = duckdb.connect(str(db), read_only=True)
     # Nothing lost, whatever the input: every row read is loaded or quarantined.
     for table, read, loaded, quarantined in con.execute(
@@ -59,30 +60,22 @@ def partners(*rows: str, header: str = PARTNERS_HEADER) -> bytes:
 # ---- refusals: the whole build stops, with a message naming file and problem ---------------
 
 REFUSALS = {
-    "utf-16 with a little-endian BOM": (
-        {"partners.csv": "\ufeff".encode("utf-16-le") + partners("P1,A,referral,gold,2025-01-01").decode().encode("utf-16-le")},
-        "partners.csv: UTF-16 text (it starts with a UTF-16 byte order mark); save the extract as UTF-8 CSV",
-    ),
-    "utf-16 with a big-endian BOM": (
-        {"partners.csv": "\ufeff".encode("utf-16-be") + partners("P1,A,referral,gold,2025-01-01").decode().encode("utf-16-be")},
-        "partners.csv: UTF-16 text (it starts with a UTF-16 byte order mark); save the extract as UTF-8 CSV",
-    ),
-    "latin-1 deep in an optional extract": (
+    "utf-8 mixed with latin-1 in one file": (
         {
-            "partners.csv": partners(*[f"P{i},Partner {i},referral,gold,2025-01-01" for i in range(1, 1001)]),
-            "payouts.csv": b"payout_id,partner_id,amount,payout_type,period,detail\n"
-            + b"".join(f"X{i},P1,1,bonus,2026-01-01,ok\n".encode() for i in range(500))
-            + "X500,P1,1,bonus,2026-01-01,Gebühr\n".encode("latin-1"),
+            "partners.csv": partners("P1,Müller,referral,gold,2025-01-01")
+            + "P2,Gebühr,referral,gold,2025-01-01\n".encode("latin-1"),
         },
-        "payouts.csv: not UTF-8 text (line 502, byte ",
+        "partners.csv: mixes encodings: line 2 is UTF-8 text and line 3, byte 95 is not; export the file again in one "
+        "encoding, or name its encoding under [encodings] in the settings",
     ),
     "a picture renamed .csv": (
         {"partners.csv": b"\x89PNG\r\n\x1a\n" + bytes(range(256))},
-        "partners.csv: not UTF-8 text (line 1, byte 0); save the extract as UTF-8 CSV",
+        "partners.csv: not a text file (binary data: a NUL byte on line 3, byte 8); expected CSV text",
     ),
     "a column named twice": (
         {"partners.csv": partners("P1,A,referral,gold,2025-01-01,x", header=PARTNERS_HEADER + ",tier")},
-        "partners.csv: column 'tier' appears more than once in the header row (which one holds the data is ambiguous)",
+        "partners.csv: column 'tier' appears 2 times in the header row (columns 4 and 6) and the partners extract "
+        "reads tier from it: which one holds the data is ambiguous",
     ),
     "an unbalanced quote": (
         {"partners.csv": partners('P1,"Acme,referral,gold,2025-01-01')},
@@ -117,6 +110,53 @@ def test_a_broken_file_refuses_the_build_with_its_reason(tmp_path: Path, files: 
 
 
 # ---- loaded, or quarantined with an exact reason -------------------------------------------
+
+
+def test_utf16_with_either_byte_order_mark_loads_and_the_report_names_the_encoding(tmp_path: Path):
+    text = partners("P1,Müller,referral,gold,2025-01-01").decode()
+    for endian in ("le", "be"):
+        con = build(tmp_path / endian, {"partners.csv": "\ufeff".encode(f"utf-16-{endian}") + text.encode(f"utf-16-{endian}")})
+        assert con.execute("select partner_id, partner_name from partners").fetchall() == [("P1", "Müller")]
+        assert con.execute("select encoding from load_report where table_name = 'partners'").fetchall() == [("UTF-16",)]
+
+
+def test_a_file_that_is_not_utf8_is_read_as_latin1_or_windows1252_and_the_report_says_which(tmp_path: Path):
+    con = build(
+        tmp_path / "latin1",
+        {
+            "partners.csv": partners(*[f"P{i},Partner {i},referral,gold,2025-01-01" for i in range(1, 1001)]),
+            "payouts.csv": b"payout_id,partner_id,amount,payout_type,period,detail\n"
+            + b"".join(f"X{i},P1,1,bonus,2026-01-01,ok\n".encode() for i in range(500))
+            + "X500,P1,1,bonus,2026-01-01,Gebühr\n".encode("latin-1"),
+        },
+    )
+    assert con.execute("select detail from payouts where payout_id = 'X500'").fetchall() == [("Gebühr",)]
+    assert con.execute("select table_name, encoding from load_report where status = 'loaded' order by 1").fetchall() == [
+        ("partners", "UTF-8"),
+        ("payouts", "ISO-8859-1"),
+    ]
+    # Bytes 0x80-0x9f are letters and punctuation in Windows-1252 (the euro sign, curly quotes).
+    windows = partners("P1,“Señal” 5€,referral,gold,2025-01-01").decode().encode("cp1252")
+    con = build(tmp_path / "cp1252", {"partners.csv": windows})
+    assert con.execute("select partner_name from partners").fetchall() == [("“Señal” 5€",)]
+    assert con.execute("select encoding from load_report where table_name = 'partners'").fetchall() == [("Windows-1252",)]
+
+
+def test_an_encoding_named_in_the_settings_overrides_detection(tmp_path: Path):
+    from settings import Settings
+
+    folder = tmp_path / "x"
+    folder.mkdir()
+    # Valid UTF-8 bytes that were meant as Windows-1252 ("Ã©" as written by a Windows export).
+    (folder / "partners.csv").write_bytes(partners("P1,CafÃ©,referral,gold,2025-01-01").decode().encode("cp1252"))
+    build_database(folder, tmp_path / "a.duckdb")
+    settings = Settings(encodings={"PARTNERS.CSV": "cp1252"})
+    build_database(folder, tmp_path / "b.duckdb", settings=settings)
+    read = "select partner_name, (select encoding from load_report where table_name = 'partners') from partners"
+    assert duckdb.connect(str(tmp_path / "a.duckdb"), read_only=True).execute(read).fetchall() == [("Café", "UTF-8")]
+    assert duckdb.connect(str(tmp_path / "b.duckdb"), read_only=True).execute(read).fetchall() == [("CafÃ©", "cp1252")]
+    with pytest.raises(ValueError, match="'klingon' \\(for x.csv\\) is not an encoding Python knows"):
+        Settings(encodings={"x.csv": "klingon"})
 
 
 def test_crlf_lf_and_cr_only_line_endings_all_load_with_the_right_line_numbers(tmp_path: Path):
@@ -344,14 +384,16 @@ def test_every_quarantine_reason_in_one_extract_set_and_nothing_is_lost(tmp_path
         (7, "forecast_category: 'maybe' is not one of pipeline, best_case, commit, closed, omitted"),
     ]
     assert quarantine(con, "touchpoints") == [
-        (3, "opportunity_id 'O4' is not in opportunities"),
-        (4, "partner_id 'P2' is not in partners"),
+        (3, "deal 'O4' quarantined (opportunities.csv line 5): sourced_partner_id 'P9' is not in partners"),
+        (
+            4,
+            "partner 'P2' quarantined (partners.csv line 4): partner_types: 'plumber' is not one of referral, reseller, "
+            "integration, services, affiliate, distributor",
+        ),
         (5, "duplicate touchpoint_id 'T1' (first on line 2)"),
     ]
-    assert quarantine(con, "opportunity_history") == [
-        (3, "stage: 'Warp Speed' is not in the stage map"),
-        (4, "opportunity_id 'O99' is not in opportunities"),
-    ]
+    # O1 loaded, so its history row in a stage the map lacks loads (with a warning).
+    assert quarantine(con, "opportunity_history") == [(4, "opportunity_id 'O99' is not in opportunities")]
     assert quarantine(con, "payouts") == [
         (3, "amount: negative amount -5.00"),
         (4, "payout_type: 'tip' is not one of commission, referral_fee, rebate, mdf, spiff, bonus"),

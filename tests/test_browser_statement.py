@@ -16,7 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from scripts.screenshots import CHROMIUM, busiest_partner, launch, serve, wait_until_idle, warm_up
+from scripts.screenshots import CHROMIUM, busiest_partner, launch, serve, wait_until_idle
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (`make chromium` installs it)")
 
@@ -33,8 +33,8 @@ def browser() -> Iterator:
 
 @pytest.fixture(scope="module")
 def app_url(browser, demo_db_path: Path) -> Iterator[str]:
+    # No warm-up visit: a deep link lands on its page on a fresh server's first visit.
     with serve(demo_db_path) as url:
-        warm_up(browser, url)
         yield url
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from scripts.screenshots import CHROMIUM, PAGES, launch, serve, wait_until_idle, warm_up
+from scripts.screenshots import CHROMIUM, PAGES, launch, serve, wait_until_idle
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (`make chromium` installs it)")
 SIDEBAR = '[data-testid="stSidebar"]'
@@ -34,14 +34,12 @@ def browser() -> Iterator:
 @pytest.fixture(scope="module")
 def app_url(browser, demo_db_path: Path) -> Iterator[str]:
     with serve(demo_db_path) as url:
-        warm_up(browser, url)
         yield url
 
 
 @pytest.fixture(scope="module")
 def dark_url(browser, demo_db_path: Path) -> Iterator[str]:
     with serve(demo_db_path, "--theme.base", "dark") as url:
-        warm_up(browser, url)
         yield url
 
 
@@ -133,7 +131,6 @@ def test_an_open_page_reruns_on_a_newly_built_database_and_stays_on_its_page(bro
     db = tmp_path / "pulse.duckdb"
     shutil.copy(demo_db_path, db)
     with serve(db) as url:
-        warm_up(browser, url)
         page = open_page(browser, f"{url}/attribution?period=All+time")
         try:
             sidebar = page.locator(SIDEBAR)

@@ -121,7 +121,10 @@ def test_an_upload_rebuilds_with_the_settings_the_served_database_was_built_with
 
 
 def test_old_upload_folders_are_removed_and_the_newest_three_kept(served: Path):
-    partners = b"partner_id,partner_name,partner_types,tier,joined_at\nP1,Acme,referral,gold,2025-01-15\n"
+    partners = (
+        b"partner_id,partner_name,partner_types,tier,joined_at\n"
+        b"P1,Acme,referral,gold,2025-01-15\nP2,Beacon,integration,silver,2026-02-01\nP3,Cobalt,services,registered,2024-06-01\n"
+    )
     for _ in range(5):
         uploads.build_from_upload([("partners.csv", partners)])
     folders = sorted(p.name for p in (uploads.DATA_DIR / "extracts").iterdir())

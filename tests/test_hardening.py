@@ -9,12 +9,13 @@ import hashlib
 import io
 import tomllib
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 import queries
@@ -88,25 +89,26 @@ def test_the_command_line_export_neutralises_formula_cells(evil_db: Path, tmp_pa
 
 
 @pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    """Every file the app hands to a download button, by media file id."""
-    captured: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], bytes]]:
+    """Every CSV the app offers in a download button, by the id the button carries: the writer
+    the click runs (downloads are written when clicked)."""
+    captured: dict[str, Callable[[], bytes]] = {}
+    original = MediaFileManager.add_deferred
 
-    def recording(self, path_or_data, mimetype, kind, filename=None):  # noqa: ANN001, ANN202
-        file_id = original(self, path_or_data, mimetype, kind, filename)
-        if isinstance(path_or_data, bytes):
-            captured[file_id] = path_or_data
+    def recording(self, data_callable, mimetype, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        file_id = original(self, data_callable, mimetype, *args, **kwargs)
+        if mimetype == "text/csv":
+            captured[file_id] = data_callable
         return file_id
 
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", recording)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", recording)
     return captured
 
 
 PAGES = ["health", "forecast", "engagement", "partner", "attribution", "disagreements", "data"]
 
 
-def test_no_download_on_any_page_holds_a_formula_cell(evil_db: Path, downloads: dict[str, bytes]):
+def test_no_download_on_any_page_holds_a_formula_cell(evil_db: Path, downloads: dict[str, Callable[[], bytes]]):
     seen = 0
     for page in PAGES:
         at = AppTest.from_file(str(APP), default_timeout=60)
@@ -117,14 +119,13 @@ def test_no_download_on_any_page_holds_a_formula_cell(evil_db: Path, downloads: 
         at.switch_page(f"pages/{page}.py").run()
         assert not at.exception, f"{page}: {at.exception[0].message}"
         for button in at.get("download_button"):
-            if button.proto.deferred_file_id:
+            if button.proto.deferred_file_id not in downloads:
                 continue  # an Excel file made on click: tests/test_workbook.py checks it holds no formula
-            file_id = button.proto.url.rsplit("/", 1)[1].split(".")[0]
-            data = downloads[file_id]
+            data = downloads[button.proto.deferred_file_id]()
             seen += 1
-            assert formula_cells(data) == [], f"{page}: {button.proto.url}"
+            assert formula_cells(data) == [], f"{page}: {button.label} {button.proto.deferred_file_id}"
     assert seen >= 5, "the pages offered downloads to check"
-    everything = b"".join(downloads.values()).decode("utf-8")
+    everything = b"".join(write() for write in downloads.values()).decode("utf-8")
     assert "'=HYPERLINK" in everything, "the evil partner name was in some download, neutralised"
 
 

@@ -58,7 +58,9 @@ def test_figures_draw_from_the_outputs(demo_db):
     health, history, calibration = health_frames(demo_db)
     histogram = charts.score_histogram(health)
     assert isinstance(histogram, go.Figure)
-    assert sum(len(trace.x) for trace in histogram.data) == health.height
+    # Counted before drawing: every partner in one bar, at most 20 bars of 5 points per tier.
+    assert sum(sum(trace.y) for trace in histogram.data) == health.height
+    assert all(len(trace.x) <= 20 for trace in histogram.data)
     bars = charts.component_bars(history.row(-1, named=True))
     assert len(bars.data[0].x) == 5
     assert len(charts.score_history(history).data) == 6

@@ -3,6 +3,7 @@ line and reason; the good rows load; read = loaded + quarantined (docs/design.md
 
 from __future__ import annotations
 
+import tomllib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -19,10 +20,20 @@ def test_a_bad_date_is_quarantined_with_file_line_and_reason(tmp_path: Path):
     ]
 
 
-def test_a_bad_number_is_quarantined(tmp_path: Path):
-    report = build(tmp_path, {"opportunities.csv": OPPORTUNITIES + "    O2,12k,Closed Won,2026-04-01,2026-05-15\n"})
-    assert counts(report, "opportunities") == (2, 1, 1)
-    assert quarantined(tmp_path / "pulse.duckdb", "opportunities") == [("opportunities.csv", 3, "amount: '12k' is not a number")]
+def test_a_bad_number_is_quarantined_saying_what_it_looks_like(tmp_path: Path):
+    report = build(
+        tmp_path,
+        {
+            "opportunities.csv": OPPORTUNITIES
+            + "    O2,12k,Closed Won,2026-04-01,2026-05-15\n"
+            + "    O3,twelve,Closed Won,2026-04-01,2026-05-15\n"
+        },
+    )
+    assert counts(report, "opportunities") == (3, 1, 2)
+    assert quarantined(tmp_path / "pulse.duckdb", "opportunities") == [
+        ("opportunities.csv", 3, "amount: '12k' looks like an abbreviated amount (k, M), not a number"),
+        ("opportunities.csv", 4, "amount: 'twelve' is not a number"),
+    ]
 
 
 def test_a_decimal_comma_is_not_read_as_a_thousands_separator(tmp_path: Path):
@@ -38,7 +49,9 @@ def test_a_decimal_comma_is_not_read_as_a_thousands_separator(tmp_path: Path):
     db = tmp_path / "pulse.duckdb"
     assert counts(report, "opportunities") == (3, 2, 1)
     assert query(db, "select amount from opportunities where opportunity_id = 'O2'") == [(Decimal("1234.50"),)]
-    assert quarantined(db, "opportunities") == [("opportunities.csv", 4, "amount: '1234,50' is not a number")]
+    assert quarantined(db, "opportunities") == [
+        ("opportunities.csv", 4, "amount: '1234,50' looks like a number with a decimal comma (1234.50), not a number")
+    ]
 
 
 def test_a_negative_amount_is_quarantined(tmp_path: Path):
@@ -221,19 +234,126 @@ def test_a_stage_not_in_the_map_loads_with_a_warning_when_is_closed_and_is_won_a
     report = build(tmp_path, files)
     db = tmp_path / "pulse.duckdb"
     assert counts(report, "opportunities") == (3, 3, 0)
-    warning = report.filter(report["table_name"] == "opportunities")["warnings"][0]
-    assert warning == "stages not in the stage map, loaded using their is_closed/is_won: Parked, Signed"
+    row = report.filter(report["table_name"] == "opportunities").row(0, named=True)
+    assert row["warnings"] == (
+        "stages not in the stage map, loaded using their is_closed/is_won: Parked, Signed "
+        "(the settings snippet gives them an order and a probability)"
+    )
     # The stage map fills is_closed / is_won where the extract leaves them empty.
     assert query(db, "select opportunity_id, is_closed, is_won from opportunities order by 1") == [
         ("O1", True, True),
         ("O2", True, True),
         ("O3", False, False),
     ]
+    # The snippet, pasted into the settings, names both stages after the ten default ones.
+    assert row["settings_snippet"] == (
+        '[stage_map."Parked"]\norder = 11\n'
+        "probability = 0.0  # no deal says: set the chance a deal in this stage closes won\n"
+        "is_closed = false\nis_won = false\n\n"
+        '[stage_map."Signed"]\norder = 12\nprobability = 1.0\nis_closed = true\nis_won = true'
+    )
+    pasted = tomllib.loads(row["settings_snippet"])["stage_map"]
+    settings = Settings(stage_map={**Settings().stage_map, **pasted}, quarantine_fail_share=1.0)
+    again = build(tmp_path / "again", files, settings=settings)
+    assert again.filter(again["table_name"] == "opportunities")["warnings"][0] == ""
 
 
-def test_a_history_stage_not_in_the_stage_map_is_quarantined(tmp_path: Path):
+def test_the_stage_snippet_gives_an_open_stage_the_median_of_its_deals_own_probabilities(tmp_path: Path):
     files = {
-        "opportunities.csv": OPPORTUNITIES,
+        "opportunities.csv": f"""
+            {OPPORTUNITIES_HEADER},is_closed,is_won,probability
+            O1,1000,Propuesta,2026-04-01,2026-08-15,false,false,40
+            O2,500,Propuesta,2026-04-01,2026-08-15,false,false,60
+            O3,700,Propuesta,2026-04-01,2026-08-15,false,false,70%
+            O4,700,Ganada,2026-04-01,2026-05-15,true,true,100
+        """
+    }
+    report = build(tmp_path, files)
+    assert query(tmp_path / "pulse.duckdb", "select opportunity_id, probability from opportunities order by 1") == [
+        ("O1", 0.4),
+        ("O2", 0.6),
+        ("O3", 0.7),
+        ("O4", 1.0),
+    ]
+    assert report.filter(report["table_name"] == "opportunities")["settings_snippet"][0] == (
+        '[stage_map."Propuesta"]\norder = 11\nprobability = 0.6\nis_closed = false\nis_won = false\n\n'
+        '[stage_map."Ganada"]\norder = 12\nprobability = 1.0\nis_closed = true\nis_won = true'
+    )
+
+
+def test_a_probability_is_a_share_read_from_a_share_a_percentage_or_a_column_in_percent(tmp_path: Path):
+    header = f"{OPPORTUNITIES_HEADER},probability"
+    files = {
+        "opportunities.csv": f"""
+            {header}
+            O1,1000,Closed Won,2026-04-01,2026-05-15,1
+            O2,1000,Closed Won,2026-04-01,2026-05-15,0.75
+            O3,1000,Closed Won,2026-04-01,2026-05-15,25%
+            O4,1000,Closed Won,2026-04-01,2026-05-15,1.5
+            O5,1000,Closed Won,2026-04-01,2026-05-15,
+        """,
+    }
+    # O4's 1.5 is above 1: the column is in percent, so 1 is 1% and 0.75 is 0.75%.
+    build(tmp_path, files)
+    assert query(tmp_path / "pulse.duckdb", "select opportunity_id, probability from opportunities order by 1") == [
+        ("O1", 0.01),
+        ("O2", 0.0075),
+        ("O3", 0.25),
+        ("O4", 0.015),
+        ("O5", None),
+    ]
+    files["opportunities.csv"] = f"""
+        {header}
+        O1,1000,Closed Won,2026-04-01,2026-05-15,1
+        O2,1000,Closed Won,2026-04-01,2026-05-15,0.75
+        O3,1000,Closed Won,2026-04-01,2026-05-15,120%
+        O4,1000,Closed Won,2026-04-01,2026-05-15,"0,5"
+    """
+    report = build(tmp_path / "shares", files)
+    assert counts(report, "opportunities") == (4, 2, 2)
+    assert query(tmp_path / "shares" / "pulse.duckdb", "select opportunity_id, probability from opportunities order by 1") == [
+        ("O1", 1.0),
+        ("O2", 0.75),
+    ]
+    assert quarantined(tmp_path / "shares" / "pulse.duckdb", "opportunities") == [
+        ("opportunities.csv", 4, "probability: '120%' is not a share from 0 to 1 or a percentage"),
+        (
+            "opportunities.csv",
+            5,
+            "probability: '0,5' looks like a number with a decimal comma (0.5), not a share from 0 to 1 or a percentage",
+        ),
+    ]
+
+
+def test_a_history_stage_not_in_the_stage_map_loads_with_a_warning_when_its_deal_loaded(tmp_path: Path):
+    files = {
+        "opportunities.csv": f"""
+            {OPPORTUNITIES_HEADER},is_closed,is_won
+            O1,1000,Closed Won,2026-04-01,2026-05-15,,
+            O2,700,Ganada,2026-04-01,2026-05-15,true,true
+        """,
+        "opportunity_history.csv": """
+            opportunity_id,stage,changed_at
+            O1,Prospecting,2026-04-01
+            O1,Signed,2026-04-20
+            O2,Ganada,2026-05-15
+        """,
+    }
+    report = build(tmp_path, files)
+    assert counts(report, "opportunity_history") == (3, 3, 0)
+    row = report.filter(report["table_name"] == "opportunity_history").row(0, named=True)
+    assert row["warnings"] == "stages not in the stage map, loaded because their deals loaded: Ganada, Signed"
+    # Ganada is in the deals' snippet already; a stage seen only in history is one deals pass through.
+    assert row["settings_snippet"] == (
+        '[stage_map."Signed"]\norder = 12\n'
+        "probability = 0.0  # no deal says: set the chance a deal in this stage closes won\n"
+        "is_closed = false\nis_won = false"
+    )
+
+
+def test_a_history_stage_not_in_the_stage_map_is_quarantined_when_no_deal_says_what_it_is(tmp_path: Path):
+    files = {
+        "partners.csv": PARTNERS,
         "opportunity_history.csv": """
             opportunity_id,stage,changed_at
             O1,Prospecting,2026-04-01
@@ -245,6 +365,34 @@ def test_a_history_stage_not_in_the_stage_map_is_quarantined(tmp_path: Path):
     assert quarantined(tmp_path / "pulse.duckdb", "opportunity_history") == [
         ("opportunity_history.csv", 3, "stage: 'Signed' is not in the stage map")
     ]
+
+
+def test_history_and_touchpoints_of_a_quarantined_deal_say_why_the_deal_was_quarantined(tmp_path: Path):
+    files = {
+        "partners.csv": PARTNERS,
+        "opportunities.csv": f"""
+            {OPPORTUNITIES_HEADER},currency
+            O1,1000,Closed Won,2026-04-01,2026-05-15,
+            O2,9000,Closed Won,2026-04-01,2026-05-15,MXN
+        """,
+        "opportunity_history.csv": """
+            opportunity_id,stage,changed_at
+            O2,Prospecting,2026-04-01
+            O9,Prospecting,2026-04-01
+        """,
+        "touchpoints.csv": """
+            opportunity_id,partner_id,touch_type,occurred_at
+            O2,P1,referral,2026-04-02
+        """,
+    }
+    build(tmp_path, files)
+    db = tmp_path / "pulse.duckdb"
+    because = "deal 'O2' quarantined (opportunities.csv line 3): currency: no FX rate for MXN on the close_date in the settings"
+    assert quarantined(db, "opportunity_history") == [
+        ("opportunity_history.csv", 2, because),
+        ("opportunity_history.csv", 3, "opportunity_id 'O9' is not in opportunities"),
+    ]
+    assert quarantined(db, "touchpoints") == [("touchpoints.csv", 2, because)]
 
 
 def test_an_amount_with_no_fx_rate_is_quarantined_and_others_are_converted_at_the_close_date_rate(tmp_path: Path):
@@ -353,3 +501,30 @@ def test_history_amounts_are_converted_in_their_deals_currency_at_the_rows_close
     assert quarantined(db, "opportunity_history") == [
         ("opportunity_history.csv", 4, "currency: no FX rate for EUR on the close_date (the deal's currency) in the settings")
     ]
+
+
+def test_a_rate_entered_the_wrong_way_round_is_named_in_a_warning(tmp_path: Path):
+    def deals(mxn_rate: float, folder: str) -> str:
+        files = {
+            "opportunities.csv": f"""
+                {OPPORTUNITIES_HEADER},currency
+                O1,1000,Closed Won,2026-04-01,2026-05-15,USD
+                O2,1200,Closed Won,2026-04-01,2026-05-15,USD
+                O3,900,Closed Won,2026-04-01,2026-05-15,USD
+                O4,20000,Closed Won,2026-04-01,2026-05-15,MXN
+                O5,18000,Closed Won,2026-04-01,2026-05-15,MXN
+                O6,25000,Closed Won,2026-04-01,2026-05-15,MXN
+            """
+        }
+        report = build(tmp_path / folder, files, settings=Settings(fx_rates=[FxRate(currency="MXN", rate=mxn_rate)]))
+        return report.filter(report["table_name"] == "opportunities")["warnings"][0]
+
+    # 17 MXN per USD pasted as it is: 20,000 MXN becomes 340,000 USD, 340 times the USD deals.
+    assert deals(17.0, "inverted") == (
+        "MXN deals look converted with an inverted rate: their median is 340,000.00 USD, 340 times the other deals' "
+        "median (1,000.00 USD). The rate used is 17 USD per MXN; fx_rates are units of USD per one MXN (Salesforce "
+        "writes units of MXN per one USD): check it, it may have to be 0.0588235"
+    )
+    assert deals(1 / 17, "right") == ""
+    # 99 times the others' median is large but not yet implausible.
+    assert deals(99 * 1000 / 20000, "large") == ""

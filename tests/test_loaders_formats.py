@@ -204,10 +204,23 @@ def test_a_missing_required_column_in_an_optional_extract_refuses_the_build_too(
     assert message.startswith("touchpoints.csv: missing required column 'touch_type' (the touchpoints extract needs ")
 
 
-def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path):
-    data = "partner_id,partner_name,partner_types,tier,joined_at\nP1,Müller GmbH,referral,gold,2025-01-15\n".encode("latin-1")
-    message = refusal(tmp_path, "partners.csv", data)
-    assert message == "partners.csv: not UTF-8 text (line 2, byte 57); save the extract as UTF-8 CSV"
+def test_a_header_only_file_of_an_optional_table_loads_empty_with_a_warning(tmp_path: Path):
+    files = {"partners.csv": PARTNERS, "payouts.csv": "payout_id,partner_id,amount,payout_type,period\n"}
+    report = build(tmp_path, files)
+    assert counts(report, "payouts") == (0, 0, 0)
+    row = report.filter(pl.col("table_name") == "payouts").row(0, named=True)
+    assert (row["status"], row["warnings"]) == ("loaded", "the file has a header and no rows: payouts loaded empty")
+    assert query(tmp_path / "pulse.duckdb", "select count(*) from payouts") == [(0,)]
+
+
+def test_a_header_only_file_of_an_optional_table_still_needs_its_required_columns(tmp_path: Path):
+    message = refusal(tmp_path, "payouts.csv", b"payout_id,partner_id,amount\n", others={"partners.csv": PARTNERS})
+    assert message.startswith("payouts.csv: missing required column 'payout_type', 'period'")
+
+
+def test_a_header_only_opportunities_file_is_refused(tmp_path: Path):
+    message = refusal(tmp_path, "opportunities.csv", b"opportunity_id,amount,stage,created_at,close_date\n")
+    assert message == "opportunities.csv: the file has a header but no data rows"
 
 
 @pytest.mark.parametrize(

@@ -42,10 +42,16 @@ def test_the_maven_export_loads_through_the_custom_column_map(maven_db):
     ) == [
         ("1C1I7A6R", "Moses Frase", "GTX Plus Basic", "Cancity", "Won", date(2016, 10, 20), date(2017, 3, 1), Decimal("1054.00"))
     ]
+    # Reasons name the export's own columns (close_value for amount, engage_date for created_at).
     assert query(db, "select reason, count(*) from quarantine group by 1 order by 2 desc") == [
-        ("amount is required; close_date is required", 1589),
-        ("amount is required; created_at is required; close_date is required", 500),
+        ("close_value is required; close_date is required", 1589),
+        ("close_value is required; engage_date is required; close_date is required", 500),
     ]
+    # 2,089 of 8,800 (23.7%) is past the 5% alarm: the build warns, naming the top reasons.
+    warnings = report.filter(report["table_name"] == "opportunities")["warnings"][0]
+    assert warnings.startswith(
+        "2,089 of 8,800 rows (23.7%) of sales_pipeline.csv were quarantined, over quarantine_warn_share (5%)"
+    )
     # The export's date: the latest day a deal was engaged (created). Close dates never count: the
     # last one, 2017-12-31, could be a lost deal dated ahead; `as_of` in the settings can set the day.
     assert query(db, "select value from load_meta where key = 'data_as_of'") == [("2017-12-27",)]

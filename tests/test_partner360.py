@@ -3,7 +3,11 @@ deals and payouts, on the conftest's tiny program."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+
+import polars as pl
+from polars.testing import assert_frame_equal
 
 import queries
 from charts.partner import activity_by_month, timeline
@@ -16,6 +20,18 @@ def test_search_matches_names_and_ids_case_insensitively(tiny_db: Path):
     assert queries.execute(con, "partner_search", search="p2")["partner_id"].to_list() == ["P2"]
     assert queries.execute(con, "partner_search")["partner_id"].to_list() == ["P1", "P2", "P3"]
     assert queries.execute(con, "partner_search", managers=["Sam Reed"])["partner_id"].to_list() == ["P2", "P3"]
+
+
+def test_one_partners_engagement_by_month_is_its_rows_of_every_partners_ranking(tiny_db: Path):
+    con = queries.connect(tiny_db)
+    every = queries.execute(con, "engagement_by_month", months=12)
+    one = queries.execute(con, "engagement_by_month", months=12, partner_id="P2")
+    # P2 joined 2026-02-01: February to June. Its only weighted activity is the February deal registration.
+    assert one["month"].to_list() == [date(2026, month, 1) for month in range(2, 7)]
+    assert_frame_equal(one, every.filter(pl.col("partner_id") == "P2"))
+    # Ranked against every partner, not alone: in June P1's training (2026-06-01) weighs more
+    # than what is left of P2's February registration, so P2 is the lower of two: 50, not 100.
+    assert one["engagement_score"].to_list() == [100.0, 100.0, 100.0, 100.0, 50.0]
 
 
 def test_a_deep_link_opens_that_partner(tiny_db: Path):

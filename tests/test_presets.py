@@ -132,7 +132,7 @@ def test_the_hubspot_preset_loads_a_deals_export(tmp_path: Path):
         (
             "hubspot-crm-exports-all-deals.csv",
             5,
-            "stage: 'Mystery Stage' is not in the stage map (and is_closed/is_won are not given)",
+            "Deal Stage: 'Mystery Stage' is not in the stage map (and Is Deal Closed?/Is Closed Won are not given)",
         )
     ]
 
@@ -166,10 +166,12 @@ def test_the_partnerstack_preset_loads_partners_and_rewards_in_cents(tmp_path: P
     assert query(
         db, "select payout_id, partner_id, amount, payout_type, period, status, opportunity_id from payouts order by 1"
     ) == [
-        ("rew_1", "part_abc", Decimal("123.45"), "referral_fee", date(2026, 5, 3), "paid", "deal_1"),
+        # A payout's period is a month: the reward's date in May is May.
+        ("rew_1", "part_abc", Decimal("123.45"), "referral_fee", date(2026, 5, 1), "paid", "deal_1"),
         ("rew_2", "part_def", Decimal("50.00"), "referral_fee", date(2026, 6, 1), "accrued", None),
     ]
-    assert quarantined(db, "payouts") == [("rewards.csv", 4, "partner_id 'part_zzz' is not in partners")]
+    # Messages name the column as the export does.
+    assert quarantined(db, "payouts") == [("rewards.csv", 4, "partner_key 'part_zzz' is not in partners")]
 
 
 def test_the_settings_column_map_fixes_one_column_of_a_preset(tmp_path: Path):

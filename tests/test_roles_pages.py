@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 import pytest
 from google.protobuf.json_format import MessageToDict
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 import queries
@@ -139,17 +139,18 @@ def money_values(roles_db_path: Path) -> set[Decimal]:
 
 
 class Capture:
-    """Every file the app hands to a download button, by media file id."""
+    """Every CSV the app offers in a download button, by the id the button carries, written as a
+    click would write it (downloads are written when clicked)."""
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
-        original = MemoryMediaFileStorage.load_and_get_id
+        original = MediaFileManager.add_deferred
         capture = self
 
-        def recording(self, path_or_data, mimetype, kind, filename=None):  # noqa: ANN001, ANN202
-            file_id = original(self, path_or_data, mimetype, kind, filename)
-            if isinstance(path_or_data, bytes):
-                capture.files[file_id] = path_or_data
+        def recording(self, data_callable, mimetype, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            file_id = original(self, data_callable, mimetype, *args, **kwargs)
+            if mimetype == "text/csv":
+                capture.files[file_id] = data_callable()
             return file_id
 
         self.recording = recording
@@ -180,7 +181,7 @@ def visits(roles_db_path: Path) -> dict[tuple[str, str, str], tuple[AppTest | No
     capture = Capture()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PULSE_DB", str(roles_db_path))
-        patch.setattr(MemoryMediaFileStorage, "load_and_get_id", capture.recording)
+        patch.setattr(MediaFileManager, "add_deferred", capture.recording)
         results = {}
         for visit in VISITS:
             capture.files = {}
@@ -203,9 +204,9 @@ def frames(at: AppTest, captured: dict[str, bytes]) -> list[tuple[str, pl.DataFr
 def downloads(at: AppTest, captured: dict[str, bytes]) -> list[tuple[str, bytes]]:
     found = []
     for button in at.get("download_button"):
-        file_id = button.proto.url.rsplit("/", 1)[1].split(".")[0]
+        file_id = button.proto.deferred_file_id
         if file_id in captured:
-            found.append((f"download {button.proto.url.rsplit('/', 1)[1]} ({button.label})", captured[file_id]))
+            found.append((f"download {file_id} ({button.label})", captured[file_id]))
     return found
 
 

@@ -111,6 +111,7 @@ def test_a_file_still_growing_is_not_built_until_it_stops(folder: Path, tmp_path
         "rows_read": 4,
         "rows_loaded": 4,
         "rows_quarantined": 0,
+        "quarantine_alarm": False,
     }
 
 

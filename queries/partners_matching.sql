@@ -1,0 +1,25 @@
+-- How many partners the sidebar's filters match together (none: the pages' partner figures are empty).
+-- Params:
+--   $regions (varchar[], NULL = all): partner regions to keep
+--   $tiers (varchar[], NULL = all): partner tiers to keep
+--   $partner_types (varchar[], NULL = all): partner types to keep (a partner with any of them)
+--   $managers (varchar[], NULL = all): partner managers to keep
+-- Grain: one row
+-- Money: none
+-- Scope: partner
+with
+
+matches as (
+    select partner_id
+    from partners
+    where ($regions is null or list_contains($regions, region))
+        and ($tiers is null or list_contains($tiers, tier))
+        and ($partner_types is null or len(list_intersect(partner_types, $partner_types)) > 0)
+        and ($managers is null or list_contains($managers, partner_manager))
+),
+
+final as (
+    select count(*) as partners from matches
+)
+
+select partners from final
