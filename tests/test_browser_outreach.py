@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import notes
-from scripts.screenshots import CHROMIUM, launch, serve, wait_until_idle, warm_up
+from scripts.screenshots import CHROMIUM, launch, serve, wait_until_idle
 from tests.test_roles_pages import build_roles_program
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (`make chromium` installs it)")
@@ -32,7 +32,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         browser = launch(p)
         try:
             with serve(db) as url:
-                warm_up(browser, url)
                 yield browser, url, notes_file
         finally:
             browser.close()
