@@ -23,6 +23,7 @@ Pages only choose what to draw (`may`): they hold no role rule of their own.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,6 +117,9 @@ PAGES: dict[str, frozenset[str | None]] = {
 
 ACTIONS: dict[str, frozenset[str | None]] = {
     "load_extracts": ADMINS,  # upload extracts and rebuild the served database
+    # Read and record contacts with partners (notes.py): the people who talk to partners. A
+    # partner lead's log holds their own partners only (`outreach_partners`).
+    "outreach_log": frozenset({"partner_lead", "executive", "admin"}),
 }
 
 
@@ -252,6 +256,18 @@ def shown(viewer: Viewer | None, output: queries.Output, frame: pl.DataFrame) ->
     if sees_money(viewer) or not output.money:
         return frame
     return frame.drop(output.money, strict=False)
+
+
+def outreach_partners(viewer: Viewer | None, run_output: Callable[..., pl.DataFrame]) -> frozenset[str]:
+    """The partners whose outreach log the viewer may read and write (notes.Log refuses any other).
+
+    Their role must have the `outreach_log` action; a partner lead gets the partners the runner
+    leaves them in `partner_search` (their own: the same scope rule as every output). `run_output`
+    runs an output as this viewer: `queries.run` on a page, `run` bound to a connection elsewhere."""
+    if not may(viewer, "outreach_log"):
+        who = f"the role {viewer.role}" if viewer is not None and viewer.role else "a viewer without a role"
+        raise Refused(f"the outreach log is not open to {who}")
+    return frozenset(run_output("partner_search")["partner_id"].to_list())
 
 
 def run(con: duckdb.DuckDBPyConnection, viewer: Viewer | None, name: str, **params: Any) -> pl.DataFrame:

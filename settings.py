@@ -155,6 +155,10 @@ class Role(Strict):
 
     role: str
     partner_managers: list[str] = Field(default_factory=list)
+    # A partner lead's weekly digest goes to their email (the key of their entry), or, when this
+    # names an environment variable, to the Slack-style webhook URL it holds (a webhook URL is a
+    # secret: the settings travel with the database, so it never sits in them).
+    digest_webhook_env: str | None = None
 
     @field_validator("role")
     @classmethod
@@ -163,6 +167,25 @@ class Role(Strict):
         if value not in allowed:
             raise ValueError(f"role must be one of {sorted(allowed)}, got {value!r}")
         return value
+
+
+class Digest(Strict):
+    """The partner leads' weekly digest (`python -m queries digest`): where its links point and how it is sent.
+    The SMTP user and password come from the environment (PULSE_SMTP_USER, PULSE_SMTP_PASSWORD), never from here."""
+
+    # Where the app is served: each partner in a digest links to its Partner 360 page there.
+    base_url: str = "http://localhost:8501"
+    # The first digest of a person (no earlier one recorded) covers this many days before the data's as-of day.
+    first_days: int = Field(7, ge=1)
+    # Health-score movers: the biggest this many moves, of at least this many points (smaller weekly moves are noise).
+    movers: int = Field(5, ge=0)
+    mover_min_points: float = Field(5.0, ge=0)
+    # Follow-ups due: next steps due within this many days of the day the digest is made (and any overdue).
+    follow_up_days: int = Field(7, ge=0)
+    smtp_host: str = ""  # empty: no email (a digest can still go to a webhook, or be written with --out)
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_starttls: bool = True  # refuse to send (and to log in) unless the server takes STARTTLS
+    from_address: str = "partner-pulse@localhost"
 
 
 class SalesforceExport(Strict):
@@ -254,6 +277,7 @@ class Settings(Strict):
     quarantine_warn_share: float = Field(0.05, ge=0, le=1)
     quarantine_fail_share: float = Field(0.5, ge=0, le=1)
     salesforce: SalesforceExport = Field(default_factory=SalesforceExport)
+    digest: Digest = Field(default_factory=Digest)
 
     @field_validator("encodings")
     @classmethod

@@ -5,6 +5,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
+import outreach
 import queries
 import ui
 from charts import engagement as charts
@@ -45,13 +46,22 @@ with st.spinner("Scoring partners..."):
 if signals.is_empty():
     ui.nothing_matches("No partners match these filters.", key="engagement")
     st.stop()
+# The last contact and next step due from the outreach log, for the roles that keep one.
+signals = outreach.with_last_contact(signals)
+contact = ["last_contact_on", "next_step_due"]
 lists = {
-    "At risk": ("at_risk", ["at_risk_reasons", "open_pipeline", "unpaid_credit", "days_since_activity", "burnout_signals"]),
-    "Dormant": ("is_dormant", ["last_activity_at", "days_since_activity", "p_alive", "expected_activities_90d", "open_pipeline"]),
+    "At risk": (
+        "at_risk",
+        ["at_risk_reasons", *contact, "open_pipeline", "unpaid_credit", "days_since_activity", "burnout_signals"],
+    ),
+    "Dormant": (
+        "is_dormant",
+        ["last_activity_at", "days_since_activity", *contact, "p_alive", "expected_activities_90d", "open_pipeline"],
+    ),
     "Overdue": ("is_overdue", ["days_since_activity", "usual_gap_days", "is_dormant", "p_alive", "engagement_score"]),
     "Burning out": (
         "burnout_risk",
-        ["burnout_signal_count", "burnout_signals", "activity_fall_p", "engagement_score", "open_pipeline"],
+        ["burnout_signal_count", "burnout_signals", *contact, "activity_fall_p", "engagement_score", "open_pipeline"],
     ),
     "Returned": ("returned", ["returned_at", "gap_before_return_days", "engagement_score", "open_pipeline"]),
 }
@@ -92,6 +102,7 @@ config = {
     "burnout_signals": st.column_config.TextColumn("Burnout signals (before -> after)", width="large"),
     "at_risk_reasons": st.column_config.TextColumn("Why at risk", width="large"),
     "gap_before_return_days": st.column_config.NumberColumn("Gap before return (days)", format="%d"),
+    **outreach.LIST_COLUMNS,
 }
 tabs = st.tabs([f"{label} ({int(signals[flag].sum())})" for label, (flag, _) in lists.items()] + ["All partners"])
 for tab, (label, (flag, shown)) in zip(tabs[:-1], lists.items(), strict=True):
@@ -104,6 +115,7 @@ for tab, (label, (flag, shown)) in zip(tabs[:-1], lists.items(), strict=True):
         ui.table(rows, f"partners_{flag}.csv", config, empty=f"No partner is {label.lower()} in these filters.")
 with tabs[-1]:
     ui.table(signals.sort("engagement_score", descending=True), "partner_signals.csv", config)
+outreach.download_log(key="engagement_outreach_csv")
 
 st.subheader("Engagement by month", help=glossary.tooltip("engagement_score"))
 monthly = queries.run("engagement_by_month", months=12, **scope)

@@ -1,11 +1,13 @@
 """Partner 360: one partner's profile, tier standing, timeline of everything it did, engagement,
-deals, payouts and credit under each attribution model. Opened by search or `?partner=ID`."""
+deals, payouts, credit under each attribution model, health score and the outreach log (contacts
+recorded with it). Opened by search or `?partner=ID`."""
 
 from __future__ import annotations
 
 import polars as pl
 import streamlit as st
 
+import outreach
 import queries
 import ui
 from charts import health_score as health_charts
@@ -209,3 +211,5 @@ else:
     bars.plotly_chart(health_charts.component_bars(now), width="stretch")
     lines.plotly_chart(health_charts.score_history(history), width="stretch")
     ui.download(history, f"health_history_{partner_id}.csv", key="partner_health_csv")
+
+outreach.show_log(partner_id)

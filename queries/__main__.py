@@ -1,4 +1,4 @@
-"""Command line: `python -m queries list | export NAME | export --all --out-dir DIR | workbook | statement`
+"""Command line: `python -m queries list | export NAME | export --all --out-dir DIR | workbook | statement | digest`
 (docs/design.md, "Command line").
 
 Exports run as the database's owner (whoever can read the file sees everything), or, with
@@ -20,7 +20,7 @@ import polars as pl
 
 import access
 import queries
-from queries import workbook
+from queries import digest, workbook
 from queries.export import safe_csv
 
 
@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         help="export as this user sees the app (their role's outputs, their partners, money only for finance roles)",
     )
     workbook.add_commands(commands)
+    digest.add_command(commands)
     args = parser.parse_args(argv)
     if hasattr(args, "handler"):
         return args.handler(args)

@@ -40,6 +40,7 @@ AREAS = [
     "Pipeline forecast",
     "Pipeline changes",
     "Partner 360",
+    "Outreach & digest",
     "Data",
 ]
 
@@ -1113,6 +1114,57 @@ GLOSSARY: list[Term] = [
         "Rows read: every data row of the loaded extract files; loaded: rows that passed every rule of the data "
         "contract; quarantined: the rest, listed with file, line and reason.",
         "queries/load_report.sql, queries/quarantine.sql",
+    ),
+    # Outreach & digest (the app's own words: DESIGN.md does not define them).
+    Term(
+        "outreach_log",
+        "Outreach log",
+        "Outreach & digest",
+        "Contacts with a partner as recorded on Partner 360: the day, channel (email, call, meeting, event), outcome, "
+        "next step and its due date, and a note, with who saved it and when.",
+        "Partner 360 (Outreach log); Engagement & burnout (Download the outreach log)",
+        "An edit saves a new version and keeps every earlier one (History). Kept in the notes database "
+        "(notes.sqlite beside the analytics database, or $PULSE_NOTES_DB), which rebuilds never touch. A partner "
+        "lead reads and writes their own partners' log only.",
+        "notes.py",
+        in_design=False,
+    ),
+    Term(
+        "last_contact",
+        "Last contact",
+        "Outreach & digest",
+        "The day of the latest contact with the partner in the outreach log.",
+        "Engagement & burnout (At risk, Dormant and Burning out lists)",
+        "Empty: no contact recorded.",
+        "notes.py",
+        in_design=False,
+    ),
+    Term(
+        "next_step_due",
+        "Next step due",
+        "Outreach & digest",
+        "The due date of the next step set at the partner's last contact: a later contact's plan replaces an "
+        "earlier one's.",
+        "Engagement & burnout (At risk, Dormant and Burning out lists); the weekly digest (Follow-ups due)",
+        "The digest lists the partners whose next step is due within the settings' digest.follow_up_days "
+        "(default 7) of the day it is made, overdue ones included.",
+        "notes.py",
+        in_design=False,
+    ),
+    Term(
+        "digest",
+        "Weekly digest",
+        "Outreach & digest",
+        "What changed for a partner lead's partners from the day their last digest covered to the data's as-of "
+        "day: newly dormant, newly burning out, returned, newly at risk, the biggest health-score moves, and "
+        "follow-ups due.",
+        "Email or Slack-style webhook (`python -m queries digest`)",
+        "Newly: flagged as of the data's day and not as of the start day (a partner who joined since counts as new); "
+        "returned: back on a day after the start. Moves: the health score on both days, the settings' digest.movers "
+        "biggest of at least digest.mover_min_points. The first digest starts digest.first_days (default 7) "
+        "before the data's day; --since sets the start.",
+        "queries/digest.py",
+        in_design=False,
     ),
     Term(
         "quarantine_alarm",
