@@ -45,7 +45,7 @@ import polars as pl
 import access
 import notes
 import queries
-from queries import glossary, health_score
+from queries import glossary, health_score, meta
 from settings import Digest as DigestSettings
 from settings import Settings
 
@@ -514,7 +514,7 @@ def digest_command(args: argparse.Namespace) -> int:
     try:
         con = queries.connect(args.db)
         settings = program_settings(con)
-        as_of = health_score.data_as_of(con)
+        as_of = meta.data_as_of(con)
     except (FileNotFoundError, duckdb.Error) as exc:
         print(f"digest failed: {exc}", file=sys.stderr)
         return 1
