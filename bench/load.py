@@ -126,6 +126,10 @@ def describe(message: ForwardMsg) -> str | None:
     if kind == "dataframe":
         # Rows as a sorted multiset: the order of tied rows may differ between two computations of
         # the same data (not a mix), the rows themselves may not.
+        if not element.dataframe.arrow_data.data:
+            # A table over 1,000 rows is sent lazily: its rows come on scroll, not in the page's
+            # messages, so only that a table is there can be compared.
+            return "dataframe (rows sent on scroll)"
         table = pyarrow.ipc.open_stream(element.dataframe.arrow_data.data).read_all()
         rows = sorted(repr(row) for row in table.to_pylist())
         return f"dataframe {table.column_names} " + hashlib.sha256("\n".join(rows).encode()).hexdigest()
