@@ -112,7 +112,12 @@ class Digest:
         return f"{base}/partner?{urlencode([('partner', partner_id), *view])}"
 
     def subject(self) -> str:
-        counts = [f"{len(s.items)} {s.title.lower()}" for s in self.sections if s.items and s.key != "movers"]
+        # "1 follow-up due", "2 follow-ups due"; the other titles read right with any count.
+        counts = [
+            f"{len(s.items)} {s.title.lower().replace('follow-ups', 'follow-up') if len(s.items) == 1 else s.title.lower()}"
+            for s in self.sections
+            if s.items and s.key != "movers"
+        ]
         news = ", ".join(counts) if counts else "nothing new"
         return f"Partner Pulse: {news} ({self.since:%Y-%m-%d} to {self.as_of:%Y-%m-%d})"
 

@@ -179,7 +179,10 @@ def partner_statement_disagreements(con: duckdb.DuckDBPyConnection, partner_id: 
     """
     ledger = queries.execute(con.cursor(), "attribution_disagreements")
     terms = {key: term.term for key, term in glossary.by_key().items()}
-    mine = ledger.filter((pl.col("partner_id") == partner_id) | (pl.col("other_partner_id") == partner_id))
+    if partner_id is None:  # no partner chosen: no disagreement is theirs
+        mine = ledger.clear()
+    else:
+        mine = ledger.filter((pl.col("partner_id") == partner_id) | (pl.col("other_partner_id") == partner_id))
     return mine.select(
         "kind",
         pl.col("kind").replace_strict(terms, default=pl.col("kind")).alias("kind_label"),

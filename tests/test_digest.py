@@ -25,6 +25,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+import access
 import notes
 import queries
 from loaders.build import build_database
@@ -357,3 +358,20 @@ def test_a_notes_file_that_cannot_be_read_fails_that_digest_and_says_why(program
     err = capsys.readouterr().err
     assert f"digest for maria@example.com failed: the notes database {notes_file} cannot be used" in err
     assert "1 of 1 digests failed" in err
+
+
+def test_the_subject_counts_one_follow_up_in_the_singular_and_two_in_the_plural():
+    def made(follow_ups: int) -> digest.Digest:
+        item = digest.Item("P1", "Acme Partners", "Send the deck")
+        lead = access.Viewer("maria@example.com", "partner_lead", ("Maria",))
+        return digest.Digest(
+            recipient=digest.Recipient("maria@example.com", lead, ("Maria",)),
+            since=date(2026, 6, 1),
+            as_of=date(2026, 6, 20),
+            made_on=date(2026, 6, 20),
+            settings=Digest(),
+            sections=[digest.Section("follow_ups", "Follow-ups due", [item] * follow_ups)],
+        )
+
+    assert made(1).subject() == "Partner Pulse: 1 follow-up due (2026-06-01 to 2026-06-20)"
+    assert made(2).subject() == "Partner Pulse: 2 follow-ups due (2026-06-01 to 2026-06-20)"
