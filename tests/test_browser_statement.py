@@ -58,6 +58,8 @@ def test_a_statement_prints_without_the_sidebar_or_buttons_in_one_click(browser,
     page = open_page(browser, f"{app_url}/statement?partner={partner}&period=All+time")
     try:
         assert page.locator('[data-testid="stMain"] h1').first.inner_text().startswith("Partner statement")
+        # On a fresh server's first visit the tables can still be arriving when the page looks idle.
+        page.locator('[data-testid="stTable"]').first.wait_for(state="visible", timeout=60_000)
         # One click opens the browser's print dialog (stubbed here: a headless browser has no dialog).
         page.evaluate("window.print = () => { window.__printed = (window.__printed || 0) + 1 }")
         page.get_by_role("button", name="Print or save as PDF").click()
