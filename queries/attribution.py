@@ -17,6 +17,9 @@ Definitions: docs/design.md, "Attribution".
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import duckdb
@@ -57,8 +60,11 @@ TOUCH_SCHEMA = {
     "amount": pl.Decimal(18, 2),
     "weight": pl.Float64,
 }
-# A row's remainder (micro-cents, below 10^6) ranks inside its group as group x this + remainder.
+# A row's remainder (micro-cents, below 10^6) ranks inside its group by group x this - remainder
+# (rows that take no share after them).
 REMAINDER_SLOTS = 1 << 20
+# Models whose credit is computed at once (numpy and Polars release the GIL): one per core, at most 4.
+CREDIT_THREADS = min(os.cpu_count() or 1, 4)
 CREDIT_COLUMNS = ["model", "opportunity_id", "partner_id", "weight", "credit", "close_date", "fiscal_quarter"]
 # What the pages and exports call Markov when its chain is built over partner groups (DESIGN.md,
 # "markov, large programs"); the stored tables keep the model's name, "markov".
@@ -96,40 +102,49 @@ def rule_weights(won: TouchPaths, models: list[str], params: dict[str, float | i
 
     Closed forms in the touch's position i in its deal, the deal's touch count n, the days
     before close and the touch value. What depends on the deal only is computed once per deal
-    and gathered, so each model is a few passes over the touches.
+    and gathered, so each model is a few passes over the touches; the models run on the
+    machine's cores at once (numpy lets go of the GIL in its loops).
     """
     deal, counts = won.deal, won.counts
     seq = np.arange(1, len(deal) + 1) - won.starts[:-1][deal]  # 1-based position in the deal
     first, last = seq == 1, seq == counts[deal]
     inverse_count = 1.0 / np.maximum(counts, 1)
-    out: dict[str, np.ndarray] = {}
-    if "first_touch" in models:
-        out["first_touch"] = first.astype(float)
-    if "last_touch" in models:
-        out["last_touch"] = last.astype(float)
-    if "linear" in models:
-        out["linear"] = inverse_count[deal]
-    if "time_decay" in models:
-        out["time_decay"] = time_decay_weights(won, float(params["half_life_days"]))
-    if "position_based" in models:
-        pos_first, pos_last = float(params["position_first"]), float(params["position_last"])
-        # Per deal: the first touch's, the last touch's and a middle touch's weight. One touch takes
-        # all; two share first : last (0.5 each with the default 0.4 / 0.4).
-        two = counts == 2
-        first_weight = np.where(counts == 1, 1.0, np.where(two, pos_first / (pos_first + pos_last), pos_first))
-        last_weight = np.where(two, pos_last / (pos_first + pos_last), pos_last)
-        middle_weight = (1.0 - pos_first - pos_last) / np.maximum(counts - 2, 1)
-        out["position_based"] = np.where(first, first_weight[deal], np.where(last, last_weight[deal], middle_weight[deal]))
-    if "w_shaped" in models:
-        out["w_shaped"] = w_shaped_weights(won, seq, first, last, float(params["w_anchor"]))
-    if "touch_value" in models:
-        value = won.type_values[won.type_code] if len(won.type_values) else np.zeros(len(deal))
-        total = deal_sums(value, won)
-        # A touch type missing from the settings is worth 0; a deal whose touches are all worth 0 splits equally.
-        share_of_value = np.where(total > 0, 1.0 / np.where(total > 0, total, 1.0), 0.0)
-        equal_split = np.where(total > 0, 0.0, inverse_count)
-        out["touch_value"] = value * share_of_value[deal] + equal_split[deal]
-    return out
+    closed_forms: dict[str, Callable[[], np.ndarray]] = {
+        "first_touch": lambda: first.astype(float),
+        "last_touch": lambda: last.astype(float),
+        "linear": lambda: inverse_count[deal],
+        "time_decay": lambda: time_decay_weights(won, float(params["half_life_days"])),
+        "position_based": lambda: position_based_weights(
+            won, first, last, float(params["position_first"]), float(params["position_last"])
+        ),
+        "w_shaped": lambda: w_shaped_weights(won, seq, first, last, float(params["w_anchor"])),
+        "touch_value": lambda: touch_value_weights(won, inverse_count),
+    }
+    wanted = [model for model in closed_forms if model in models]
+    with ThreadPoolExecutor(max_workers=CREDIT_THREADS) as pool:
+        return dict(zip(wanted, pool.map(lambda model: closed_forms[model](), wanted), strict=True))
+
+
+def position_based_weights(won: TouchPaths, first: np.ndarray, last: np.ndarray, pos_first: float, pos_last: float) -> np.ndarray:
+    """Position-based: the first touch's, the last touch's and a middle touch's weight, per deal.
+    One touch takes all; two share first : last (0.5 each with the default 0.4 / 0.4)."""
+    counts, deal = won.counts, won.deal
+    two = counts == 2
+    first_weight = np.where(counts == 1, 1.0, np.where(two, pos_first / (pos_first + pos_last), pos_first))
+    last_weight = np.where(two, pos_last / (pos_first + pos_last), pos_last)
+    middle_weight = (1.0 - pos_first - pos_last) / np.maximum(counts - 2, 1)
+    return np.where(first, first_weight[deal], np.where(last, last_weight[deal], middle_weight[deal]))
+
+
+def touch_value_weights(won: TouchPaths, inverse_count: np.ndarray) -> np.ndarray:
+    """Touch value: each touch's configured value over its deal's total. A touch type missing from
+    the settings is worth 0; a deal whose touches are all worth 0 splits equally."""
+    deal = won.deal
+    value = won.type_values[won.type_code] if len(won.type_values) else np.zeros(len(deal))
+    total = deal_sums(value, won)
+    share_of_value = np.where(total > 0, 1.0 / np.where(total > 0, total, 1.0), 0.0)
+    equal_split = np.where(total > 0, 0.0, inverse_count)
+    return value * share_of_value[deal] + equal_split[deal]
 
 
 def time_decay_weights(won: TouchPaths, half_life_days: float) -> np.ndarray:
@@ -338,9 +353,10 @@ def credit_at_close(
 
     The same rows and cents as `credit_from_touches(touch_weights(...), "close_date", ...)`,
     sorted by model, opportunity_id, partner_id, computed on integer codes: the deal x partner
-    pairs are found once for every model, each model's cents are numpy over them, and the
-    strings, dates and decimals are gathered once at the end. With `grouped` (from
-    `model_weights`), the model column shows "markov (grouped)" for a chain built over partner groups.
+    pairs, their strings and dates are found once for every model; each model is then numpy over
+    those pairs (its weight, its cents), the models two at a time on the machine's cores, and a
+    model's rows are the pairs it gives a positive weight. With `grouped` (from `model_weights`),
+    the model column shows "markov (grouped)" for a chain built over partner groups.
     """
     pair_of_touch, pair_deal, pair_partner = won.pairs()
     if not won.opportunity_id.is_sorted():  # paths stored by an older build number deals in load order
@@ -352,37 +368,61 @@ def credit_at_close(
         pair_of_touch, pair_deal, pair_partner = rank_of_pair[pair_of_touch], pair_deal[order], pair_partner[order]
     # Pairs are now in output order: by opportunity_id, then partner_id (partner codes are in name order).
     models = sorted(weights)
-    if not models or len(pair_deal) == 0:
-        return pl.DataFrame(schema=credit_schema())
     pairs = len(pair_deal)
-    pair_weight = np.empty((len(models), pairs))
-    for i, model in enumerate(models):
-        pair_weight[i] = np.bincount(pair_of_touch, weights=np.where(weights[model] > 0, weights[model], 0.0), minlength=pairs)
-    # Rows: each model's pairs with a positive weight, model by model (so in output order).
-    row = np.flatnonzero(pair_weight.ravel() > 0)
-    model = row // pairs
-    pair = row - model * pairs
-    deal = pair_deal[pair]
-    new_deal = np.r_[True, (deal[1:] != deal[:-1]) | (model[1:] != model[:-1])]
-    starts = np.r_[np.flatnonzero(new_deal), len(row)]
-    deal_cents = np.rint(won.amount.cast(pl.Float64).to_numpy() * 100)
-    weight = pair_weight.ravel()[row]
-    cents = whole_cents(weight * deal_cents[deal], starts, deal_cents[deal[starts[:-1]]])
+    if not models or pairs == 0:
+        return pl.DataFrame(schema=credit_schema())
     # Polars gathers by 32-bit row numbers.
-    deal_rows = pl.Series(deal.astype(np.uint32))
-    return pl.DataFrame(
+    deal_rows = pl.Series(pair_deal.astype(np.uint32))
+    shared = pl.DataFrame(
         {
-            "model": pl.Series([model_label(m, grouped or {}) for m in models], dtype=pl.String).gather(
-                pl.Series(model.astype(np.uint32))
-            ),
             "opportunity_id": won.opportunity_id.gather(deal_rows),
-            "partner_id": won.partner_ids.gather(pl.Series(pair_partner[pair].astype(np.uint32))),
-            "weight": weight,
-            "credit": decimal_cents(cents),
+            "partner_id": won.partner_ids.gather(pl.Series(pair_partner.astype(np.uint32))),
             "close_date": won.close_date.gather(deal_rows),
             "fiscal_quarter": quarter_labels(won.close_date, fiscal_start_month).gather(deal_rows),
         }
     )
+    starts = np.r_[np.flatnonzero(np.r_[True, pair_deal[1:] != pair_deal[:-1]]), pairs]
+    pair_cents = np.rint(won.amount.cast(pl.Float64).to_numpy() * 100)[pair_deal]
+
+    def model_credit(model: str) -> pl.DataFrame:
+        touch_weight = weights[model]
+        weight = np.bincount(pair_of_touch, weights=np.where(touch_weight > 0, touch_weight, 0.0), minlength=pairs)
+        credited = weight > 0
+        if np.array_equal(weight, credited) and np.add.reduceat(credited, starts[:-1]).max() <= 1:
+            cents = np.where(credited, pair_cents, 0).astype(np.int64)  # one partner takes the deal (first / last touch)
+        else:
+            cents = whole_cents(weight * pair_cents, starts, pair_cents[starts[:-1]], credited)
+        frame = shared.with_columns(
+            model=pl.lit(model_label(model, grouped or {}), dtype=pl.String), weight=weight, credit=decimal_cents(cents)
+        )
+        return (frame if credited.all() else frame.filter(pl.Series(credited))).select(CREDIT_COLUMNS)
+
+    # numpy and Polars let go of the GIL in their loops, so two models run at once on two cores.
+    with ThreadPoolExecutor(max_workers=CREDIT_THREADS) as pool:
+        frames = list(pool.map(model_credit, models))
+    return pl.concat(frames, rechunk=False)
+
+
+def sourced_credit_at_close(con: duckdb.DuckDBPyConnection, models: list[str], fiscal_start_month: int) -> pl.DataFrame:
+    """Credit of the sourced models (crm_sourced, registration) booked at the close date: the same
+    rows and cents as `credit_from_touches(touch_weights(con, models), "close_date", ...)`, sorted by
+    model, opportunity_id. Each of their deals has one partner with weight 1, who takes the whole
+    amount, so there is nothing to split or round."""
+    wanted = [model for model in models if model in ("crm_sourced", "registration")]
+    if not wanted:
+        return pl.DataFrame(schema=credit_schema())
+    rows = (
+        queries.execute(con, "attribution_sourced_weights").filter(pl.col("model").is_in(wanted)).sort("model", "opportunity_id")
+    )
+    return rows.select(
+        "model",
+        "opportunity_id",
+        "partner_id",
+        "weight",
+        pl.col("amount").cast(pl.Decimal(18, 2)).alias("credit"),
+        "close_date",
+        quarter_labels(rows["close_date"], fiscal_start_month).alias("fiscal_quarter"),
+    ).cast(credit_schema())  # type: ignore[arg-type]
 
 
 def decimal_cents(cents: np.ndarray) -> pl.Series:
@@ -395,16 +435,17 @@ def decimal_cents(cents: np.ndarray) -> pl.Series:
     return pl.Series("credit", array)
 
 
-def whole_cents(exact: np.ndarray, starts: np.ndarray, total: np.ndarray) -> np.ndarray:
+def whole_cents(exact: np.ndarray, starts: np.ndarray, total: np.ndarray, credited: np.ndarray | None = None) -> np.ndarray:
     """Exact shares in cents -> whole cents by largest remainder, per group of consecutive rows.
 
     `exact`: each row's exact share in cents; `starts`: each group's first row (and, last, the
-    row count); `total`: each group's whole cents (a deal's revenue). Every row gets its share
-    rounded down, and the group's leftover cents (fewer than its rows) go one each to the rows
-    with the largest remainders, ties to the earlier row (callers order a group's rows by
-    partner_id, then quarter). So each row is its exact share rounded down or up (less than a
-    cent away, and within half a cent whenever the group's rounded shares can add up to its
-    total), and each group adds up to its total exactly.
+    row count); `total`: each group's whole cents (a deal's revenue); `credited`: the rows that
+    share the group's cents (default: all; the others get 0, and a group without any gets
+    nothing). Every row gets its share rounded down, and the group's leftover cents (fewer than
+    its rows) go one each to the rows with the largest remainders, ties to the earlier row
+    (callers order a group's rows by partner_id, then quarter). So each row is its exact share
+    rounded down or up (less than a cent away, and within half a cent whenever the group's
+    rounded shares can add up to its total), and each group adds up to its total exactly.
     """
     if len(exact) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -412,21 +453,27 @@ def whole_cents(exact: np.ndarray, starts: np.ndarray, total: np.ndarray) -> np.
     # shares equal but for the order of a float sum (0.4 + 2/90 vs 2/90 + 0.4) have the same remainder.
     # (Exact to the micro-cent up to $90 million a row; above that the grid is coarser, never wrong.)
     cents, remainder = np.divmod(np.rint(exact * 1e6).astype(np.int64), 1_000_000)
-    sizes = np.diff(starts)
-    leftover = total.astype(np.int64) - np.add.reduceat(cents, starts[:-1])
+    rows_in_group = np.diff(starts)
+    if credited is None:
+        sharing = rows_in_group
+    else:
+        cents[~credited] = 0
+        remainder[~credited] = -1  # ranks after every credited row of its group
+        sharing = np.add.reduceat(credited.astype(np.int64), starts[:-1])
+    leftover = np.where(sharing > 0, total.astype(np.int64) - np.add.reduceat(cents, starts[:-1]), 0)
     # Leftover is 0 to size - 1 when the shares add up to the total; any other amount (shares that
     # do not add up) is still placed whole: every row its part, the rest by remainder.
-    each, extra = np.divmod(leftover, sizes)
+    each, extra = np.divmod(leftover, np.maximum(sharing, 1))
     if each.any():
-        cents += np.repeat(each, sizes)
+        cents += np.repeat(each, rows_in_group) * (1 if credited is None else credited)
     placing = extra > 0
     if placing.any():
         # The rows of the groups with cents to place, ranked in their group by remainder (largest
         # first, stably: ties keep row order); the first `extra` of each group take a cent.
-        rows = np.flatnonzero(np.repeat(placing, sizes))
-        counts = sizes[placing]
+        rows = np.flatnonzero(np.repeat(placing, rows_in_group))
+        counts = rows_in_group[placing]
         group = np.repeat(np.arange(len(counts)), counts)
-        order = rows[np.argsort(group * REMAINDER_SLOTS + (REMAINDER_SLOTS - 1 - remainder[rows]), kind="stable")]
+        order = rows[np.argsort(group * REMAINDER_SLOTS + (REMAINDER_SLOTS - 2 - remainder[rows]), kind="stable")]
         rank = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
         cents[order[rank < np.repeat(extra[placing], counts)]] += 1
     return cents
@@ -511,6 +558,8 @@ def attribution_credit(
     if booking_basis == "close_date" and model in TOUCH_MODELS:
         won, weights, grouped = model_weights(con, [model], checked_params([model], **params))
         return credit_at_close(won, weights, start_month(con), grouped)  # one model: sorted by opportunity_id, partner_id
+    if booking_basis == "close_date" and model in MODELS:
+        return sourced_credit_at_close(con, [model], start_month(con))
     touches = touch_weights(con, [model], **params)
     return credit_from_touches(touches, booking_basis, start_month(con))  # sorted by opportunity_id, partner_id, quarter
 
@@ -538,11 +587,11 @@ def build_default_credit(con: duckdb.DuckDBPyConnection, settings: object) -> No
             "insert into load_meta values ('markov_model', $label), ('markov_note', $note)",
             {"label": MARKOV_GROUPED, "note": grouped["markov"]},
         )
-    sourced = credit_from_touches(touch_weights(con, ["crm_sourced", "registration"], **params), "close_date", fiscal_start_month)
+    sourced = sourced_credit_at_close(con, ["crm_sourced", "registration"], fiscal_start_month)
     touch_credit = credit_at_close(won, weights, fiscal_start_month)
     store_default_touches(con, won, weights, params)
-    # Both parts come sorted by opportunity_id, partner_id; the models interleave in name order.
-    credit = pl.concat([sourced.sort("model", "opportunity_id", "partner_id"), touch_credit]).sort("model", maintain_order=True)
+    # Both parts come sorted by model, opportunity_id, partner_id; the models interleave in name order.
+    credit = pl.concat([sourced, touch_credit]).sort("model", maintain_order=True)
     con.register("incoming_credit", credit)
     con.execute(
         "create or replace table attribution_credit_default as "

@@ -16,6 +16,7 @@ touch; pairs are a deal's distinct partners (sorted by deal, then partner name).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
@@ -164,10 +165,14 @@ def touch_paths(con: duckdb.DuckDBPyConnection, lookback_days: int = 365, won_on
 
 def stored_touch_paths(con: duckdb.DuckDBPyConnection, lookback_days: int, won_only: bool) -> TouchPaths:
     """`touch_paths` from the tables `store_paths` wrote: the same deals, touches and order."""
-    cursor = con.cursor()
-    touches = queries.execute(cursor, "attribution_paths_stored", lookback_days=int(lookback_days), won_only=won_only)
-    deals = queries.execute(cursor, "attribution_path_deals_stored", won_only=won_only)
-    codes = queries.execute(cursor, "attribution_path_codes_stored")
+    reads = [
+        ("attribution_paths_stored", {"lookback_days": int(lookback_days), "won_only": won_only}),
+        ("attribution_path_deals_stored", {"won_only": won_only}),
+        ("attribution_path_codes_stored", {}),
+    ]
+    # Three scans at once, each on its own cursor: DuckDB runs them side by side.
+    with ThreadPoolExecutor(max_workers=len(reads)) as pool:
+        touches, deals, codes = pool.map(lambda read: queries.execute(con.cursor(), read[0], **read[1]), reads)
     stored_deal = touches["deal"].to_numpy()
     # The lookback can leave a stored deal without touches: deals are renumbered over those that keep some.
     new_deal = np.r_[True, stored_deal[1:] != stored_deal[:-1]] if len(stored_deal) else np.zeros(0, dtype=bool)

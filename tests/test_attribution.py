@@ -147,6 +147,18 @@ def test_crm_sourced_and_registration_need_no_touchpoints(hand_con):
     assert credit_of(hand_con, "registration") == {("O4", "P2"): 1000.0}
 
 
+def test_the_sourced_models_credit_at_close_is_the_general_credit_of_their_weights(demo_db_path):
+    # The export and the build take a short cut for crm_sourced and registration (one partner takes the
+    # whole deal); it must give the rows and cents of splitting their weights like any other model.
+    con = duckdb.connect(str(demo_db_path), read_only=True)
+    models = ["crm_sourced", "registration"]
+    fast = attribution.sourced_credit_at_close(con, models, attribution.start_month(con))
+    general = attribution.credit_from_touches(attribution.touch_weights(con, models), "close_date", attribution.start_month(con))
+    con.close()
+    assert fast.height > 100 and set(fast["model"]) == set(models)
+    assert fast.equals(general)
+
+
 def test_a_won_deal_without_touchpoints_gives_no_partner_credit(hand_con):
     for model in attribution.TOUCH_MODELS:
         assert deal(credit_of(hand_con, model), "O7") == {}, model

@@ -182,3 +182,34 @@ def test_every_credit_row_of_every_model_is_its_exact_share_rounded_by_largest_r
         assert got.sum() == round(amounts[opportunity_id] * 100)
         assert (np.abs(got - want) < 1 + 1e-6).all()
         assert_largest_remainders_rounded_up(got, want)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 10**9),
+            st.lists(st.tuples(st.integers(0, 1000), st.booleans()), min_size=1, max_size=12),  # share, sharing?
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_rows_that_take_no_share_change_nothing_for_the_rows_that_do(groups):
+    # The build rounds every model over all of a deal's partners at once, marking the partners the model
+    # credits; that must give the same cents as rounding the credited rows alone.
+    exact, starts, totals, credited = [], [0], [], []
+    for total, parts in groups:
+        weight = np.array([share if sharing else 0 for share, sharing in parts], dtype=float)
+        share = weight / weight.sum() if weight.sum() > 0 else weight
+        exact.extend(share * total)
+        credited.extend(share > 0)
+        starts.append(starts[-1] + len(parts))
+        totals.append(total)
+    exact, credited = np.array(exact), np.array(credited, dtype=bool)
+    masked = attribution.whole_cents(exact, np.array(starts), np.array(totals), credited)
+    kept_groups = [g for g in range(len(totals)) if credited[starts[g] : starts[g + 1]].any()]
+    kept_starts = np.r_[0, np.cumsum([credited[starts[g] : starts[g + 1]].sum() for g in kept_groups])]
+    alone = attribution.whole_cents(exact[credited], kept_starts, np.array(totals)[kept_groups])
+    assert (masked[~credited] == 0).all()
+    assert masked[credited].tolist() == alone.tolist()
