@@ -6,7 +6,8 @@ Each writes its own section of bench/RESULTS.md. On a shared machine, run it und
 
 The other benchmarks run on their own (each documents its command in its section):
 `python -m bench.forecast`, `python -m bench.load` (bench.browser runs it with 20 sessions at
-scale 1), `python -m bench.signals_accuracy`, `python -m bench.health_score_eval`.
+scale 1), `python -m bench.signals_accuracy`, `python -m bench.health_score_eval`, `python -m bench.newtab`
+(what a new tab costs per page: server time, bytes sent, DOM and chart nodes).
 """
 
 from __future__ import annotations

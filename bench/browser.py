@@ -460,7 +460,11 @@ def run_load(sessions: int) -> dict | None:
         return None
     from bench import load
 
-    figures, _, _ = load.measure(sessions=sessions, swaps=2, scale=1.0, pause=20.0)
+    figures, runs, _ = load.measure(sessions=sessions, swaps=2, scale=1.0, pause=20.0)
+    # What a mixed or failed run showed (see bench/load.py), so the figures can be read.
+    figures["findings"] = (runs.errors + runs.mixed)[:10]
+    for line in figures["findings"]:
+        print(f"load: {line}", file=sys.stderr)
     return figures
 
 
@@ -518,6 +522,7 @@ def write_results(
             "",
         ]
     if load is not None:
+        findings = load.pop("findings", [])
         lines += [
             f"### {load['sessions']} sessions at scale 1 (bench/load.py, two database swaps)",
             "",
@@ -527,6 +532,8 @@ def write_results(
             "",
             "Target: p95 page under 2 s, 0 errors, 0 mixed, 0 other pages.",
             "",
+            *[f"- {line}" for line in findings],
+            *([""] if findings else []),
         ]
     lines.append("<!-- /browser -->")
     section = "\n".join(lines)

@@ -22,36 +22,62 @@ KIND_COLORS = {
 }
 
 
+# Events of one kind on one day listed in one marker's hover, at most this many (then "and N more").
+DAY_EVENTS_SHOWN = 10
+
+
+def event_text(event: str, when: object, opp: str | None, amount: float | None, detail: str | None) -> str:
+    return (
+        f"{event}<br>{when:%Y-%m-%d}"
+        + (f"<br>{opp}" if opp else "")
+        + (f"<br>${amount:,.0f}" if amount is not None else "")
+        + (f"<br>{detail}" if detail else "")
+    )
+
+
+def day_text(day: object, texts: list[str]) -> str:
+    """A day's events of one kind in one hover: the event's own text when it is alone."""
+    if len(texts) == 1:
+        return texts[0]
+    lines = [text.replace(f"<br>{day:%Y-%m-%d}", "", 1).replace("<br>", " · ") for text in texts[:DAY_EVENTS_SHOWN]]
+    more = [f"and {len(texts) - DAY_EVENTS_SHOWN} more"] if len(texts) > DAY_EVENTS_SHOWN else []
+    return "<br>".join([f"{day:%Y-%m-%d}: {len(texts)} events", *lines, *more])
+
+
 def timeline(events: pl.DataFrame) -> go.Figure:
-    """Every event on one time axis, one row per kind (activities by type in the hover), zoomable."""
+    """Every event on one time axis, one row per kind (activities by type in the hover), zoomable.
+
+    One marker per kind and day, its hover listing that day's events and its size the day's
+    amount: a busy partner's thousands of events would otherwise be thousands of SVG markers,
+    drawn twice (the range slider repeats the plot), seconds of a new tab's time in the browser."""
     fig = figure("Everything this partner did", height=380, hovermode="closest")
     if events.is_empty():
         return fig
     kinds = [k for k in KIND_ORDER if k in events["kind"].to_list()]
     for kind in kinds:
-        rows = events.filter(pl.col("kind") == kind)
+        rows = events.filter(pl.col("kind") == kind).sort("occurred_at", maintain_order=True)
         amounts = rows["amount"].cast(pl.Float64)
-        sizes = [8] * rows.height
-        if amounts.is_not_null().any():
-            top = float(amounts.max() or 1) or 1.0
-            sizes = [8 + 16 * ((a or 0) / top) ** 0.5 for a in amounts.to_list()]
-        hover = [
-            f"{event}<br>{when:%Y-%m-%d}"
-            + (f"<br>{opp}" if opp else "")
-            + (f"<br>${a:,.0f}" if a is not None else "")
-            + (f"<br>{detail}" if detail else "")
-            for event, when, opp, a, detail in zip(
-                rows["event"], rows["occurred_at"], rows["opportunity_id"], amounts, rows["detail"], strict=True
-            )
+        texts = [
+            event_text(*values)
+            for values in zip(rows["event"], rows["occurred_at"], rows["opportunity_id"], amounts, rows["detail"], strict=True)
         ]
+        days = (
+            rows.select(pl.col("occurred_at").dt.date().alias("day"), amounts.alias("amount"), pl.Series("text", texts))
+            .group_by("day", maintain_order=True)
+            .agg(pl.col("amount").sum(), pl.col("amount").is_not_null().any().alias("has_amount"), pl.col("text"))
+        )
+        sizes = [8] * days.height
+        if days["has_amount"].any():
+            top = float(days["amount"].max() or 1) or 1.0
+            sizes = [8 + 16 * (max(a or 0, 0) / top) ** 0.5 for a in days["amount"].to_list()]
         fig.add_trace(
             go.Scatter(
-                x=rows["occurred_at"].to_list(),
-                y=[kind] * rows.height,
+                x=days["day"].to_list(),
+                y=[kind] * days.height,
                 mode="markers",
                 name=kind,
                 marker={"color": KIND_COLORS[kind], "size": sizes, "opacity": 0.75, "line": {"width": 0}},
-                hovertext=hover,
+                hovertext=[day_text(day, day_texts) for day, day_texts in zip(days["day"], days["text"], strict=True)],
                 hoverinfo="text",
             )
         )

@@ -83,6 +83,21 @@ def test_the_timeline_holds_every_kind_of_event(tiny_db: Path):
     assert fig.layout.xaxis.rangeslider.visible  # zoomable
 
 
+def test_events_of_one_kind_on_one_day_share_a_marker_whose_hover_lists_them_all(tiny_db: Path):
+    # P1's two touchpoints are both on 2026-04-01 (T2 on O2 at 09:00, T1 on O1 at 10:00); its two
+    # won deals close on different days, so they stay two markers, each with its own text.
+    events = queries.execute(queries.connect(tiny_db), "partner_timeline", partner_id="P1")
+    traces = {trace.name: trace for trace in timeline(events).data}
+    touch = traces["Touchpoint"]
+    assert len(touch.x) == 1
+    assert touch.hovertext[0].startswith("2026-04-01: 2 events<br>")
+    assert "O2" in touch.hovertext[0] and "O1" in touch.hovertext[0]
+    won = traces["Deal won"]
+    assert len(won.x) == 2
+    assert all("events" not in text for text in won.hovertext)
+    assert sorted(text.split("<br>")[1] for text in won.hovertext) == ["2026-05-15", "2026-06-10"]
+
+
 def test_activity_by_month_stacks_each_type(tiny_db: Path):
     monthly = queries.execute(queries.connect(tiny_db), "partner_activity_by_month", partner_id="P2")
     assert monthly.rows() == [(monthly["month"][0], "deal_registered", 1), (monthly["month"][1], "portal_login", 1)]
