@@ -44,6 +44,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import polars as pl
+from threadpoolctl import threadpool_limits
 
 import queries
 from queries import fiscal, meta
@@ -567,7 +568,10 @@ def simulate(
 
     shocks (one per matrix, or None): each run's multiplier of every deal's probabilities, the
     quarter's shared shock (a slow quarter slips many deals at once, a good one closes them):
-    in run r a deal is won by quarter q when its draw is below won_by[q] x shocks[r].
+    in run r a deal is won by quarter q when its draw, divided by shocks[r] in single precision,
+    is below won_by[q]. A run's shock is one of a few past quarters', so each deal's threshold
+    is worked out once per distinct shock as a whole draw (`_shocked_thresholds`) and every
+    comparison is between integers.
     """
     horizon = won_by[0].shape[1] if won_by else 0
     results = [np.zeros((runs, horizon, len(BASE_SEGMENTS))) for _ in won_by]
@@ -587,25 +591,80 @@ def simulate(
         weight[np.arange(deals), segments[drawn]] = np.where(sure[drawn], 0.0, amounts[drawn])
         weights.append(weight)
     thresholds = [np.ascontiguousarray(np.round(w[drawn] * 65536).astype(np.int32).T) for w in won_by]
-    # draw < threshold x m  <=>  draw / m < threshold: a shocked run's draws are scaled instead.
-    inverse = [None if m is None else (1.0 / np.maximum(m, 1e-6)).astype(np.float32) for m in (shocks or [None] * len(won_by))]
-    rng = np.random.default_rng(seed)
+    # Per method: None (no shock), or each run's index into thresholds per distinct shock.
+    shocked: list[tuple[np.ndarray, np.ndarray] | None] = []
+    for threshold, multiplier in zip(thresholds, shocks or [None] * len(won_by), strict=True):
+        if multiplier is None:
+            shocked.append(None)
+            continue
+        inverse = (1.0 / np.maximum(multiplier, 1e-6)).astype(np.float32)
+        distinct, run_index = np.unique(inverse, return_inverse=True)
+        shocked.append((_shocked_thresholds(threshold, distinct), run_index.reshape(-1)))
+    stream = _Draws(seed)
     chunk = max(1, min(runs, CHUNK_CELLS // deals))
     hits = np.empty((chunk, deals), dtype=np.float32)
-    scaled = np.empty((chunk, deals), dtype=np.float32) if any(inv is not None for inv in inverse) else None
-    for start in range(0, runs, chunk):
-        size = min(chunk, runs - start)
-        # Widened once per chunk rather than in every comparison below (same values).
-        draws = rng.integers(0, 65536, size=(size, deals), dtype=np.uint16).astype(np.int32)
-        for threshold, weight, result, inv in zip(thresholds, weights, results, inverse, strict=True):
-            compared = draws if inv is None else np.multiply(draws, inv[start : start + size, None], out=scaled[:size])
-            previous = np.zeros((size, len(BASE_SEGMENTS)))
-            for quarter in range(horizon):
-                np.less(compared, threshold[quarter], out=hits[:size], casting="unsafe")
-                won_by_now = hits[:size] @ weight
-                result[start : start + size, quarter] += won_by_now - previous
-                previous = won_by_now
+    with threadpool_limits(limits=1, user_api="blas"):  # a matrix this thin gains nothing from threads
+        for start in range(0, runs, chunk):
+            size = min(chunk, runs - start)
+            draws = stream.uint16(size * deals).reshape(size, deals).astype(np.int32)
+            for threshold, weight, result, shock in zip(thresholds, weights, results, shocked, strict=True):
+                previous = np.zeros((size, len(BASE_SEGMENTS)))
+                for quarter in range(horizon):
+                    if shock is None:
+                        np.less(draws, threshold[quarter], out=hits[:size], casting="unsafe")
+                    else:
+                        by_shock, run_index = shock
+                        for row in range(size):
+                            np.less(draws[row], by_shock[run_index[start + row], quarter], out=hits[row], casting="unsafe")
+                    won_by_now = hits[:size] @ weight
+                    result[start : start + size, quarter] += won_by_now - previous
+                    previous = won_by_now
     return results
+
+
+class _Draws:
+    """The 16-bit draws `np.random.default_rng(seed).integers(0, 65536, n, dtype=np.uint16)` gives, call
+    after call, taken straight from the bit generator (ten times faster): each 64-bit word is four
+    draws, low half first, and a call that takes an odd number of draws leaves the second half
+    of its last 32-bit word unused, the Generator's rule."""
+
+    def __init__(self, seed: int) -> None:
+        self._bits = np.random.default_rng(seed).bit_generator
+        self._carry = np.zeros(0, dtype=np.uint32)
+
+    def uint16(self, n: int) -> np.ndarray:
+        words = (n + 1) // 2
+        needed = words - len(self._carry)
+        fresh = self._bits.random_raw((needed + 1) // 2).view(np.uint32)
+        taken = np.concatenate([self._carry, fresh[:needed]])
+        self._carry = fresh[needed:].copy()
+        return taken.view(np.uint16)[:n]
+
+
+def _shocked_thresholds(threshold: np.ndarray, inverse: np.ndarray) -> np.ndarray:
+    """For each distinct inverse shock v: the whole draws d with float32(d x v) < threshold, as
+    'd < k' (k per quarter and deal), shape (shocks, horizon, deals). float32(d x v) never
+    decreases with d, so the draws that pass are those below the number that pass: k is
+    threshold / v rounded up, then moved by the rounding of float32 (at most a step or two)."""
+    every_draw = np.arange(65536, dtype=np.int32)
+    wanted = threshold.astype(np.float64)
+    out = np.empty((len(inverse), *threshold.shape), dtype=np.int32)
+    scaled = np.empty(65536, dtype=np.float32)
+    for i, value in enumerate(inverse):
+        np.multiply(every_draw, value[None], out=scaled)  # as a draw is scaled: in double, kept in single
+        # Padded so that below[k] is the scaled draw k - 1 and at[k] the scaled draw k, for k in 0..65536.
+        padded = np.concatenate([[-np.inf], scaled.astype(np.float64), [np.inf]])
+        count = np.clip(np.ceil(wanted / float(value)), 0, 65536).astype(np.int64)
+        for _ in range(8):
+            too_many = padded[count] >= wanted  # draw count - 1 does not pass
+            too_few = padded[count + 1] < wanted  # draw count passes
+            if not (too_many.any() or too_few.any()):
+                break
+            count += too_few.astype(np.int64) - too_many.astype(np.int64)
+        else:
+            raise AssertionError("float32 rounding moved a shocked threshold by more than 8 draws")
+        out[i] = count
+    return out
 
 
 def _bands(totals: np.ndarray) -> dict[str, np.ndarray]:
