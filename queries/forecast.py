@@ -16,8 +16,9 @@ only does what SQL says badly: group fallbacks and the simulation. Pages call th
 registered outputs through `queries.run`.
 
 Fit once per build (`store_forecast`, a derived step of loaders/derived.py): the deal states
-on the data's last day and on the eve of every quarter (the slow SQL), and the outputs for
-the default view (no filters, as of data_as_of) are stored in tables. Each output declares the
+on the data's last day and on the eve of every quarter (the slow SQL, written by DuckDB straight
+into a table), and the outputs for the default view (no filters, as of data_as_of) are stored in
+tables. Each output declares the
 SQL that reads its stored rows (`Stored:`) and the query runner reads them for the default
 view; with filters the outputs compute from the stored states, which gives the same numbers as
 computing everything from the extracts (tests check both).
@@ -44,6 +45,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import polars as pl
+from duckdb import CaseExpression, ColumnExpression, ConstantExpression, StarExpression
 from threadpoolctl import threadpool_limits
 
 import queries
@@ -256,25 +258,28 @@ def store_forecast(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None
         for table, _ in STORED.values():
             con.execute("create table " + table + " (row_number bigint)")  # noqa: S608 - fixed names
         return
-    # One SQL pass for data_as_of (closed deals included) and every quarter's eve (open deals):
-    # the eves start at the quarter of the first deal created by data_as_of, as _snapshots does.
+    # One SQL pass for data_as_of (closed deals included) and every quarter's eve (open deals),
+    # written straight into the table by DuckDB (within its memory limit): at scale the rows
+    # would not fit in Python's memory twice. The eves start at the quarter of the first deal
+    # created by data_as_of, as _snapshots does.
     data_as_of, start_month = _meta(con)
     first = con.sql("select min(created_at) from opportunities where created_at <= $day", params={"day": data_as_of})
     first_created = first.fetchall()[0][0]
     eves = [s - timedelta(days=1) for s in _quarter_starts(first_created, data_as_of, start_month)[1:]] if first_created else []
-    both = queries.execute(con, "pipeline_as_of", snapshot_dates=[*eves, data_as_of], include_closed_on=data_as_of, **no_filters)
-    kind = pl.when(pl.col("snapshot_date") == data_as_of).then(pl.lit("final")).otherwise(pl.lit("eve"))
-    queries.store_table(con, STATES_TABLE, both.with_columns(kind.alias("state_kind")))
-    # The computations below read the states from these frames, as they would from the table.
-    finals = both.filter(pl.col("snapshot_date") == data_as_of).with_columns(pl.col("amount").cast(pl.Float64).fill_null(0.0))
+    states = queries.relation(
+        con, "pipeline_as_of", snapshot_dates=[*eves, data_as_of], include_closed_on=data_as_of, **no_filters
+    )
+    is_final = ColumnExpression("snapshot_date") == ConstantExpression(data_as_of)
+    kind = CaseExpression(is_final, ConstantExpression("final")).otherwise(ConstantExpression("eve")).alias("state_kind")
+    states.project(StarExpression(), kind).to_table(STATES_TABLE)
+    # The computations below read the states from the table, as a page does.
+    finals = _stored_states(con, "final", no_filters)
     MEMO.put(con, ("finals", _frozen(no_filters)), finals)
     if not finals.is_empty():
-        snapshots = both.filter(pl.col("snapshot_date") < data_as_of).with_columns(
-            pl.col("amount").cast(pl.Float64).fill_null(0.0),
-            (pl.col("snapshot_date") + pl.duration(days=1)).alias("quarter_start"),
+        snapshots = _stored_states(con, "eve", no_filters).with_columns(
+            (pl.col("snapshot_date") + pl.duration(days=1)).alias("quarter_start")
         )
         MEMO.put(con, ("snapshots", _frozen(no_filters)), snapshots)
-    del both
     live = _live(con, None, no_filters, MIN_GROUP_DEALS)
     outputs = {
         "forecast": live["forecast"],

@@ -4,6 +4,7 @@
 --   $snapshot_dates (date[], NULL = just $as_of): several days at once, one set of rows per day
 --   $include_closed (boolean, NULL = false): also return deals already closed on that day (their final state)
 --   $include_closed_on (date, NULL = none): also return the deals already closed on this one of the days (the build's single pass over every quarter's eve and data_as_of)
+--   $won_since (date, NULL = none): also return the deals closed won with a close date on or after this day (forecast history: what was won so far, without every other closed deal)
 --   $regions (varchar[], NULL = all): in_scope only for deals in these regions (the region of the deal, else of its partner)
 --   $tiers (varchar[], NULL = all): in_scope only for deals whose partner has one of these tiers (direct deals drop out)
 --   $partner_types (varchar[], NULL = all): in_scope only for deals whose partner has one of these types (direct deals drop out)
@@ -224,6 +225,7 @@ involved as (
         end as touch_cutoff
     from staged
     where $include_closed or not staged.is_closed or staged.snapshot_date = $include_closed_on
+        or (staged.is_won and staged.close_date >= $won_since)
 ),
 
 attributed as (

@@ -393,3 +393,12 @@ def test_a_past_as_of_is_computed_not_read_from_the_stored_view(demo_db: Path, m
     result = queries.execute(con, "pipeline_forecast", as_of=day)
     assert set(result["as_of"]) == {day}
     assert_frame_equal(result, computed_on_demand(con, monkeypatch, "pipeline_forecast", as_of=day))
+
+
+def test_won_since_adds_the_deals_won_since_that_day_to_the_open_ones(tmp_path: Path):
+    con = queries.connect(build(tmp_path, BACKTEST))
+    # On 2026-07-15: M and Z open; L won 2026-06-01; N won 2026-05-05 and K in February, before the day.
+    states = queries.execute(con, "pipeline_as_of", won_since=date(2026, 5, 10))
+    assert sorted(states["opportunity_id"]) == ["L", "M", "Z"]
+    everything = queries.execute(con, "pipeline_as_of", include_closed=True)
+    assert_frame_equal(states, everything.filter(pl.col("opportunity_id").is_in(["L", "M", "Z"])))
