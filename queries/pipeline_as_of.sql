@@ -75,27 +75,30 @@ first_history as (
     group by opportunity_id
 ),
 
+-- Touches at the same moment in docs/design.md's path order (occurred_at, touchpoint_id, partner_id),
+-- so a tie names the same partner on every run.
 first_touch as (
-    select opportunity_id, arg_min(partner_id, occurred_at) as partner_id, min(occurred_at) as occurred_at
+    select opportunity_id, arg_min(partner_id, (occurred_at, touchpoint_id, partner_id)) as partner_id,
+        min(occurred_at) as occurred_at
     from touchpoints
     group by opportunity_id
 ),
 
 -- Approved registrations count from the day they were decided (or registered, when undated).
 approved_registrations as (
-    select opportunity_id, partner_id, claimed_role, coalesce(decided_at, registered_at) as known_at
+    select opportunity_id, partner_id, registration_id, claimed_role, coalesce(decided_at, registered_at) as known_at
     from deal_registrations
     where status = 'approved' and opportunity_id is not null
 ),
 
 first_registration as (
-    select opportunity_id, arg_min(partner_id, known_at) as partner_id, min(known_at) as known_at
+    select opportunity_id, arg_min(partner_id, (known_at, registration_id, partner_id)) as partner_id, min(known_at) as known_at
     from approved_registrations
     group by opportunity_id
 ),
 
 first_sourced_registration as (
-    select opportunity_id, arg_min(partner_id, known_at) as partner_id, min(known_at) as known_at
+    select opportunity_id, arg_min(partner_id, (known_at, registration_id, partner_id)) as partner_id, min(known_at) as known_at
     from approved_registrations
     where claimed_role = 'sourced'
     group by opportunity_id
