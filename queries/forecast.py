@@ -86,6 +86,11 @@ GROUP_LEVELS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("all deals", ()),
 )
 NO_HISTORY_GROUP = "stage map (no closed history yet)"
+# What _examples keeps of the eves' deal states: the group columns (age from age_days and the
+# schedule from close_date), and the amount and probability the quarter shocks weigh.
+EXAMPLE_COLUMNS = (
+    "opportunity_id", "quarter_start", "close_date", "age_days", "stage", "segment", "partner_type", "amount", "probability",
+)  # fmt: skip
 # Random draws per chunk of runs (runs x deals): small enough to stay in the CPU cache.
 CHUNK_CELLS = 200_000
 # Tables written at build time by `store_forecast`, and the SQL that reads each.
@@ -480,6 +485,9 @@ def _examples(
     """
     if snapshots.is_empty():
         return snapshots.with_columns(pl.lit(None, pl.String).alias("outcome"), pl.lit(None, pl.String).alias("age_bucket"))
+    # Only what the rates and the quarter shocks read: at scale the eves are millions of rows,
+    # and each filter and join below copies them.
+    snapshots = snapshots.select(EXAMPLE_COLUMNS)
     if not counts_stale:
         snapshots = snapshots.filter(~_is_stale(pl.col("quarter_start")))
     deals = _with_schedule(snapshots, pl.col("quarter_start"), start_month)
