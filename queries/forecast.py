@@ -1007,6 +1007,8 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
         include_sales = basis == "history"
         frames = []
         quarter_starts = snapshots["quarter_start"].unique().sort().to_list() if snapshots.height else []
+        # What _examples reads, so that each quarter's filter below copies those columns only.
+        learned_from = snapshots.select(EXAMPLE_COLUMNS)
         ended = [q for q in quarter_starts if fiscal.add_quarters(q, 1) - timedelta(days=1) <= data_as_of]
         # Latest first, stopping at BACKTEST_QUARTERS: closed history only grows with time, so
         # once a quarter has too little to learn from, every earlier one has too.
@@ -1015,7 +1017,7 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
                 break
             known_through = start - timedelta(days=1)
             examples = _examples(
-                snapshots.filter(pl.col("quarter_start") < start), finals, known_through, start_month, counts_stale
+                learned_from.filter(pl.col("quarter_start") < start), finals, known_through, start_month, counts_stale
             )
             if examples.height < max(min_group_deals, 1):
                 break  # too little closed history yet to learn from
