@@ -355,6 +355,11 @@ class Memo:
             while len(self._values) > self._size:
                 self._values.popitem(last=False)
 
+    def forget(self, con: duckdb.DuckDBPyConnection, key: tuple[Any, ...]) -> None:
+        """Drop one value (forecast_history's states of a week, once its forecast is made)."""
+        with self._lock:
+            self._values.pop((_identity(con), *key), None)
+
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
@@ -795,10 +800,13 @@ def _live(
     min_group_deals: int,
     horizon: int = HORIZON,
     runs: int = RUNS,
+    remember: bool = True,
 ) -> dict[str, pl.DataFrame]:
     """The forecast, its deals and caveats as of a day. A shorter `horizon` and fewer `runs`
     (forecast_history's week by week) simulate only the deals due in its first quarters, fewer
-    times: the same expected values, bands to within the simulation's noise."""
+    times: the same expected values, bands to within the simulation's noise. remember=False:
+    computed and not kept (forecast_history asks for each week once; at scale each week's deals
+    are tens of megabytes)."""
     def compute() -> dict[str, pl.DataFrame]:
         data_as_of, start_month = _meta(con)
         day = as_of or data_as_of
@@ -858,6 +866,8 @@ def _live(
         caveats = _caveats(stale, deals, day, quarters["fiscal_quarter"][0] if counts_stale else None)
         return {"forecast": forecast, "deals": _deal_table(deals, left_out, day, quarters), "caveats": caveats}
 
+    if not remember:
+        return compute()
     return MEMO.get(con, ("live", as_of, _frozen(filters), min_group_deals, horizon, runs), compute)
 
 
