@@ -346,6 +346,14 @@ def compute(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.Data
     return _compute(con, name, params)
 
 
+def relation(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> duckdb.DuckDBPyRelation:
+    """A named SQL output as a DuckDB relation with bound parameters, not yet fetched: for a build
+    step that writes a large result straight into a table instead of through Python."""
+    checked_params(name, params)
+    sql = load_sql(name)
+    return con.sql(sql, params={key: params.get(key) for key in body_params(sql)})
+
+
 def _compute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pl.DataFrame:
     if name in PYTHON_OUTPUTS:
         # None = the function's default (the same meaning NULL has in SQL).

@@ -16,8 +16,9 @@ only does what SQL says badly: group fallbacks and the simulation. Pages call th
 registered outputs through `queries.run`.
 
 Fit once per build (`store_forecast`, a derived step of loaders/derived.py): the deal states
-on the data's last day and on the eve of every quarter (the slow SQL), and the outputs for
-the default view (no filters, as of data_as_of) are stored in tables. Each output declares the
+on the data's last day and on the eve of every quarter (the slow SQL, written by DuckDB straight
+into a table), and the outputs for the default view (no filters, as of data_as_of) are stored in
+tables. Each output declares the
 SQL that reads its stored rows (`Stored:`) and the query runner reads them for the default
 view; with filters the outputs compute from the stored states, which gives the same numbers as
 computing everything from the extracts (tests check both).
@@ -44,6 +45,8 @@ from typing import Any
 import duckdb
 import numpy as np
 import polars as pl
+from duckdb import CaseExpression, ColumnExpression, ConstantExpression, StarExpression
+from threadpoolctl import threadpool_limits
 
 import queries
 from queries import fiscal, meta
@@ -83,6 +86,11 @@ GROUP_LEVELS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("all deals", ()),
 )
 NO_HISTORY_GROUP = "stage map (no closed history yet)"
+# What _examples keeps of the eves' deal states: the group columns (age from age_days and the
+# schedule from close_date), and the amount and probability the quarter shocks weigh.
+EXAMPLE_COLUMNS = (
+    "opportunity_id", "quarter_start", "close_date", "age_days", "stage", "segment", "partner_type", "amount", "probability",
+)  # fmt: skip
 # Random draws per chunk of runs (runs x deals): small enough to stay in the CPU cache.
 CHUNK_CELLS = 200_000
 # Tables written at build time by `store_forecast`, and the SQL that reads each.
@@ -255,25 +263,28 @@ def store_forecast(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None
         for table, _ in STORED.values():
             con.execute("create table " + table + " (row_number bigint)")  # noqa: S608 - fixed names
         return
-    # One SQL pass for data_as_of (closed deals included) and every quarter's eve (open deals):
-    # the eves start at the quarter of the first deal created by data_as_of, as _snapshots does.
+    # One SQL pass for data_as_of (closed deals included) and every quarter's eve (open deals),
+    # written straight into the table by DuckDB (within its memory limit): at scale the rows
+    # would not fit in Python's memory twice. The eves start at the quarter of the first deal
+    # created by data_as_of, as _snapshots does.
     data_as_of, start_month = _meta(con)
     first = con.sql("select min(created_at) from opportunities where created_at <= $day", params={"day": data_as_of})
     first_created = first.fetchall()[0][0]
     eves = [s - timedelta(days=1) for s in _quarter_starts(first_created, data_as_of, start_month)[1:]] if first_created else []
-    both = queries.execute(con, "pipeline_as_of", snapshot_dates=[*eves, data_as_of], include_closed_on=data_as_of, **no_filters)
-    kind = pl.when(pl.col("snapshot_date") == data_as_of).then(pl.lit("final")).otherwise(pl.lit("eve"))
-    queries.store_table(con, STATES_TABLE, both.with_columns(kind.alias("state_kind")))
-    # The computations below read the states from these frames, as they would from the table.
-    finals = both.filter(pl.col("snapshot_date") == data_as_of).with_columns(pl.col("amount").cast(pl.Float64).fill_null(0.0))
+    states = queries.relation(
+        con, "pipeline_as_of", snapshot_dates=[*eves, data_as_of], include_closed_on=data_as_of, **no_filters
+    )
+    is_final = ColumnExpression("snapshot_date") == ConstantExpression(data_as_of)
+    kind = CaseExpression(is_final, ConstantExpression("final")).otherwise(ConstantExpression("eve")).alias("state_kind")
+    states.project(StarExpression(), kind).to_table(STATES_TABLE)
+    # The computations below read the states from the table, as a page does.
+    finals = _stored_states(con, "final", no_filters)
     MEMO.put(con, ("finals", _frozen(no_filters)), finals)
     if not finals.is_empty():
-        snapshots = both.filter(pl.col("snapshot_date") < data_as_of).with_columns(
-            pl.col("amount").cast(pl.Float64).fill_null(0.0),
-            (pl.col("snapshot_date") + pl.duration(days=1)).alias("quarter_start"),
+        snapshots = _stored_states(con, "eve", no_filters).with_columns(
+            (pl.col("snapshot_date") + pl.duration(days=1)).alias("quarter_start")
         )
         MEMO.put(con, ("snapshots", _frozen(no_filters)), snapshots)
-    del both
     live = _live(con, None, no_filters, MIN_GROUP_DEALS)
     outputs = {
         "forecast": live["forecast"],
@@ -343,6 +354,11 @@ class Memo:
             self._values[full_key or (_identity(con), *key)] = value
             while len(self._values) > self._size:
                 self._values.popitem(last=False)
+
+    def forget(self, con: duckdb.DuckDBPyConnection, key: tuple[Any, ...]) -> None:
+        """Drop one value (forecast_history's states of a week, once its forecast is made)."""
+        with self._lock:
+            self._values.pop((_identity(con), *key), None)
 
     def clear(self) -> None:
         with self._lock:
@@ -474,6 +490,9 @@ def _examples(
     """
     if snapshots.is_empty():
         return snapshots.with_columns(pl.lit(None, pl.String).alias("outcome"), pl.lit(None, pl.String).alias("age_bucket"))
+    # Only what the rates and the quarter shocks read: at scale the eves are millions of rows,
+    # and each filter and join below copies them.
+    snapshots = snapshots.select(EXAMPLE_COLUMNS)
     if not counts_stale:
         snapshots = snapshots.filter(~_is_stale(pl.col("quarter_start")))
     deals = _with_schedule(snapshots, pl.col("quarter_start"), start_month)
@@ -567,7 +586,10 @@ def simulate(
 
     shocks (one per matrix, or None): each run's multiplier of every deal's probabilities, the
     quarter's shared shock (a slow quarter slips many deals at once, a good one closes them):
-    in run r a deal is won by quarter q when its draw is below won_by[q] x shocks[r].
+    in run r a deal is won by quarter q when its draw, divided by shocks[r] in single precision,
+    is below won_by[q]. A run's shock is one of a few past quarters', so each deal's threshold
+    is worked out once per distinct shock as a whole draw (`_shocked_thresholds`) and every
+    comparison is between integers.
     """
     horizon = won_by[0].shape[1] if won_by else 0
     results = [np.zeros((runs, horizon, len(BASE_SEGMENTS))) for _ in won_by]
@@ -587,25 +609,80 @@ def simulate(
         weight[np.arange(deals), segments[drawn]] = np.where(sure[drawn], 0.0, amounts[drawn])
         weights.append(weight)
     thresholds = [np.ascontiguousarray(np.round(w[drawn] * 65536).astype(np.int32).T) for w in won_by]
-    # draw < threshold x m  <=>  draw / m < threshold: a shocked run's draws are scaled instead.
-    inverse = [None if m is None else (1.0 / np.maximum(m, 1e-6)).astype(np.float32) for m in (shocks or [None] * len(won_by))]
-    rng = np.random.default_rng(seed)
+    # Per method: None (no shock), or each run's index into thresholds per distinct shock.
+    shocked: list[tuple[np.ndarray, np.ndarray] | None] = []
+    for threshold, multiplier in zip(thresholds, shocks or [None] * len(won_by), strict=True):
+        if multiplier is None:
+            shocked.append(None)
+            continue
+        inverse = (1.0 / np.maximum(multiplier, 1e-6)).astype(np.float32)
+        distinct, run_index = np.unique(inverse, return_inverse=True)
+        shocked.append((_shocked_thresholds(threshold, distinct), run_index.reshape(-1)))
+    stream = _Draws(seed)
     chunk = max(1, min(runs, CHUNK_CELLS // deals))
     hits = np.empty((chunk, deals), dtype=np.float32)
-    scaled = np.empty((chunk, deals), dtype=np.float32) if any(inv is not None for inv in inverse) else None
-    for start in range(0, runs, chunk):
-        size = min(chunk, runs - start)
-        # Widened once per chunk rather than in every comparison below (same values).
-        draws = rng.integers(0, 65536, size=(size, deals), dtype=np.uint16).astype(np.int32)
-        for threshold, weight, result, inv in zip(thresholds, weights, results, inverse, strict=True):
-            compared = draws if inv is None else np.multiply(draws, inv[start : start + size, None], out=scaled[:size])
-            previous = np.zeros((size, len(BASE_SEGMENTS)))
-            for quarter in range(horizon):
-                np.less(compared, threshold[quarter], out=hits[:size], casting="unsafe")
-                won_by_now = hits[:size] @ weight
-                result[start : start + size, quarter] += won_by_now - previous
-                previous = won_by_now
+    with threadpool_limits(limits=1, user_api="blas"):  # a matrix this thin gains nothing from threads
+        for start in range(0, runs, chunk):
+            size = min(chunk, runs - start)
+            draws = stream.uint16(size * deals).reshape(size, deals).astype(np.int32)
+            for threshold, weight, result, shock in zip(thresholds, weights, results, shocked, strict=True):
+                previous = np.zeros((size, len(BASE_SEGMENTS)))
+                for quarter in range(horizon):
+                    if shock is None:
+                        np.less(draws, threshold[quarter], out=hits[:size], casting="unsafe")
+                    else:
+                        by_shock, run_index = shock
+                        for row in range(size):
+                            np.less(draws[row], by_shock[run_index[start + row], quarter], out=hits[row], casting="unsafe")
+                    won_by_now = hits[:size] @ weight
+                    result[start : start + size, quarter] += won_by_now - previous
+                    previous = won_by_now
     return results
+
+
+class _Draws:
+    """The 16-bit draws `np.random.default_rng(seed).integers(0, 65536, n, dtype=np.uint16)` gives, call
+    after call, taken straight from the bit generator (ten times faster): each 64-bit word is four
+    draws, low half first, and a call that takes an odd number of draws leaves the second half
+    of its last 32-bit word unused, the Generator's rule."""
+
+    def __init__(self, seed: int) -> None:
+        self._bits = np.random.default_rng(seed).bit_generator
+        self._carry = np.zeros(0, dtype=np.uint32)
+
+    def uint16(self, n: int) -> np.ndarray:
+        words = (n + 1) // 2
+        needed = words - len(self._carry)
+        fresh = self._bits.random_raw((needed + 1) // 2).view(np.uint32)
+        taken = np.concatenate([self._carry, fresh[:needed]])
+        self._carry = fresh[needed:].copy()
+        return taken.view(np.uint16)[:n]
+
+
+def _shocked_thresholds(threshold: np.ndarray, inverse: np.ndarray) -> np.ndarray:
+    """For each distinct inverse shock v: the whole draws d with float32(d x v) < threshold, as
+    'd < k' (k per quarter and deal), shape (shocks, horizon, deals). float32(d x v) never
+    decreases with d, so the draws that pass are those below the number that pass: k is
+    threshold / v rounded up, then moved by the rounding of float32 (at most a step or two)."""
+    every_draw = np.arange(65536, dtype=np.int32)
+    wanted = threshold.astype(np.float64)
+    out = np.empty((len(inverse), *threshold.shape), dtype=np.int32)
+    scaled = np.empty(65536, dtype=np.float32)
+    for i, value in enumerate(inverse):
+        np.multiply(every_draw, value[None], out=scaled)  # as a draw is scaled: in double, kept in single
+        # Padded so that below[k] is the scaled draw k - 1 and at[k] the scaled draw k, for k in 0..65536.
+        padded = np.concatenate([[-np.inf], scaled.astype(np.float64), [np.inf]])
+        count = np.clip(np.ceil(wanted / float(value)), 0, 65536).astype(np.int64)
+        for _ in range(8):
+            too_many = padded[count] >= wanted  # draw count - 1 does not pass
+            too_few = padded[count + 1] < wanted  # draw count passes
+            if not (too_many.any() or too_few.any()):
+                break
+            count += too_few.astype(np.int64) - too_many.astype(np.int64)
+        else:
+            raise AssertionError("float32 rounding moved a shocked threshold by more than 8 draws")
+        out[i] = count
+    return out
 
 
 def _bands(totals: np.ndarray) -> dict[str, np.ndarray]:
@@ -723,10 +800,13 @@ def _live(
     min_group_deals: int,
     horizon: int = HORIZON,
     runs: int = RUNS,
+    remember: bool = True,
 ) -> dict[str, pl.DataFrame]:
     """The forecast, its deals and caveats as of a day. A shorter `horizon` and fewer `runs`
     (forecast_history's week by week) simulate only the deals due in its first quarters, fewer
-    times: the same expected values, bands to within the simulation's noise."""
+    times: the same expected values, bands to within the simulation's noise. remember=False:
+    computed and not kept (forecast_history asks for each week once; at scale each week's deals
+    are tens of megabytes)."""
     def compute() -> dict[str, pl.DataFrame]:
         data_as_of, start_month = _meta(con)
         day = as_of or data_as_of
@@ -786,6 +866,8 @@ def _live(
         caveats = _caveats(stale, deals, day, quarters["fiscal_quarter"][0] if counts_stale else None)
         return {"forecast": forecast, "deals": _deal_table(deals, left_out, day, quarters), "caveats": caveats}
 
+    if not remember:
+        return compute()
     return MEMO.get(con, ("live", as_of, _frozen(filters), min_group_deals, horizon, runs), compute)
 
 
@@ -935,6 +1017,8 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
         include_sales = basis == "history"
         frames = []
         quarter_starts = snapshots["quarter_start"].unique().sort().to_list() if snapshots.height else []
+        # What _examples reads, so that each quarter's filter below copies those columns only.
+        learned_from = snapshots.select(EXAMPLE_COLUMNS)
         ended = [q for q in quarter_starts if fiscal.add_quarters(q, 1) - timedelta(days=1) <= data_as_of]
         # Latest first, stopping at BACKTEST_QUARTERS: closed history only grows with time, so
         # once a quarter has too little to learn from, every earlier one has too.
@@ -943,7 +1027,7 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
                 break
             known_through = start - timedelta(days=1)
             examples = _examples(
-                snapshots.filter(pl.col("quarter_start") < start), finals, known_through, start_month, counts_stale
+                learned_from.filter(pl.col("quarter_start") < start), finals, known_through, start_month, counts_stale
             )
             if examples.height < max(min_group_deals, 1):
                 break  # too little closed history yet to learn from

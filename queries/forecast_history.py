@@ -94,8 +94,11 @@ def history(con: duckdb.DuckDBPyConnection, start: date, filters: forecast.Filte
                 forecast.MEMO.put(con, ("states_on", day, forecast._frozen(filters)), states[day])
             # The quarter is the first of the day's forecast, or the second on its eve: simulate no further.
             horizon = 1 if day >= start else 2
-            rows = forecast._live(con, day, filters, forecast.MIN_GROUP_DEALS, horizon, RUNS)["forecast"]
+            rows = forecast._live(con, day, filters, forecast.MIN_GROUP_DEALS, horizon, RUNS, remember=False)["forecast"]
             frames.append(rows.filter(pl.col("fiscal_quarter") == label))
+            # Done with the day: its states and deals are not kept (at scale, tens of megabytes a week).
+            forecast.MEMO.forget(con, ("states_on", day, forecast._frozen(filters)))
+            states.pop(day, None)
         return (
             pl.concat(frames)
             .with_columns((pl.col("as_of") - pl.duration(days=STEP_DAYS - 1)).alias("week_start"))
@@ -107,13 +110,14 @@ def history(con: duckdb.DuckDBPyConnection, start: date, filters: forecast.Filte
 
 
 def _states(con: duckdb.DuckDBPyConnection, days: list[date], start: date, filters: forecast.Filters) -> dict[date, pl.DataFrame]:
-    """pipeline_as_of at the end of each day (closed deals included, as forecast._states_on gives
-    them), keeping what the forecast of the quarter starting on `start` reads: the open deals,
-    and the deals won in the quarter or in the one before (the eve's won so far)."""
-    frame = queries.execute(con, "pipeline_as_of", snapshot_dates=days, include_closed=True, **filters)
-    kept = frame.filter(~pl.col("is_closed") | (pl.col("is_won") & (pl.col("close_date") >= fiscal.add_quarters(start, -1))))
-    kept = kept.with_columns(pl.col("amount").cast(pl.Float64).fill_null(0.0))
-    return {day: kept.filter(pl.col("snapshot_date") == day) for day in days}
+    """pipeline_as_of at the end of each day, with what the forecast of the quarter starting on
+    `start` reads of forecast._states_on's rows: the open deals, and the deals won in the quarter
+    or in the one before (the eve's won so far). The other closed deals (most of them, at scale)
+    are left in the database."""
+    frame = queries.execute(con, "pipeline_as_of", snapshot_dates=days, won_since=fiscal.add_quarters(start, -1), **filters)
+    kept = frame.with_columns(pl.col("amount").cast(pl.Float64).fill_null(0.0))
+    parts = {key[0]: frame for key, frame in kept.partition_by("snapshot_date", as_dict=True).items()}
+    return {day: parts.get(day, kept.clear()) for day in days}
 
 
 def week_ends(start: date, data_as_of: date, start_month: int) -> list[date]:

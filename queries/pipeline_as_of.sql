@@ -4,6 +4,7 @@
 --   $snapshot_dates (date[], NULL = just $as_of): several days at once, one set of rows per day
 --   $include_closed (boolean, NULL = false): also return deals already closed on that day (their final state)
 --   $include_closed_on (date, NULL = none): also return the deals already closed on this one of the days (the build's single pass over every quarter's eve and data_as_of)
+--   $won_since (date, NULL = none): also return the deals closed won with a close date on or after this day (forecast history: what was won so far, without every other closed deal)
 --   $regions (varchar[], NULL = all): in_scope only for deals in these regions (the region of the deal, else of its partner)
 --   $tiers (varchar[], NULL = all): in_scope only for deals whose partner has one of these tiers (direct deals drop out)
 --   $partner_types (varchar[], NULL = all): in_scope only for deals whose partner has one of these types (direct deals drop out)
@@ -74,27 +75,30 @@ first_history as (
     group by opportunity_id
 ),
 
+-- Touches at the same moment in docs/design.md's path order (occurred_at, touchpoint_id, partner_id),
+-- so a tie names the same partner on every run.
 first_touch as (
-    select opportunity_id, arg_min(partner_id, occurred_at) as partner_id, min(occurred_at) as occurred_at
+    select opportunity_id, arg_min(partner_id, (occurred_at, touchpoint_id, partner_id)) as partner_id,
+        min(occurred_at) as occurred_at
     from touchpoints
     group by opportunity_id
 ),
 
 -- Approved registrations count from the day they were decided (or registered, when undated).
 approved_registrations as (
-    select opportunity_id, partner_id, claimed_role, coalesce(decided_at, registered_at) as known_at
+    select opportunity_id, partner_id, registration_id, claimed_role, coalesce(decided_at, registered_at) as known_at
     from deal_registrations
     where status = 'approved' and opportunity_id is not null
 ),
 
 first_registration as (
-    select opportunity_id, arg_min(partner_id, known_at) as partner_id, min(known_at) as known_at
+    select opportunity_id, arg_min(partner_id, (known_at, registration_id, partner_id)) as partner_id, min(known_at) as known_at
     from approved_registrations
     group by opportunity_id
 ),
 
 first_sourced_registration as (
-    select opportunity_id, arg_min(partner_id, known_at) as partner_id, min(known_at) as known_at
+    select opportunity_id, arg_min(partner_id, (known_at, registration_id, partner_id)) as partner_id, min(known_at) as known_at
     from approved_registrations
     where claimed_role = 'sourced'
     group by opportunity_id
@@ -224,6 +228,7 @@ involved as (
         end as touch_cutoff
     from staged
     where $include_closed or not staged.is_closed or staged.snapshot_date = $include_closed_on
+        or (staged.is_won and staged.close_date >= $won_since)
 ),
 
 attributed as (

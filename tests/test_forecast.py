@@ -393,3 +393,25 @@ def test_a_past_as_of_is_computed_not_read_from_the_stored_view(demo_db: Path, m
     result = queries.execute(con, "pipeline_forecast", as_of=day)
     assert set(result["as_of"]) == {day}
     assert_frame_equal(result, computed_on_demand(con, monkeypatch, "pipeline_forecast", as_of=day))
+
+
+def test_touches_at_the_same_moment_name_the_partner_of_the_first_touchpoint(tmp_path: Path):
+    # B is touched by P1 (T2) and P2 (T1) in the same minute: the first in path order is T1, P2.
+    files = dict(LIVE)
+    files["touchpoints.csv"] = """
+        touchpoint_id,opportunity_id,partner_id,touch_type,occurred_at
+        T2,B,P1,co_selling,2026-04-01 10:00:00
+        T1,B,P2,co_selling,2026-04-01 10:00:00
+    """
+    con = queries.connect(build(tmp_path, files))
+    state = row(queries.execute(con, "pipeline_as_of"), opportunity_id="B")
+    assert (state["partner_id"], state["segment"]) == ("P2", "partner_influenced")
+
+
+def test_won_since_adds_the_deals_won_since_that_day_to_the_open_ones(tmp_path: Path):
+    con = queries.connect(build(tmp_path, BACKTEST))
+    # On 2026-07-15: M and Z open; L won 2026-06-01; N won 2026-05-05 and K in February, before the day.
+    states = queries.execute(con, "pipeline_as_of", won_since=date(2026, 5, 10))
+    assert sorted(states["opportunity_id"]) == ["L", "M", "Z"]
+    everything = queries.execute(con, "pipeline_as_of", include_closed=True)
+    assert_frame_equal(states, everything.filter(pl.col("opportunity_id").is_in(["L", "M", "Z"])))

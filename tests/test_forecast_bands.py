@@ -58,3 +58,32 @@ def test_each_past_quarters_shock_is_what_its_open_deals_won_over_what_the_rates
 def test_below_three_past_quarters_the_bands_carry_no_shock():
     assert forecast._quarter_shocks(examples({date(2025, 1, 1): 1, date(2025, 4, 1): 2})) is None
     assert forecast._quarter_shocks(examples({date(2025, 1, 1): 0, date(2025, 4, 1): 0, date(2025, 7, 1): 0})) is None
+
+
+def test_the_draws_are_numpys_16_bit_draws_call_after_call():
+    # Odd sizes leave half a 32-bit word unused, as numpy's Generator does.
+    generator, draws = np.random.default_rng(forecast.SEED), forecast._Draws(forecast.SEED)
+    for size in (7, 2, 1, 200_001, 4, 3):
+        expected = generator.integers(0, 65536, size=size, dtype=np.uint16)
+        np.testing.assert_array_equal(draws.uint16(size), expected)
+
+
+def test_a_shocked_run_wins_a_deal_when_its_draw_over_the_shock_is_below_its_probability():
+    # 5 deals of whole amounts (exact sums), 3 runs per past quarter of 3 shocks, 2 quarters.
+    amounts = np.array([100.0, 200.0, 300.0, 400.0, 500.0])
+    segments = np.array([0, 1, 2, 0, 1])
+    won_by = forecast.won_by_quarter(np.array([0, 0, 1, 1, 0]), np.array([0.1, 0.5, 0.3, 0.9, 0.45]), np.full(5, 0.4), 2)
+    shock = np.repeat([0.5, 1.0, 1.7], 3)
+    runs = len(shock)
+    result = forecast.simulate(amounts, segments, [won_by], runs=runs, shocks=[shock])[0]
+    # By hand: the same draws, each scaled by its run's 1 / shock in single precision.
+    draws = np.random.default_rng(forecast.SEED).integers(0, 65536, size=(runs, 5), dtype=np.uint16).astype(np.int32)
+    scaled = (draws * (1 / shock).astype(np.float32)[:, None]).astype(np.float32)
+    expected = np.zeros((runs, 2, 3))
+    for quarter in range(2):
+        won = scaled < np.round(won_by[:, quarter] * 65536)
+        earlier = scaled < np.round(won_by[:, quarter - 1] * 65536) if quarter else np.zeros_like(won)
+        for segment in range(3):
+            expected[:, quarter, segment] = ((won & ~earlier) * amounts * (segments == segment)).sum(axis=1)
+    np.testing.assert_array_equal(result, expected)
+    assert expected[:3].sum() < expected[6:].sum()  # a slow quarter's runs win less than a good one's
