@@ -184,6 +184,20 @@ def open_snapshot(path: Path) -> tuple[duckdb.DuckDBPyConnection, Version]:
         link.unlink(missing_ok=True)
 
 
+# SQL macros several outputs share (queries/macros/<name>.sql, one `create or replace macro` each):
+# the build creates them in the database, in this order (a macro is bound when it is created, so
+# what it calls must exist by then), and every connection to it has them. Not outputs: the runner
+# never lists or runs them by name.
+MACROS_DIR = QUERIES_DIR / "macros"
+MACROS = ("partner_in_scope", "trust_deals", "trust_by_quarter", "unpaid_commission", "deals_by_group")
+
+
+def create_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the shared SQL macros in the database being built (after the extracts and load_meta)."""
+    for name in MACROS:
+        con.execute((MACROS_DIR / f"{name}.sql").read_text(encoding="utf-8"))
+
+
 @cache
 def load_sql(name: str) -> str:
     path = QUERIES_DIR / f"{name}.sql"
