@@ -21,14 +21,8 @@ trusted as (
     from trust_deals($as_of)
 )
 
-select
-    fiscal_quarter,
-    partner_deals,
-    partner_revenue,
-    agreed_revenue,
-    partial_revenue,
-    conflicting_revenue,
-    agreed_share,
-    conflicting_share
+-- The columns are the macro's: fiscal_quarter, partner_deals, partner_revenue, agreed_revenue,
+-- partial_revenue, conflicting_revenue, agreed_share, conflicting_share.
+select *
 from trust_by_quarter('trusted', $regions, $tiers, $partner_types, $managers)
 order by fiscal_quarter

@@ -11,14 +11,8 @@
 -- attribution_trust_by_quarter as of data_as_of (the same columns, rows and order): the same macro
 -- trust_by_quarter, summing attribution_trust_deals_stored (attribution_trust_deals.sql, stored at
 -- build time).
-select
-    fiscal_quarter,
-    partner_deals,
-    partner_revenue,
-    agreed_revenue,
-    partial_revenue,
-    conflicting_revenue,
-    agreed_share,
-    conflicting_share
+-- The columns are the macro's: fiscal_quarter, partner_deals, partner_revenue, agreed_revenue,
+-- partial_revenue, conflicting_revenue, agreed_share, conflicting_share.
+select *
 from trust_by_quarter('attribution_trust_deals_stored', $regions, $tiers, $partner_types, $managers)
 order by fiscal_quarter
