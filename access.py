@@ -180,6 +180,7 @@ OUTPUTS: dict[str, frozenset[str | None]] = _decided(
         forecast_stored_backtest forecast_stored_caveats forecast_stored_deals forecast_stored_forecast
         forecast_stored_states pipeline_as_of
         pipeline_changes_stored pipeline_change_totals_stored forecast_history_stored
+        pipeline_changes_stored_dates forecast_history_stored_quarter
         health_inputs partner_health_scores health_stored_days health_stored_movers health_stored_scores
         health_won_deals_by_quarter
         kpis_by_period kpis_stored_by_period partner_activity_summary signals_stored partner_signal_rows

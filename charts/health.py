@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from charts import NEUTRAL, SERIES_COLORS, figure
+from queries.formatting import money
 
 TICK_FORMATS = {"share": ".0%", "money": "$,.3s", "days": ",.0f", "count": ",.0f", "ratio": ",.1f"}
 
@@ -102,12 +103,7 @@ def format_value(value: float | None, unit: str) -> str:
     if unit == "share":
         return f"{value:.0%}" if abs(value) >= 0.1 else f"{value:.1%}"
     if unit == "money":
-        sign = "-" if value < 0 else ""
-        amount = abs(value)
-        for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-            if amount >= limit:
-                return f"{sign}${amount / limit:.1f}{suffix}"
-        return f"{sign}${amount:,.0f}"
+        return money(value)
     if unit == "days":
         return f"{value:,.0f} days"
     if unit == "ratio":

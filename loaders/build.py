@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+import queries
 from loaders import salesforce
 from loaders.derived import build_derived
 from loaders.presets import ColumnMap, apply_map, column_map_for, extract_files, find_files, looked_for
@@ -448,6 +449,7 @@ def write_derived(con: duckdb.DuckDBPyConnection, settings: Settings, source_dir
     write_settings_tables(con, settings)
     write_freshness(con)
     write_meta(con, settings, source_dir, preset)
+    queries.create_macros(con)
     build_derived(con, settings)
     con.execute("checkpoint")
 
@@ -559,24 +561,29 @@ def write_freshness(con: duckdb.DuckDBPyConnection) -> None:
     materialise(con, "freshness", frame)
 
 
-# What a database built by this version looks like: tables, columns and types. Pages read tables
-# the build derives, so a database built by an older version is refused with "rebuild it" rather
-# than failing on a missing table. Change the schema, and tests/test_build_format.py says to bump
-# BUILD_FORMAT and gives the new fingerprint.
-BUILD_FORMAT = 8
-BUILD_SCHEMA_SHA = "62d0e52490e5b31a"
+# What a database built by this version looks like: tables, columns and types, and the names of
+# its SQL macros. Pages read tables the build derives and outputs call its macros, so a database
+# built by an older version is refused with "rebuild it" rather than failing on a missing table or
+# macro. Change the schema, and tests/test_build_format.py says to bump BUILD_FORMAT and gives the
+# new fingerprint.
+BUILD_FORMAT = 9
+BUILD_SCHEMA_SHA = "329b7523d53062b9"
 
 
 def schema_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    """sha256 of every table's columns and types. Extract tables count by their canonical columns
-    only: they keep the source file's column order and any extra columns it has."""
+    """sha256 of every table's columns and types, and of the macros' names. Extract tables count by
+    their canonical columns only: they keep the source file's column order and any extra columns it has."""
     rows = con.execute(
         "select table_name, column_name, data_type from information_schema.columns "
         "where table_schema = 'main' order by table_name, column_name"
     ).fetchall()
     canonical = {(table, spec.name) for table in TABLES for spec in column_specs(table)}
     kept = [row for row in rows if row[0] not in TABLES or (row[0], row[1]) in canonical]
-    return hashlib.sha256(repr(kept).encode()).hexdigest()[:16]
+    macros = con.execute(
+        "select distinct function_name from duckdb_functions() "
+        "where not internal and function_type in ('macro', 'table_macro') order by 1"
+    ).fetchall()
+    return hashlib.sha256(repr(kept + macros).encode()).hexdigest()[:16]
 
 
 def outdated(meta: dict[str, str]) -> str | None:

@@ -11,6 +11,7 @@ import streamlit as st
 import queries
 import ui
 from queries import glossary, statement, workbook
+from queries.formatting import money as money_in
 
 # On paper: the statement alone, no sidebar, header, buttons or partner picker.
 PRINT_CSS = """
@@ -72,7 +73,7 @@ doc = statement.gather(queries.run, partner_id, filters.start_date, filters.end_
 if doc is None:
     st.warning(f"No partner with id {partner_id} in the loaded data.", icon=":material/person_off:")
     st.stop()
-totals, partner, money = doc.totals, doc.partner, lambda value: statement.money_text(value, doc.currency)
+totals, partner, money = doc.totals, doc.partner, lambda value: money_in(value, doc.currency, "cents", missing="—")
 st.header(partner["partner_name"])
 st.caption(
     f"{partner['partner_id']} · {', '.join(partner['partner_types'] or [])} · {(partner['tier'] or 'no tier').capitalize()}"

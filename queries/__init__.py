@@ -12,8 +12,10 @@ only the runner, chooses between them (`stored_view`): it reads the stored rows 
 parameter the reader does not take is left at its default (`as_of` may also be the data's
 as-of date), no filter given to the reader is an empty list, and the database holds the
 stored tables. A reader that holds some views of its output, not all, says which: "or computed
-when it has no rows" (the runner computes when it returns none), or "when as_of in <output>"
-(the days it holds are that output's first column). Tests prove both
+when it has no rows" (the runner computes when it returns none), "when as_of in <output>"
+(the days it holds are that output's first column), or "when <output> has rows" (that output,
+given the call's parameters it takes, answers with a row when the stored rows are the view
+asked for: say, the dates a page passes are the stored ones). Tests prove both
 paths give the same frames (tests/test_stored_views.py).
 
 - `execute(con, name, **params)`: pure, for tests, the command line and outputs built on other
@@ -113,6 +115,8 @@ class Output:
     stored_may_miss: bool = False
     # The output listing the as_of days the reader holds (first column); None = data_as_of only.
     stored_days: str | None = None
+    # The output that answers with a row when the stored rows are the view the call asks for.
+    stored_when: str | None = None
 
     def takes(self, name: str) -> bool:
         return any(param.name == name for param in self.params)
@@ -184,6 +188,20 @@ def open_snapshot(path: Path) -> tuple[duckdb.DuckDBPyConnection, Version]:
         link.unlink(missing_ok=True)
 
 
+# SQL macros several outputs share (queries/macros/<name>.sql, one `create or replace macro` each):
+# the build creates them in the database, in this order (a macro is bound when it is created, so
+# what it calls must exist by then), and every connection to it has them. Not outputs: the runner
+# never lists or runs them by name.
+MACROS_DIR = QUERIES_DIR / "macros"
+MACROS = ("partner_in_scope", "trust_deals", "trust_by_quarter", "unpaid_commission", "deals_by_group")
+
+
+def create_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the shared SQL macros in the database being built (after the extracts and load_meta)."""
+    for name in MACROS:
+        con.execute((MACROS_DIR / f"{name}.sql").read_text(encoding="utf-8"))
+
+
 @cache
 def load_sql(name: str) -> str:
     path = QUERIES_DIR / f"{name}.sql"
@@ -216,14 +234,17 @@ def money_columns(text: str | None) -> tuple[str, ...] | None:
 
 
 def stored_declaration(text: str | None) -> dict[str, Any]:
-    """`Stored: reader [, or computed when it has no rows | , when as_of in <output>]` as Output fields."""
+    """`Stored: reader [, or computed when it has no rows | , when as_of in <output> | , when <output>
+    has rows]` as Output fields."""
     if text is None:
         return {}
     days = re.search(r"when as_of in (\w+)", text)
+    gate = re.search(r"when (\w+) has rows", text)
     return {
         "stored": text.split()[0].rstrip(",;"),
         "stored_may_miss": "no rows" in text,
         "stored_days": days.group(1) if days else None,
+        "stored_when": gate.group(1) if gate else None,
     }
 
 
@@ -372,10 +393,11 @@ def stored_view(con: duckdb.DuckDBPyConnection, described: Output, params: dict[
 
     They answer when: stored views are read (READ_STORED); the database has a data as-of date
     (every stored view is built as of it); each parameter the reader does not take is left out
-    or at the function's default, `as_of` also when it is the data's as-of date; no filter the
-    reader takes is an empty list; the reader's tables exist (a database built before the step
-    that stores them has none); `as_of` (or data as of) is one of the days the reader holds; and,
-    for a reader that may miss, it returned rows."""
+    or at the function's default, `as_of` also when it is the data's as-of date, any parameter
+    when the `when ... has rows` output takes it; no filter the reader takes is an empty list;
+    the reader's tables exist (a database built before the step that stores them has none);
+    `as_of` (or data as of) is one of the days the reader holds; the `when` output, given the
+    parameters it takes, has rows; and, for a reader that may miss, it returned rows."""
     if not READ_STORED or described.stored is None:
         return None
     from queries import meta
@@ -384,18 +406,25 @@ def stored_view(con: duckdb.DuckDBPyConnection, described: Output, params: dict[
     if as_of is None:
         return None
     reader = output(described.stored)
+    gate = output(described.stored_when) if described.stored_when else None
     defaults = _defaults(described.name)
-    passed = {}
+    passed, asked = {}, {}
     for key, value in params.items():
         if value is None:
             continue
+        if gate is not None and gate.takes(key):
+            asked[key] = value
         if reader.takes(key):
             if isinstance(value, list) and not value:
                 return None
             passed[key] = value
-        elif not (value == defaults.get(key, inspect.Parameter.empty) or (key == "as_of" and value == as_of)):
+        elif key not in asked and not (
+            value == defaults.get(key, inspect.Parameter.empty) or (key == "as_of" and value == as_of)
+        ):
             return None
     try:
+        if gate is not None and execute(con, gate.name, **asked).is_empty():
+            return None
         if described.stored_days is not None:
             held = execute(con, described.stored_days).to_series(0)
             if (params.get("as_of") or as_of) not in held:

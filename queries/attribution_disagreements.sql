@@ -489,10 +489,7 @@ final as (
     left join opportunities as d on d.opportunity_id = l.opportunity_id
     left join payouts as po on po.payout_id = l.payout_id
     left join deal_registrations as r on r.registration_id = l.registration_id
-    where ($regions is null or list_contains($regions, p.region))
-        and ($tiers is null or list_contains($tiers, p.tier))
-        and ($partner_types is null or len(list_intersect(p.partner_types, $partner_types)) > 0)
-        and ($managers is null or list_contains($managers, p.partner_manager))
+    where partner_in_scope(p.region, p.tier, p.partner_types, p.partner_manager, $regions, $tiers, $partner_types, $managers)
 )
 
 select

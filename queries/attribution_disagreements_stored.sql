@@ -10,46 +10,9 @@
 --
 -- attribution_disagreements as of data_as_of (the same columns, rows and order): the build ran it
 -- without filters into attribution_disagreements_stored; the filters apply to the row's partner.
-with
-
-ledger as (
-    select
-        row_number,
-        kind,
-        opportunity_id,
-        partner_id,
-        partner_name,
-        partner_manager,
-        payout_id,
-        registration_id,
-        other_partner_id,
-        fiscal_quarter,
-        amount_at_stake,
-        detail
-    from attribution_disagreements_stored
-),
-
-final as (
-    select l.*
-    from ledger as l
-    inner join partners as p on p.partner_id = l.partner_id
-    where ($regions is null or list_contains($regions, p.region))
-        and ($tiers is null or list_contains($tiers, p.tier))
-        and ($partner_types is null or len(list_intersect(p.partner_types, $partner_types)) > 0)
-        and ($managers is null or list_contains($managers, p.partner_manager))
-)
-
-select
-    kind,
-    opportunity_id,
-    partner_id,
-    partner_name,
-    partner_manager,
-    payout_id,
-    registration_id,
-    other_partner_id,
-    fiscal_quarter,
-    amount_at_stake,
-    detail
-from final
-order by row_number
+-- The stored rows hold the output's columns, in its order, after the order they came in (row_number).
+select l.* exclude (row_number)
+from attribution_disagreements_stored as l
+inner join partners as p on p.partner_id = l.partner_id
+where partner_in_scope(p.region, p.tier, p.partner_types, p.partner_manager, $regions, $tiers, $partner_types, $managers)
+order by l.row_number

@@ -8,56 +8,11 @@
 -- Money: none
 -- Scope: program
 --
--- attribution_trust_by_quarter as of data_as_of (the same columns, rows and order), summing
--- attribution_trust_deals_stored (attribution_trust_deals.sql, stored at build time).
-with
-
-classified as (
-    select opportunity_id, amount, fiscal_quarter, agreement, partners
-    from attribution_trust_deals_stored
-),
-
-partners_in_scope as (
-    select partner_id
-    from partners as p
-    where ($regions is null or list_contains($regions, p.region))
-        and ($tiers is null or list_contains($tiers, p.tier))
-        and ($partner_types is null or len(list_intersect(p.partner_types, $partner_types)) > 0)
-        and ($managers is null or list_contains($managers, p.partner_manager))
-),
-
-deals_in_scope as (
-    select distinct involved.opportunity_id
-    from (select opportunity_id, unnest(partners) as partner_id from classified) as involved
-    inner join partners_in_scope using (partner_id)
-),
-
-in_scope as (
-    select classified.*
-    from classified
-    inner join deals_in_scope using (opportunity_id)
-),
-
-final as (
-    select
-        fiscal_quarter,
-        count(*) as partner_deals,
-        cast(sum(amount) as decimal(18, 2)) as partner_revenue,
-        cast(coalesce(sum(amount) filter (where agreement = 'agreed'), 0) as decimal(18, 2)) as agreed_revenue,
-        cast(coalesce(sum(amount) filter (where agreement = 'partial'), 0) as decimal(18, 2)) as partial_revenue,
-        cast(coalesce(sum(amount) filter (where agreement = 'conflicting'), 0) as decimal(18, 2)) as conflicting_revenue
-    from in_scope
-    group by fiscal_quarter
-)
-
-select
-    fiscal_quarter,
-    partner_deals,
-    partner_revenue,
-    agreed_revenue,
-    partial_revenue,
-    conflicting_revenue,
-    cast(agreed_revenue / nullif(partner_revenue, 0) as double) as agreed_share,
-    cast(conflicting_revenue / nullif(partner_revenue, 0) as double) as conflicting_share
-from final
+-- attribution_trust_by_quarter as of data_as_of (the same columns, rows and order): the same macro
+-- trust_by_quarter, summing attribution_trust_deals_stored (attribution_trust_deals.sql, stored at
+-- build time).
+-- The columns are the macro's: fiscal_quarter, partner_deals, partner_revenue, agreed_revenue,
+-- partial_revenue, conflicting_revenue, agreed_share, conflicting_share.
+select *
+from trust_by_quarter('attribution_trust_deals_stored', $regions, $tiers, $partner_types, $managers)
 order by fiscal_quarter

@@ -46,6 +46,7 @@ import access
 import notes
 import queries
 from queries import glossary, health_score, meta
+from queries.formatting import money
 from settings import Digest as DigestSettings
 from settings import Settings
 
@@ -162,10 +163,6 @@ def since_for(recipient: Recipient, notes_file: Path, as_of: date, settings: Dig
 # ---- what is in one --------------------------------------------------------------------------
 
 
-def dollars(value: Any) -> str:
-    return f"${float(value):,.0f}"
-
-
 def items(frame: pl.DataFrame, words: Callable[[dict], str]) -> list[Item]:
     return [Item(row["partner_id"], row["partner_name"], words(row)) for row in frame.iter_rows(named=True)]
 
@@ -177,15 +174,18 @@ def newly(now: pl.DataFrame, then: pl.DataFrame, flag: str) -> pl.DataFrame:
     return joined.filter(pl.col(flag) & ~pl.col("_before").fill_null(False)).drop("_before")
 
 
-def dormant_words(row: dict) -> str:
-    text = f"quiet {row['days_since_activity']} days"
-    if row["last_activity_at"] is not None:
-        text += f", last activity {row['last_activity_at']:%Y-%m-%d}"
-    if row["p_alive"] is not None:
-        text += f"; P(still engaged) {row['p_alive']:.0%}"
-    if row["open_pipeline"]:
-        text += f"; open pipeline {dollars(row['open_pipeline'])}"
-    return text
+def dormant_words(currency: str) -> Callable[[dict], str]:
+    def words(row: dict) -> str:
+        text = f"quiet {row['days_since_activity']} days"
+        if row["last_activity_at"] is not None:
+            text += f", last activity {row['last_activity_at']:%Y-%m-%d}"
+        if row["p_alive"] is not None:
+            text += f"; P(still engaged) {row['p_alive']:.0%}"
+        if row["open_pipeline"]:
+            text += f"; open pipeline {money(row['open_pipeline'], currency, 'whole')}"
+        return text
+
+    return words
 
 
 def mover_words(row: dict) -> str:
@@ -245,7 +245,11 @@ def build(
     )
 
     sections = [
-        Section("dormant", "Newly dormant", items(dormant.sort("days_since_activity", descending=True), dormant_words)),
+        Section(
+            "dormant",
+            "Newly dormant",
+            items(dormant.sort("days_since_activity", descending=True), dormant_words(meta.currency(con))),
+        ),
         Section(
             "burning_out",
             "Newly burning out",

@@ -12,7 +12,9 @@ to within the simulation's noise), so the line converges on what closes. The day
 is one of them: the page's sentence "the forecast moved from $X to $Y since ..." reads it.
 
 `store_history` (a derived step of the build) stores the default view: the current quarter,
-every partner, every pipeline (segment); the output reads it for that view.
+every partner, every pipeline (segment). The output declares `Stored:`, and the runner reads the
+stored rows when no partner filter is set and `forecast_history_stored_quarter.sql` says the
+quarter and pipeline asked for are stored.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def forecast_history(
     Grain: one row per week x method
     Money: none
     Scope: program
+    Stored: forecast_history_stored (no filters, the quarter of data_as_of), when forecast_history_stored_quarter has rows
 
     fiscal_quarter ('FY2026 Q4'; NULL = the quarter of data_as_of); segment: the pipeline
     (partner = sourced + influenced, the default; partner_sourced, partner_influenced, direct,
@@ -67,11 +70,7 @@ def forecast_history(
     filters = forecast._filters(regions, tiers, partner_types, managers)
     data_as_of, start_month = forecast._meta(con)
     start = quarter_from_label(fiscal_quarter, start_month) if fiscal_quarter else fiscal.quarter_start(data_as_of, start_month)
-    if _default_view(con, start, filters):
-        frame = queries.execute(con, "forecast_history_stored")
-    else:
-        frame = history(con, start, filters)
-    return frame.filter(pl.col("segment") == segment)
+    return history(con, start, filters).filter(pl.col("segment") == segment)
 
 
 def history(con: duckdb.DuckDBPyConnection, start: date, filters: forecast.Filters) -> pl.DataFrame:
@@ -153,13 +152,6 @@ def store_history(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None:
         frame = history(con, fiscal.quarter_start(data_as_of, start_month), forecast._filters(None, None, None, None))
     queries.store_table(con, HISTORY_TABLE, frame.with_row_index("row_number"))
     forecast.MEMO.clear()  # what was memoised belongs to the database being built
-
-
-def _default_view(con: duckdb.DuckDBPyConnection, start: date, filters: forecast.Filters) -> bool:
-    if not queries.READ_STORED or any(filters.values()) or not queries.has_tables(con, HISTORY_TABLE):
-        return False
-    data_as_of, start_month = forecast._meta(con)
-    return start == fiscal.quarter_start(data_as_of, start_month)
 
 
 def _empty() -> pl.DataFrame:

@@ -1,6 +1,7 @@
--- Each method's forecast for the current quarter as it stood at the end of every week, every pipeline, no filters, as the build stored it (forecast_history.store_history).
--- Params: none
--- Grain: one row per week x method x segment
+-- Each method's forecast for the current quarter as it stood at the end of every week, for one pipeline, no filters, as the build stored it (forecast_history.store_history).
+-- Params:
+--   $segment (varchar, NULL = partner): the pipeline (partner, partner_sourced, partner_influenced, direct, all)
+-- Grain: one row per week x method
 -- Money: none
 -- Scope: program
 select
@@ -16,4 +17,5 @@ select
     won_to_date,
     open_deals
 from forecast_history_precomputed
+where segment = coalesce($segment, 'partner')
 order by row_number

@@ -8,54 +8,14 @@
 -- Grain: one row per snapshot day x opportunity, as pipeline_as_of returns it
 -- Money: none
 -- Scope: partner
-with stored as (
-    select *
-    from forecast_states_precomputed
-    where state_kind = $kind
-),
-
--- The same scope rule as pipeline_as_of.sql.
-final as (
-    select
-        stored.*,
-        coalesce(
-            ($regions is null or list_contains($regions, stored.scope_region))
-            and ($tiers is null or list_contains($tiers, stored.tier))
-            and ($partner_types is null or len(list_intersect(stored.partner_types, $partner_types)) > 0)
-            and ($managers is null or list_contains($managers, stored.partner_manager)),
-            false
-        ) as scoped
-    from stored
-)
-
+-- The stored rows hold pipeline_as_of's columns, in its order, and the state kind; in_scope is
+-- decided again here on what pipeline_as_of decided it on (scope_region, tier, partner_types,
+-- partner_manager), by the same macro partner_in_scope.
 select
-    snapshot_date,
-    snapshot_quarter,
-    opportunity_id,
-    account_name,
-    owner,
-    created_at,
-    stage,
-    stage_order,
-    probability,
-    probability_source,
-    is_closed,
-    is_won,
-    amount,
-    close_date,
-    forecast_category,
-    first_close_date,
-    times_slipped,
-    age_days,
-    segment,
-    partner_id,
-    partner_name,
-    partner_type,
-    tier,
-    partner_manager,
-    basis,
-    scoped as in_scope,
-    scope_region,
-    partner_types
-from final
+    * exclude (state_kind) replace (
+        partner_in_scope(scope_region, tier, partner_types, partner_manager, $regions, $tiers, $partner_types, $managers)
+            as in_scope
+    )
+from forecast_states_precomputed
+where state_kind = $kind
 order by snapshot_date, opportunity_id

@@ -89,40 +89,22 @@ closed_deals as (
 -- close, the sourced partner, or an approved registration) is in the group; sourced_here when the
 -- group holds its sourced partner. With every partner counted (no partner filter) this is built
 -- once per build (rollup_deal_groups.sql); otherwise it is grouped here from the deal x partner
--- pairs (rollup_deal_involvement.sql). Only one of the two branches runs.
+-- pairs (rollup_deal_involvement.sql) by the same macro, deals_by_group. Only one of the two
+-- branches runs.
+group_members as (
+    select coalesce($dimension, 'all') as dimension, group_name, partner_id from partner_groups
+),
+
 deal_groups as (
-    select
-        g.group_name,
-        g.opportunity_id,
-        g.sourced_here,
-        g.amount,
-        g.created_at,
-        g.close_date,
-        g.is_closed,
-        g.is_won,
-        g.deal_region,
-        g.has_sourced
+    select g.* exclude (dimension)
     from rollup_deal_groups as g
     where g.dimension = coalesce($dimension, 'all') and $tiers is null and $partner_types is null and $managers is null
     union all
-    select
-        m.group_name,
-        i.opportunity_id,
-        bool_or(i.is_sourced) as sourced_here,
-        i.amount,
-        i.created_at,
-        i.close_date,
-        i.is_closed,
-        i.is_won,
-        i.deal_region,
-        i.has_sourced
-    from rollup_deal_involvement as i
-    inner join (select distinct partner_id, group_name from partner_groups) as m using (partner_id)
+    select g.* exclude (dimension)
+    from deals_by_group('group_members', 'rollup_deal_involvement') as g
     cross join span
     where not ($tiers is null and $partner_types is null and $managers is null)
-        and (i.close_date between span.first_day and span.last_day or i.created_at between span.first_day and span.last_day)
-    group by m.group_name, i.opportunity_id, i.amount, i.created_at, i.close_date, i.is_closed, i.is_won,
-        i.deal_region, i.has_sourced
+        and (g.close_date between span.first_day and span.last_day or g.created_at between span.first_day and span.last_day)
 ),
 
 group_deals as (

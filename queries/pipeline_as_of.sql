@@ -282,12 +282,9 @@ final as (
         partners.tier,
         partners.partner_manager,
         attributed.basis,
-        coalesce(
-            ($regions is null or list_contains($regions, coalesce(attributed.region, partners.region)))
-            and ($tiers is null or list_contains($tiers, partners.tier))
-            and ($partner_types is null or len(list_intersect(partners.partner_types, $partner_types)) > 0)
-            and ($managers is null or list_contains($managers, partners.partner_manager)),
-            false
+        partner_in_scope(
+            coalesce(attributed.region, partners.region), partners.tier, partners.partner_types, partners.partner_manager,
+            $regions, $tiers, $partner_types, $managers
         ) as in_scope,
         -- What in_scope is decided on, so states stored at build time can be scoped later.
         coalesce(attributed.region, partners.region) as scope_region,

@@ -10,14 +10,8 @@
 with ledger as (
     select *
     from pipeline_changes_precomputed
-    -- The same scope rule as pipeline_as_of.sql, on the partner known at to_date.
-    where coalesce(
-        ($regions is null or list_contains($regions, region))
-        and ($tiers is null or list_contains($tiers, tier))
-        and ($partner_types is null or len(list_intersect(partner_types, $partner_types)) > 0)
-        and ($managers is null or list_contains($managers, partner_manager)),
-        false
-    )
+    -- The same scope rule as pipeline_as_of.sql (the macro partner_in_scope), on the partner known at to_date.
+    where partner_in_scope(region, tier, partner_types, partner_manager, $regions, $tiers, $partner_types, $managers)
 ),
 
 final as (

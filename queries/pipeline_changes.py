@@ -19,8 +19,10 @@ direct), partner and scope are as known at to_date, for its opening row too, so 
 counts in one involvement and one group.
 
 `store_changes` (a derived step of the build) stores the default view: the 7 days up to
-data_as_of, every partner. For those dates the outputs read it (the partner filters applied to
-the stored rows, as `pipeline_as_of.sql` applies them); other dates are computed. The forecast
+data_as_of, every partner. For those dates the runner reads it (both outputs declare `Stored:`;
+`pipeline_changes_stored_dates.sql` says whether the dates asked for are the stored ones, and
+the readers apply the partner filters to the stored rows as `pipeline_as_of.sql` applies them);
+other dates are computed. The forecast
 side of "what changed" (each method as it stood week by week, and the sentence at the top of
 the page) is `queries/forecast_history.py`'s.
 """
@@ -81,6 +83,7 @@ def pipeline_changes(
     Grain: one row per opportunity x change kind
     Money: none
     Scope: partner
+    Stored: pipeline_changes_stored (the 7 days up to data_as_of), when pipeline_changes_stored_dates has rows
 
     from_date (NULL = 7 days before to_date) and to_date (NULL = data_as_of): the states at the
     end of each day. change_kind: created, pulled_in, pushed_out, amount_up, amount_down, won,
@@ -91,10 +94,7 @@ def pipeline_changes(
     day is taken from its created and close dates, at the first open stage).
     """
     start, end = _dates(con, from_date, to_date)
-    scope = _scope(regions, tiers, partner_types, managers)
-    if _default_view(con, start, end):
-        return queries.execute(con, "pipeline_changes_stored", **scope)
-    ledger = _ledger(con, start, end, scope)
+    ledger = _ledger(con, start, end, _scope(regions, tiers, partner_types, managers))
     return ledger.filter(pl.col("step").is_in(list(CHANGE_KINDS))).rename(
         {"step": "change_kind", "amount": "amount_change"}
     ).select(CHANGE_COLUMNS)
@@ -114,16 +114,14 @@ def pipeline_change_totals(
     Grain: one row per fiscal quarter x involvement x partner type x region x partner manager
     Money: none
     Scope: partner
+    Stored: pipeline_change_totals_stored (the 7 days up to data_as_of), when pipeline_changes_stored_dates has rows
 
     opening + created + pulled_in + pushed_out + amount_up + amount_down + won + lost = closing
     on every row, to the cent (the changes are signed as in pipeline_changes). deals: the deals
     with a row in the quarter. Dates as in pipeline_changes.
     """
     start, end = _dates(con, from_date, to_date)
-    scope = _scope(regions, tiers, partner_types, managers)
-    if _default_view(con, start, end):
-        return queries.execute(con, "pipeline_change_totals_stored", **scope)
-    return totals(_ledger(con, start, end, scope), start, end)
+    return totals(_ledger(con, start, end, _scope(regions, tiers, partner_types, managers)), start, end)
 
 
 # ---- what the page draws -------------------------------------------------------------
@@ -310,13 +308,6 @@ def store_changes(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None:
     start, end = as_of - timedelta(days=DEFAULT_DAYS), as_of
     ledger = _ledger(con, start, end, _scope(None, None, None, None))
     queries.store_table(con, LEDGER_TABLE, ledger.with_row_index("row_number"))
-
-
-def _default_view(con: duckdb.DuckDBPyConnection, from_date: date, to_date: date) -> bool:
-    if not queries.READ_STORED or not queries.has_tables(con, LEDGER_TABLE):
-        return False
-    as_of = _data_as_of(con)
-    return as_of is not None and (from_date, to_date) == (as_of - timedelta(days=DEFAULT_DAYS), as_of)
 
 
 # ---- helpers -----------------------------------------------------------------------------

@@ -13,16 +13,13 @@ with changes as (
     where step not in ('opening', 'closing')
 ),
 
--- The same scope rule as pipeline_as_of.sql, on the partner known at to_date.
+-- The same scope rule as pipeline_as_of.sql (the macro partner_in_scope), on the partner known at to_date.
 final as (
     select
         changes.*,
-        coalesce(
-            ($regions is null or list_contains($regions, changes.region))
-            and ($tiers is null or list_contains($tiers, changes.tier))
-            and ($partner_types is null or len(list_intersect(changes.partner_types, $partner_types)) > 0)
-            and ($managers is null or list_contains($managers, changes.partner_manager)),
-            false
+        partner_in_scope(
+            changes.region, changes.tier, changes.partner_types, changes.partner_manager,
+            $regions, $tiers, $partner_types, $managers
         ) as in_scope
     from changes
 )

@@ -24,6 +24,7 @@ import polars as pl
 
 import queries
 from queries import attribution, fiscal, glossary
+from queries.formatting import money
 from queries.meta import as_of_in, data_as_of, start_month_in
 
 STATUSES = ["accrued", "approved", "paid", "clawed_back"]
@@ -335,15 +336,6 @@ def gather(run: Run, partner_id: str, start_date: date | None = None, end_date: 
 # ---- in words, for the page's printable tables ---------------------------------------------
 
 
-def money_text(value: float | None, currency: str = "USD") -> str:
-    """$1,234.56 (USD) or 1,234.56 EUR; a dash for nothing."""
-    if value is None:
-        return "—"
-    sign = "-" if value < 0 else ""
-    number = f"{abs(value):,.2f}"
-    return f"{sign}${number}" if currency == "USD" else f"{sign}{number} {currency}"
-
-
 def percent_text(value: float | None) -> str:
     """12.5%, 8%: up to two decimals, no trailing zeros."""
     if value is None:
@@ -359,7 +351,7 @@ def readable(frame: pl.DataFrame, columns: list[str], currency: str = "USD", tot
         label, kind = COLUMNS[name]
         values = frame[name].to_list()
         if kind == "money":
-            cells = [money_text(v, currency) for v in values]
+            cells = [money(v, currency, "cents", missing="—") for v in values]
         elif kind == "percent":
             cells = [percent_text(v) for v in values]
         elif kind == "date":
@@ -369,6 +361,6 @@ def readable(frame: pl.DataFrame, columns: list[str], currency: str = "USD", tot
         if total is not None:
             summed = round(float(frame[name].cast(pl.Float64).sum()), 2) if name in total else None
             first = name == columns[0]
-            cells.append(money_text(summed, currency) if summed is not None else ("Total" if first else ""))
+            cells.append(money(summed, currency, "cents") if summed is not None else ("Total" if first else ""))
         out[label] = cells
     return pl.DataFrame(out, schema=dict.fromkeys(out, pl.String))

@@ -24,6 +24,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from queries import attribution
+from queries.formatting import SYMBOLS, money
 from queries.statement import COLUMNS as STATEMENT_COLUMNS
 from queries.statement import STATUSES, Meta, Run, Statement
 
@@ -57,19 +58,22 @@ class Book:
                 "remove_timezone": True,
             },
         )
-        money = '"$"#,##0.00;-"$"#,##0.00' if currency == "USD" else f'#,##0.00" {currency}";-#,##0.00" {currency}"'
+        # Excel's number format for the reporting currency, written as queries.formatting.money writes it.
+        symbol = SYMBOLS.get(currency)
+        amount = f'"{symbol}"#,##0.00;-"{symbol}"#,##0.00' if symbol else f'#,##0.00" {currency}";-#,##0.00" {currency}"'
+        self.currency = currency
         add = self.workbook.add_format
         self.formats = {
             "header": add({"bold": True, "bg_color": "#E8EEF4", "bottom": 1, "text_wrap": True, "valign": "top"}),
             "text": add({}),
-            "money": add({"num_format": money}),
+            "money": add({"num_format": amount}),
             "percent": add({"num_format": "0.0#%"}),
             "date": add({"num_format": "yyyy-mm-dd"}),
             "integer": add({"num_format": "#,##0"}),
             "number": add({"num_format": "#,##0.00"}),
             "label": add({"bold": True}),
             "total": add({"bold": True, "top": 1}),
-            "total_money": add({"bold": True, "top": 1, "num_format": money}),
+            "total_money": add({"bold": True, "top": 1, "num_format": amount}),
             "total_integer": add({"bold": True, "top": 1, "num_format": "#,##0"}),
         }
 
@@ -130,14 +134,14 @@ class Book:
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, max(len(rows), 1), 1)
         sheet.set_column(0, 0, min(MAX_WIDTH, max(len(label) for label, _, _ in rows) + 2) if rows else MIN_WIDTH)
-        sheet.set_column(1, 1, min(MAX_WIDTH, max([len(shown(v, k)) for _, v, k in rows] + [MIN_WIDTH]) + 2))
+        sheet.set_column(1, 1, min(MAX_WIDTH, max([len(shown(v, k, self.currency)) for _, v, k in rows] + [MIN_WIDTH]) + 2))
         return sheet
 
     def widths(self, sheet: Worksheet, frame: pl.DataFrame, columns: list[Column]) -> None:
         """Each column as wide as its longest value as shown (or its header's longest word), within limits."""
         for col, column in enumerate(columns):
             values = frame[column.name].to_list() if frame.height else []
-            longest = max([len(shown(v, column.kind)) for v in values[:5000]] + [0])
+            longest = max([len(shown(v, column.kind, self.currency)) for v in values[:5000]] + [0])
             header = max(len(word) for word in column.label.split()) if column.label.strip() else 0
             sheet.set_column(col, col, max(MIN_WIDTH, min(MAX_WIDTH, max(longest, header, len(column.label) // 2) + 2)))
 
@@ -152,12 +156,12 @@ def text_of(value: Any) -> str:
     return str(value)
 
 
-def shown(value: Any, kind: str) -> str:
+def shown(value: Any, kind: str, currency: str = "USD") -> str:
     """About what Excel shows for a value, to size its column."""
     if value is None:
         return ""
     if kind == "money":
-        return f"${float(value):,.2f}"
+        return money(float(value), currency, "cents")
     if kind == "percent":
         return f"{float(value) * 100:.2f}%"
     if kind == "date":

@@ -1,10 +1,13 @@
 """Shared fixtures: tiny hand-checkable extracts loaded by the real loaders, the demo program
-at a small scale for the pages, and AppTest with clean Streamlit caches."""
+at a small scale for the pages, AppTest with clean Streamlit caches, and for the browser tests
+Debian's chromium (Playwright) and the app served on the demo program."""
 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import streamlit as st
@@ -113,3 +116,43 @@ def open_page(page: str, query: dict[str, str] | None = None, timeout: float = 3
     at.run()
     at.switch_page(f"pages/{page}.py")
     return at.run()
+
+
+# ---- the browser tests (test_browser*.py, test_deep_links.py) ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright's sync API, one per test file that asks for it.
+
+    Not one per session: between its calls the sync API leaves its event loop marked as the
+    thread's running loop, so while a browser is open `asyncio.run` fails in every other test
+    (test_concurrency.py's load sessions). Closed at the end of each file, it is gone by then."""
+    from playwright.sync_api import sync_playwright
+
+    from scripts.screenshots import launch
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_db_path: Path) -> Iterator[str]:
+    """The app (`streamlit run app.py`) serving the demo program, one server per test session.
+    A test that swaps the database or needs a fresh server's first visit serves its own."""
+    from scripts.screenshots import serve
+
+    with serve(demo_db_path) as url:
+        yield url
+
+
+def open_in_browser(browser: Any, url: str) -> Any:
+    """A new tab on `url`, downloads allowed, once the app has stopped running."""
+    from scripts.screenshots import wait_until_idle
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page.goto(url, timeout=30_000)
+    wait_until_idle(page)
+    return page

@@ -4,49 +4,35 @@ on any exception box or error message."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from scripts.screenshots import CHROMIUM, CHROMIUM_ARGS, PAGES, serve, wait_until_idle
+from scripts.screenshots import CHROMIUM, PAGES, wait_until_idle
+from tests.conftest import open_in_browser
 
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (`make chromium` installs it)")
 
 
-@pytest.fixture(scope="module")
-def app_url(demo_db_path: Path) -> Iterator[str]:
-    with serve(demo_db_path) as url:
-        yield url
-
-
-def test_every_page_opens_from_the_navigation_without_an_error(app_url: str):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(app_url, timeout=30_000)
+def test_every_page_opens_from_the_navigation_without_an_error(browser, app_url: str):
+    page = open_in_browser(browser, app_url)
+    try:
+        problems = {}
+        for url_path, title in PAGES.items():
+            page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+            # The default page (Program health) lives at "/".
+            page.wait_for_function(
+                "path => location.pathname.endsWith('/' + path) || (path === 'health' && location.pathname === '/')",
+                arg=url_path,
+                timeout=15_000,
+            )
             wait_until_idle(page)
-            problems = {}
-            for url_path, title in PAGES.items():
-                page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
-                # The default page (Program health) lives at "/".
-                page.wait_for_function(
-                    "path => location.pathname.endsWith('/' + path) || (path === 'health' && location.pathname === '/')",
-                    arg=url_path,
-                    timeout=15_000,
-                )
-                wait_until_idle(page)
-                heading = page.locator('[data-testid="stMain"] h1').first.inner_text()
-                errors = page.locator(ERRORS)
-                if errors.count():
-                    problems[title] = "\n---\n".join(errors.nth(i).inner_text()[:2000] for i in range(errors.count()))
-                elif title not in heading:
-                    problems[title] = f"the page shows {heading!r}, not {title!r}"
-            assert not problems, "\n\n".join(f"{title}:\n{text}" for title, text in problems.items())
-        finally:
-            browser.close()
+            heading = page.locator('[data-testid="stMain"] h1').first.inner_text()
+            errors = page.locator(ERRORS)
+            if errors.count():
+                problems[title] = "\n---\n".join(errors.nth(i).inner_text()[:2000] for i in range(errors.count()))
+            elif title not in heading:
+                problems[title] = f"the page shows {heading!r}, not {title!r}"
+        assert not problems, "\n\n".join(f"{title}:\n{text}" for title, text in problems.items())
+    finally:
+        page.close()

@@ -15,26 +15,20 @@ from pathlib import Path
 import pytest
 
 import notes
-from scripts.screenshots import CHROMIUM, launch, serve, wait_until_idle
+from scripts.screenshots import CHROMIUM, serve, wait_until_idle
 from tests.test_roles_pages import build_roles_program
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (`make chromium` installs it)")
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    from playwright.sync_api import sync_playwright
-
+def served(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, str, Path]]:
     folder = tmp_path_factory.mktemp("outreach_browser")
     db, notes_file = build_roles_program(folder), folder / "notes.sqlite"
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as p:
+    with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PULSE_NOTES_DB", str(notes_file))  # the server inherits it
-        browser = launch(p)
-        try:
-            with serve(db) as url:
-                yield browser, url, notes_file
-        finally:
-            browser.close()
+        with serve(db) as url:
+            yield browser, url, notes_file
 
 
 def dormant_rows(page) -> list[dict[str, str]]:

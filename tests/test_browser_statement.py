@@ -10,39 +10,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from scripts.screenshots import CHROMIUM, busiest_partner, launch, serve, wait_until_idle
+from scripts.screenshots import CHROMIUM, busiest_partner
+from tests.conftest import open_in_browser
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (`make chromium` installs it)")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = launch(p)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def app_url(browser, demo_db_path: Path) -> Iterator[str]:
-    # No warm-up visit: a deep link lands on its page on a fresh server's first visit.
-    with serve(demo_db_path) as url:
-        yield url
-
-
-def open_page(browser, url: str):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page.goto(url, timeout=30_000)
-    wait_until_idle(page)
-    return page
 
 
 def download(page, label: str) -> tuple[str, bytes]:
@@ -55,7 +31,7 @@ def download(page, label: str) -> tuple[str, bytes]:
 
 def test_a_statement_prints_without_the_sidebar_or_buttons_in_one_click(browser, app_url: str, demo_db_path: Path):
     partner = busiest_partner(demo_db_path)
-    page = open_page(browser, f"{app_url}/statement?partner={partner}&period=All+time")
+    page = open_in_browser(browser, f"{app_url}/statement?partner={partner}&period=All+time")
     try:
         assert page.locator('[data-testid="stMain"] h1').first.inner_text().startswith("Partner statement")
         # On a fresh server's first visit the tables can still be arriving when the page looks idle.
@@ -79,7 +55,7 @@ def test_a_statement_prints_without_the_sidebar_or_buttons_in_one_click(browser,
 
 def test_the_statement_excel_adds_up_to_its_deals_csv(browser, app_url: str, demo_db_path: Path):
     partner = busiest_partner(demo_db_path)
-    page = open_page(browser, f"{app_url}/statement?partner={partner}&period=All+time")
+    page = open_in_browser(browser, f"{app_url}/statement?partner={partner}&period=All+time")
     try:
         name, data = download(page, "Excel")
         _, deals_csv = download(page, "CSV: deals")
@@ -96,7 +72,7 @@ def test_the_statement_excel_adds_up_to_its_deals_csv(browser, app_url: str, dem
 
 
 def test_the_scenario_workbook_adds_up_to_the_attribution_pages_totals(browser, app_url: str):
-    page = open_page(browser, f"{app_url}/attribution?period=All+time")
+    page = open_in_browser(browser, f"{app_url}/attribution?period=All+time")
     try:
         name, data = download(page, "Download the scenario workbook (Excel)")
         _, totals_csv = download(page, "Download CSV")  # the first table: each scenario's totals

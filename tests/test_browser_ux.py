@@ -12,56 +12,25 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from scripts.screenshots import CHROMIUM, PAGES, launch, serve, wait_until_idle
+from scripts.screenshots import CHROMIUM, PAGES, busiest_partner, serve, wait_until_idle
+from tests.conftest import open_in_browser
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (`make chromium` installs it)")
 SIDEBAR = '[data-testid="stSidebar"]'
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = launch(p)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def app_url(browser, demo_db_path: Path) -> Iterator[str]:
-    with serve(demo_db_path) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def dark_url(browser, demo_db_path: Path) -> Iterator[str]:
+def dark_url(demo_db_path: Path) -> Iterator[str]:
     with serve(demo_db_path, "--theme.base", "dark") as url:
         yield url
-
-
-def open_page(browser, url: str):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page.goto(url, timeout=30_000)
-    wait_until_idle(page)
-    return page
-
-
-def busiest_partner(db: Path) -> str:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.sql("select partner_id from touchpoints group by 1 order by count(*) desc, 1 limit 1").fetchall()[0][0]
-    finally:
-        con.close()
 
 
 # Program health, the default page, is served at / (and at /health once the server has run app.py).
 @pytest.mark.parametrize("path", ["/health", "/engagement"], ids=["program health", "engagement"])
 def test_a_deep_link_with_filters_shows_those_filters_selected_in_the_sidebar(browser, app_url: str, path: str):
-    page = open_page(browser, f"{app_url}{path}?region=EMEA&period=Last+4+fiscal+quarters")
+    page = open_in_browser(browser, f"{app_url}{path}?region=EMEA&period=Last+4+fiscal+quarters")
     try:
         sidebar = page.locator(SIDEBAR)
         region = sidebar.locator('[data-testid="stMultiSelect"]').filter(has_text="Region")
@@ -80,7 +49,7 @@ def test_every_pages_first_csv_download_downloads_a_csv_file(browser, app_url: s
     downloaded, not_offered = {}, []
     for url_path in PAGES:
         query = f"?partner={partner}" if url_path == "partner" else ""
-        page = open_page(browser, f"{app_url}/{'' if url_path == 'health' else url_path}{query}")
+        page = open_in_browser(browser, f"{app_url}/{'' if url_path == 'health' else url_path}{query}")
         try:
             # The first one on show (others may sit in a closed tab or expander).
             button = page.locator('[data-testid="stDownloadButton"] button:visible').first
@@ -106,7 +75,7 @@ def test_every_pages_first_csv_download_downloads_a_csv_file(browser, app_url: s
 def test_the_dark_theme_draws_charts_on_a_dark_background(browser, dark_url: str):
     from PIL import Image
 
-    page = open_page(browser, f"{dark_url}/forecast")
+    page = open_in_browser(browser, f"{dark_url}/forecast")
     try:
         chart = page.locator('[data-testid="stPlotlyChart"]').first
         chart.scroll_into_view_if_needed()
@@ -131,7 +100,7 @@ def test_an_open_page_reruns_on_a_newly_built_database_and_stays_on_its_page(bro
     db = tmp_path / "pulse.duckdb"
     shutil.copy(demo_db_path, db)
     with serve(db) as url:
-        page = open_page(browser, f"{url}/attribution?period=All+time")
+        page = open_in_browser(browser, f"{url}/attribution?period=All+time")
         try:
             sidebar = page.locator(SIDEBAR)
             assert "Data as of 2026-11-20" in sidebar.inner_text()

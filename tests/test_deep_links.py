@@ -13,20 +13,10 @@ from pathlib import Path
 import pytest
 
 from bench.browser import RunCounter
-from scripts.screenshots import CHROMIUM, PAGES, launch, serve, wait_until_idle
+from scripts.screenshots import CHROMIUM, PAGES, serve, wait_until_idle
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (`make chromium` installs it)")
 SIDEBAR = '[data-testid="stSidebar"]'
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = launch(p)
-        yield chromium
-        chromium.close()
 
 
 @pytest.mark.parametrize("url_path", ["forecast", "engagement", "attribution", "data"])

@@ -1,5 +1,6 @@
-"""The house keeps its shape: no import circle between the analytics' modules, and every `.sql`
-file under queries/ is reached by some code path (an output, a reader, a build step)."""
+"""The house keeps its shape: no import circle between the analytics' modules, every `.sql`
+file under queries/ is reached by some code path (an output, a reader, a build step), and every
+shared SQL macro (queries/macros/) is created by the build and called from two files or more."""
 
 from __future__ import annotations
 
@@ -77,11 +78,24 @@ def reached_sql() -> set[str]:
     names = {path.stem for path in QUERIES.glob("*.sql")}
     reached = {name for name in names if f'"{name}"' in text}
     for output in queries.outputs().values():
-        reached |= {output.stored, output.stored_days} - {None}
+        reached |= {output.stored, output.stored_days, output.stored_when} - {None}
     return reached
 
 
 def test_every_sql_file_under_queries_is_reached_by_some_code_path():
     names = {path.stem for path in QUERIES.glob("*.sql")}
     assert sorted(names - reached_sql()) == []
-    assert "health_stored_days" in reached_sql()  # reached only through a Stored: declaration
+    assert {"health_stored_days", "pipeline_changes_stored_dates"} <= reached_sql()  # only through a Stored: declaration
+
+
+def test_every_shared_sql_macro_is_created_by_the_build_and_called_from_another_file():
+    """A fragment several outputs share is one macro (queries/macros/), not a copy kept in step."""
+    import queries
+
+    files = {path.stem: path.read_text(encoding="utf-8") for path in queries.MACROS_DIR.glob("*.sql")}
+    assert set(files) == set(queries.MACROS)
+    callers = {path: path.read_text(encoding="utf-8") for path in QUERIES.rglob("*.sql")}
+    for name in queries.MACROS:
+        assert f"create or replace macro {name}(" in files[name]
+        used_in = [path.stem for path, text in callers.items() if path.stem != name and f"{name}(" in text]
+        assert len(used_in) >= 2, f"{name} is called from {used_in}: a macro is for what two or more files share"
