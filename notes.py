@@ -240,29 +240,30 @@ LATEST_COLUMNS = {
     "next_step_due": pl.Date,
 }
 
-# Each contact as its latest version, with when it was first recorded (its place among a partner's
+# Each contact's latest version, with when it was first recorded (its place among a partner's
 # contacts of one day does not change when it is edited), for a JSON list of partner ids.
-CURRENT = """
+LATEST_VERSIONS = """
 with latest as (
     select contact_id, max(version) as version, min(recorded_at) as first_recorded_at
     from contacts
     where partner_id in (select value from json_each(:partners))
     group by contact_id
 )
-select c.contact_id, c.version, c.partner_id, c.contact_date, c.channel, c.outcome, c.next_step,
+"""
+# Each contact as its latest version.
+CURRENT = (
+    LATEST_VERSIONS
+    + """select c.contact_id, c.version, c.partner_id, c.contact_date, c.channel, c.outcome, c.next_step,
     c.next_step_due, c.note, c.recorded_by, c.recorded_at, l.first_recorded_at
 from contacts as c
 join latest as l on l.contact_id = c.contact_id and l.version = c.version
 order by c.contact_date desc, l.first_recorded_at desc
 """
+)
 # Per partner, its last contact (by the contact's day, then the order they were recorded in).
-LATEST = """
-with latest as (
-    select contact_id, max(version) as version, min(recorded_at) as first_recorded_at
-    from contacts
-    where partner_id in (select value from json_each(:partners))
-    group by contact_id
-),
+LATEST = (
+    LATEST_VERSIONS.rstrip("\n")  # noqa: S608 - fixed text, partners bound as :partners
+    + """,
 ranked as (
     select c.partner_id, c.contact_date, c.channel, nullif(c.next_step, '') as next_step, c.next_step_due,
         row_number() over (partition by c.partner_id order by c.contact_date desc, l.first_recorded_at desc) as place
@@ -271,6 +272,7 @@ ranked as (
 )
 select partner_id, contact_date, channel, next_step, next_step_due from ranked where place = 1 order by partner_id
 """
+)
 HISTORY = """
 select * from contacts
 where partner_id in (select value from json_each(:partners))
