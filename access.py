@@ -184,9 +184,6 @@ OUTPUTS: dict[str, frozenset[str | None]] = _decided(
         health_inputs partner_health_scores health_stored_days health_stored_movers health_stored_scores
         health_won_deals_by_quarter
         kpis_by_period kpis_stored_by_period partner_activity_summary signals_stored partner_signal_rows
-        rollup_certification_days rollup_deal_groups rollup_deal_involvement rollup_deal_partners rollup_deals
-        rollup_partner_active_spells rollup_partner_days rollup_partner_dormancy rollup_partner_first_wins
-        rollup_partner_groups rollup_partner_month_engagement rollup_registrations
         """,
     ),
 )

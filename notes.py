@@ -3,7 +3,7 @@ sent, in a SQLite file of its own that the analytics rebuild never touches.
 
 This module owns that file: where it is (`$PULSE_NOTES_DB`, else `notes.sqlite` beside the
 analytics database), its schema and versions (the file is copied aside before a schema change),
-the outreach log's rules, and the record of digests sent (`queries/digest.py` reads it to say
+the outreach log's rules, and the record of digests sent (`queries/program/digest.py` reads it to say
 what is new since the last one). Who may read and write which partner's log is decided in
 `access.py` (`outreach_partners`); a `Log` is opened for that set of partners and refuses any
 other.

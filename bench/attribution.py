@@ -41,9 +41,9 @@ import psutil
 
 import queries
 from loaders.build import write_settings_tables
-from queries import attribution
-from queries.markov import path_counts, present_partners, solve_removal_effects
-from queries.touch_paths import store_paths, touch_paths
+from queries.attribution import credit as attribution
+from queries.attribution.markov import path_counts, present_partners, solve_removal_effects
+from queries.attribution.touch_paths import store_paths, touch_paths
 from settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"

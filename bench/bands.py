@@ -18,7 +18,8 @@ from pathlib import Path
 import polars as pl
 
 import queries
-from queries import fiscal, forecast
+from queries import fiscal
+from queries.forecast import methods as forecast
 
 
 def coverage(db: Path) -> pl.DataFrame:

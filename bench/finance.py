@@ -5,7 +5,7 @@ program that `bench.pages` caches under bench/cache/ (generating and building it
 then times, on one read-only connection with warm DuckDB caches (median of the runs):
 - moves: `attribution_moves` between linear and time decay booked at touch dates, all time;
 - workbook: `queries.workbook.gather` (2 and 4 scenarios, all time) and writing the .xlsx;
-- statement: `queries.statement.gather` for the partner with the most credit, all time, and its .xlsx.
+- statement: `queries.partner.statement.gather` for the partner with the most credit, all time, and its .xlsx.
 Writes its section of bench/RESULTS.md.
 """
 
@@ -42,8 +42,8 @@ def bench_scale(scale: float, runs: int) -> str:
     import json
 
     import queries
-    from queries import statement, workbook
-
+    from queries import workbook
+    from queries.partner import statement
     extracts, _ = ensure_demo(scale)
     db = CACHE / f"scale{scale:g}" / "pulse.duckdb"
     if not db.exists():

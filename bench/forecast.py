@@ -20,7 +20,7 @@ import polars as pl
 
 import queries
 from loaders.build import build_database
-from queries import forecast
+from queries.forecast import methods as forecast
 
 PROJECT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -133,7 +133,7 @@ def main() -> None:
         "Time to compute everything the Pipeline forecast page shows (forecast with 10,000 simulations, open deals, "
         "backtest of 8 quarters, verdict), the module's memo cleared before every run; no Streamlit cache. "
         "Default view (no filters, as of the data's last day): read from the tables the build step "
-        "`queries.forecast:store_forecast` stores. Filtered view (the largest region): computed from the stored "
+        "`queries.forecast.methods:store_forecast` stores. Filtered view (the largest region): computed from the stored "
         "deal states (rates learned and 10,000 runs simulated for the deals in scope). Build step: the derived "
         "step alone, rerun on a copy of the database. "
         f"Machine load average during the run: {load:.1f} on {os.cpu_count()} CPUs. "

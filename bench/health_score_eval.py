@@ -29,7 +29,7 @@ import polars as pl
 from scipy import stats
 
 import queries
-from queries import health_score, win_model
+from queries.health import health_score, win_model
 from settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"

@@ -24,8 +24,8 @@ import numpy as np
 import polars as pl
 
 from bench import write_section
-from queries import attribution
-from queries.touch_paths import touch_paths
+from queries.attribution import credit as attribution
+from queries.attribution.touch_paths import touch_paths
 
 SECTION = "markov_grouped"
 

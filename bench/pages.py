@@ -101,7 +101,6 @@ def record_page_calls(page: str, db: Path) -> list[tuple[str, dict]]:
     from streamlit.testing.v1 import AppTest
 
     from queries import serving
-
     calls: list[tuple[str, dict]] = []
     original = serving.run
 
@@ -149,8 +148,8 @@ def tables_read(names: list[str]) -> list[str]:
 
     text = ""
     for name in names:
-        sql = PROJECT / "queries" / f"{name}.sql"
-        if sql.exists():
+        sql = queries.sql_files().get(name)
+        if sql is not None:
             text += sql.read_text()
         elif name in queries.PYTHON_OUTPUTS:
             module = queries.PYTHON_OUTPUTS[name].split(":")[0]

@@ -1,7 +1,7 @@
 """Figures for the Pipeline changes page: the waterfall from the opening pipeline to the
 closing one, and each method's forecast for the quarter week by week.
 
-Pure builders: frames from `queries.pipeline_changes` and `queries.forecast_history` in,
+Pure builders: frames from `queries.forecast.pipeline_changes` and `queries.forecast.forecast_history` in,
 `go.Figure` out.
 """
 
@@ -12,7 +12,7 @@ import polars as pl
 
 from charts import NEUTRAL, figure
 from charts.forecast import METHOD_COLORS, METHOD_ORDER
-from queries.pipeline_changes import STEPS
+from queries.forecast.pipeline_changes import STEPS
 
 UP, DOWN, TOTAL = "#009E73", "#D55E00", "#0072B2"
 

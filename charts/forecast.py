@@ -1,8 +1,8 @@
 """Figures for the Pipeline forecast page: the forecast by quarter and method with its
 P10-P90 band, and the backtest (each method's forecast against what actually closed).
 
-Pure builders: frames from `queries.forecast` in, `go.Figure` out. The numbers are
-computed in `queries/forecast.py`; this module only decides how they look.
+Pure builders: frames from `queries.forecast.methods` in, `go.Figure` out. The numbers are
+computed in `queries/forecast/methods.py`; this module only decides how they look.
 """
 
 from __future__ import annotations

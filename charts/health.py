@@ -2,7 +2,7 @@
 and the tier check's picture (partners by held vs qualified tier); and the words of a card:
 its value, its change and the dates it compares.
 
-Pure builders: frames from `queries.kpis` / `tier_check.sql` in, `go.Figure` or text out.
+Pure builders: frames from `queries.program.kpis` / `tier_check.sql` in, `go.Figure` or text out.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Figures of the partner health score and the win model: frames in, `go.Figure` out, no st.* calls.
 
-The numbers come from `queries.health_score` (partner_health, partner_health_history) and
-`queries.win_model` (win_model_calibration); this module only draws them.
+The numbers come from `queries.health.health_score` (partner_health, partner_health_history) and
+`queries.health.win_model` (win_model_calibration); this module only draws them.
 """
 
 from __future__ import annotations

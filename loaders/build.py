@@ -55,7 +55,7 @@ FRESHNESS: dict[str, str] = {
     "payouts": "max(period)",
 }
 # The tables whose latest day moves with every daily export: the data's as-of date is the latest
-# of them (queries/stale_tables.sql calls the same tables "daily"). A payout period is a month
+# of them (queries/data/stale_tables.sql calls the same tables "daily"). A payout period is a month
 # and a join date is not an event: they set the date only for a program that has nothing else.
 DAILY_TABLES = ("partner_activities", "opportunities", "opportunity_history", "touchpoints", "deal_registrations")
 

@@ -15,18 +15,18 @@ import duckdb
 from settings import Settings
 
 DERIVED: list[str] = [
-    "queries.bgnbd:store_fit",
-    "queries.rollups:build_rollups",
-    "queries.touch_paths:store_paths",
-    "queries.attribution:build_default_credit",
-    "queries.kpis:store_kpis",
-    "queries.disagreements:store_disagreements",
-    "queries.forecast:store_forecast",
-    "queries.pipeline_changes:store_changes",
-    "queries.forecast_history:store_history",
-    "queries.win_model:store_win_model",
-    "queries.health_score:store_health",
-    "queries.signals:store_signals",
+    "queries.engagement.bgnbd:store_fit",
+    "loaders.rollups:build_rollups",
+    "queries.attribution.touch_paths:store_paths",
+    "queries.attribution.credit:build_default_credit",
+    "queries.program.kpis:store_kpis",
+    "queries.disagreements.ledger:store_disagreements",
+    "queries.forecast.methods:store_forecast",
+    "queries.forecast.pipeline_changes:store_changes",
+    "queries.forecast.forecast_history:store_history",
+    "queries.health.win_model:store_win_model",
+    "queries.health.health_score:store_health",
+    "queries.engagement.signals:store_signals",
 ]
 
 

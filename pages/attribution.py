@@ -10,7 +10,8 @@ import streamlit as st
 import charts.attribution as charts
 import queries
 import ui
-from queries import attribution, glossary, workbook
+from queries import glossary, workbook
+from queries.attribution import credit as attribution
 
 DEFAULT = [{"model": "linear"}, {"model": "time_decay"}]
 LETTERS = "ABCD"

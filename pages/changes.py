@@ -18,7 +18,7 @@ import ui
 from charts import changes as charts
 from charts.forecast import SEGMENT_LABELS
 from queries import fiscal, glossary
-from queries import pipeline_changes as changes
+from queries.forecast import pipeline_changes as changes
 
 st.title("Pipeline changes")
 filters = ui.current_filters()

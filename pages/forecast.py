@@ -10,7 +10,7 @@ import queries
 import ui
 from charts import forecast as charts
 from queries import glossary
-from queries.forecast import BACKTEST_QUARTERS, in_segment
+from queries.forecast.methods import BACKTEST_QUARTERS, in_segment
 
 filters = ui.current_filters()
 st.title("Pipeline forecast")

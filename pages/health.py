@@ -15,8 +15,8 @@ from charts import MODEL_COLORS
 from charts import health as charts
 from charts import health_score as health_charts
 from queries import glossary
-from queries.kpi_definitions import SECTIONS, definition
-from queries.kpis import COMPARISONS, DIMENSIONS
+from queries.program.kpi_definitions import SECTIONS, definition
+from queries.program.kpis import COMPARISONS, DIMENSIONS
 
 FORMATS = {"share": "percent", "money": "dollar", "days": "%.0f", "count": "localized", "ratio": "%.1fx"}
 TIER_COLUMNS = {

@@ -12,7 +12,8 @@ import queries
 import ui
 from charts import health_score as health_charts
 from charts import partner as charts
-from queries import attribution, glossary
+from queries import glossary
+from queries.attribution import credit as attribution
 
 filters = ui.current_filters()
 scope = {key: filters.params()[key] for key in ("regions", "tiers", "partner_types", "managers")}

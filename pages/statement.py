@@ -10,8 +10,9 @@ import streamlit as st
 
 import queries
 import ui
-from queries import glossary, statement, workbook
+from queries import glossary, workbook
 from queries.formatting import money as money_in
+from queries.partner import statement
 
 # On paper: the statement alone, no sidebar, header, buttons or partner picker.
 PRINT_CSS = """

@@ -1,7 +1,8 @@
 """The analytics: named outputs over the built database, each a `.sql` file or a Python function.
 
-An output is either `queries/<name>.sql` (one read-only SELECT with `$named` parameters and
-a header comment, see STYLE.md) or a Python function registered in `PYTHON_OUTPUTS` for
+An output is either `<name>.sql` in a domain folder under queries/ (one read-only SELECT with
+`$named` parameters and a header comment, see docs/design.md; the layout is in README.md, "A map
+of the house") or a Python function registered in `PYTHON_OUTPUTS` for
 what SQL cannot say well (Markov, Shapley, BG/NBD, simulation), called as
 `function(con, **params)` and returning a Polars frame.
 
@@ -63,28 +64,31 @@ DEFAULT_DB = PROJECT_DIR / "data" / "pulse.duckdb"
 # Outputs computed in Python: name -> "module:function".
 # Register with a one-line edit each; do not rewrite this dict wholesale.
 PYTHON_OUTPUTS: dict[str, str] = {
-    "partner_signals": "queries.signals:partner_signals",
-    "partner_signal_rows": "queries.signals:partner_signal_rows",
-    "program_kpis": "queries.kpis:program_kpis",
-    "kpi_trend_by_quarter": "queries.kpis:kpi_trend_by_quarter",
-    "kpi_breakdown": "queries.kpis:kpi_breakdown",
-    "attribution_credit": "queries.attribution:attribution_credit",
-    "attribution_scenario": "queries.attribution:attribution_scenario",
-    "attribution_moves": "queries.scenario_moves:attribution_moves",
-    "partner_statement": "queries.statement:partner_statement",
-    "partner_statement_disagreements": "queries.statement:partner_statement_disagreements",
-    "pipeline_forecast": "queries.forecast:pipeline_forecast", "forecast_deals": "queries.forecast:forecast_deals",
-    "forecast_backtest": "queries.forecast:forecast_backtest", "forecast_accuracy": "queries.forecast:forecast_accuracy",
-    "forecast_caveats": "queries.forecast:forecast_caveats",
-    "partner_health": "queries.health_score:partner_health", "win_model_evaluation": "queries.win_model:win_model_evaluation",
-    "partner_health_movers": "queries.health_score:partner_health_movers",
-    "partner_health_scores": "queries.health_score:partner_health_scores",
-    "partner_health_history": "queries.health_score:partner_health_history",
-    "win_model_calibration": "queries.win_model:win_model_calibration",
-    "win_model_coefficients": "queries.win_model:win_model_coefficients",
-    "pipeline_changes": "queries.pipeline_changes:pipeline_changes",
-    "pipeline_change_totals": "queries.pipeline_changes:pipeline_change_totals",
-    "forecast_history": "queries.forecast_history:forecast_history",
+    "partner_signals": "queries.engagement.signals:partner_signals",
+    "partner_signal_rows": "queries.engagement.signals:partner_signal_rows",
+    "program_kpis": "queries.program.kpis:program_kpis",
+    "kpi_trend_by_quarter": "queries.program.kpis:kpi_trend_by_quarter",
+    "kpi_breakdown": "queries.program.kpis:kpi_breakdown",
+    "attribution_credit": "queries.attribution.credit:attribution_credit",
+    "attribution_scenario": "queries.attribution.credit:attribution_scenario",
+    "attribution_moves": "queries.attribution.scenario_moves:attribution_moves",
+    "partner_statement": "queries.partner.statement:partner_statement",
+    "partner_statement_disagreements": "queries.partner.statement:partner_statement_disagreements",
+    "pipeline_forecast": "queries.forecast.methods:pipeline_forecast",
+    "forecast_deals": "queries.forecast.methods:forecast_deals",
+    "forecast_backtest": "queries.forecast.methods:forecast_backtest",
+    "forecast_accuracy": "queries.forecast.methods:forecast_accuracy",
+    "forecast_caveats": "queries.forecast.methods:forecast_caveats",
+    "partner_health": "queries.health.health_score:partner_health",
+    "win_model_evaluation": "queries.health.win_model:win_model_evaluation",
+    "partner_health_movers": "queries.health.health_score:partner_health_movers",
+    "partner_health_scores": "queries.health.health_score:partner_health_scores",
+    "partner_health_history": "queries.health.health_score:partner_health_history",
+    "win_model_calibration": "queries.health.win_model:win_model_calibration",
+    "win_model_coefficients": "queries.health.win_model:win_model_coefficients",
+    "pipeline_changes": "queries.forecast.pipeline_changes:pipeline_changes",
+    "pipeline_change_totals": "queries.forecast.pipeline_changes:pipeline_change_totals",
+    "forecast_history": "queries.forecast.forecast_history:forecast_history",
 }
 
 PARAM_LINE = re.compile(r"^--\s+\$(\w+)\s*\(([^)]*)\)\s*:?\s*(.*)$")
@@ -203,9 +207,24 @@ def create_macros(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @cache
+def sql_files() -> dict[str, Path]:
+    """Every SQL output's file by its name, the file's stem, wherever it sits under queries/ (a
+    domain folder, its `inputs/` or `stored/`). Names are unique across folders: the name is what
+    users export, and a folder is only where the file lives."""
+    files: dict[str, Path] = {}
+    for path in sorted(QUERIES_DIR.rglob("*.sql")):
+        if MACROS_DIR in path.parents:
+            continue
+        if path.stem in files:
+            raise RuntimeError(f"two queries named {path.stem!r}: {files[path.stem]} and {path}")
+        files[path.stem] = path
+    return files
+
+
+@cache
 def load_sql(name: str) -> str:
-    path = QUERIES_DIR / f"{name}.sql"
-    if not re.fullmatch(r"[a-z0-9_]+", name) or not path.exists():
+    path = sql_files().get(name)
+    if path is None:
         raise KeyError(f"no query named {name!r}")
     return path.read_text(encoding="utf-8")
 
@@ -310,7 +329,7 @@ def output(name: str) -> Output:
 
 def outputs() -> dict[str, Output]:
     """Every named output, SQL and Python, by name."""
-    names = {path.stem for path in QUERIES_DIR.glob("*.sql")} | set(PYTHON_OUTPUTS)
+    names = set(sql_files()) | set(PYTHON_OUTPUTS)
     return {name: output(name) for name in sorted(names)}
 
 
@@ -401,7 +420,6 @@ def stored_view(con: duckdb.DuckDBPyConnection, described: Output, params: dict[
     if not READ_STORED or described.stored is None:
         return None
     from queries import meta
-
     as_of = meta.data_as_of(con)
     if as_of is None:
         return None
@@ -458,5 +476,4 @@ def database_version(path: Path | None = None) -> tuple[str, int, int, int]:
 def run(name: str, **params: Any) -> pl.DataFrame:
     """A named output on the served database (cached; do not mutate the result)."""
     from queries import serving
-
     return serving.run(name, **params)

@@ -20,8 +20,9 @@ import polars as pl
 
 import access
 import queries
-from queries import digest, workbook
+from queries import workbook
 from queries.export import safe_csv
+from queries.program import digest
 
 
 def convert(value: str, kind: str) -> Any:

@@ -2,7 +2,7 @@
 build and pages show. `money` is the one way Partner Pulse writes an amount as text.
 
 This module owns only the formatting; which numbers a sentence states is decided where the
-sentence is built (queries/forecast.py's notes, the statement, the signals' reasons, the digest,
+sentence is built (queries/forecast/methods.py's notes, the statement, the signals' reasons, the digest,
 the pages' cards through ui.money). The currency is the program's reporting currency
 (`queries.meta.currency(con)`), which every amount is converted to by the build.
 """

@@ -45,7 +45,7 @@ AREAS = [
 ]
 
 _HEALTH = "Program health (KPI cards, trend and breakdown)"
-_KPIS = "queries/kpis_by_period.sql"
+_KPIS = "queries/program/kpis_by_period.sql"
 
 GLOSSARY: list[Term] = [
     # Program health (docs/design.md, "Program health").
@@ -64,7 +64,7 @@ GLOSSARY: list[Term] = [
         "full_period in the URL), and the trend draws each quarter's first days, as many as have passed of the "
         "quarter in progress, as a dotted line. A change that shows as zero is grey, without an arrow. Fiscal "
         "quarters follow the fiscal year start month of the settings.",
-        "queries/kpis.py",
+        "queries/program/kpis.py",
     ),
     Term(
         "partner_involved",
@@ -179,7 +179,7 @@ GLOSSARY: list[Term] = [
         "One card per tier: partners in it at the period end (joined by then and not terminated). Tiers as held "
         "today: the extracts keep no tier history. The tier check compares each partner's trailing 12 months with "
         "the tier rules (settings).",
-        _KPIS + ", queries/tier_check.sql",
+        _KPIS + ", queries/health/tier_check.sql",
     ),
     Term(
         "amounts",
@@ -200,7 +200,7 @@ GLOSSARY: list[Term] = [
         "Program health (Tier check: qualify for a higher tier, only for a lower tier); Partner 360 (tier check)",
         "Rules from the settings (tier_rules): minimum won deals or sourced revenue, and certifications, over the "
         "last 12 months; the lowest tier needs nothing.",
-        "queries/tier_check.sql",
+        "queries/health/tier_check.sql",
         in_design=False,
     ),
     Term(
@@ -211,7 +211,7 @@ GLOSSARY: list[Term] = [
         "under the commission plan's model: positive means the held tier pays more than the rules would.",
         "Program health (Tier check); Partner 360 (tier check)",
         "The card sums it over the partners shown.",
-        "queries/tier_check.sql",
+        "queries/health/tier_check.sql",
         in_design=False,
     ),
     # The partner health score (the app's own model; docs/design.md does not define it).
@@ -224,7 +224,7 @@ GLOSSARY: list[Term] = [
         "Program health (Partner health score); Engagement & burnout (Health score); Partner 360 (Health score)",
         "Weights from settings health_weights (revenue 35, engagement 20, enablement 15, pipeline 20, relationship "
         "10), re-rankable with the sliders on Engagement & burnout.",
-        "queries/health_score.py",
+        "queries/health/health_score.py",
         in_design=False,
     ),
     Term(
@@ -235,7 +235,7 @@ GLOSSARY: list[Term] = [
         "12 the partner was with us; the rest is the average of partners of its type and tier.",
         "Program health (Scores resting mostly on the segment: under 50%); Engagement & burnout; Partner 360",
         "A partner of one month rests 25% on its own history, of a year 80% (settings health_prior_months = 3).",
-        "queries/health_score.py",
+        "queries/health/health_score.py",
         in_design=False,
     ),
     Term(
@@ -247,7 +247,7 @@ GLOSSARY: list[Term] = [
         "Engagement & burnout (Health score table); Partner 360 (components)",
         "Percentile rank = 100 x the share of partners on the books that day with a value at or below it (0 with "
         "none); the same rank for every component.",
-        "queries/health_score.py",
+        "queries/health/health_score.py",
         in_design=False,
     ),
     Term(
@@ -256,7 +256,7 @@ GLOSSARY: list[Term] = [
         "Partner health score",
         "Percentile rank of open partner pipeline on the day (deals sourced, touched or registered).",
         "Engagement & burnout (Health score table); Partner 360 (components)",
-        where_computed="queries/health_score.py",
+        where_computed="queries/health/health_score.py",
         in_design=False,
     ),
     Term(
@@ -265,7 +265,7 @@ GLOSSARY: list[Term] = [
         "Partner health score",
         "The engagement score: type-weighted activity with a 30-day half-life, ranked.",
         "Engagement & burnout (Health score table); Partner 360 (components)",
-        where_computed="queries/health_score.py",
+        where_computed="queries/health/health_score.py",
         in_design=False,
     ),
     Term(
@@ -275,7 +275,7 @@ GLOSSARY: list[Term] = [
         "Mean of the percentile ranks of certifications held and current (earned minus expired) and trainings "
         "completed in the last 12 months.",
         "Engagement & burnout (Health score table); Partner 360 (components)",
-        where_computed="queries/health_score.py",
+        where_computed="queries/health/health_score.py",
         in_design=False,
     ),
     Term(
@@ -285,7 +285,7 @@ GLOSSARY: list[Term] = [
         "Mean of the percentile rank of business reviews in the last 12 months and the registration approval rate "
         "(approved / decided), or the reviews' rank alone when none was decided.",
         "Engagement & burnout (Health score table); Partner 360 (components)",
-        where_computed="queries/health_score.py",
+        where_computed="queries/health/health_score.py",
         in_design=False,
     ),
     Term(
@@ -294,7 +294,7 @@ GLOSSARY: list[Term] = [
         "Partner health score",
         "Position of the partner's health score among all partners on the books that day (1 = healthiest).",
         "Partner 360 (Health score)",
-        where_computed="queries/health_score.py",
+        where_computed="queries/health/health_score.py",
         in_design=False,
     ),
     Term(
@@ -305,7 +305,7 @@ GLOSSARY: list[Term] = [
         "the chance of a partner-attributed won deal in the next quarter.",
         "Engagement & burnout (Health score table); Partner 360 (Health score)",
         "Fitted at build; shown only when it beats 'won a deal last quarter' on held-out quarters (see Win model AUC).",
-        "queries/win_model.py",
+        "queries/health/win_model.py",
         in_design=False,
     ),
     Term(
@@ -316,7 +316,7 @@ GLOSSARY: list[Term] = [
         "baseline 'won a deal last quarter': 0.5 = chance, 1 = perfect.",
         "Program health (Partner health score: card, and the calibration table)",
         "Each past quarter is predicted by a model trained only on the quarters before it.",
-        "queries/win_model.py",
+        "queries/health/win_model.py",
         in_design=False,
     ),
     Term(
@@ -326,7 +326,7 @@ GLOSSARY: list[Term] = [
         "Mean squared difference between the predicted probability and what happened (1 = won a deal, 0 = not): "
         "0 is perfect, lower is better.",
         "Program health (calibration table: model and baseline)",
-        where_computed="queries/win_model.py",
+        where_computed="queries/health/win_model.py",
         in_design=False,
     ),
     # Attribution (docs/design.md, "Attribution").
@@ -347,7 +347,7 @@ GLOSSARY: list[Term] = [
         "first partner id, then quarter). So each row is its exact share rounded down or up, within half a cent "
         "whenever the deal's cents allow it (three equal shares of $100.00 cannot all be), and a deal's credit "
         "adds up to its revenue to the cent.",
-        "queries/attribution.py",
+        "queries/attribution/credit.py",
     ),
     Term(
         "crm_sourced",
@@ -355,7 +355,7 @@ GLOSSARY: list[Term] = [
         "Attribution",
         "all credit to sourced_partner_id",
         "Attribution scenarios (model)",
-        where_computed="queries/attribution_sourced_weights.sql",
+        where_computed="queries/attribution/inputs/attribution_sourced_weights.sql",
     ),
     Term(
         "registration",
@@ -363,7 +363,7 @@ GLOSSARY: list[Term] = [
         "Attribution",
         "all credit to the partner with the earliest approved registration",
         "Attribution scenarios (model)",
-        where_computed="queries/attribution_sourced_weights.sql",
+        where_computed="queries/attribution/inputs/attribution_sourced_weights.sql",
     ),
     Term(
         "first_touch",
@@ -371,7 +371,7 @@ GLOSSARY: list[Term] = [
         "Attribution",
         "w_1 = 1",
         "Attribution scenarios (model)",
-        where_computed="queries/attribution.py (rule_weights)",
+        where_computed="queries/attribution/credit.py (rule_weights)",
     ),
     Term(
         "last_touch",
@@ -379,7 +379,7 @@ GLOSSARY: list[Term] = [
         "Attribution",
         "w_n = 1",
         "Attribution scenarios (model)",
-        where_computed="queries/attribution.py (rule_weights)",
+        where_computed="queries/attribution/credit.py (rule_weights)",
     ),
     Term(
         "linear",
@@ -387,7 +387,7 @@ GLOSSARY: list[Term] = [
         "Attribution",
         "w_i = 1/n",
         "Attribution scenarios (model); the commission plan's default model",
-        where_computed="queries/attribution.py (rule_weights)",
+        where_computed="queries/attribution/credit.py (rule_weights)",
     ),
     Term(
         "time_decay",
@@ -395,7 +395,7 @@ GLOSSARY: list[Term] = [
         "Attribution",
         "w_i proportional to 2^(-(close - t_i) / half_life), half_life default 30 days",
         "Attribution scenarios (model, half-life)",
-        where_computed="queries/attribution.py (rule_weights)",
+        where_computed="queries/attribution/credit.py (rule_weights)",
     ),
     Term(
         "position_based",
@@ -403,7 +403,7 @@ GLOSSARY: list[Term] = [
         "Attribution",
         "n=1: 1; n=2: 0.5 each; n>2: 0.4 first, 0.4 last, 0.2 shared equally by the rest",
         "Attribution scenarios (model)",
-        where_computed="queries/attribution.py (rule_weights)",
+        where_computed="queries/attribution/credit.py (rule_weights)",
     ),
     Term(
         "w_shaped",
@@ -413,7 +413,7 @@ GLOSSARY: list[Term] = [
         "0.1 shared by the rest; anchors that coincide add their weights; with no other touches, the anchors' "
         "weights are scaled to sum 1",
         "Attribution scenarios (model)",
-        where_computed="queries/attribution.py (rule_weights)",
+        where_computed="queries/attribution/credit.py (rule_weights)",
     ),
     Term(
         "touch_value",
@@ -423,7 +423,7 @@ GLOSSARY: list[Term] = [
         "Attribution scenarios (model)",
         "Default values (settings attribution.touch_values): integration and implementation 3, co_selling and "
         "technical_validation 2, referral and deal_registration 1, marketing 0.5.",
-        "queries/attribution.py (rule_weights)",
+        "queries/attribution/credit.py (rule_weights)",
     ),
     Term(
         "markov",
@@ -441,7 +441,7 @@ GLOSSARY: list[Term] = [
         "and time for the largest such group as a dense matrix, so above 10,000 partners in one group (a program of "
         "tens of thousands of partners who share deals) the chain is built over partner groups instead: see "
         "markov (grouped).",
-        where_computed="queries/markov.py",
+        where_computed="queries/attribution/markov.py",
     ),
     Term(
         "markov_grouped",
@@ -461,7 +461,7 @@ GLOSSARY: list[Term] = [
         "differences), 17.0% between partners' totals and 13.6% between groups' totals; a partner's total changes by "
         "46.4% at the median (90th percentile 346%), and 15% of partners are within 10% of their exact credit. Read "
         "it for partner types, tiers and regions, not for one partner (bench/RESULTS.md, bench.markov_grouped).",
-        where_computed="queries/attribution.py, queries/attribution_partner_groups.sql",
+        where_computed="queries/attribution/credit.py, queries/attribution/inputs/attribution_partner_groups.sql",
     ),
     Term(
         "shapley",
@@ -471,7 +471,7 @@ GLOSSARY: list[Term] = [
         "Shapley values over each won deal's partner set (exact up to 12 partners, sampled permutations above), "
         "normalised per deal",
         "Attribution scenarios (model)",
-        where_computed="queries/shapley.py",
+        where_computed="queries/attribution/shapley.py",
     ),
     Term(
         "scenario",
@@ -480,7 +480,7 @@ GLOSSARY: list[Term] = [
         "A scenario = model + its parameters + booking basis (revenue booked at close date, or at each touch date) "
         "+ commission plan.",
         "Attribution scenarios (two to four side by side, and the delta between two)",
-        where_computed="queries/attribution.py",
+        where_computed="queries/attribution/credit.py",
     ),
     Term(
         "payout_liability",
@@ -491,7 +491,7 @@ GLOSSARY: list[Term] = [
         "Attribution scenarios (Payout liability cards and tables)",
         "The CFO compares credit and liability per partner, per partner type and tier, per fiscal quarter, and the "
         "delta between scenarios.",
-        "queries/attribution.py",
+        "queries/attribution/credit.py",
         in_design=False,
     ),
     Term(
@@ -502,7 +502,7 @@ GLOSSARY: list[Term] = [
         "revenue of the won deals it touched.",
         "Program health (Tier check: Credit, 12 months); Engagement & burnout (Unpaid commission); Disagreements",
         "The plan's model is settings commission_plan.model.",
-        "queries/attribution.py",
+        "queries/attribution/credit.py",
         in_design=False,
     ),
     Term(
@@ -514,7 +514,7 @@ GLOSSARY: list[Term] = [
         "Attribution scenarios (Compare two: where the credit moves); the scenario workbook (Moves sheet)",
         "For each partner, the credit moving in minus the credit moving out is its change in credit, to the cent. With "
         "one loser or one gainer on a deal, the usual case, the match is the only one possible.",
-        "queries/scenario_moves.py",
+        "queries/attribution/scenario_moves.py",
         in_design=False,
     ),
     # Disagreements (docs/design.md, "Disagreements").
@@ -526,7 +526,7 @@ GLOSSARY: list[Term] = [
         "Disagreements (cards, ledger, evidence)",
         "Defaults: the plan's model is linear; payment terms 60 days after close; amount tolerance 1% (at least 1 "
         "unit of the reporting currency).",
-        "queries/attribution_disagreements.sql",
+        "queries/disagreements/attribution_disagreements.sql",
     ),
     Term(
         "crm_vs_registration",
@@ -535,7 +535,7 @@ GLOSSARY: list[Term] = [
         "the CRM sourced partner differs from the approved registration's partner;",
         "Disagreements (kind crm_vs_registration)",
         "Compared with the partner of the earliest approved registration. At stake: the deal amount (0 once lost).",
-        "queries/attribution_disagreements.sql",
+        "queries/disagreements/attribution_disagreements.sql",
     ),
     Term(
         "registration_conflict",
@@ -545,7 +545,7 @@ GLOSSARY: list[Term] = [
         "Disagreements (kind registration_conflict); Program health (registration conflicts)",
         "A registration conflicts when another partner's registration still held the deal or account (not "
         "expired or rejected before). At stake: the deal amount (0 once lost).",
-        "queries/attribution_disagreements.sql",
+        "queries/disagreements/attribution_disagreements.sql",
     ),
     Term(
         "payout_without_credit",
@@ -555,7 +555,7 @@ GLOSSARY: list[Term] = [
         "Disagreements (kind payout_without_credit)",
         "Commission payouts on a deal where the partner has no credit under the plan's model (linear by default). "
         "At stake: the payout.",
-        "queries/attribution_disagreements.sql",
+        "queries/disagreements/attribution_disagreements.sql",
     ),
     Term(
         "credit_without_payout",
@@ -565,7 +565,7 @@ GLOSSARY: list[Term] = [
         "Disagreements (kind credit_without_payout)",
         "No commission payout for the partner's credit under the plan's model once the payment terms (default 60 "
         "days after close) have passed. At stake: credit x commission rate.",
-        "queries/attribution_disagreements.sql",
+        "queries/disagreements/attribution_disagreements.sql",
     ),
     Term(
         "payout_amount_mismatch",
@@ -575,7 +575,7 @@ GLOSSARY: list[Term] = [
         "Disagreements (kind payout_amount_mismatch)",
         "Commission paid on a deal against the partner's credit x plan rate; tolerance by default 1%, at least 1 unit "
         "of the reporting currency. At stake: the difference.",
-        "queries/attribution_disagreements.sql",
+        "queries/disagreements/attribution_disagreements.sql",
     ),
     Term(
         "duplicate_payout",
@@ -584,7 +584,7 @@ GLOSSARY: list[Term] = [
         "the same payout twice (same partner, opportunity, type and amount);",
         "Disagreements (kind duplicate_payout)",
         "At stake: the repeat.",
-        "queries/attribution_disagreements.sql",
+        "queries/disagreements/attribution_disagreements.sql",
     ),
     Term(
         "channel_conflict",
@@ -593,7 +593,7 @@ GLOSSARY: list[Term] = [
         "an approved registration on a deal that the CRM records as direct, with no sourced partner (channel conflict).",
         "Disagreements (kind channel_conflict)",
         "At stake: the deal amount x the registrant's commission rate.",
-        "queries/attribution_disagreements.sql",
+        "queries/disagreements/attribution_disagreements.sql",
     ),
     Term(
         "amount_at_stake",
@@ -603,7 +603,7 @@ GLOSSARY: list[Term] = [
         "by kind (see each kind).",
         "Disagreements (cards, Total at stake, ledger)",
         "The total sums every disagreement shown; a deal can appear under more than one kind.",
-        "queries/attribution_disagreements.sql",
+        "queries/disagreements/attribution_disagreements.sql",
         in_design=False,
     ),
     Term(
@@ -616,7 +616,7 @@ GLOSSARY: list[Term] = [
         "contradict (CRM and registration name different partners, or one has no touchpoint).",
         "Disagreements (Is the data getting more trustworthy?)",
         "Per fiscal quarter of the deals' close; a rising 'agree' share means more trustworthy data.",
-        "queries/attribution_trust_by_quarter.sql",
+        "queries/disagreements/attribution_trust_by_quarter.sql",
         in_design=False,
     ),
     # Partner statements (the app's own words; docs/design.md names what a statement holds, not these numbers).
@@ -629,7 +629,7 @@ GLOSSARY: list[Term] = [
         "Partner statement (finance and admins); Partner 360 (link); python -m queries statement",
         "Credit and commission are the Attribution scenarios page's for the plan's scenario (the plan's model, booked "
         "at the close date, the settings' rates), so they add up to that page's to the cent.",
-        "queries/statement.py",
+        "queries/partner/statement.py",
         in_design=False,
     ),
     Term(
@@ -640,7 +640,7 @@ GLOSSARY: list[Term] = [
         "(1 when the model gives one partner the whole deal).",
         "Partner statement (Deals credited)",
         "Credit = weight x revenue, in whole cents.",
-        "queries/statement.py",
+        "queries/partner/statement.py",
         in_design=False,
     ),
     Term(
@@ -652,7 +652,7 @@ GLOSSARY: list[Term] = [
         "Partner statement (cards, Deals credited)",
         "In whole cents; a deal's rate is its commission / its credit. A quarter's commission is the partner's payout "
         "liability on the Attribution scenarios page for the plan's scenario.",
-        "queries/statement.py",
+        "queries/partner/statement.py",
         in_design=False,
     ),
     Term(
@@ -663,7 +663,7 @@ GLOSSARY: list[Term] = [
         "otherwise), for the deal, paid on or before the data's as-of date.",
         "Partner statement (cards, What is owed and when)",
         "Accrued and approved payouts are recorded but not paid yet: they show under Payouts by status, not here.",
-        "queries/partner_statement_deal_payments.sql",
+        "queries/partner/partner_statement_deal_payments.sql",
         in_design=False,
     ),
     Term(
@@ -676,7 +676,7 @@ GLOSSARY: list[Term] = [
         "Payment terms: settings commission_plan.payment_terms_days (default 60). A deal paid more than its commission "
         "owes nothing; the Disagreements page lists the overpayment. A deal whose payouts leave no more than the plan's "
         "amount tolerance (1%, at least 1) unpaid is paid within tolerance, not overdue.",
-        "queries/statement.py",
+        "queries/partner/statement.py",
         in_design=False,
     ),
     # Engagement, burnout and dormancy (docs/design.md).
@@ -686,7 +686,7 @@ GLOSSARY: list[Term] = [
         "Engagement & burnout",
         "Partners joined and not terminated by the as-of day, in the sidebar filters.",
         "Engagement & burnout (Partners card)",
-        where_computed="queries/signals.py",
+        where_computed="queries/engagement/signals.py",
         in_design=False,
     ),
     Term(
@@ -698,7 +698,7 @@ GLOSSARY: list[Term] = [
         "Engagement & burnout (tables, heatmap); Partner 360",
         "Weights by activity type are in the settings (activity_weights); 100 = the most engaged that day, 0 = no "
         "weighted activity.",
-        "queries/signals.py",
+        "queries/engagement/signals.py",
     ),
     Term(
         "is_dormant",
@@ -707,7 +707,7 @@ GLOSSARY: list[Term] = [
         "Dormant: no activity other than portal_login for the dormancy threshold (default 90 days).",
         "Engagement & burnout (Dormant tab)",
         "Counted from joining when a partner never acted; threshold in settings (dormancy_days).",
-        "queries/signals.py",
+        "queries/engagement/signals.py",
     ),
     Term(
         "p_alive",
@@ -718,7 +718,7 @@ GLOSSARY: list[Term] = [
         "Engagement & burnout (Dormant tab, all partners)",
         "BG/NBD (Fader, Hardie & Lee 2005): the probability that the partner is still engaged, from how often and how "
         "recently it was active, fitted on all partners' histories.",
-        "queries/bgnbd.py",
+        "queries/engagement/bgnbd.py",
     ),
     Term(
         "expected_activities_90d",
@@ -727,7 +727,7 @@ GLOSSARY: list[Term] = [
         "The expected activities in the next 90 days, from the same BG/NBD model as P(still engaged).",
         "Engagement & burnout (Dormant tab, all partners)",
         "Counted as active days, logins aside.",
-        "queries/bgnbd.py",
+        "queries/engagement/bgnbd.py",
         in_design=False,
     ),
     Term(
@@ -738,7 +738,7 @@ GLOSSARY: list[Term] = [
         "active days (needs 3 gaps of history).",
         "Engagement & burnout (Overdue tab)",
         "A weekly partner is overdue at 30 days, one with 60-day gaps only after 120 (settings overdue_*).",
-        "queries/signals.py",
+        "queries/engagement/signals.py",
         in_design=False,
     ),
     Term(
@@ -759,7 +759,7 @@ GLOSSARY: list[Term] = [
         "ago; support tickets doubled (3 or more). The severity is the number of signals that fired. Dormant "
         "partners are listed as dormant instead. Settings: burnout.* (significance, min_signals, the drops and "
         "floors).",
-        "queries/partner_flags.sql",
+        "queries/engagement/partner_flags.sql",
     ),
     Term(
         "activity_fall_p",
@@ -771,7 +771,7 @@ GLOSSARY: list[Term] = [
         "Engagement & burnout (Burning out tab; partner_signals export)",
         "Computed for falls of at least half only; below 0.01 (settings burnout.significance) the fall alone flags "
         "burnout. A small partner's halving (4 -> 1 per 90 days: p = 0.14) could be chance; 16 -> 4 (p = 0.002) is not.",
-        "queries/partner_flags.sql",
+        "queries/engagement/partner_flags.sql",
         in_design=False,
     ),
     Term(
@@ -781,7 +781,7 @@ GLOSSARY: list[Term] = [
         "Returned: a gap of at least the dormancy threshold between two consecutive activities (portal_login "
         "aside), the later of them within the last 90 days (they often expect priority support).",
         "Engagement & burnout (Returned tab)",
-        where_computed="queries/signals.py",
+        where_computed="queries/engagement/signals.py",
     ),
     Term(
         "at_risk",
@@ -791,7 +791,7 @@ GLOSSARY: list[Term] = [
         "Engagement & burnout (At risk tab)",
         "The Why column says which: days quiet, open pipeline, unpaid commission (each under its own name here; the "
         "amount owed only for finance, executives and admins).",
-        "queries/signals.py",
+        "queries/engagement/signals.py",
     ),
     Term(
         "open_pipeline",
@@ -800,7 +800,7 @@ GLOSSARY: list[Term] = [
         "Amount of the open deals the partner sourced, touched or registered (approved).",
         "Engagement & burnout (At risk and other tabs); Partner 360 (Open pipeline card)",
         "Partner 360 counts each deal's full amount, not split between its partners.",
-        "queries/partner_flags.sql, queries/partner_profile.sql",
+        "queries/engagement/partner_flags.sql, queries/partner/partner_profile.sql",
         in_design=False,
     ),
     Term(
@@ -811,7 +811,7 @@ GLOSSARY: list[Term] = [
         "those deals by then.",
         "Engagement & burnout (At risk tab; finance, executives and admins only)",
         "The plan's credit payout types count as paid: commission, referral fee.",
-        "queries/unpaid_credit_by_partner.sql",
+        "queries/disagreements/unpaid_credit_by_partner.sql",
         in_design=False,
     ),
     Term(
@@ -833,7 +833,7 @@ GLOSSARY: list[Term] = [
         "Sourced: the CRM names a sourcing partner (or an approved registration claims it). Influenced: not sourced, "
         "but a partner touched it or holds an approved registration. Direct: neither.",
         "Pipeline forecast (Pipeline choice; the deals' Involvement column)",
-        where_computed="queries/forecast.py",
+        where_computed="queries/forecast/methods.py",
         in_design=False,
     ),
     Term(
@@ -845,7 +845,7 @@ GLOSSARY: list[Term] = [
         "For open partner deals whose close date is in the quarter, plus what already closed won in it. A stage the "
         "stage map gives no probability uses the deal's own probability from the CRM; a deal with neither counts "
         "at 0 and the page names it. Stale open deals are left out (see Stale open deal).",
-        "queries/forecast.py",
+        "queries/forecast/methods.py",
     ),
     Term(
         "stale_open_deal",
@@ -858,7 +858,7 @@ GLOSSARY: list[Term] = [
         "amount for cleanup in the CRM; \"current_quarter\" counts them in the current quarter instead. The backtest "
         "follows the same setting as of each quarter's first day, shows how much of the forecast and of the actual "
         "came from stale deals, and says so when they account for at least half of an error of 50% or more.",
-        "queries/forecast.py",
+        "queries/forecast/methods.py",
         in_design=False,
     ),
     Term(
@@ -870,7 +870,7 @@ GLOSSARY: list[Term] = [
         "Pipeline forecast (open deals tables; the note on stages without a probability)",
         "The deal's own probability is the opportunities extract's `probability` column, a share from 0 to 1; "
         "other values are ignored.",
-        "queries/pipeline_as_of.sql",
+        "queries/forecast/pipeline_as_of.sql",
         in_design=False,
     ),
     Term(
@@ -881,7 +881,7 @@ GLOSSARY: list[Term] = [
         "Pipeline forecast (cards, bars, backtest)",
         "Deals in forecast category commit (the card) and commit + best case (below it) closing in the quarter, plus "
         "what already closed won in it.",
-        "queries/forecast.py",
+        "queries/forecast/methods.py",
     ),
     Term(
         "won_to_date",
@@ -889,7 +889,7 @@ GLOSSARY: list[Term] = [
         "Pipeline forecast",
         "Deals of the pipeline chosen already closed won in the current quarter; every method includes them.",
         "Pipeline forecast (cards)",
-        where_computed="queries/forecast.py",
+        where_computed="queries/forecast/methods.py",
         in_design=False,
     ),
     Term(
@@ -904,7 +904,7 @@ GLOSSARY: list[Term] = [
         "examples, coarser groups otherwise. Each run takes one past quarter's shared shock (how much more or less "
         "the deals open on its eve won than the rates said), so P10-P90 carries good and bad quarters, not only "
         "deal-by-deal luck.",
-        "queries/forecast.py",
+        "queries/forecast/methods.py",
     ),
     Term(
         "backtest",
@@ -915,7 +915,7 @@ GLOSSARY: list[Term] = [
         "Pipeline forecast (Which method to trust)",
         "Without opportunity_history the backtest uses created and close dates only (first open stage assumed, "
         "sales call left out).",
-        "queries/forecast.py",
+        "queries/forecast/methods.py",
     ),
     Term(
         "abs_pct_error",
@@ -923,7 +923,7 @@ GLOSSARY: list[Term] = [
         "Pipeline forecast",
         "|forecast - actual| / actual, for one method and past quarter.",
         "Pipeline forecast (Backtest, quarter by quarter)",
-        where_computed="queries/forecast.py",
+        where_computed="queries/forecast/methods.py",
         in_design=False,
     ),
     Term(
@@ -932,7 +932,7 @@ GLOSSARY: list[Term] = [
         "Pipeline forecast",
         "Mean of |forecast - actual| / actual.",
         "Pipeline forecast (Which method to trust)",
-        where_computed="queries/forecast.py",
+        where_computed="queries/forecast/methods.py",
         in_design=False,
     ),
     Term(
@@ -941,7 +941,7 @@ GLOSSARY: list[Term] = [
         "Pipeline forecast",
         "Mean signed error; positive = overstated.",
         "Pipeline forecast (Which method to trust)",
-        where_computed="queries/forecast.py",
+        where_computed="queries/forecast/methods.py",
         in_design=False,
     ),
     Term(
@@ -950,7 +950,7 @@ GLOSSARY: list[Term] = [
         "Pipeline forecast",
         "Quarters whose actual fell in the band.",
         "Pipeline forecast (Which method to trust)",
-        where_computed="queries/forecast.py",
+        where_computed="queries/forecast/methods.py",
         in_design=False,
     ),
     Term(
@@ -959,7 +959,7 @@ GLOSSARY: list[Term] = [
         "Pipeline forecast",
         "Quarters in which this method was the closest.",
         "Pipeline forecast (Which method to trust)",
-        where_computed="queries/forecast.py",
+        where_computed="queries/forecast/methods.py",
         in_design=False,
     ),
     # Pipeline changes (the app's own words for each bar of the waterfall).
@@ -973,7 +973,7 @@ GLOSSARY: list[Term] = [
         "Each deal's state at the end of both days is rebuilt from opportunity_history (a deal without history rows "
         "from its created and close dates, at the first open stage); a change is signed and counts in the quarter it "
         "changes.",
-        "queries/pipeline_changes.py",
+        "queries/forecast/pipeline_changes.py",
     ),
     Term(
         "change_opening",
@@ -981,7 +981,7 @@ GLOSSARY: list[Term] = [
         "Pipeline changes",
         "Open deals at the end of the first day, due to close in the quarter, at their amount then.",
         "Pipeline changes (waterfall and its table)",
-        where_computed="queries/pipeline_changes.py",
+        where_computed="queries/forecast/pipeline_changes.py",
         in_design=False,
     ),
     Term(
@@ -991,7 +991,7 @@ GLOSSARY: list[Term] = [
         "Deals created after the first day and open at the end of the second (or closed by then: created, "
         "then won or lost), in the quarter of their close date.",
         "Pipeline changes (waterfall and its table)",
-        where_computed="queries/pipeline_changes.py",
+        where_computed="queries/forecast/pipeline_changes.py",
         in_design=False,
     ),
     Term(
@@ -1001,7 +1001,7 @@ GLOSSARY: list[Term] = [
         "Deals open at the end of the second day whose close date moved into the quarter (at their amount on "
         "the second day), and deals reopened after being closed.",
         "Pipeline changes (waterfall and its table)",
-        where_computed="queries/pipeline_changes.py",
+        where_computed="queries/forecast/pipeline_changes.py",
         in_design=False,
     ),
     Term(
@@ -1011,7 +1011,7 @@ GLOSSARY: list[Term] = [
         "Deals open on both days whose close date moved out of the quarter, earlier or later, at their amount "
         "on the first day (negative).",
         "Pipeline changes (waterfall and its table)",
-        where_computed="queries/pipeline_changes.py",
+        where_computed="queries/forecast/pipeline_changes.py",
         in_design=False,
     ),
     Term(
@@ -1020,7 +1020,7 @@ GLOSSARY: list[Term] = [
         "Pipeline changes",
         "Deals open and due in the same quarter on both days whose amount went up: the difference.",
         "Pipeline changes (waterfall and its table)",
-        where_computed="queries/pipeline_changes.py",
+        where_computed="queries/forecast/pipeline_changes.py",
         in_design=False,
     ),
     Term(
@@ -1030,7 +1030,7 @@ GLOSSARY: list[Term] = [
         "Deals open and due in the same quarter on both days whose amount went down: the difference "
         "(negative).",
         "Pipeline changes (waterfall and its table)",
-        where_computed="queries/pipeline_changes.py",
+        where_computed="queries/forecast/pipeline_changes.py",
         in_design=False,
     ),
     Term(
@@ -1040,7 +1040,7 @@ GLOSSARY: list[Term] = [
         "Deals closed won between the two days, at their amount on the first day (negative: they leave the "
         "open pipeline).",
         "Pipeline changes (waterfall and its table)",
-        where_computed="queries/pipeline_changes.py",
+        where_computed="queries/forecast/pipeline_changes.py",
         in_design=False,
     ),
     Term(
@@ -1049,7 +1049,7 @@ GLOSSARY: list[Term] = [
         "Pipeline changes",
         "Deals closed lost between the two days, at their amount on the first day (negative).",
         "Pipeline changes (waterfall and its table)",
-        where_computed="queries/pipeline_changes.py",
+        where_computed="queries/forecast/pipeline_changes.py",
         in_design=False,
     ),
     Term(
@@ -1058,7 +1058,7 @@ GLOSSARY: list[Term] = [
         "Pipeline changes",
         "Open deals at the end of the second day, due to close in the quarter, at their amount then.",
         "Pipeline changes (waterfall and its table)",
-        where_computed="queries/pipeline_changes.py",
+        where_computed="queries/forecast/pipeline_changes.py",
         in_design=False,
     ),
     # Partner 360 (the app's own words for one partner's cards).
@@ -1070,7 +1070,7 @@ GLOSSARY: list[Term] = [
         "Partner 360 (Tier card); sidebar (Tier filter)",
         "Tier order from the settings (default registered < silver < gold < platinum); the tier check says whether "
         "the last 12 months qualify for it.",
-        "queries/partner_profile.sql",
+        "queries/partner/partner_profile.sql",
         in_design=False,
     ),
     Term(
@@ -1079,7 +1079,7 @@ GLOSSARY: list[Term] = [
         "Partner 360",
         "Won deals this partner was involved in: a touchpoint, sourced by it, or an approved registration.",
         "Partner 360 (Won deals card, Deals table)",
-        where_computed="queries/partner_profile.sql",
+        where_computed="queries/partner/partner_profile.sql",
         in_design=False,
     ),
     Term(
@@ -1089,7 +1089,7 @@ GLOSSARY: list[Term] = [
         "Total amount of the won deals this partner was involved in, not split between partners.",
         "Partner 360 (Won revenue card)",
         "Its share under each attribution model is the Credit under each attribution model table.",
-        "queries/partner_profile.sql",
+        "queries/partner/partner_profile.sql",
         in_design=False,
     ),
     Term(
@@ -1099,7 +1099,7 @@ GLOSSARY: list[Term] = [
         "All payouts to this partner, clawbacks excluded.",
         "Partner 360 (Payouts card and table; amounts for finance, executives and admins only: a partner lead sees "
         "each payout without its amount)",
-        where_computed="queries/partner_profile.sql",
+        where_computed="queries/partner/partner_profile.sql",
         in_design=False,
     ),
     # Data (docs/design.md, "Loading rules").
@@ -1113,7 +1113,7 @@ GLOSSARY: list[Term] = [
         "Data (cards, load report, quarantined rows)",
         "Rows read: every data row of the loaded extract files; loaded: rows that passed every rule of the data "
         "contract; quarantined: the rest, listed with file, line and reason.",
-        "queries/load_report.sql, queries/quarantine.sql",
+        "queries/data/load_report.sql, queries/data/quarantine.sql",
     ),
     # Outreach & digest (the app's own words: DESIGN.md does not define them).
     Term(
@@ -1163,7 +1163,7 @@ GLOSSARY: list[Term] = [
         "returned: back on a day after the start. Moves: the health score on both days, the settings' digest.movers "
         "biggest of at least digest.mover_min_points. The first digest starts digest.first_days (default 7) "
         "before the data's day; --since sets the start.",
-        "queries/digest.py",
+        "queries/program/digest.py",
         in_design=False,
     ),
     Term(
@@ -1176,7 +1176,7 @@ GLOSSARY: list[Term] = [
         "Data (load report: Alarm, Warnings); a banner above every page that reads the table",
         "The share is a table's quarantined rows over its rows read. Past `quarantine_fail_share` (default 50%) the "
         "build is refused and the database being served stays as it was; `build --strict` refuses on any quarantined row.",
-        "loaders/build.py (sound_alarms), queries/quarantine_alarms.sql",
+        "loaders/build.py (sound_alarms), queries/data/quarantine_alarms.sql",
     ),
     Term(
         "encoding",
@@ -1203,7 +1203,7 @@ GLOSSARY: list[Term] = [
         "data's date is ahead of its own by more than its usual rhythm allows: the 95th percentile of its gaps "
         "between event days over its last 180 days, and at least the settings' stale_after_days (a monthly table's "
         "rhythm is at least a month); stale_after_days_by_table sets one table's allowance outright.",
-        "loaders/build.py, queries/stale_tables.sql",
+        "loaders/build.py, queries/data/stale_tables.sql",
     ),
 ]
 

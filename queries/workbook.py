@@ -6,7 +6,7 @@ set and a Total row under it; numbers as numbers (money in the reporting currenc
 rates and weights as percentages, dates as dates); text always as text. xlsxwriter is told never
 to turn a string into a formula, a link or a number, and every string goes through
 `write_string`, so a partner named `=HYPERLINK(...)` stays that text. The numbers are
-`queries.attribution`'s, `queries.scenario_moves`'s and `queries.statement`'s; nothing here
+`queries.attribution.credit`'s, `queries.attribution.scenario_moves`'s and `queries.partner.statement`'s; nothing here
 computes beyond the totals of the columns it writes.
 """
 
@@ -23,10 +23,10 @@ import polars as pl
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from queries import attribution
+from queries.attribution import credit as attribution
 from queries.formatting import SYMBOLS, money
-from queries.statement import COLUMNS as STATEMENT_COLUMNS
-from queries.statement import STATUSES, Meta, Run, Statement
+from queries.partner.statement import COLUMNS as STATEMENT_COLUMNS
+from queries.partner.statement import STATUSES, Meta, Run, Statement
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LETTERS = "ABCD"
@@ -596,7 +596,7 @@ def statement_command(args: Any) -> int:
     import duckdb
 
     from queries.export import safe_csv
-    from queries.statement import gather as gather_statement
+    from queries.partner.statement import gather as gather_statement
 
     try:
         statement = gather_statement(connected_run(args.db), args.partner, args.start_date, args.end_date)

@@ -71,7 +71,7 @@ def test_every_page_has_a_role_decision(page: str):
 @pytest.mark.parametrize("name", OUTPUTS)
 def test_every_output_has_a_role_decision_and_declares_its_money_and_scope(name: str):
     output = queries.output(name)
-    where = f"queries/{name}.sql's header" if name not in queries.PYTHON_OUTPUTS else f"{name}'s docstring"
+    where = f"{queries.sql_files()[name]}'s header" if name not in queries.PYTHON_OUTPUTS else f"{name}'s docstring"
     assert name in access.OUTPUTS, f"{name} has no role decision: add it to access.OUTPUTS"
     assert output.money is not None, f"{name} declares no money columns: add 'Money: ...' (or 'Money: none') to {where}"
     assert output.scope in ("partner", "program"), f"{name} declares no scope: add 'Scope: partner' or 'program' to {where}"

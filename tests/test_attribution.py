@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 import queries
 from loaders.build import build_database, write_settings_tables
-from queries import attribution
-from queries.markov import removal_effects, transitions_from_paths
-from queries.shapley import MAX_EXACT, shapley_weights
+from queries.attribution import credit as attribution
+from queries.attribution.markov import removal_effects, transitions_from_paths
+from queries.attribution.shapley import MAX_EXACT, shapley_weights
 from settings import Settings
 from tests.conftest import SHARED_DATA, write_extracts
 from tests.oracles import oracle
@@ -471,8 +471,8 @@ def test_markov_removal_effects_agree_with_channelattribution():
 
 
 def test_markov_counts_from_ordered_paths_equal_the_sql_transitions(hand_con):
-    from queries.markov import path_counts
-    from queries.touch_paths import touch_paths
+    from queries.attribution.markov import path_counts
+    from queries.attribution.touch_paths import touch_paths
 
     paths = touch_paths(hand_con)
     k = len(paths.partner_ids)
@@ -518,7 +518,7 @@ def assert_same_paths(got, expected) -> None:
 @given(deals, st.integers(0, 400), st.booleans())
 def test_the_paths_the_build_stores_read_back_as_the_paths_ordered_from_the_extracts(generated, lookback, won_only):
     # Ties (one deal, one moment) are frequent here: 8 touches over whole hours of a few days.
-    from queries.touch_paths import ordered_touch_paths, store_paths, touch_paths
+    from queries.attribution.touch_paths import ordered_touch_paths, store_paths, touch_paths
 
     con = engine_con(*frames_from(generated))
     expected = ordered_touch_paths(con, lookback)
@@ -529,8 +529,7 @@ def test_the_paths_the_build_stores_read_back_as_the_paths_ordered_from_the_extr
 
 
 def test_a_built_database_reads_its_stored_paths_and_they_are_the_ordered_ones(hand_con):
-    from queries import touch_paths as paths_module
-
+    from queries.attribution import touch_paths as paths_module
     assert queries.has_tables(hand_con, paths_module.PATHS_TABLE, paths_module.PATH_DEALS_TABLE, paths_module.PATH_CODES_TABLE)
     for lookback in (365, 20):
         assert_same_paths(paths_module.touch_paths(hand_con, lookback), paths_module.ordered_touch_paths(hand_con, lookback))
@@ -538,8 +537,8 @@ def test_a_built_database_reads_its_stored_paths_and_they_are_the_ordered_ones(h
 
 @needs_paths
 def test_markov_removal_effects_from_ordered_paths_equal_the_sql_ones_on_the_reference_paths():
-    from queries.markov import path_counts, solve_removal_effects
-    from queries.touch_paths import touch_paths
+    from queries.attribution.markov import path_counts, solve_removal_effects
+    from queries.attribution.touch_paths import touch_paths
 
     paths = reference_paths()
     con = paths_con(paths, with_lost=True)

@@ -10,7 +10,7 @@ import polars as pl
 
 import charts.attribution as charts
 import queries
-from queries import attribution
+from queries.attribution import credit as attribution
 from tests.conftest import open_page
 
 

@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import queries
-from queries import bgnbd
+from queries.engagement import bgnbd
 
 # Published maximum-likelihood estimates on the CDNOW sample (FHL 2005, p. 280).
 CDNOW = bgnbd.BgNbdFit(r=0.243, alpha=4.414, a=0.793, b=2.426, log_likelihood=-9582.4, customers=2357, converged=True)

@@ -99,7 +99,6 @@ def test_the_sidebar_s_new_data_check_compares_the_served_file_with_the_page_run
     after the pin must be seen even if the sidebar was drawn after it."""
     import ui
     from queries import serving
-
     db = tmp_path / "pulse.duckdb"
     build_database(write_extracts(tmp_path / "a", extract_set(doubled=False)), db)
     monkeypatch.setenv("PULSE_DB", str(db))

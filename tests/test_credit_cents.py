@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import queries
 from loaders.build import build_database
-from queries import attribution
+from queries.attribution import credit as attribution
 from tests.conftest import write_extracts
 from tests.test_attribution import deals, engine_con, frames_from
 

@@ -29,8 +29,8 @@ import access
 import notes
 import queries
 from loaders.build import build_database
-from queries import digest
 from queries.__main__ import main
+from queries.program import digest
 from settings import Digest, Role, Settings
 from tests.test_roles_pages import FILES, ROLES, write_extracts
 

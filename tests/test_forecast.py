@@ -14,7 +14,7 @@ from polars.testing import assert_frame_equal
 import queries
 from charts import forecast as charts
 from loaders.build import build_database
-from queries import forecast
+from queries.forecast import methods as forecast
 from settings import load_settings, salesforce_stages
 from tests.conftest import PROJECT, SHARED_DATA, open_page, write_extracts
 

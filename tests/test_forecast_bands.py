@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from queries import forecast
+from queries.forecast import methods as forecast
 
 
 def totals(shocks: list[np.ndarray | None] | None) -> np.ndarray:

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 import queries
-from queries.forecast import METHODS
+from queries.forecast.methods import METHODS
 from settings import Settings, Stage, salesforce_stages
 from tests.conftest import open_page
 from tests.test_as_of import EXPORT, PARTNERS, build

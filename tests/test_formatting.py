@@ -9,8 +9,9 @@ from decimal import Decimal
 import polars as pl
 
 from charts.health import format_value
-from queries import statement, workbook
+from queries import workbook
 from queries.formatting import money
+from queries.partner import statement
 
 
 def test_short_amounts_switch_to_thousands_millions_and_billions_at_each_limit():

@@ -31,7 +31,7 @@ def test_every_definition_from_the_design_is_its_text_word_for_word():
 
 def test_every_model_disagreement_kind_and_partner_flag_has_one_entry():
     from charts.disagreements import KIND_LABELS
-    from queries.attribution import MODELS
+    from queries.attribution.credit import MODELS
 
     keys = [t.key for t in glossary.GLOSSARY]
     assert len(keys) == len(set(keys)), "a key is defined twice"
@@ -161,11 +161,11 @@ def test_no_page_writes_a_definition_of_its_own():
 
 def test_the_modules_that_compute_numbers_hold_no_definitions_of_their_own():
     import charts.disagreements
-    import queries.health_score
-    import queries.signals
-    from queries.kpi_definitions import KPIS, definition
+    import queries.engagement.signals
+    import queries.health.health_score
+    from queries.program.kpi_definitions import KPIS, definition
 
-    assert not hasattr(queries.signals, "DEFINITIONS") and not hasattr(queries.health_score, "DEFINITIONS")
+    assert not hasattr(queries.engagement.signals, "DEFINITIONS") and not hasattr(queries.health.health_score, "DEFINITIONS")
     assert not hasattr(charts.disagreements, "kind_help")
     keys = glossary.by_key()
     assert all(kpi.term in keys and kpi.definition == glossary.tooltip(kpi.term) for kpi in KPIS.values())

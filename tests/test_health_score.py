@@ -36,7 +36,7 @@ import pytest
 
 import queries
 from loaders.build import build_database
-from queries import health_score, win_model
+from queries.health import health_score, win_model
 from settings import Settings
 from tests.conftest import PROJECT, write_extracts
 

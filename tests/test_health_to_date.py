@@ -16,7 +16,7 @@ import queries
 from charts import health as charts
 from loaders.build import build_database
 from queries.__main__ import main as queries_cli
-from queries.kpis import compared_periods, previous_period
+from queries.program.kpis import compared_periods, previous_period
 from tests.conftest import open_page, write_extracts
 
 # Q1 to date is 2026-01-01 to 2026-02-09 (40 days, as Q2's 2026-04-01 to 2026-05-10).

@@ -7,9 +7,22 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import PROJECT
 
 QUERIES = PROJECT / "queries"
+
+
+def module_name(path: Path) -> str:
+    """`queries/forecast/methods.py` -> `queries.forecast.methods` (a package's `__init__.py` -> the package)."""
+    parts = path.relative_to(PROJECT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def is_module(name: str) -> bool:
+    path = PROJECT / name.replace(".", "/")
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
 
 
 def imports(path: Path) -> set[str]:
@@ -17,11 +30,12 @@ def imports(path: Path) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("queries"):
-            names = [f"queries.{alias.name}" for alias in node.names] if node.module == "queries" else [node.module]
-            found |= {name for name in names if (QUERIES / f"{name.removeprefix('queries.')}.py").exists()}
+            # `from queries.forecast import methods` imports a module; `from queries.kpis import X`, a name in one.
+            names = [f"{node.module}.{alias.name}" for alias in node.names]
+            found |= {name if is_module(name) else node.module for name in names}
         elif isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names if alias.name.startswith("queries.")}
-    return found
+    return found - {"queries"}
 
 
 def circles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -57,8 +71,9 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_no_two_analytics_modules_import_each_other_round_a_loop():
-    graph = {f"queries.{path.stem}": imports(path) for path in QUERIES.glob("*.py") if path.stem != "__init__"}
-    assert "queries.win_model" in graph["queries.health_score"]
+    # The runner (queries/__init__.py) is the hub every output module imports; the loops that matter are between outputs.
+    graph = {module_name(path): imports(path) for path in QUERIES.rglob("*.py") if path != QUERIES / "__init__.py"}
+    assert "queries.health.win_model" in graph["queries.health.health_score"]
     assert circles(graph) == []
 
 
@@ -75,7 +90,7 @@ def reached_sql() -> set[str]:
     for folder in ("queries", "loaders", "pages", "charts"):
         code += sorted((PROJECT / folder).rglob("*.py"))
     text = "\n".join(path.read_text(encoding="utf-8") for path in code)
-    names = {path.stem for path in QUERIES.glob("*.sql")}
+    names = set(queries.sql_files())
     reached = {name for name in names if f'"{name}"' in text}
     for output in queries.outputs().values():
         reached |= {output.stored, output.stored_days, output.stored_when} - {None}
@@ -83,7 +98,9 @@ def reached_sql() -> set[str]:
 
 
 def test_every_sql_file_under_queries_is_reached_by_some_code_path():
-    names = {path.stem for path in QUERIES.glob("*.sql")}
+    import queries
+
+    names = set(queries.sql_files())
     assert sorted(names - reached_sql()) == []
     assert {"health_stored_days", "pipeline_changes_stored_dates"} <= reached_sql()  # only through a Stored: declaration
 
@@ -94,8 +111,48 @@ def test_every_shared_sql_macro_is_created_by_the_build_and_called_from_another_
 
     files = {path.stem: path.read_text(encoding="utf-8") for path in queries.MACROS_DIR.glob("*.sql")}
     assert set(files) == set(queries.MACROS)
-    callers = {path: path.read_text(encoding="utf-8") for path in QUERIES.rglob("*.sql")}
+    sql_files = [*QUERIES.rglob("*.sql"), *(PROJECT / "loaders").rglob("*.sql")]  # the outputs and the build's rollups
+    callers = {path: path.read_text(encoding="utf-8") for path in sql_files}
     for name in queries.MACROS:
         assert f"create or replace macro {name}(" in files[name]
         used_in = [path.stem for path, text in callers.items() if path.stem != name and f"{name}(" in text]
         assert len(used_in) >= 2, f"{name} is called from {used_in}: a macro is for what two or more files share"
+
+
+DOMAINS = {"program", "partner", "engagement", "attribution", "disagreements", "forecast", "health", "data"}
+
+
+def test_queries_are_filed_by_domain_with_engine_inputs_and_stored_readers_in_their_own_folders():
+    """queries/<domain>/ holds the outputs pages call; <domain>/inputs/ what only an engine reads;
+    <domain>/stored/ the readers of what the build stored. Nothing but the runner's own modules at the top."""
+    import queries
+
+    for name, path in queries.sql_files().items():
+        folders = path.relative_to(QUERIES).parts[:-1]
+        assert folders[0] in DOMAINS and folders[1:] in ((), ("inputs",), ("stored",)), f"{name}: {path}"
+    readers = set()
+    for output in queries.outputs().values():
+        readers |= {output.stored, output.stored_days, output.stored_when} - {None}
+    for reader in readers - set(queries.PYTHON_OUTPUTS):
+        assert queries.sql_files()[reader].parent.name == "stored", f"{reader} reads stored rows: file it under stored/"
+    # A name says its role too: a reader of stored rows has "stored" in its name, and only such a reader.
+    stored = {name for name, path in queries.sql_files().items() if path.parent.name == "stored"}
+    assert stored == {name for name in queries.sql_files() if "stored" in name}
+    assert not list(QUERIES.glob("*.sql")), "an output at the top of queries/: file it under its domain"
+
+
+def test_an_output_name_is_unique_across_the_domain_folders(tmp_path, monkeypatch):
+    import queries
+
+    for folder in ("program", "partner"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "same_name.sql").write_text("-- x\nselect 1\n", encoding="utf-8")
+    monkeypatch.setattr(queries, "QUERIES_DIR", tmp_path)
+    monkeypatch.setattr(queries, "MACROS_DIR", tmp_path / "macros")
+    queries.sql_files.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="two queries named 'same_name'"):
+            queries.sql_files()
+    finally:
+        monkeypatch.undo()
+        queries.sql_files.cache_clear()

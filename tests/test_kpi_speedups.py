@@ -1,6 +1,6 @@
 """The faster paths give the frames of the slow ones.
 
-- The KPIs stored at build for the default view (queries/kpis.py, store_kpis) equal the core's
+- The KPIs stored at build for the default view (queries/program/kpis.py, store_kpis) equal the core's
   frames, and any other view (a filter, another model, a period not stored) runs the core.
 - The KPI core with no partner filter reads deal x group rows built at load; with a filter that
   keeps every partner it groups them per query: the same frames.
@@ -21,7 +21,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import queries
-import queries.kpis
+import queries.program.kpis
 from loaders.build import build_database
 from tests.conftest import write_extracts
 
@@ -57,7 +57,7 @@ def stored_copy(db: Path, tmp_path: Path) -> Path:
     shutil.copy(db, copy)
     con = duckdb.connect(str(copy))
     try:
-        queries.kpis.store_kpis(con)
+        queries.program.kpis.store_kpis(con)
     finally:
         con.close()
     return copy
@@ -134,7 +134,7 @@ def test_a_database_built_without_the_stored_kpis_computes_them(tiny_db, tmp_pat
     copy = tmp_path / "without_stored.duckdb"
     shutil.copy(tiny_db, copy)
     con = duckdb.connect(str(copy))
-    for table in (queries.kpis.STORED_TABLE, queries.kpis.STORED_PERIODS_TABLE):
+    for table in (queries.program.kpis.STORED_TABLE, queries.program.kpis.STORED_PERIODS_TABLE):
         con.execute(f'drop table if exists "{table}"')
     con.close()
     frame, ran = run(copy, "program_kpis", {}, monkeypatch, stored=True)
@@ -147,7 +147,7 @@ def test_without_an_as_of_date_nothing_is_stored_and_the_core_runs(tiny_db, tmp_
     shutil.copy(tiny_db, copy)
     con = duckdb.connect(str(copy))
     con.execute("delete from load_meta where key = 'data_as_of'")
-    queries.kpis.store_kpis(con)
+    queries.program.kpis.store_kpis(con)
     tables = con.sql("select count(*) from duckdb_tables() where table_name like 'kpis_stored%'").fetchall()[0][0]
     con.close()
     assert tables == 0

@@ -18,7 +18,7 @@ import pytest
 
 import queries
 from loaders.build import build_database
-from queries import attribution
+from queries.attribution import credit as attribution
 from settings import Attribution, Settings
 from tests.conftest import open_page, write_extracts
 

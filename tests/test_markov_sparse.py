@@ -14,8 +14,8 @@ import scipy.sparse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import queries.markov
-from queries.markov import ChainTooLarge, lu_inverse_diagonal, path_counts, solve_removal_effects, topological_rank
+import queries.attribution.markov
+from queries.attribution.markov import ChainTooLarge, lu_inverse_diagonal, path_counts, solve_removal_effects, topological_rank
 
 
 def dense_removal_effects(counts, to_conversion: np.ndarray, to_null: np.ndarray) -> np.ndarray:
@@ -142,7 +142,7 @@ def test_a_million_partners_on_one_way_paths_solve_without_a_k_by_k_matrix():
 
 
 def test_the_limit_is_on_the_largest_group_of_partners_that_reach_one_another(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(queries.markov, "EXACT_SOLVE_MAX_PARTNERS", 2)
+    monkeypatch.setattr(queries.attribution.markov, "EXACT_SOLVE_MAX_PARTNERS", 2)
     # 60 partners in one-way paths: no group, solved.
     one_way = chain_from_paths([[i, i + 1, i + 2] for i in range(0, 58)], [True] * 58, 60)
     assert solve_removal_effects(*one_way).shape == (60,)

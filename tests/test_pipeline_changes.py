@@ -17,7 +17,7 @@ from polars.testing import assert_frame_equal
 import queries
 from loaders import derived
 from loaders.build import build_database
-from queries import forecast_history, pipeline_changes
+from queries.forecast import forecast_history, pipeline_changes
 from tests.conftest import open_page, write_extracts
 
 # Data as of 2026-11-20 (P1's training that day is the latest event), in FY2026 Q4 (October to

@@ -1,6 +1,6 @@
 """Build-time rollups give exactly the numbers of the direct computation.
 
-Each output below reads `rollup_*` tables (queries/rollups.py) instead of rescanning the extracts.
+Each output below reads `rollup_*` tables (loaders/rollups/) instead of rescanning the extracts.
 Its direct computation, as it was before the rollups, is kept in tests/reference_sql/; every case
 runs the output both ways on the same database and the frames must be identical (values, types,
 order), including "as of" days in the past, where a later touch, registration or certification
@@ -17,7 +17,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import queries
-import queries.kpis
+import queries.program.kpis
 
 REFERENCE = Path(__file__).parent / "reference_sql"
 

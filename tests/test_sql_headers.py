@@ -12,7 +12,7 @@ import pytest
 import queries
 from queries.export import safe_csv
 
-SQL_NAMES = sorted(path.stem for path in queries.QUERIES_DIR.glob("*.sql"))
+SQL_NAMES = sorted(queries.sql_files())
 
 
 @pytest.mark.parametrize("name", SQL_NAMES)

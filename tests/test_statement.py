@@ -31,7 +31,9 @@ from hypothesis import strategies as st
 
 import queries
 from loaders.build import build_database
-from queries import attribution, statement, workbook
+from queries import workbook
+from queries.attribution import credit as attribution
+from queries.partner import statement
 from settings import CommissionPlan, Settings
 from tests.conftest import PROJECT, TINY, open_page, write_extracts
 

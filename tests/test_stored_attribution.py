@@ -20,7 +20,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import queries
-from queries import attribution, disagreements
+from queries.attribution import credit as attribution
+from queries.disagreements import ledger as disagreements
 
 # The Attribution page's two default scenarios, as its form sends them.
 LINEAR = {"model": "linear", "lookback_days": 365, "booking_basis": "close_date"}

@@ -1,6 +1,6 @@
 """The health score, its movers and history, and the partner signals stored at build give exactly what computing gives.
 
-The build stores (queries.health_score.store_health, queries.signals.store_signals) every
+The build stores (queries.health.health_score.store_health, queries.engagement.signals.store_signals) every
 partner's default-weight score on data_as_of, on the quarter starts of the history and on the
 day the movers compare with, the movers and the signals as of data_as_of. The outputs read them
 for those views and apply the shared filters to the stored rows. Each test below asks the same
@@ -23,7 +23,9 @@ from polars.testing import assert_frame_equal
 
 import queries
 from loaders.build import build_database
-from queries import health_score, meta, signals
+from queries import meta
+from queries.engagement import signals
+from queries.health import health_score
 from tests.conftest import TINY, write_extracts
 
 TINY_AS_OF = date(2026, 6, 20)

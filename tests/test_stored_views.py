@@ -36,9 +36,9 @@ def test_the_outputs_with_a_stored_default_view_are_declared_not_switched_per_mo
         reader = queries.output(name).stored
         assert reader in queries.outputs(), f"{name} names a reader that does not exist: {reader}"
         assert queries.output(reader).stored is None
-    for module in ("pipeline_changes", "forecast_history", "forecast", "kpis", "signals", "health_score", "disagreements"):
-        source = (queries.QUERIES_DIR / f"{module}.py").read_text(encoding="utf-8")
-        assert "_default_view" not in source, f"queries/{module}.py decides its own stored view"
+    for module in queries.QUERIES_DIR.rglob("*.py"):
+        source = module.read_text(encoding="utf-8")
+        assert "_default_view" not in source, f"{module} decides its own stored view"
 
 
 @pytest.mark.parametrize("name", STORED)

@@ -19,7 +19,8 @@ import pytest
 
 import queries
 from loaders.build import build_database
-from queries import statement, workbook
+from queries import workbook
+from queries.partner import statement
 from tests.conftest import PROJECT, TINY, open_page, write_extracts
 
 SCENARIOS = [

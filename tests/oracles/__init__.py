@@ -1,8 +1,8 @@
 """SQL the tests check the engines against: readable definitions no code path of the app runs.
 
 `attribution_touch_weights.sql` states the rule models' weights (the engine computes them in
-numpy, queries/attribution.py) and `attribution_markov_transitions.sql` the Markov chain's move
-counts (queries/markov.py counts them from touch paths)."""
+numpy, queries/attribution/credit.py) and `attribution_markov_transitions.sql` the Markov chain's move
+counts (queries/attribution/markov.py counts them from touch paths)."""
 
 from __future__ import annotations
 

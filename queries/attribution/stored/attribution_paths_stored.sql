@@ -6,7 +6,7 @@
 -- Money: none
 -- Scope: partner
 --
--- The build (queries.touch_paths.store_paths) writes every touch on or before its close date, by
+-- The build (queries.attribution.touch_paths.store_paths) writes every touch on or before its close date, by
 -- deal and then docs/design.md's path order (occurred_at, touchpoint_id, partner_id); a plain scan
 -- returns rows in that order, so the models never sort. deal numbers the rows of
 -- attribution_path_deals_stored; partner and type_code are attribution_path_codes_stored's codes.

@@ -45,8 +45,9 @@ import polars as pl
 import access
 import notes
 import queries
-from queries import glossary, health_score, meta
+from queries import glossary, meta
 from queries.formatting import money
+from queries.health import health_score
 from settings import Digest as DigestSettings
 from settings import Settings
 

@@ -1,6 +1,6 @@
 """Rollups computed once per build, so pages read small tables instead of rescanning the extracts.
 
-Owns the build-time tables (registered in `loaders/derived.py` as `queries.rollups:build_rollups`):
+Owns the build-time tables (registered in `loaders/derived.py` as `loaders.rollups:build_rollups`):
 - `rollup_partner_days`: per partner x day, the type-weighted activity, effort (non-login) flag,
   last effort time and the gap since the previous effort day (`rollup_partner_days.sql`);
 - `rollup_partner_month_engagement`: per partner x month, the decayed weighted activity on the
@@ -33,10 +33,14 @@ fixed per build, like the database.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
 import queries
 from settings import Settings
+
+ROLLUPS_DIR = Path(__file__).parent
 
 # In build order: a rollup may read the ones before it.
 ROLLUPS = [
@@ -59,7 +63,8 @@ def build_rollups(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Derived step at build time: materialise every rollup table."""
     for name in ROLLUPS:
         # The table name is the fixed file stem; the body is the reviewed .sql file.
-        con.execute('create or replace table "' + name + '" as ' + queries.load_sql(name))  # noqa: S608 - fixed names
+        sql = (ROLLUPS_DIR / f"{name}.sql").read_text(encoding="utf-8")
+        con.execute('create or replace table "' + name + '" as ' + sql)  # noqa: S608 - fixed names
     store_month_scores(con)
 
 

@@ -24,7 +24,7 @@ data_as_of, every partner. For those dates the runner reads it (both outputs dec
 the readers apply the partner filters to the stored rows as `pipeline_as_of.sql` applies them);
 other dates are computed. The forecast
 side of "what changed" (each method as it stood week by week, and the sentence at the top of
-the page) is `queries/forecast_history.py`'s.
+the page) is `queries/forecast/forecast_history.py`'s.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ import duckdb
 import polars as pl
 
 import queries
-from queries import fiscal, forecast
+from queries import fiscal
+from queries.forecast import methods as forecast
 from queries.formatting import money
 
 CHANGE_KINDS: dict[str, str] = {

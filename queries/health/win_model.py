@@ -6,7 +6,7 @@ partner-attributed won deal under the plan's model closing in that quarter), its
 time-based evaluation against the baseline "won a deal last quarter", and the stored fit
 the health score reads (`partner_health.p_won_next_quarter`). The inputs are those of the
 health score (`inputs_as_of`: `health_inputs.sql` and `engagement_by_month.sql`), kept here so
-that `queries.health_score`, which owns the score, imports this module and not the other way.
+that `queries.health.health_score`, which owns the score, imports this module and not the other way.
 
 Evaluation is rolling-origin: each of the last `HOLDOUT_QUARTERS` complete quarters is
 predicted by a model trained only on the quarters before it (whose labels were known by
@@ -318,20 +318,7 @@ def store_win_model(con: duckdb.DuckDBPyConnection, settings: object) -> None:
     partners = con.sql("select count(*) from partners").fetchall()[0][0]
     # Too few partners to learn from (and a build of a tiny program stays fast): empty tables, model hidden.
     quarters = complete_quarters(con) if partners >= MIN_PARTNERS else []
-    if quarters:
-        ensure_rollups(con, settings)
     store_tables(con, training_panel(con, quarters), int(settings.fiscal_year_start_month))  # type: ignore[attr-defined]
-
-
-def ensure_rollups(con: duckdb.DuckDBPyConnection, settings: object) -> None:
-    """Build the engagement rollups first when this build has not yet (the features read engagement_by_month,
-    which reads them); their own derived step rebuilds them later with `create or replace`, so order does not matter."""
-    try:
-        from queries import rollups
-    except ImportError:  # engagement_by_month reads the raw activities in this tree
-        return
-    if not queries.has_tables(con, *rollups.ROLLUPS):
-        rollups.build_rollups(con, settings)  # type: ignore[arg-type]
 
 
 def stored(con: duckdb.DuckDBPyConnection, table: str, schema: dict) -> pl.DataFrame:

@@ -31,7 +31,7 @@ import polars as pl
 
 import queries
 from queries import fiscal, meta
-from queries.kpi_definitions import PAYOUT_KPIS, definition
+from queries.program.kpi_definitions import PAYOUT_KPIS, definition
 
 DIMENSIONS = {
     "partner_type": "Partner type",

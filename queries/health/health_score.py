@@ -3,7 +3,7 @@
 This module owns turning the raw inputs (`health_inputs.sql`, and the engagement score of
 `engagement_by_month.sql`) into five components, shrinking young partners toward their
 segment, and weighting the components into the score; plus the score's history and its
-movers. The chance of a won deal next quarter is `queries.win_model` (fitted at build).
+movers. The chance of a won deal next quarter is `queries.health.win_model` (fitted at build).
 
 How a score is made (every step is a column of `partner_health`, so a page can say why):
 1. Inputs, trailing 12 months unless said: partner-attributed revenue (the plan's
@@ -44,9 +44,10 @@ import duckdb
 import polars as pl
 
 import queries
-from queries import fiscal, meta, win_model
+from queries import fiscal, meta
+from queries.health import win_model
+from queries.health.win_model import inputs_as_of
 from queries.meta import settings as program_settings
-from queries.win_model import inputs_as_of
 
 SCORES_TABLE = "health_scores_precomputed"
 MOVERS_TABLE = "health_movers_precomputed"

@@ -2,7 +2,7 @@
 
 This module owns matching, deal by deal, what one partner loses to what another gains when
 the CFO switches from scenario A to scenario B. The credit itself is
-`queries.attribution.scenario_rows` (the Attribution page's whole cents); the page's "Compare
+`queries.attribution.credit.scenario_rows` (the Attribution page's whole cents); the page's "Compare
 two" tab and the scenario workbook's Moves sheet show the result.
 
 Per won deal closed in the period, each party holds whole cents under A and under B: every
@@ -20,7 +20,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from queries import attribution
+from queries.attribution import credit as attribution
 
 DIRECT = "Not credited (direct)"
 PARTY = ["party_id", "party_name", "fiscal_quarter"]

@@ -2,14 +2,14 @@
 
 This module owns putting the models together: the rule-based models' weights are numpy
 (`rule_weights`; `tests/oracles/attribution_touch_weights.sql` is the readable SQL the tests
-check them against), Markov and Shapley are `queries.markov` and `queries.shapley` over
+check them against), Markov and Shapley are `queries.attribution.markov` and `queries.attribution.shapley` over
 touch paths; here their weights become credit (weight x revenue),
 booked at the close date or at each touch date, and the default credit of every model is
 materialised once per build (`attribution_credit_default`) for the KPI queries to read, with
 every touch model's weight per won touch (`attribution_touch_default`) for the scenarios that
 use the build's parameters (the Attribution page's defaults).
 Scenario comparison: commission rates are here (`plan_rules`, `with_rates`), what moves between
-two scenarios is `queries.scenario_moves`.
+two scenarios is `queries.attribution.scenario_moves`.
 
 Definitions: docs/design.md, "Attribution".
 """
@@ -29,9 +29,15 @@ import pyarrow as pa
 
 import queries
 from queries import fiscal, meta
-from queries.markov import EXACT_SOLVE_MAX_PARTNERS, ChainTooLarge, path_counts, present_partners, solve_removal_effects
-from queries.shapley import pair_weights
-from queries.touch_paths import TouchPaths, touch_paths
+from queries.attribution.markov import (
+    EXACT_SOLVE_MAX_PARTNERS,
+    ChainTooLarge,
+    path_counts,
+    present_partners,
+    solve_removal_effects,
+)
+from queries.attribution.shapley import pair_weights
+from queries.attribution.touch_paths import TouchPaths, touch_paths
 
 RULE_MODELS = [
     "crm_sourced",
@@ -218,7 +224,7 @@ def markov_touch_weights(paths: TouchPaths, limit: int | None = None, groups: np
 
 
 def shapley_touch_weights(paths: TouchPaths, seed: int) -> np.ndarray:
-    """Shapley weight of each touch of the closed paths (0 on lost deals); see `queries.shapley`."""
+    """Shapley weight of each touch of the closed paths (0 on lost deals); see `queries.attribution.shapley`."""
     pair_of_touch, pair_deal, pair_partner = paths.pairs()
     present, player = present_partners(pair_partner, len(paths.partner_ids))
     first_pair = np.flatnonzero(np.r_[True, pair_deal[1:] != pair_deal[:-1]]) if len(pair_deal) else np.zeros(0, int)

@@ -27,7 +27,8 @@ import duckdb
 import polars as pl
 
 import queries
-from queries import fiscal, forecast
+from queries import fiscal
+from queries.forecast import methods as forecast
 
 STEP_DAYS = 7
 DAYS_PER_PASS = 4

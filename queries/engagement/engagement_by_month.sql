@@ -29,7 +29,7 @@ months as (
 ),
 
 -- A month scored on its last day does not depend on $as_of: its scores are stored once per build
--- (rollup_partner_month_scores, written by queries/rollups.py from this query) for every month
+-- (rollup_partner_month_scores, written by loaders/rollups/ from this query) for every month
 -- from the first to the last with activity. Other months are scored here.
 stored_scores as (
     select partner_id, month, scored_on, raw_engagement, engagement_score from rollup_partner_month_scores
@@ -57,7 +57,7 @@ population as (
         and not (coalesce(p.status = 'terminated', false) and coalesce(p.terminated_at, p.joined_at) <= m.scored_on)
 ),
 
--- Built once per build (queries/rollups.py): each partner's raw value on every month's last day
+-- Built once per build (loaders/rollups/): each partner's raw value on every month's last day
 -- (every month from its first active one to the last month with activity of any partner), and
 -- its weighted activity per day.
 month_ends as (

@@ -1,4 +1,4 @@
--- The Program health KPIs of the default view (every partner, linear model) as stored at build time by queries/kpis.py (store_kpis): kpis_by_period's rows for the periods asked, none unless every one is stored.
+-- The Program health KPIs of the default view (every partner, linear model) as stored at build time by queries/program/kpis.py (store_kpis): kpis_by_period's rows for the periods asked, none unless every one is stored.
 -- Params:
 --   $period_starts (date[]): first day of each period
 --   $period_ends (date[]): last day of each period, same length as $period_starts

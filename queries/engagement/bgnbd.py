@@ -11,7 +11,7 @@ This module owns the maths (likelihood, maximum-likelihood fit with scipy, p_ali
 transactions), the fit stored once per build (`store_fit`, registered in
 `loaders/derived.py`) and the per-partner figures as of any date (`partner_p_alive`: read
 from the stored fit at data_as_of, refitted in memory for any other date). What counts as an
-active day is `queries/partner_activity_summary.sql`; how the page uses it, `signals.py`.
+active day is `queries/partner/partner_activity_summary.sql`; how the page uses it, `signals.py`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ lines) and `partner_statement_disagreements`, the SQL `partner_statement_payouts
 `partner_statement_deal_payments.sql`, and `gather`, which puts one statement together for
 the Statement page (`pages/statement.py`), its Excel file (`queries.workbook`) and the command
 line (`python -m queries statement`). Credit and commission are the Attribution page's
-(`queries.attribution.scenario_rows`), so a statement adds up to that page to the cent.
+(`queries.attribution.credit.scenario_rows`), so a statement adds up to that page to the cent.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ import duckdb
 import polars as pl
 
 import queries
-from queries import attribution, fiscal, glossary
+from queries import fiscal, glossary
+from queries.attribution import credit as attribution
 from queries.formatting import money
 from queries.meta import as_of_in, data_as_of, start_month_in
 

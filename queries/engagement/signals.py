@@ -23,7 +23,8 @@ import duckdb
 import polars as pl
 
 import queries
-from queries import bgnbd, meta
+from queries import meta
+from queries.engagement import bgnbd
 from queries.formatting import money
 
 CREDIT_TABLE = "attribution_credit_default"

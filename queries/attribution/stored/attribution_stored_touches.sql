@@ -7,7 +7,7 @@
 -- Money: none
 -- Scope: partner
 --
--- The rows, order and values of queries.attribution.touch_weights for that model; the parameters
+-- The rows, order and values of queries.attribution.credit.touch_weights for that model; the parameters
 -- they were computed with are in attribution_touch_default_params (a model missing there was not stored).
 with
 

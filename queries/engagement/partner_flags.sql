@@ -81,7 +81,7 @@ registrations as (
 -- Logic --------------------------------------------------------------------------------------
 
 -- Effort days (any activity other than portal_login) with the gap since the previous one, built
--- once per build (queries/rollups.py); a day's gap only looks back, so it holds as of any later day.
+-- once per build (loaders/rollups/); a day's gap only looks back, so it holds as of any later day.
 work_days as (
     select d.partner_id, d.activity_date, d.work_gap_days as gap_days, d.last_work_at
     from rollup_partner_days as d

@@ -7,8 +7,8 @@ touchpoint_id, then partner_id) with integer sorts only: touchpoint ids are fetc
 the touches of one deal that share a timestamp. The build does that once (`store_paths`, a
 derived step) and stores the paths already ordered, with every touch on or before its close
 date, so a model run is a plain scan of integers and any lookback is a filter. The models
-themselves are `queries.attribution` (rule-based weights, credit), `queries.markov` and
-`queries.shapley`.
+themselves are `queries.attribution.credit` (rule-based weights, credit), `queries.attribution.markov` and
+`queries.attribution.shapley`.
 
 Layout: touches sorted by deal, then order within the deal; `starts[d]` is deal d's first
 touch; pairs are a deal's distinct partners (sorted by deal, then partner name).

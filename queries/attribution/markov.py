@@ -1,9 +1,9 @@
 """The Markov attribution model: an absorbing chain over partners, solved exactly.
 
 This module owns the linear algebra. The transition counts come from the ordered
-touch paths (`queries.touch_paths`, counted here with integer codes; the same counts as
+touch paths (`queries.attribution.touch_paths`, counted here with integer codes; the same counts as
 `tests/oracles/attribution_markov_transitions.sql`, which stays as their readable definition);
-splitting a deal's revenue by the removal effects is `queries.attribution`'s job.
+splitting a deal's revenue by the removal effects is `queries.attribution.credit`'s job.
 
 States: one per partner, plus start (transient) and conversion / null (absorbing).
 With Q the transient-to-transient probabilities, N = (I - Q)^-1 and x = N r the probability
