@@ -1,4 +1,4 @@
-"""Glossary: every metric and model the app shows, defined once (`queries/glossary.py`),
+"""Glossary: every metric and model the app shows, defined once (`queries/glossary.toml`),
 searchable and grouped by area."""
 
 from __future__ import annotations

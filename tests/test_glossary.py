@@ -179,3 +179,19 @@ def test_a_tooltip_is_the_definition_as_a_sentence_then_how_the_app_computes_it(
     )
     assert glossary.tooltip("returned").startswith("Returned: a gap of at least the dormancy threshold")
     assert glossary.tooltip("first_touch") == "w_1 = 1."
+
+
+def test_a_misspelt_field_in_the_glossary_file_is_refused_naming_the_term(tmp_path):
+    path = tmp_path / "glossary.toml"
+    path.write_text(
+        'areas = ["Data"]\n[[term]]\nkey = "k"\nterm = "K"\narea = "Data"\ndefinition = "d"\nwhere_shown = "w"\ndetial = "x"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match=r"term 1 \('k'\) has unknown fields \['detial'\]"):
+        glossary.load(path)
+
+
+def test_the_glossary_file_loads_every_field_by_name():
+    areas, terms = glossary.load()
+    dormant = next(term for term in terms if term.key == "is_dormant")
+    assert dormant.area in areas and dormant.definition and dormant.where_computed
