@@ -12,6 +12,7 @@ import queries
 import ui
 from queries import glossary, workbook
 from queries.attribution import credit as attribution
+from queries.attribution import scenarios
 
 DEFAULT = [{"model": "linear"}, {"model": "time_decay"}]
 LETTERS = "ABCD"
@@ -32,7 +33,7 @@ TOTALS = {
 
 def from_url() -> list[dict]:
     try:
-        specs = [attribution.parse_scenario(json.dumps(s)) for s in json.loads(st.query_params.get("scenarios", ""))]
+        specs = [scenarios.parse_scenario(json.dumps(s)) for s in json.loads(st.query_params.get("scenarios", ""))]
     except (ValueError, TypeError):
         return DEFAULT
     return specs[:4] if len(specs) >= 2 else DEFAULT
@@ -135,7 +136,7 @@ if any(s["model"] in attribution.TOUCH_MODELS for s in specs):
 labels = {LETTERS[i]: s for i, s in enumerate(specs)}
 with st.spinner("Attributing won deals..."):
     frames = {label: queries.run("attribution_scenario", scenario=json.dumps(s), **period) for label, s in labels.items()}
-shown = {key: attribution.scenario_label(labels[key], frame) for key, frame in frames.items()}
+shown = {key: scenarios.scenario_label(labels[key], frame) for key, frame in frames.items()}
 if any(name.startswith(attribution.MARKOV_GROUPED) for name in shown.values()):
     note = ui.meta().get("markov_note")
     st.info(
@@ -145,7 +146,7 @@ if any(name.startswith(attribution.MARKOV_GROUPED) for name in shown.values()):
 won = float(queries.run("attribution_won_revenue", start_date=filters.start_date, end_date=filters.end_date)["won_revenue"][0])
 
 totals = pl.DataFrame(
-    [{"scenario": f"{key}: {shown[key]}", **attribution.reconcile(frame, won)} for key, frame in frames.items()]
+    [{"scenario": f"{key}: {shown[key]}", **scenarios.reconcile(frame, won)} for key, frame in frames.items()]
 )
 for column, total in zip(st.columns(count), totals.to_dicts(), strict=True):
     column.metric(f"Credit, scenario {total['scenario'][:1]}", ui.money(total["credited"]), help=glossary.tooltip("attribution"))
@@ -160,15 +161,15 @@ by_partner, by_type, by_quarter, delta_tab, payouts_tab = st.tabs(
     ["By partner", "By partner type & tier", "By fiscal quarter", "Compare two", "Payout liability"]
 )
 with by_partner:
-    table = attribution.side_by_side(frames, "partner")
+    table = scenarios.side_by_side(frames, "partner")
     ui.table(table, "attribution_by_partner.csv", column_config=money_columns(table), empty="No partner credit in this period.")
 with by_type:
-    table = attribution.side_by_side(frames, "partner_type_tier")
+    table = scenarios.side_by_side(frames, "partner_type_tier")
     ui.table(table, "attribution_by_type_tier.csv", column_config=money_columns(table))
 with by_quarter:
-    quarters = {label: attribution.rollup(frame, "fiscal_quarter") for label, frame in frames.items()}
+    quarters = {label: scenarios.rollup(frame, "fiscal_quarter") for label, frame in frames.items()}
     st.plotly_chart(charts.credit_by_quarter(quarters, {label: s["model"] for label, s in labels.items()}))
-    table = attribution.side_by_side(frames, "fiscal_quarter")
+    table = scenarios.side_by_side(frames, "fiscal_quarter")
     ui.table(table, "attribution_by_quarter.csv", column_config=money_columns(table))
 with delta_tab:
     names = list(frames)
@@ -178,12 +179,12 @@ with delta_tab:
     st.caption(f"{a} = {shown[a]}; {b} = {shown[b]}. Change = {b} - {a}.")
     by = right.radio(
         "By",
-        list(attribution.ROLLUPS),
+        list(scenarios.ROLLUPS),
         horizontal=True,
         key="attribution_by",
         format_func=lambda k: {"partner": "Partner", "partner_type_tier": "Type & tier", "fiscal_quarter": "Quarter"}[k],
     )
-    delta = attribution.compare(frames[a], frames[b], by)
+    delta = scenarios.compare(frames[a], frames[b], by)
     if by == "fiscal_quarter":
         st.plotly_chart(charts.quarter_shift(delta))
     elif delta.height:
@@ -202,7 +203,7 @@ with delta_tab:
     moved = st.column_config.NumberColumn("Credit moved", format="dollar", help=glossary.tooltip("credit_moves"))
     ui.table(moves, "attribution_moves.csv", column_config=words | {"credit": moved}, empty="No credit moves between these two.")
 with payouts_tab:
-    liability = attribution.liability_by_quarter(queries.run("attribution_payouts_by_quarter", **period), frames)
+    liability = scenarios.liability_by_quarter(queries.run("attribution_payouts_by_quarter", **period), frames)
     st.caption("Payouts by status per fiscal quarter of their period, beside what each scenario says is owed.")
     if liability.height:
         st.plotly_chart(charts.payouts_vs_owed(liability))

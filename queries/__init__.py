@@ -70,7 +70,7 @@ PYTHON_OUTPUTS: dict[str, str] = {
     "kpi_trend_by_quarter": "queries.program.kpis:kpi_trend_by_quarter",
     "kpi_breakdown": "queries.program.kpis:kpi_breakdown",
     "attribution_credit": "queries.attribution.credit:attribution_credit",
-    "attribution_scenario": "queries.attribution.credit:attribution_scenario",
+    "attribution_scenario": "queries.attribution.scenarios:attribution_scenario",
     "attribution_moves": "queries.attribution.scenario_moves:attribution_moves",
     "partner_statement": "queries.partner.statement:partner_statement",
     "partner_statement_disagreements": "queries.partner.statement:partner_statement_disagreements",

@@ -24,6 +24,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from queries.attribution import credit as attribution
+from queries.attribution import scenarios
 from queries.formatting import SYMBOLS, money
 from queries.partner.statement import COLUMNS as STATEMENT_COLUMNS
 from queries.partner.statement import STATUSES, Meta, Run, Statement
@@ -213,7 +214,7 @@ class Scenarios:
 
     def label(self, letter: str) -> str:
         # As computed: "markov (grouped)" when the chain was built over partner groups.
-        return attribution.scenario_label(self.specs[letter], self.frames.get(letter))
+        return scenarios.scenario_label(self.specs[letter], self.frames.get(letter))
 
 
 def gather(
@@ -233,7 +234,7 @@ def gather(
     line. No dates: the fiscal quarter of the data's as-of date, the app's default period."""
     if not 2 <= len(specs) <= len(LETTERS):
         raise ValueError(f"give 2 to {len(LETTERS)} scenarios, not {len(specs)}")
-    parsed = {LETTERS[i]: attribution.parse_scenario(json.dumps(spec)) for i, spec in enumerate(specs)}
+    parsed = {LETTERS[i]: scenarios.parse_scenario(json.dumps(spec)) for i, spec in enumerate(specs)}
     if len(compared) != 2 or any(letter not in parsed for letter in compared):
         raise ValueError(f"compare two of the scenarios {', '.join(parsed)}, not {', '.join(compared)}")
     meta = Meta.read(run)
@@ -248,7 +249,7 @@ def gather(
     return Scenarios(
         specs=parsed,
         frames=frames,
-        plans={letter: attribution.rules_of(spec.get("rates"), settings_plan) for letter, spec in parsed.items()},
+        plans={letter: scenarios.rules_of(spec.get("rates"), settings_plan) for letter, spec in parsed.items()},
         won_revenue=float(run("attribution_won_revenue", **period)["won_revenue"][0]),
         payouts=run("attribution_payouts_by_quarter", **period, **filters),
         moves=run("attribution_moves", scenario_a=json.dumps(parsed[a]), scenario_b=json.dumps(parsed[b]), **period, **filters),
@@ -326,7 +327,7 @@ def summary(book: Scenarios) -> pl.DataFrame:
                 **model_parameters(spec, book.settings),
                 "booking_basis": BASIS_WORDS[spec["booking_basis"]],
                 "plan": f"{source}: {plan_text(plan)}",
-                **attribution.reconcile(book.frames[letter], book.won_revenue),
+                **scenarios.reconcile(book.frames[letter], book.won_revenue),
             }
         )
     return pl.DataFrame(rows)
@@ -371,8 +372,8 @@ def scenario_workbook(book: Scenarios) -> bytes:
         info.write_string(row, 0, label, out.formats["label"])
         out.write(info, row, 1, value, kind)
     for by, title in BY.items():
-        table = attribution.side_by_side(book.frames, by)
-        keys = [c for c in KEY_COLUMNS if c.name in attribution.ROLLUPS[by]]
+        table = scenarios.side_by_side(book.frames, by)
+        keys = [c for c in KEY_COLUMNS if c.name in scenarios.ROLLUPS[by]]
         out.table(title, table, keys + letter_columns(table, book, {"credit ": "Credit", "liability ": "Liability"}))
     out.table(
         "Moves between two scenarios",
@@ -382,7 +383,7 @@ def scenario_workbook(book: Scenarios) -> bytes:
         note=f"Credit that {b} ({book.label(b)}) books to another partner or quarter than {a} ({book.label(a)}). "
         "An empty partner id is revenue no partner shown is credited with.",
     )
-    liability = attribution.liability_by_quarter(book.payouts, book.frames)
+    liability = scenarios.liability_by_quarter(book.payouts, book.frames)
     payout_columns = [
         Column("fiscal_quarter", "Fiscal quarter", "text"),
         *[Column(status, f"Payouts {status.replace('_', ' ')}", "money") for status in STATUSES],

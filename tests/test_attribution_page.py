@@ -10,7 +10,7 @@ import polars as pl
 
 import charts.attribution as charts
 import queries
-from queries.attribution import credit as attribution
+from queries.attribution import scenarios
 from tests.conftest import open_page
 
 
@@ -43,18 +43,18 @@ def test_scenario_liability_uses_the_edited_rates(tiny_db):
     plan = json.dumps({"model": "last_touch"})
     what_if = json.dumps({"model": "last_touch", "rates": [{"tier": "silver", "rate": 0.5}]})
     # last_touch: P1 (gold) 1000 from O1, P2 (silver) 3000 from O2.
-    by_plan = attribution.rollup(queries.execute(con, "attribution_scenario", scenario=plan), "partner")
-    by_what_if = attribution.rollup(queries.execute(con, "attribution_scenario", scenario=what_if), "partner")
+    by_plan = scenarios.rollup(queries.execute(con, "attribution_scenario", scenario=plan), "partner")
+    by_what_if = scenarios.rollup(queries.execute(con, "attribution_scenario", scenario=what_if), "partner")
     assert dict(by_plan.select("partner_id", "liability").iter_rows()) == {"P1": 100.0, "P2": 240.0}
     assert dict(by_what_if.select("partner_id", "liability").iter_rows()) == {"P1": 0.0, "P2": 1500.0}
-    delta = attribution.compare(
+    delta = scenarios.compare(
         by_plan_frame := queries.execute(con, "attribution_scenario", scenario=plan),
         queries.execute(con, "attribution_scenario", scenario=json.dumps({"model": "first_touch"})),
         "partner",
     )
     assert delta.select("partner_id", "credit_change").rows() == [("P1", 3000.0), ("P2", -3000.0)]
     assert charts.credit_shift(delta, "B minus A").data[0].x == (3000.0, -3000.0)[::-1]
-    quarters = attribution.compare(by_plan_frame, by_plan_frame, "fiscal_quarter")
+    quarters = scenarios.compare(by_plan_frame, by_plan_frame, "fiscal_quarter")
     assert charts.quarter_shift(quarters).data[0].y == (0.0,)
     con.close()
 
@@ -63,7 +63,7 @@ def test_payouts_by_status_sit_beside_each_scenarios_liability(tiny_db):
     con = duckdb.connect(str(tiny_db), read_only=True)
     payouts = queries.execute(con, "attribution_payouts_by_quarter")
     scenario = queries.execute(con, "attribution_scenario", scenario=json.dumps({"model": "linear"}))
-    frame = attribution.liability_by_quarter(payouts, {"A": scenario})
+    frame = scenarios.liability_by_quarter(payouts, {"A": scenario})
     # PO1 100 paid, PO2 150 accrued (FY2026 Q2); linear: P1 gold 2500 x 10%, P2 silver 1500 x 8%.
     assert frame.rows() == [("FY2026 Q2", 150.0, 0.0, 100.0, 0.0, 370.0)]
     fig = charts.payouts_vs_owed(frame)
@@ -121,7 +121,7 @@ def test_scenario_credit_is_the_export_s_whole_cents_so_models_crediting_the_sam
             totals[model, basis] = round(float(frame["credit"].sum()), 2)
     assert set(totals.values()) == {round(float(export["credit"].sum()), 2)}
     linear = queries.execute(con, "attribution_scenario", scenario=json.dumps({"model": "linear"}), regions=[region])
-    by_partner = dict(attribution.rollup(linear, "partner").select("partner_id", "credit").iter_rows())
+    by_partner = dict(scenarios.rollup(linear, "partner").select("partner_id", "credit").iter_rows())
     expected = export.filter(pl.col("partner_id").is_in(sorted(in_region))).group_by("partner_id").agg(pl.col("credit").sum())
     assert by_partner == {partner: float(credit) for partner, credit in expected.iter_rows()}
     con.close()

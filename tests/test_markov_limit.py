@@ -18,7 +18,7 @@ import pytest
 
 import queries
 from loaders.build import build_database
-from queries.attribution import credit as attribution
+from queries.attribution import scenarios
 from settings import Attribution, Settings
 from tests.conftest import open_page, write_extracts
 
@@ -137,7 +137,7 @@ def test_a_grouped_scenario_credits_all_won_revenue_and_is_labelled_grouped(tmp_
     for spec in ({"model": "markov"}, {"model": "markov", "lookback_days": 300}):
         frame = queries.execute(con, "attribution_scenario", scenario=json.dumps({**spec, "booking_basis": booking_basis}))
         assert round(float(frame["credit"].sum()), 2) == 4000.0
-        assert attribution.scenario_label(spec, frame).startswith("markov (grouped)")
+        assert scenarios.scenario_label(spec, frame).startswith("markov (grouped)")
     con.close()
 
 

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 import queries
 from loaders.build import build_database
 from queries import workbook
-from queries.attribution import credit as attribution
+from queries.attribution import scenarios
 from queries.partner import statement
 from settings import CommissionPlan, Settings
 from tests.conftest import PROJECT, TINY, open_page, write_extracts
@@ -192,7 +192,7 @@ def test_a_statement_adds_up_to_the_attribution_page_and_partner_360_to_the_cent
     Attribution page's for the plan's scenario, and the payouts are Partner 360's."""
     con = queries.connect(demo_db_path)
     start, end = con.sql("select min(close_date), max(close_date) from opportunities").fetchall()[0]
-    page = attribution.rollup(
+    page = scenarios.rollup(
         queries.execute(con, "attribution_scenario", scenario=json.dumps({"model": "linear"}), start_date=start, end_date=end),
         "partner",
     )

@@ -21,6 +21,7 @@ import duckdb
 import polars as pl
 
 from queries.attribution import credit as attribution
+from queries.attribution import scenarios
 
 DIRECT = "Not credited (direct)"
 PARTY = ["party_id", "party_name", "fiscal_quarter"]
@@ -58,7 +59,7 @@ def attribution_moves(
     change in credit from A to B on the "Compare two" tab, to the cent.
     """
     filters = {"regions": regions, "tiers": tiers, "partner_types": partner_types, "managers": managers}
-    rows = [attribution.scenario_rows(con, scenario, start_date, end_date, **filters) for scenario in (scenario_a, scenario_b)]
+    rows = [scenarios.scenario_rows(con, scenario, start_date, end_date, **filters) for scenario in (scenario_a, scenario_b)]
     # Every deal either scenario credits, with its revenue: the direct remainder is taken from it on both sides.
     deals = pl.concat([r.select("opportunity_id", "amount", "close_date") for r in rows]).unique("opportunity_id")
     deals = deals.with_columns(

@@ -24,7 +24,7 @@ import polars as pl
 
 import queries
 from queries import fiscal, glossary
-from queries.attribution import credit as attribution
+from queries.attribution import scenarios
 from queries.formatting import money
 from queries.meta import as_of_in, data_as_of, start_month_in
 
@@ -113,7 +113,7 @@ def partner_statement(
     if not partner_id:
         return pl.DataFrame(schema=DEAL_SCHEMA)
     plan = plan_from(queries.execute(con, "disagreement_plan"))
-    rows = attribution.scenario_rows(con, json.dumps({"model": plan["model"]}), start_date, end_date)
+    rows = scenarios.scenario_rows(con, json.dumps({"model": plan["model"]}), start_date, end_date)
     rows = rows.filter(pl.col("partner_id") == partner_id)
     if rows.is_empty():
         return pl.DataFrame(schema=DEAL_SCHEMA)
