@@ -572,18 +572,19 @@ def _rates(deals: pl.DataFrame, examples: pl.DataFrame, min_group_deals: int) ->
 
 def _new_business(won: pl.DataFrame, first_quarter: date, day: date, start_month: int, horizon: int) -> list[np.ndarray]:
     """What deals not yet created at the end of `day` will win in each coming quarter, learned from
-    past quarters: per coming quarter (0 = `first_quarter`, the one `day` is in or, for the
-    backtest, the day before), shape (past quarters, 3 base
-    segments), one row per past quarter it is learned from, oldest first (empty: nothing to learn from).
+    past quarters. Per coming quarter (0 = `first_quarter`: the one `day` is in or, for the
+    backtest, the one after its eve), an array of shape (past quarters, 3 base segments), one row
+    per past quarter learned from, oldest first; no rows when there is nothing to learn from.
 
     `won`: the deals closed won, with their final segment. Past quarter Q stands for coming
-    quarter h: deals created in the part of h's quarter 0 after `day` (the same number of days into
-    the quarter h quarters before Q, onwards) or in quarters 1..h (the quarters before Q), and won
-    in Q. For the current quarter (h = 0) that is what deals created after the same day of Q won in
-    Q: the part of the quarter left, with the deals created late in a quarter, which have less time
-    to close, weighing what they weighed then. Q must have ended by `day` (no peeking), and the
-    first quarter it counts creations from must come after the quarter of the first deal (a
-    program's first quarter is partial). The last NEW_BUSINESS_QUARTERS such quarters count.
+    quarter h: what deals created in the part of h's quarter 0 after `day` (from the same number
+    of days into the quarter h quarters before Q) or in quarters 1..h (the quarters before Q) won
+    in Q. For the current quarter (h = 0), what deals created after the same day of Q won in Q:
+    the part of the quarter left, deals created late (with little time to close) weighing what
+    they weighed then, rather than the whole quarter scaled by the days left (ten times too much
+    mid-quarter on the demo, bench/RESULTS.md). Q must be over by `day` (no peeking), and the
+    quarter it counts creations from must come after the first won deal's quarter (a program's
+    first quarter is partial). The last NEW_BUSINESS_QUARTERS such quarters count.
     """
     into_quarter = timedelta(days=(day - first_quarter).days + 1)  # days of quarter 0 already known (0 on its eve)
     out = [np.zeros((0, len(BASE_SEGMENTS))) for _ in range(horizon)]
