@@ -63,10 +63,11 @@ def forecast_bars(forecast: pl.DataFrame, segment: str = "partner") -> go.Figure
                 if has_band
                 else None
             ),
-            customdata=series.select("p10", "p90").to_numpy() if has_band else None,
+            customdata=series.select("p10", "p90", pl.col("new_business").fill_null(0.0)).to_numpy() if has_band else None,
             hovertemplate=(
                 "%{x}<br>" + label + ": %{y:$,.0f}"
                 + ("<br>P10-P90: %{customdata[0]:$,.0f} to %{customdata[1]:$,.0f}" if has_band else "")
+                + ("<br>of which new business: %{customdata[2]:$,.0f}" if method == "historical" else "")
                 + "<extra></extra>"
             ),
         )

@@ -566,8 +566,8 @@ def write_freshness(con: duckdb.DuckDBPyConnection) -> None:
 # built by an older version is refused with "rebuild it" rather than failing on a missing table or
 # macro. Change the schema, and tests/test_build_format.py says to bump BUILD_FORMAT and gives the
 # new fingerprint.
-BUILD_FORMAT = 9
-BUILD_SCHEMA_SHA = "329b7523d53062b9"
+BUILD_FORMAT = 10
+BUILD_SCHEMA_SHA = "3f3507968a4f0747"
 
 
 def schema_fingerprint(con: duckdb.DuckDBPyConnection) -> str:

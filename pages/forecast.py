@@ -92,6 +92,13 @@ if now:
         border=True,
         help=glossary.tooltip("won_to_date"),
     )
+    # How much of the historical number rests on deals that exist, and how much on deals to come.
+    pipeline_part = hist["expected"] - hist["won_to_date"] - hist["new_business"]
+    st.caption(
+        f"Historical, {quarter}: {ui.money(hist['won_to_date'])} won so far + {ui.money(pipeline_part)} expected from "
+        f"the open deals + {ui.money(hist['new_business'])} expected **new business** (deals not created yet, as in "
+        "the last four quarters). CRM weighted and the sales call count only the deals open today."
+    )
 if all_deals.is_empty():
     st.info(
         "No open deal to forecast: every deal in the loaded data is closed (or, in an export like Maven's, open deals "
@@ -129,6 +136,7 @@ if accuracy.height:
             "mape": st.column_config.NumberColumn("Mean error", format="%.1f%%", help=glossary.tooltip("mape")),
             "bias_pct": st.column_config.NumberColumn("Bias", format="%+.1f%%", help=glossary.tooltip("bias_pct")),
             "coverage_pct": st.column_config.NumberColumn("In P10-P90", format="%.0f%%", help=glossary.tooltip("coverage_pct")),
+            "band_judged_against": "Band judged against",
             "times_closest": st.column_config.NumberColumn("Times closest", format="%d", help=glossary.tooltip("times_closest")),
         },
     )
@@ -158,7 +166,7 @@ if accuracy.height:
                 "abs_pct_error": st.column_config.NumberColumn(
                     "Error (%)", format="%.1f%%", help=glossary.tooltip("abs_pct_error")
                 ),
-                "in_band": st.column_config.CheckboxColumn("In P10-P90"),
+                "in_band": st.column_config.CheckboxColumn("In P10-P90", help=glossary.tooltip("coverage_pct")),
                 "open_deals": st.column_config.NumberColumn("Open deals then", format="localized"),
                 "basis": "Rebuilt from",
                 "stale_deals": st.column_config.NumberColumn(
@@ -168,6 +176,13 @@ if accuracy.height:
                 "stale_forecast": st.column_config.NumberColumn("Forecast from stale deals", format="dollar"),
                 "stale_won": st.column_config.NumberColumn("Actual from stale deals", format="dollar"),
                 "stale_note": None,
+                "new_business": st.column_config.NumberColumn(
+                    "Of which new business", format="dollar", help=glossary.tooltip("new_business")
+                ),
+                "pipeline_actual": st.column_config.NumberColumn(
+                    "Actual from the deals counted", format="dollar", help=glossary.tooltip("coverage_pct")
+                ),
+                "new_business_actual": st.column_config.NumberColumn("Actual from deals created in it", format="dollar"),
             },
         )
 elif backtest.height:

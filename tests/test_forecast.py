@@ -216,6 +216,37 @@ def test_backtest_counts_a_moved_deal_at_the_close_date_known_then_and_ignores_l
     )
 
 
+def test_the_historical_forecast_adds_new_business_learned_from_past_quarters(tmp_path: Path):
+    # J was created and won inside FY2026 Q1 (800, direct): the new business of the one quarter to
+    # learn from (FY2025 Q4 is the program's first, partial quarter).
+    files = dict(BACKTEST)
+    files["opportunities.csv"] = (
+        BACKTEST["opportunities.csv"].rstrip() + "\n        J,800,Closed Won,2026-01-20,2026-02-15,closed\n"
+    )
+    files["opportunity_history.csv"] = (
+        BACKTEST["opportunity_history.csv"].rstrip()
+        + "\n        J,Negotiation/Review,2026-01-20 09:00:00,800,2026-02-15,commit"
+        + "\n        J,Closed Won,2026-02-15 09:00:00,800,2026-02-15,closed\n"
+    )
+    con = queries.connect(build(tmp_path, files))
+    backtest = queries.execute(con, "forecast_backtest", min_group_deals=1)
+    historical = row(backtest, method="historical", segment="all")
+    # FY2026 Q2: M 3000 (certain: the one example was won) + new business 800. What came: N 2000,
+    # pulled in from September, and L 5000, created in the quarter; M, the deal counted, won nothing.
+    assert (historical["forecast"], historical["new_business"], historical["p10"], historical["p90"]) == (3800, 800, 3800, 3800)
+    assert (historical["actual"], historical["new_business_actual"], historical["pipeline_actual"]) == (7000, 5000, 0)
+    assert row(backtest, method="crm_weighted", segment="all")["new_business"] == 0
+    # As of 2026-07-15, 15 days into FY2026 Q3: from FY2026 Q1 what deals created from 16 January
+    # won (J), from FY2026 Q2 what deals created from 16 April won (none): mean 400. FY2026 Q4
+    # learns from FY2026 Q2: deals created from 16 January won there, N and L. FY2027 Q1 would
+    # need a quarter over whose quarter two before was whole: none yet.
+    result = queries.execute(con, "pipeline_forecast", min_group_deals=1)
+    new = {r["fiscal_quarter"]: r["new_business"] for r in result.filter(
+        (pl.col("method") == "historical") & (pl.col("segment") == "all")).iter_rows(named=True)}  # fmt: skip
+    assert new == {"FY2026 Q3": 400, "FY2026 Q4": 7000, "FY2027 Q1": 0, "FY2027 Q2": 0}
+    assert set(result.filter(pl.col("method") != "historical")["new_business"]) == {0}
+
+
 def test_without_history_the_backtest_uses_created_and_close_dates_and_says_so(tmp_path: Path):
     files = {name: text for name, text in BACKTEST.items() if name != "opportunity_history.csv"}
     con = queries.connect(build(tmp_path, files))
@@ -319,8 +350,13 @@ def test_the_maven_export_forecasts_and_backtests_from_created_and_close_dates(t
     build_database(MAVEN, db, settings_path=PROJECT / "examples" / "maven-crm.toml")
     con = queries.connect(db)
     result = queries.execute(con, "pipeline_forecast")
-    # Every open Maven deal lacks an amount and a close date and is quarantined: nothing is open.
-    assert result.filter(pl.col("quarter_start") > pl.col("quarter_start").min())["expected"].sum() == 0
+    # Every open Maven deal lacks an amount and a close date and is quarantined: nothing is open, so
+    # after this quarter the pipeline methods forecast nothing and the historical method only the
+    # new business the quarters before brought.
+    later = result.filter(pl.col("quarter_start") > pl.col("quarter_start").min())
+    assert later.filter(pl.col("method") != "historical")["expected"].sum() == 0
+    historical = later.filter(pl.col("method") == "historical")
+    assert (historical["expected"] == historical["new_business"]).all() and historical["new_business"].sum() > 0
     backtest = queries.execute(con, "forecast_backtest")
     assert backtest.height and set(backtest["basis"]) == {"created_close_dates"}
     assert (backtest.filter(pl.col("segment") == "direct")["actual"] > 0).all()

@@ -3,12 +3,13 @@ band carries good and bad quarters (many deals slipping at once), not only deal-
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
 import pytest
 
+from queries import fiscal
 from queries.forecast import methods as forecast
 
 
@@ -87,3 +88,82 @@ def test_a_shocked_run_wins_a_deal_when_its_draw_over_the_shock_is_below_its_pro
             expected[:, quarter, segment] = ((won & ~earlier) * amounts * (segments == segment)).sum(axis=1)
     np.testing.assert_array_equal(result, expected)
     assert expected[:3].sum() < expected[6:].sum()  # a slow quarter's runs win less than a good one's
+
+
+# ---- new business: what deals not created yet will win, learned from past quarters ----------
+
+
+def won_deals(rows: list[tuple[str, str, date, date, float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows, schema={"opportunity_id": pl.String, "segment": pl.String, "created_at": pl.Date, "close_date": pl.Date,
+                      "amount": pl.Float64}, orient="row",
+    )  # fmt: skip
+
+
+# The program's first deal is W0 (FY2025 Q3, a partial first quarter: not learned from). FY2025 Q4:
+# A (sourced, created in it) and B (created in Q3, so not new business there). FY2026 Q1: C
+# (sourced, created 10 January) and D (direct, created 20 February). FY2026 Q2: E, created and won
+# after the forecasts below look from.
+WON = won_deals(
+    [
+        ("W0", "direct", date(2025, 8, 1), date(2025, 8, 20), 999.0),
+        ("A", "partner_sourced", date(2025, 10, 5), date(2025, 11, 1), 1000.0),
+        ("B", "partner_sourced", date(2025, 9, 20), date(2025, 10, 10), 5000.0),
+        ("C", "partner_sourced", date(2026, 1, 10), date(2026, 3, 1), 3000.0),
+        ("D", "direct", date(2026, 2, 20), date(2026, 3, 15), 600.0),
+        ("E", "partner_sourced", date(2026, 4, 2), date(2026, 4, 30), 7000.0),
+    ]
+)
+
+
+def test_new_business_is_the_mean_of_past_quarters_created_and_won_amounts():
+    # On the eve of FY2026 Q2: FY2025 Q4 won 1000 (A) and FY2026 Q1 3000 (C) + 600 (D) from deals
+    # created within them. Mean by segment: sourced (1000 + 3000) / 2, influenced 0, direct 600 / 2.
+    [quarter] = forecast._new_business(WON, date(2026, 4, 1), date(2026, 3, 31), 1, 1)
+    np.testing.assert_array_equal(quarter, [[1000.0, 0.0, 0.0], [3000.0, 0.0, 600.0]])
+    np.testing.assert_array_equal(quarter.mean(axis=0), [2000.0, 0.0, 300.0])
+
+
+def test_new_business_learns_only_from_quarters_over_by_the_day():
+    # E (7000, won in FY2026 Q2) is in the data but Q2 is not over on 2026-04-15, nor on its eve.
+    for day in (date(2026, 3, 31), date(2026, 4, 15)):
+        [quarter] = forecast._new_business(WON, fiscal.quarter_start(day + timedelta(days=1)), day, 1, 1)
+        assert quarter.shape == (2, 3) and 7000.0 not in quarter
+    # A year later the last four quarters count, FY2026 Q2 (E) the oldest; FY2026 Q1 no longer does.
+    [later] = forecast._new_business(WON, date(2027, 4, 1), date(2027, 3, 31), 1, 1)
+    np.testing.assert_array_equal(later, [[7000.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+
+
+def test_inside_a_quarter_new_business_is_what_deals_created_after_the_same_day_won():
+    # 2026-04-15 is 15 days into FY2026 Q2: in FY2026 Q1 the deals created from 16 January won
+    # 600 (D; C was created on the 10th); in FY2025 Q4 none created from 16 October won (A: the 5th).
+    this_quarter, next_quarter = forecast._new_business(WON, date(2026, 4, 1), date(2026, 4, 15), 1, 2)
+    np.testing.assert_array_equal(this_quarter, [[0.0, 0.0, 0.0], [0.0, 0.0, 600.0]])
+    # FY2026 Q3 learns from FY2026 Q1 (a quarter before it, FY2025 Q4, is whole): what deals created
+    # from 16 October (15 days into FY2025 Q4) on won in it, C and D. FY2025 Q4 would need FY2025 Q3.
+    np.testing.assert_array_equal(next_quarter, [[3000.0, 0.0, 600.0]])
+
+
+def rated(deals: int) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"amount": [100.0] * deals, "segment": ["direct"] * deals, "quarter_index": [0] * deals,
+         "probability": [0.5] * deals, "p_won": [0.5] * deals, "p_slip": [0.0] * deals,
+         "forecast_category": ["pipeline"] * deals}
+    )  # fmt: skip
+
+
+def test_new_business_adds_its_mean_to_the_historical_forecast_and_widens_its_band():
+    def historical(new_business):
+        rows = forecast._method_rows(rated(200), 1, 4000, include_sales=False, new_business=new_business)
+        return {(r["method"], r["segment"]): r for r in rows}
+
+    alone = historical(None)
+    # Past quarters won 1000 or 5000 of direct new business: mean 3000, each run one of them.
+    added = historical([np.array([[0.0, 0.0, 1000.0], [0.0, 0.0, 5000.0]])])
+    before, after = alone[("historical", "direct")], added[("historical", "direct")]
+    assert (after["expected"], after["new_business"]) == (before["expected"] + 3000, 3000)
+    assert after["p90"] - after["p10"] > (before["p90"] - before["p10"]) + 3000
+    assert (added[("historical", "partner")]["new_business"], added[("historical", "all")]["new_business"]) == (0, 3000)
+    # CRM weighted forecasts the deals that exist: no new business, the same band.
+    assert added[("crm_weighted", "direct")] == alone[("crm_weighted", "direct")]
+    assert added[("crm_weighted", "direct")]["new_business"] == 0

@@ -6,7 +6,9 @@ This module owns the three forecast methods (docs/design.md, "Pipeline forecast"
 - Historical: win, loss and slip rates learned from what happened to deals in the same
   state at the start of past quarters (by stage, age, partner involvement and partner type,
   falling back to coarser groups below a minimum count), and P10 / P50 / P90 from 10,000
-  vectorised simulations of every open deal (won in its quarter, slips to the next, or lost).
+  vectorised simulations of every open deal (won in its quarter, slips to the next, or lost),
+  plus new business: what deals not created yet will win in the quarter, drawn per run from
+  what they won in the last four quarters over (`_new_business`).
 It also owns the backtest (each method rebuilt as of the first day of each past quarter,
 against what closed won in that quarter) and the verdict line.
 
@@ -74,6 +76,9 @@ BACKTEST_QUARTERS = 8
 MIN_GROUP_DEALS = 30
 # Past quarters needed before the bands carry a quarter's shared shock (_quarter_shocks).
 MIN_SHOCK_QUARTERS = 3
+# Past quarters the historical method's new business is learned from (_new_business): the last
+# year, so each season counts once and a growing program is not held to its first quarters.
+NEW_BUSINESS_QUARTERS = 4
 # Deal age on the day of the forecast, in days since created: upper bounds and labels.
 AGE_BUCKETS = ((30, "0-30 days"), (90, "31-90 days"), (180, "91-180 days"), (365, "181-365 days"))
 OLDEST_BUCKET = "over 1 year"
@@ -131,7 +136,9 @@ def pipeline_forecast(
     all. The current quarter includes what was already won in it up to `as_of` (column
     won_to_date). p10 / p50 / p90 come from 10,000 simulations for
     crm_weighted (each deal won with its stage probability) and historical; the sales call
-    has no band.
+    has no band. new_business: the part of historical's expected amount from deals not created
+    yet (learned from the last four quarters over, `_new_business`); 0 for the pipeline methods,
+    which forecast the deals open on `as_of` only.
     """
     return _live(con, as_of, _filters(regions, tiers, partner_types, managers), min_group_deals)["forecast"]
 
@@ -203,9 +210,14 @@ def forecast_backtest(
     Stored: forecast_stored_backtest (no filters, as of data_as_of, read by the runner)
 
     forecast is what the method
-    said on the quarter's first day, with only what was known the day before; actual is the
-    amount closed won in the quarter; abs_pct_error = |forecast - actual| / actual x 100;
-    in_band says whether the actual fell within P10-P90. basis is 'history' (states rebuilt
+    said on the quarter's first day, with only what was known the day before (for historical,
+    new_business of it: what deals not created yet would win, learned from the quarters before;
+    0 for the other methods); actual is the amount closed won in the quarter, pipeline_actual
+    the part of it the deals the methods counted on the eve won and new_business_actual the
+    part deals created in the quarter won; abs_pct_error = |forecast - actual| / actual x 100
+    for every method; in_band says whether P10-P90 held what the method forecasts: the actual
+    for historical, pipeline_actual for CRM weighted (a pipeline method: it forecasts the deals
+    open on the eve, not the quarter). basis is 'history' (states rebuilt
     from opportunity_history) or 'created_close_dates' (no history: stage and forecast
     category then are unknown, amounts and close dates are the final ones).
     Stale deals then (open, close date before the quarter's first day): stale_deals and
@@ -234,7 +246,9 @@ def forecast_accuracy(
 
     Most often closest first. mape: mean absolute percentage
     error over the quarters with an actual; bias_pct: mean signed error (positive =
-    overstated); coverage_pct: share of quarters whose actual fell within P10-P90;
+    overstated); coverage_pct: share of quarters whose band held what the method forecasts
+    (in_band of forecast_backtest), band_judged_against names it: the actual for historical,
+    what the deals it counted won for CRM weighted (none for the sales call, which has no band);
     times_closest: quarters in which the method was the closest; verdict: the same sentence
     on every row.
     """
@@ -553,6 +567,52 @@ def _rates(deals: pl.DataFrame, examples: pl.DataFrame, min_group_deals: int) ->
     return rates.with_columns((1 - pl.col("p_won") - pl.col("p_lost")).clip(lower_bound=0).alias("p_slip"))
 
 
+# ---- new business ----------------------------------------------------------------------
+
+
+def _new_business(won: pl.DataFrame, first_quarter: date, day: date, start_month: int, horizon: int) -> list[np.ndarray]:
+    """What deals not yet created at the end of `day` will win in each coming quarter, learned from
+    past quarters. Per coming quarter (0 = `first_quarter`: the one `day` is in or, for the
+    backtest, the one after its eve), an array of shape (past quarters, 3 base segments), one row
+    per past quarter learned from, oldest first; no rows when there is nothing to learn from.
+
+    `won`: the deals closed won, with their final segment. Past quarter Q stands for coming
+    quarter h: what deals created in the part of h's quarter 0 after `day` (from the same number
+    of days into the quarter h quarters before Q) or in quarters 1..h (the quarters before Q) won
+    in Q. For the current quarter (h = 0), what deals created after the same day of Q won in Q:
+    the part of the quarter left, deals created late (with little time to close) weighing what
+    they weighed then, rather than the whole quarter scaled by the days left (ten times too much
+    mid-quarter on the demo, bench/RESULTS.md). Q must be over by `day` (no peeking), and the
+    quarter it counts creations from must come after the first won deal's quarter (a program's
+    first quarter is partial). The last NEW_BUSINESS_QUARTERS such quarters count.
+    """
+    into_quarter = timedelta(days=(day - first_quarter).days + 1)  # days of quarter 0 already known (0 on its eve)
+    out = [np.zeros((0, len(BASE_SEGMENTS))) for _ in range(horizon)]
+    if won.is_empty():
+        return out
+    created = won["created_at"].to_numpy()
+    closed = won["close_date"].to_numpy()
+    amounts = won["amount"].to_numpy().astype(np.float64)
+    segments = won["segment"].replace_strict(dict(zip(BASE_SEGMENTS, range(3), strict=True))).to_numpy()
+    # The first quarter with whole creations: the one after the first deal's.
+    whole_from = fiscal.add_quarters(fiscal.quarter_start(won["created_at"].min(), start_month), 1)
+    for h in range(horizon):
+        pasts = []
+        past = fiscal.add_quarters(first_quarter, -1)
+        while len(pasts) < NEW_BUSINESS_QUARTERS and fiscal.add_quarters(past, -h) >= whole_from:
+            pasts.append(past)
+            past = fiscal.add_quarters(past, -1)
+        rows = []
+        for start in reversed(pasts):
+            created_after = np.datetime64(fiscal.add_quarters(start, -h) + into_quarter)
+            chosen = (closed >= np.datetime64(start)) & (closed < np.datetime64(fiscal.add_quarters(start, 1)))
+            chosen &= created >= created_after
+            rows.append([float(amounts[chosen & (segments == s)].sum()) for s in range(len(BASE_SEGMENTS))])
+        if rows:
+            out[h] = np.array(rows)
+    return out
+
+
 # ---- simulation ----------------------------------------------------------------------
 
 
@@ -691,20 +751,31 @@ def _bands(totals: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _method_rows(
-    deals: pl.DataFrame, horizon: int, runs: int, include_sales: bool, shocks: dict[str, np.ndarray] | None = None
+    deals: pl.DataFrame,
+    horizon: int,
+    runs: int,
+    include_sales: bool,
+    shocks: dict[str, np.ndarray] | None = None,
+    new_business: list[np.ndarray] | None = None,
 ) -> list[dict[str, Any]]:
-    """Expected, P10, P50, P90 per quarter index x method x segment (before won-to-date).
+    """Expected, P10, P50, P90 and new_business per quarter index x method x segment (before won-to-date).
 
     shocks (from `_quarter_shocks`): each run takes one past quarter at random (the same for
     both methods) and multiplies every deal's probabilities by that quarter's shock, so the
-    bands carry the spread of good and bad quarters; the expected values do not change."""
+    bands carry the spread of good and bad quarters; the expected values do not change.
+    new_business (from `_new_business`, per quarter the past quarters' amounts by base segment):
+    the historical method only. Its expected value adds their mean; each run adds one past
+    quarter's amounts, drawn apart from the shock, so the band carries their spread too. The
+    pipeline methods forecast the deals that exist, by definition: their new_business is 0."""
     deals = deals.filter(pl.col("quarter_index") < horizon)
     amounts = deals["amount"].to_numpy().astype(np.float64)
     segments = deals["segment"].replace_strict(dict(zip(BASE_SEGMENTS, range(3), strict=True))).to_numpy()
     quarter_index = deals["quarter_index"].to_numpy()
     rows: list[dict[str, Any]] = []
 
-    def add(method: str, expected: np.ndarray, bands: dict[str, np.ndarray] | None) -> None:
+    no_new_business = np.zeros((horizon, len(BASE_SEGMENTS)))
+
+    def add(method: str, expected: np.ndarray, bands: dict[str, np.ndarray] | None, new: np.ndarray = no_new_business) -> None:
         for name, idx in SEGMENTS.items():
             for quarter in range(horizon):
                 band = bands[name][:, quarter] if bands else (None, None, None)
@@ -717,6 +788,7 @@ def _method_rows(
                         "p10": None if band[0] is None else float(band[0]),
                         "p50": None if band[1] is None else float(band[1]),
                         "p90": None if band[2] is None else float(band[2]),
+                        "new_business": float(new[quarter, list(idx)].sum()),
                     }
                 )
 
@@ -741,7 +813,14 @@ def _method_rows(
         for method, kept in (("sales_commit", ("commit",)), ("sales_best_case", ("commit", "best_case"))):
             chosen = np.isin(category, kept).astype(np.float64)
             add(method, expected_by(won_by_quarter(quarter_index, chosen, np.zeros_like(chosen), horizon)), None)
-    add("historical", expected_by(historical), _bands(historical_totals))
+    new_expected = no_new_business.copy()
+    if new_business:
+        picks = np.random.default_rng(SEED + 2)
+        for quarter, past in enumerate(new_business[:horizon]):
+            if len(past):
+                new_expected[quarter] = past.mean(axis=0)
+                historical_totals[:, quarter] += past[picks.integers(0, len(past), runs)]
+    add("historical", expected_by(historical) + new_expected, _bands(historical_totals), new_expected)
     return rows
 
 
@@ -823,7 +902,9 @@ def _live(
             now.filter(pl.col("in_scope") & pl.col("is_won") & pl.col("close_date").is_between(first_quarter, day))
         )
         shocks = _quarter_shocks(examples)
-        rows = pl.DataFrame(_method_rows(deals, horizon, runs, include_sales=True, shocks=shocks))
+        won = finals.filter(pl.col("in_scope") & pl.col("is_won"))
+        new_business = _new_business(won, first_quarter, day, start_month, horizon)
+        rows = pl.DataFrame(_method_rows(deals, horizon, runs, include_sales=True, shocks=shocks, new_business=new_business))
         quarters = pl.DataFrame(
             {
                 "quarter_index": list(range(horizon)),
@@ -859,6 +940,7 @@ def _live(
             "segment",
             *[pl.col(c).round(2) for c in ("expected", "p10", "p50", "p90", "won_to_date")],
             "open_deals",
+            pl.col("new_business").round(2),
             "as_of",
             "note",
         ).sort("quarter_start", "method", "segment")
@@ -1036,10 +1118,18 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
             ).with_columns(_is_stale(pl.lit(start)).alias("is_stale"))
             deals = _rates(open_then if counts_stale else open_then.filter(~pl.col("is_stale")), examples, min_group_deals)
             shocks = _quarter_shocks(examples)
-            rows = pl.DataFrame(_method_rows(deals, 1, RUNS, include_sales=include_sales, shocks=shocks))
+            new_business = _new_business(won, start, known_through, start_month, 1)
+            rows = pl.DataFrame(
+                _method_rows(deals, 1, RUNS, include_sales=include_sales, shocks=shocks, new_business=new_business)
+            )
             end = fiscal.add_quarters(start, 1) - timedelta(days=1)
             won_in_quarter = won.filter(pl.col("close_date").is_between(start, end))
             actual = _won_by_segment(won_in_quarter)
+            # What the pipeline methods forecast (the deals they counted on the eve) won, and what
+            # deals created in the quarter won: the historical method's new business, in fact.
+            counted = deals.filter(pl.col("quarter_index") == 0)["opportunity_id"].implode()
+            from_pipeline = _won_by_segment(won_in_quarter.filter(pl.col("opportunity_id").is_in(counted)))
+            from_new = _won_by_segment(won_in_quarter.filter(pl.col("created_at") >= start))
             stale = open_then.filter(pl.col("is_stale"))
             stale_won = won_in_quarter.filter(pl.col("opportunity_id").is_in(stale["opportunity_id"].implode()))
             frames.append(
@@ -1047,6 +1137,8 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
                     pl.lit(start).alias("quarter_start"),
                     pl.lit(fiscal.quarter_label(start, start_month)).alias("fiscal_quarter"),
                     pl.col("segment").replace_strict(actual, return_dtype=pl.Float64).alias("actual"),
+                    pl.col("segment").replace_strict(from_pipeline, return_dtype=pl.Float64).alias("pipeline_actual"),
+                    pl.col("segment").replace_strict(from_new, return_dtype=pl.Float64).alias("new_business_actual"),
                     pl.lit(deals.filter(pl.col("quarter_index") == 0).height, dtype=pl.Int64).alias("open_deals"),
                 ).join(_stale_columns(stale, stale_won, deals, counts_stale, include_sales), on=["method", "segment"])
             )
@@ -1059,13 +1151,25 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
             .with_columns(
                 error.round(2).alias("error"),
                 pl.when(pl.col("actual") > 0).then((error.abs() / pl.col("actual") * 100).round(1)).alias("abs_pct_error"),
+                # Each band against what its method forecasts: the historical method the quarter's
+                # actual, a pipeline method what the deals it counted won (docs/design.md).
                 pl.when(pl.col("p10").is_not_null())
-                .then((pl.col("actual") >= pl.col("p10").round(2)) & (pl.col("actual") <= pl.col("p90").round(2)))
+                .then(
+                    pl.when(pl.col("method") == "historical")
+                    .then(pl.col("actual"))
+                    .otherwise(pl.col("pipeline_actual"))
+                    .is_between(pl.col("p10").round(2), pl.col("p90").round(2))
+                )
                 .alias("in_band"),
                 pl.col("method").replace_strict(METHODS).alias("method_label"),
                 pl.lit(basis).alias("basis"),
             )
-            .with_columns([pl.col(c).round(2) for c in ("forecast", "actual", "p10", "p50", "p90")])
+            .with_columns(
+                [
+                    pl.col(c).round(2)
+                    for c in ("forecast", "new_business", "actual", "pipeline_actual", "new_business_actual", "p10", "p50", "p90")
+                ]
+            )
         )
         return _with_stale_notes(frame).select(BACKTEST_COLUMNS).sort("quarter_start", "method", "segment")
 
@@ -1075,7 +1179,7 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
 BACKTEST_COLUMNS = [
     "fiscal_quarter", "quarter_start", "method", "method_label", "segment", "forecast", "actual", "error",
     "abs_pct_error", "p10", "p50", "p90", "in_band", "open_deals", "basis", "stale_deals", "stale_amount",
-    "stale_forecast", "stale_won", "stale_note",
+    "stale_forecast", "stale_won", "stale_note", "new_business", "pipeline_actual", "new_business_actual",
 ]  # fmt: skip
 
 
@@ -1160,15 +1264,22 @@ def _empty_backtest() -> pl.DataFrame:
         "abs_pct_error": pl.Float64, "p10": pl.Float64, "p50": pl.Float64, "p90": pl.Float64,
         "in_band": pl.Boolean, "open_deals": pl.Int64, "basis": pl.String, "stale_deals": pl.Int64,
         "stale_amount": pl.Float64, "stale_forecast": pl.Float64, "stale_won": pl.Float64, "stale_note": pl.String,
+        "new_business": pl.Float64, "pipeline_actual": pl.Float64, "new_business_actual": pl.Float64,
     }  # fmt: skip
     return pl.DataFrame(schema=schema)
+
+
+# What each banded method's P10-P90 is judged against in the backtest (in_band): the historical
+# method forecasts the quarter, new business included; CRM weighted the deals open on its eve.
+BAND_JUDGED_AGAINST = {"historical": "the actual", "crm_weighted": "what the deals it counted won"}
 
 
 def accuracy(backtest: pl.DataFrame, segment: str = "partner") -> pl.DataFrame:
     """Per method: quarters, MAPE, bias, P10-P90 coverage, times closest, and the verdict sentence."""
     schema = {
         "method": pl.String, "method_label": pl.String, "quarters": pl.Int64, "mape": pl.Float64,
-        "bias_pct": pl.Float64, "coverage_pct": pl.Float64, "times_closest": pl.Int64, "verdict": pl.String,
+        "bias_pct": pl.Float64, "coverage_pct": pl.Float64, "band_judged_against": pl.String,
+        "times_closest": pl.Int64, "verdict": pl.String,
     }  # fmt: skip
     rows = backtest.filter((pl.col("segment") == segment) & (pl.col("actual") > 0))
     if rows.is_empty():
@@ -1190,7 +1301,12 @@ def accuracy(backtest: pl.DataFrame, segment: str = "partner") -> pl.DataFrame:
             (pl.col("in_band").cast(pl.Float64).mean() * 100).round(0).alias("coverage_pct"),
         )
         .join(closest, on="method", how="left")
-        .with_columns(pl.col("times_closest").fill_null(0).cast(pl.Int64))
+        .with_columns(
+            pl.col("times_closest").fill_null(0).cast(pl.Int64),
+            pl.col("method")
+            .replace_strict(BAND_JUDGED_AGAINST, default=None, return_dtype=pl.String)
+            .alias("band_judged_against"),
+        )
         .sort(["times_closest", "mape"], descending=[True, False])
     )
     stats = stats.with_columns(pl.lit(verdict(stats, rows["basis"][0])).alias("verdict"))

@@ -23,6 +23,9 @@ select
     stale_amount,
     stale_forecast,
     stale_won,
-    stale_note
+    stale_note,
+    new_business,
+    pipeline_actual,
+    new_business_actual
 from forecast_backtest_precomputed
 order by row_number

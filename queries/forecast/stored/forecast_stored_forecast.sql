@@ -15,6 +15,7 @@ select
     p90,
     won_to_date,
     open_deals,
+    new_business,
     as_of,
     note
 from forecast_precomputed
