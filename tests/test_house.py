@@ -5,6 +5,7 @@ shared SQL macro (queries/macros/) is created by the build and called from two f
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -117,6 +118,54 @@ def test_every_shared_sql_macro_is_created_by_the_build_and_called_from_another_
         assert f"create or replace macro {name}(" in files[name]
         used_in = [path.stem for path, text in callers.items() if path.stem != name and f"{name}(" in text]
         assert len(used_in) >= 2, f"{name} is called from {used_in}: a macro is for what two or more files share"
+
+
+def scope_macros() -> set[str]:
+    """partner_in_scope and the shared macros that call it (trust_by_quarter): calling one applies the one partner-scope rule."""
+    import queries
+
+    bodies = {path.stem: path.read_text(encoding="utf-8") for path in queries.MACROS_DIR.glob("*.sql")}
+    calling = {name for name, text in bodies.items() if "partner_in_scope(" in queries.strip_comments_and_strings(text)}
+    return {"partner_in_scope"} | calling
+
+
+def writes_its_own_scope_rule(sql: str, scoped: set[str]) -> bool:
+    """Whether a query that takes $managers filters partners its own way without saying why: it writes
+    `list_contains($managers, ...)` inline, or calls none of the scope macros, and has no `-- Scope rule: <why>` line."""
+    import queries
+
+    if "managers" not in queries.body_params(sql) or re.search(r"^\s*-- Scope rule: \S", sql, re.MULTILINE):
+        return False
+    body = queries.strip_comments_and_strings(sql)
+    inline = re.search(r"list_contains\(\s*\$managers\b", body)
+    calls = any(re.search(rf"\b{name}\(", body) for name in scoped)
+    return bool(inline) or not calls
+
+
+def test_every_query_that_takes_managers_applies_the_one_partner_scope_rule():
+    """Issue 21: a partner lead's view (and every sidebar filter) keeps the same partners on every page."""
+    scoped = scope_macros()
+    assert scoped >= {"partner_in_scope", "trust_by_quarter"}
+    texts = {str(path.relative_to(QUERIES)): path.read_text(encoding="utf-8") for path in QUERIES.rglob("*.sql")}
+    assert len([name for name, sql in texts.items() if "$managers" in sql]) >= 20
+    own = [name for name, sql in texts.items() if writes_its_own_scope_rule(sql, scoped)]
+    assert own == [], "call partner_in_scope(...), or say why the rule differs in a '-- Scope rule:' line"
+
+
+def test_the_scope_check_catches_an_inline_manager_filter():
+    scoped = {"partner_in_scope"}
+    inline = "select * from partners where ($managers is null or list_contains($managers, partner_manager))\n"
+    macro = "select * from partners where partner_in_scope(null, null, null, partner_manager, null, null, null, $managers)\n"
+    assert writes_its_own_scope_rule(inline, scoped)
+    assert not writes_its_own_scope_rule(macro, scoped)
+    # The macro for one filter and an inline copy for another use is still an inline rule.
+    assert writes_its_own_scope_rule(macro + inline, scoped)
+    # A macro named only in a comment or a string is not called.
+    assert writes_its_own_scope_rule("-- not partner_in_scope(\nselect 'partner_in_scope(' where $managers is null\n", scoped)
+    # A rule that differs on purpose says why; a query without $managers has no partner scope to keep.
+    assert not writes_its_own_scope_rule("-- Scope rule: the activity's owner, not the partner's manager\n" + inline, scoped)
+    assert writes_its_own_scope_rule("-- Scope rule:\n" + inline, scoped)
+    assert not writes_its_own_scope_rule("select * from partners where list_contains($regions, region)\n", scoped)
 
 
 DOMAINS = {"program", "partner", "engagement", "attribution", "disagreements", "forecast", "health", "data"}

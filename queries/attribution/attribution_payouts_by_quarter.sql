@@ -17,10 +17,7 @@ payouts_kept as (
     inner join partners as p on p.partner_id = po.partner_id
     where ($start_date is null or po.period >= $start_date)
         and ($end_date is null or po.period <= $end_date)
-        and ($regions is null or list_contains($regions, p.region))
-        and ($tiers is null or list_contains($tiers, p.tier))
-        and ($partner_types is null or len(list_intersect(p.partner_types, $partner_types)) > 0)
-        and ($managers is null or list_contains($managers, p.partner_manager))
+        and partner_in_scope(p.region, p.tier, p.partner_types, p.partner_manager, $regions, $tiers, $partner_types, $managers)
 ),
 
 final as (

@@ -19,10 +19,7 @@ cohort_partners as (
     select p.partner_id, p.joined_at, fiscal_quarter(p.joined_at) as cohort, fiscal_quarter_start(p.joined_at) as cohort_start
     from partners as p, meta
     where p.joined_at <= meta.as_of
-        and ($managers is null or list_contains($managers, p.partner_manager))
-        and ($regions is null or list_contains($regions, p.region))
-        and ($tiers is null or list_contains($tiers, p.tier))
-        and ($partner_types is null or len(list_intersect(p.partner_types, $partner_types)) > 0)
+        and partner_in_scope(p.region, p.tier, p.partner_types, p.partner_manager, $regions, $tiers, $partner_types, $managers)
 ),
 
 -- Logic --------------------------------------------------------------------------------------

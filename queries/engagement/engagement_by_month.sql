@@ -159,10 +159,7 @@ final as (
     from scores as r
     inner join partners as p using (partner_id)
     where ($partner_id is null or r.partner_id = $partner_id)
-        and ($managers is null or list_contains($managers, p.partner_manager))
-        and ($regions is null or list_contains($regions, p.region))
-        and ($tiers is null or list_contains($tiers, p.tier))
-        and ($partner_types is null or len(list_intersect(p.partner_types, $partner_types)) > 0)
+        and partner_in_scope(p.region, p.tier, p.partner_types, p.partner_manager, $regions, $tiers, $partner_types, $managers)
 )
 
 select partner_id, partner_name, partner_manager, month, scored_on, raw_engagement, engagement_score

@@ -47,10 +47,7 @@ scoped_partners as (
     from partners as p, settings as s
     where p.joined_at <= s.as_of
         and not (coalesce(p.status = 'terminated', false) and coalesce(p.terminated_at, p.joined_at) <= s.as_of)
-        and ($managers is null or list_contains($managers, p.partner_manager))
-        and ($regions is null or list_contains($regions, p.region))
-        and ($tiers is null or list_contains($tiers, p.tier))
-        and ($partner_types is null or len(list_intersect(p.partner_types, $partner_types)) > 0)
+        and partner_in_scope(p.region, p.tier, p.partner_types, p.partner_manager, $regions, $tiers, $partner_types, $managers)
 ),
 
 -- Only the burnout windows (recent and baseline) read single activities; longer histories come from rollups.

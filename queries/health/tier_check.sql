@@ -57,10 +57,7 @@ partner_rows as (
     from partners as p
     where coalesce(p.status, 'active') <> 'terminated'
         and ($partner_id is null or p.partner_id = $partner_id)
-        and ($regions is null or list_contains($regions, p.region))
-        and ($tiers is null or list_contains($tiers, p.tier))
-        and ($partner_types is null or len(list_intersect(p.partner_types, $partner_types)) > 0)
-        and ($managers is null or list_contains($managers, p.partner_manager))
+        and partner_in_scope(p.region, p.tier, p.partner_types, p.partner_manager, $regions, $tiers, $partner_types, $managers)
 ),
 
 -- Won deals with their sourced partner (CRM, else an approved registration claimed as sourced), built once per build.

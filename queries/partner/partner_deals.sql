@@ -11,7 +11,7 @@ with
 -- The partner, when it is one of the managers' (a partner lead sees only their own).
 the_partner as (
     select partner_id from partners
-    where partner_id = $partner_id and ($managers is null or list_contains($managers, partner_manager))
+    where partner_id = $partner_id and partner_in_scope(null, null, null, partner_manager, null, null, null, $managers)
 ),
 
 roles as (
@@ -40,7 +40,7 @@ final as (
         o.close_date,
         b.involvement,
         -- Another manager's partner is not named to a partner lead.
-        case when $managers is null or list_contains($managers, source.partner_manager) then o.sourced_partner_id end
+        case when partner_in_scope(null, null, null, source.partner_manager, null, null, null, $managers) then o.sourced_partner_id end
             as sourced_partner_id
     from by_deal as b
     inner join opportunities as o using (opportunity_id)

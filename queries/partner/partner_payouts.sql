@@ -10,7 +10,7 @@ with
 -- The partner, when it is one of the managers' (a partner lead sees only their own).
 the_partner as (
     select partner_id from partners
-    where partner_id = $partner_id and ($managers is null or list_contains($managers, partner_manager))
+    where partner_id = $partner_id and partner_in_scope(null, null, null, partner_manager, null, null, null, $managers)
 ),
 
 final as (

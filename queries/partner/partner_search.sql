@@ -14,10 +14,7 @@ matches as (
     select partner_id, partner_name, tier, region, partner_manager, status
     from partners
     where ($search is null or contains(lower(partner_name), lower($search)) or contains(lower(partner_id), lower($search)))
-        and ($regions is null or list_contains($regions, region))
-        and ($tiers is null or list_contains($tiers, tier))
-        and ($partner_types is null or len(list_intersect(partner_types, $partner_types)) > 0)
-        and ($managers is null or list_contains($managers, partner_manager))
+        and partner_in_scope(region, tier, partner_types, partner_manager, $regions, $tiers, $partner_types, $managers)
 ),
 
 final as (

@@ -12,10 +12,7 @@ with
 matches as (
     select partner_id
     from partners
-    where ($regions is null or list_contains($regions, region))
-        and ($tiers is null or list_contains($tiers, tier))
-        and ($partner_types is null or len(list_intersect(partner_types, $partner_types)) > 0)
-        and ($managers is null or list_contains($managers, partner_manager))
+    where partner_in_scope(region, tier, partner_types, partner_manager, $regions, $tiers, $partner_types, $managers)
 ),
 
 final as (

@@ -35,11 +35,11 @@ partner_rows as (
         partner_manager,
         joined_at,
         case when status = 'terminated' then coalesce(terminated_at, date '1900-01-01') end as terminated_on,
-        ($regions is null or list_contains($regions, region)) as in_region
+        -- The region filter is kept apart: it keeps partners for the partner KPIs only (in_region); deal
+        -- KPIs keep deals by the deal's region (closed_deals, group_deals), whatever the partners' regions.
+        partner_in_scope(region, null, null, null, $regions, null, null, null) as in_region
     from partners
-    where ($tiers is null or list_contains($tiers, tier))
-        and ($partner_types is null or len(list_intersect(partner_types, $partner_types)) > 0)
-        and ($managers is null or list_contains($managers, partner_manager))
+    where partner_in_scope(null, tier, partner_types, partner_manager, null, $tiers, $partner_types, $managers)
 ),
 
 -- Each partner's group under the dimension (rollup_partner_groups.sql: one per partner type, tier,

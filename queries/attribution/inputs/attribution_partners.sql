@@ -13,10 +13,7 @@ kept as (
     select p.partner_id, p.partner_name, p.partner_types, p.tier, t.tier_rank
     from partners as p
     left join tier_order as t on t.tier = p.tier
-    where ($regions is null or list_contains($regions, p.region))
-        and ($tiers is null or list_contains($tiers, p.tier))
-        and ($partner_types is null or len(list_intersect(p.partner_types, $partner_types)) > 0)
-        and ($managers is null or list_contains($managers, p.partner_manager))
+    where partner_in_scope(p.region, p.tier, p.partner_types, p.partner_manager, $regions, $tiers, $partner_types, $managers)
 ),
 
 final as (

@@ -14,10 +14,7 @@ with
 scoped_partners as (
     select p.partner_id
     from partners as p
-    where ($managers is null or list_contains($managers, p.partner_manager))
-        and ($regions is null or list_contains($regions, p.region))
-        and ($tiers is null or list_contains($tiers, p.tier))
-        and ($partner_types is null or len(list_intersect(p.partner_types, $partner_types)) > 0)
+    where partner_in_scope(p.region, p.tier, p.partner_types, p.partner_manager, $regions, $tiers, $partner_types, $managers)
 ),
 
 final as (

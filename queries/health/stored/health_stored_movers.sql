@@ -23,8 +23,5 @@ select
     compared_with,
     as_of
 from health_movers_precomputed
-where ($managers is null or list_contains($managers, partner_manager))
-    and ($regions is null or list_contains($regions, region))
-    and ($tiers is null or list_contains($tiers, tier))
-    and ($partner_types is null or len(list_intersect(partner_types, $partner_types)) > 0)
+where partner_in_scope(region, tier, partner_types, partner_manager, $regions, $tiers, $partner_types, $managers)
 order by row_number
