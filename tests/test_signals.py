@@ -10,8 +10,10 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 from scipy.stats import binom
@@ -348,6 +350,18 @@ def test_unpaid_credit_reads_the_same_from_either_credit_source(tiny_db: Path):
     has_table = con.sql("select count(*) from duckdb_tables() where table_name = 'attribution_credit_default'").fetchall()
     if has_table[0][0]:
         assert queries.execute(con, "unpaid_credit_by_partner_from_attribution").equals(own)
+
+
+def test_commission_owed_is_exact_to_the_cent_where_a_float_product_would_round_down(tiny_db: Path):
+    con = duckdb.connect(str(tiny_db))
+    try:
+        # P1 is gold, 10%: 1.45 x 0.10 is 0.145 exactly, which rounds to 0.15; as floats it is just under and rounds to 0.14.
+        con.execute("create temp table one_credit as select 'O9' as opportunity_id, 'P1' as partner_id, 1.45 as credit")
+        owed = "select partner_id, commission_earned, unpaid_credit from unpaid_commission('one_credit', NULL)"
+        rows = con.sql(owed).fetchall()
+    finally:
+        con.close()
+    assert rows == [("P1", Decimal("0.15"), Decimal("0.15"))]
 
 
 def test_cohort_curves_follow_kaplan_meier_on_the_tiny_program(tiny_db: Path):

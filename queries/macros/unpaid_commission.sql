@@ -65,7 +65,8 @@ owed as (
     select
         c.partner_id,
         c.opportunity_id,
-        c.credit * r.rate as commission,
+        -- In decimals: a float product summed in parallel lands on either side of a half cent, run to run.
+        cast(c.credit as decimal(18, 2)) * cast(r.rate as decimal(9, 6)) as commission,
         coalesce(p.paid, 0) as paid
     from credited as c
     inner join rates as r using (partner_id)
