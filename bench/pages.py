@@ -59,7 +59,10 @@ def ensure_demo(scale: float) -> tuple[Path, float | None]:
     """The demo extracts for a scale, generated once and cached; returns (folder, seconds or None if cached)."""
     folder = CACHE / f"scale{scale:g}" / "extracts"
     # The cache is only good for the generator that wrote it.
-    generator = hashlib.sha256((PROJECT / "loaders" / "demo.py").read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    for path in [*sorted((PROJECT / "loaders" / "demo").glob("*.py")), PROJECT / "loaders" / "schema.py"]:
+        digest.update(path.name.encode() + path.read_bytes())  # the demo package and the contract it reads
+    generator = digest.hexdigest()
     stamp = folder / ".generator"
     if (folder / "partners.csv").exists() and stamp.exists() and stamp.read_text() == generator:
         return folder, None

@@ -1,7 +1,7 @@
 """How well the engagement flags find what two generated programs truly did.
 
 `python -m bench.signals_accuracy [--scale 1] [--seed 7]`: writes the demo program
-(`loaders/demo.py`) and the second program (`tests/second_program.py`: another generator, another
+(`loaders/demo/`) and the second program (`tests/second_program.py`: another generator, another
 shape: few activity types, bursts, irregular weeks, seasonal partners), builds each, runs
 `partner_signals` as of each program's last day and compares each flag with the truth the generator
 wrote (`truth/effort_rate.csv`: each partner's expected effort per week, as steps). `truth_labels`
@@ -209,7 +209,7 @@ def markdown(demo: tuple, second: tuple, scale: float, seed: int, second_end: da
         "settings (`bench.signals_accuracy.truth_labels`), not the events the flags see. Command: "
         f"`.venv/bin/python -m bench.signals_accuracy --scale {scale:g} --seed {seed}`.",
         "",
-        f"Demo program (`loaders/demo.py`), scale {scale:g}, seed {seed}, as of {DEMO_END}: {demo[1]} partners "
+        f"Demo program (`loaders/demo/`), scale {scale:g}, seed {seed}, as of {DEMO_END}: {demo[1]} partners "
         f"scored ({demo[2]} terminated by then left out); `partner_signals` took {demo[3]:.2f} s (as of the data's "
         "last day it reads the rows the build stored).",
         "",

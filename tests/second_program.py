@@ -1,6 +1,6 @@
 """A second labelled partner program, of another shape than the demo, for judging the engagement flags.
 
-Written apart from `loaders/demo.py` (it imports nothing from it, nor from `settings.py`), so the flags
+Written apart from `loaders/demo/` (it imports nothing from it, nor from `settings.py`), so the flags
 are not judged only on the data they grew up with. 300 partners over two years, few activity types
 (co-selling calls, content downloads, trainings; support tickets and logins beside them), and
 behaviour drawn from processes of its own:

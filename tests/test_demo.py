@@ -3,6 +3,7 @@ processes of their own (not from the detectors), on both sides of every line, an
 
 from __future__ import annotations
 
+import ast
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -10,8 +11,11 @@ import polars as pl
 import pytest
 
 from bench.signals_accuracy import truth_labels
-from loaders.demo import DEMO_END, ERROR_KINDS, LOOKBACK_DAYS, PAYMENT_TERMS_DAYS, TIER_RATES, write_demo
+from loaders.demo import DEMO_END, ERROR_KINDS, LOOKBACK_DAYS, PAYMENT_TERMS_DAYS, PLAN_MODEL, TIER_RATES, write_demo
+from loaders.demo.vocabulary import ACTIVITY_TYPES, LOST_STAGE, STAGES, WON_STAGE
+from loaders.schema import column_specs
 from settings import Settings
+from tests.conftest import PROJECT
 
 SCALE = 0.05
 COLUMNS = {
@@ -145,29 +149,30 @@ def test_every_table_has_exactly_the_contract_columns(demo: dict[str, pl.DataFra
         assert demo[table].columns == columns, table
 
 
-def test_values_come_from_the_contract_vocabularies(demo: dict[str, pl.DataFrame]) -> None:
+def test_every_value_the_demo_writes_is_one_the_contract_allows(demo: dict[str, pl.DataFrame]) -> None:
+    """Each column whose values loaders/schema.py restricts (partner types and statuses, forecast categories,
+    touch types, registration statuses and roles, payout types and statuses) holds only those values."""
+    checked = []
+    for table in COLUMNS:
+        for spec in column_specs(table):
+            if spec.allowed is None:
+                continue
+            values = demo[table][spec.name].drop_nulls()
+            if spec.kind == "list":
+                values = values.str.split(";").explode()
+            assert not values.is_empty(), (table, spec.name)
+            assert set(values) <= set(spec.allowed), (table, spec.name, set(values) - set(spec.allowed))
+            checked.append((table, spec.name))
+    assert ("touchpoints", "touch_type") in checked and ("payouts", "status") in checked
+
+
+def test_values_the_program_chooses_are_ones_the_app_knows(demo: dict[str, pl.DataFrame]) -> None:
     p, o, a = demo["partners"], demo["opportunities"], demo["partner_activities"]
-    types = {"referral", "reseller", "integration", "services", "affiliate", "distributor"}
-    assert set(p["partner_types"].str.split(";").explode()) <= types
-    assert set(p["tier"]) <= set(TIER_RATES)
-    assert set(p["status"]) <= {"active", "inactive", "terminated"}
-    assert set(o["forecast_category"]) <= {"pipeline", "best_case", "commit", "closed", "omitted"}
+    s = Settings()
+    assert set(p["tier"]) <= set(TIER_RATES) <= set(s.tier_order)
+    assert set(o["stage"]) <= set(s.stage_map) and set(demo["opportunity_history"]["stage"]) <= set(s.stage_map)
+    assert set(a["activity_type"]) <= set(s.activity_weights)
     assert set(o["currency"]) == {"USD"} and set(demo["payouts"]["currency"]) == {"USD"}
-    assert set(a["activity_type"]) <= {
-        "portal_login",
-        "training_completed",
-        "certification_earned",
-        "certification_expired",
-        "deal_registered",
-        "co_marketing",
-        "co_selling_call",
-        "business_review",
-        "support_ticket",
-        "content_download",
-        "integration_release",
-    }
-    assert set(demo["deal_registrations"]["status"]) <= {"submitted", "approved", "rejected", "expired"}
-    assert set(demo["payouts"]["payout_type"]) <= {"commission", "referral_fee", "rebate", "mdf", "spiff", "bonus"}
     assert (o["amount"] > 0).all() and (demo["payouts"]["amount"] > 0).all()
     assert p["partner_name"].is_unique().all()
     for table, key in [
@@ -180,6 +185,63 @@ def test_values_come_from_the_contract_vocabularies(demo: dict[str, pl.DataFrame
     ]:
         assert demo[table][key].is_unique().all(), table
         assert demo[table][key].null_count() == 0, table
+
+
+def test_the_app_defaults_describe_the_demo_program() -> None:
+    """The demo owns its program (it imports nothing from settings.py), and the app's defaults describe that
+    same program: a default build reads its stages in order, its tier ladder and activity types, and checks
+    its payouts against the plan they were paid under (else every payout would be a disagreement)."""
+    s = Settings()
+    assert STAGES == sorted(s.stage_map, key=lambda stage: s.stage_map[stage].order)
+    assert s.stage_map[STAGES[WON_STAGE]].is_won and not s.stage_map[STAGES[LOST_STAGE]].is_won
+    assert s.stage_map[STAGES[LOST_STAGE]].is_closed
+    assert list(TIER_RATES) == s.tier_order
+    assert set(ACTIVITY_TYPES) == set(s.activity_weights)
+    plan = s.commission_plan
+    assert plan.model == PLAN_MODEL and s.attribution.lookback_days == LOOKBACK_DAYS
+    assert plan.payment_terms_days == PAYMENT_TERMS_DAYS
+    assert {rule.tier: rule.rate for rule in plan.rules} == TIER_RATES
+    assert all(rule.partner_type is None and rule.touch_type is None for rule in plan.rules)
+    assert set(plan.credit_payout_types) == {"commission", "referral_fee"}
+
+
+FORBIDDEN_TO_THE_DEMO = ("settings", "queries")  # the app's settings and detectors: the demo must not know them
+
+
+def forbidden_imports(source: str) -> list[str]:
+    """Modules a demo module imports that it must not: settings, the analytics, or any of loaders but the
+    data contract (loaders.schema, whose allowed values it writes) and the demo package itself."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names if node.module == "loaders"]
+        else:
+            continue
+        for module in modules:
+            top = module.split(".")[0]
+            own = module == "loaders.schema" or module == "loaders.demo" or module.startswith("loaders.demo.")
+            if top in FORBIDDEN_TO_THE_DEMO or (top == "loaders" and module != "loaders" and not own):
+                found.append(module)
+    return found
+
+
+def test_the_demo_package_imports_nothing_from_settings_nor_the_analytics() -> None:
+    """Issue 17: the generator is judged against, not built from, the detectors and their settings."""
+    files = sorted((PROJECT / "loaders" / "demo").glob("*.py"))
+    assert len(files) >= 10
+    for path in files:
+        assert forbidden_imports(path.read_text(encoding="utf-8")) == [], path.name
+
+
+def test_the_import_check_finds_each_kind_of_forbidden_import() -> None:
+    source = (
+        "import settings\nfrom settings import Settings\nimport queries.engagement\nfrom loaders import build\n"
+        "from loaders.validate import x\nfrom loaders.schema import column_specs\nfrom loaders.demo.days import DAY\n"
+        "import numpy as np\n"
+    )
+    assert forbidden_imports(source) == ["settings", "settings", "queries.engagement", "loaders.build", "loaders.validate"]
 
 
 def test_foreign_keys_hold(demo: dict[str, pl.DataFrame]) -> None:
@@ -405,7 +467,7 @@ def test_nobody_acts_before_joining_or_after_termination(demo: dict[str, pl.Data
 
 # --- Planted disagreements ---------------------------------------------------------------
 def _linear_credit(demo: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """The default plan, restated: linear credit over eligible touches x tier rate."""
+    """The demo program's plan, restated: linear credit over eligible touches x tier rate."""
     o = demo["opportunities"].filter(pl.col("is_won")).select("opportunity_id", "amount", "close_date")
     touches = (
         demo["touchpoints"]
