@@ -187,10 +187,7 @@ def rule_weights(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def rule_credit(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    rules = [m for m in attribution.RULE_MODELS if m in attribution.TOUCH_MODELS]
-    won, weights, _ = attribution.model_weights(con, rules, params())
-    sourced = attribution.sourced_credit_at_close(con, ["crm_sourced", "registration"], 1)
-    return pl.concat([sourced, attribution.credit_at_close(won, weights, 1)])
+    return attribution.rule_credit_at_close(con, params(), 1)
 
 
 def markov_touch_credit(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -20,6 +20,7 @@ import json
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 
 import duckdb
@@ -389,24 +390,48 @@ def credit_at_close(
     )
     starts = np.r_[np.flatnonzero(np.r_[True, pair_deal[1:] != pair_deal[:-1]]), pairs]
     pair_cents = np.rint(won.amount.cast(pl.Float64).to_numpy() * 100)[pair_deal]
+    deal_cents = pair_cents[starts[:-1]]
+    groups = RowGroups.of(starts)  # a deal's pairs, ranked by every model that splits the deal
 
     def model_credit(model: str) -> pl.DataFrame:
         touch_weight = weights[model]
         weight = np.bincount(pair_of_touch, weights=np.where(touch_weight > 0, touch_weight, 0.0), minlength=pairs)
         credited = weight > 0
+        every_pair = bool(credited.all())
         if np.array_equal(weight, credited) and np.add.reduceat(credited, starts[:-1]).max() <= 1:
             cents = np.where(credited, pair_cents, 0).astype(np.int64)  # one partner takes the deal (first / last touch)
         else:
-            cents = whole_cents(weight * pair_cents, starts, pair_cents[starts[:-1]], credited)
+            cents = whole_cents(weight * pair_cents, starts, deal_cents, None if every_pair else credited, groups)
         frame = shared.with_columns(
             model=pl.lit(model_label(model, grouped or {}), dtype=pl.String), weight=weight, credit=decimal_cents(cents)
         )
-        return (frame if credited.all() else frame.filter(pl.Series(credited))).select(CREDIT_COLUMNS)
+        return (frame if every_pair else frame.filter(pl.Series(credited))).select(CREDIT_COLUMNS)
 
     # numpy and Polars let go of the GIL in their loops, so two models run at once on two cores.
     with ThreadPoolExecutor(max_workers=CREDIT_THREADS) as pool:
         frames = list(pool.map(model_credit, models))
     return pl.concat(frames, rechunk=False)
+
+
+def rule_credit_at_close(
+    con: duckdb.DuckDBPyConnection, params: dict[str, float | int], fiscal_start_month: int, models: list[str] | None = None
+) -> pl.DataFrame:
+    """Every rule model's credit (or `models`', rule models only) per deal x partner in whole cents,
+    booked at the close date: the sourced models' rows (`sourced_credit_at_close`), then the touch
+    models' (`credit_at_close`), each part sorted by model, opportunity_id, partner_id.
+
+    The sourced models' SQL runs on its own cursor while the touch models' numpy runs here: each
+    leaves a core idle much of the time, so side by side they take little more than the longer."""
+    wanted = RULE_MODELS if models is None else [m for m in models if m in RULE_MODELS]
+    touch_models = [m for m in wanted if m in TOUCH_MODELS]
+    with ThreadPoolExecutor(max_workers=1) as side:
+        sourced = side.submit(sourced_credit_at_close, con.cursor(), wanted, fiscal_start_month)
+        if touch_models:
+            won, weights, _ = model_weights(con, touch_models, params)
+            touch_credit = credit_at_close(won, weights, fiscal_start_month)
+        else:
+            touch_credit = pl.DataFrame(schema=credit_schema())
+        return pl.concat([sourced.result(), touch_credit])
 
 
 def sourced_credit_at_close(con: duckdb.DuckDBPyConnection, models: list[str], fiscal_start_month: int) -> pl.DataFrame:
@@ -441,13 +466,37 @@ def decimal_cents(cents: np.ndarray) -> pl.Series:
     return pl.Series("credit", array)
 
 
-def whole_cents(exact: np.ndarray, starts: np.ndarray, total: np.ndarray, credited: np.ndarray | None = None) -> np.ndarray:
+@dataclass(frozen=True)
+class RowGroups:
+    """Groups of consecutive rows (a deal's partners), with what ranking rows inside their group
+    needs: computed once when several models are rounded over the same groups."""
+
+    starts: np.ndarray  # each group's first row, and last the row count
+    of_row: np.ndarray  # each row's group
+    position: np.ndarray  # each row's place in its group, from 0
+    sort_base: np.ndarray  # of_row x REMAINDER_SLOTS + REMAINDER_SLOTS - 2: less the row's remainder, its sort key
+
+    @classmethod
+    def of(cls, starts: np.ndarray) -> RowGroups:
+        starts = np.asarray(starts, dtype=np.int64)
+        of_row = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(starts))
+        return cls(starts, of_row, np.arange(len(of_row)) - starts[:-1][of_row], of_row * REMAINDER_SLOTS + (REMAINDER_SLOTS - 2))
+
+
+def whole_cents(
+    exact: np.ndarray,
+    starts: np.ndarray,
+    total: np.ndarray,
+    credited: np.ndarray | None = None,
+    groups: RowGroups | None = None,
+) -> np.ndarray:
     """Exact shares in cents -> whole cents by largest remainder, per group of consecutive rows.
 
     `exact`: each row's exact share in cents; `starts`: each group's first row (and, last, the
     row count); `total`: each group's whole cents (a deal's revenue); `credited`: the rows that
     share the group's cents (default: all; the others get 0, and a group without any gets
-    nothing). Every row gets its share rounded down, and the group's leftover cents (fewer than
+    nothing); `groups`: `RowGroups.of(starts)`, for callers that round several models over the
+    same groups. Every row gets its share rounded down, and the group's leftover cents (fewer than
     its rows) go one each to the rows with the largest remainders, ties to the earlier row
     (callers order a group's rows by partner_id, then quarter). So each row is its exact share
     rounded down or up (less than a cent away, and within half a cent whenever the group's
@@ -465,7 +514,7 @@ def whole_cents(exact: np.ndarray, starts: np.ndarray, total: np.ndarray, credit
     else:
         cents[~credited] = 0
         remainder[~credited] = -1  # ranks after every credited row of its group
-        sharing = np.add.reduceat(credited.astype(np.int64), starts[:-1])
+        sharing = np.add.reduceat(credited, starts[:-1], dtype=np.int64)
     leftover = np.where(sharing > 0, total.astype(np.int64) - np.add.reduceat(cents, starts[:-1]), 0)
     # Leftover is 0 to size - 1 when the shares add up to the total; any other amount (shares that
     # do not add up) is still placed whole: every row its part, the rest by remainder.
@@ -473,15 +522,23 @@ def whole_cents(exact: np.ndarray, starts: np.ndarray, total: np.ndarray, credit
     if each.any():
         cents += np.repeat(each, rows_in_group) * (1 if credited is None else credited)
     placing = extra > 0
-    if placing.any():
-        # The rows of the groups with cents to place, ranked in their group by remainder (largest
-        # first, stably: ties keep row order); the first `extra` of each group take a cent.
-        rows = np.flatnonzero(np.repeat(placing, rows_in_group))
-        counts = rows_in_group[placing]
-        group = np.repeat(np.arange(len(counts)), counts)
-        order = rows[np.argsort(group * REMAINDER_SLOTS + (REMAINDER_SLOTS - 2 - remainder[rows]), kind="stable")]
-        rank = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
-        cents[order[rank < np.repeat(extra[placing], counts)]] += 1
+    if not placing.any():
+        return cents
+    # The rows ranked in their group by remainder (largest first, stably: ties keep row order); the
+    # first `extra` of each group take a cent. The sort keeps every group where it was, so the row
+    # sorted i-th ranks i - its group's first row. Only the groups with cents to place are sorted,
+    # unless they hold most of the rows: then sorting every row costs less than picking them out.
+    if 2 * int(np.sum(rows_in_group[placing])) >= len(exact):
+        groups = groups or RowGroups.of(starts)
+        order = np.argsort(groups.sort_base - remainder, kind="stable")
+        cents[order[groups.position < extra[groups.of_row]]] += 1
+        return cents
+    counts = rows_in_group[placing]
+    rows = np.flatnonzero(np.repeat(placing, rows_in_group))
+    group = np.repeat(np.arange(len(counts)), counts)
+    order = np.argsort(group * REMAINDER_SLOTS + (REMAINDER_SLOTS - 2 - remainder[rows]), kind="stable")
+    rank = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+    cents[rows[order[rank < np.repeat(extra[placing], counts)]]] += 1
     return cents
 
 
