@@ -442,9 +442,9 @@ def sourced_credit_at_close(con: duckdb.DuckDBPyConnection, models: list[str], f
     wanted = [model for model in models if model in ("crm_sourced", "registration")]
     if not wanted:
         return pl.DataFrame(schema=credit_schema())
-    rows = (
-        queries.execute(con, "attribution_sourced_weights").filter(pl.col("model").is_in(wanted)).sort("model", "opportunity_id")
-    )
+    weights = queries.execute(con, "attribution_sourced_weights")
+    # One model at a time, sorted by opportunity_id alone: half the work of one sort on both columns.
+    rows = pl.concat([weights.filter(pl.col("model") == model).sort("opportunity_id") for model in sorted(wanted)])
     return rows.select(
         "model",
         "opportunity_id",
@@ -459,9 +459,10 @@ def sourced_credit_at_close(con: duckdb.DuckDBPyConnection, models: list[str], f
 def decimal_cents(cents: np.ndarray) -> pl.Series:
     """Whole cents (int64) as a decimal(18, 2) money column, built from the integers' bytes: a
     decimal(18, 2) holds the amount in cents as a 128-bit integer (casting would scale them)."""
-    words = np.empty((len(cents), 2), dtype=np.int64)
+    words = np.zeros((len(cents), 2), dtype=np.int64)
     words[:, 0] = cents
-    words[:, 1] = cents >> 63  # the sign, extended to the high word
+    if len(cents) and cents.min() < 0:
+        words[:, 1] = cents >> 63  # the sign, extended to the high word (credit is rarely negative: 0 is the rest)
     array = pa.Array.from_buffers(pa.decimal128(18, 2), len(cents), [None, pa.py_buffer(np.ascontiguousarray(words))])
     return pl.Series("credit", array)
 
