@@ -402,10 +402,13 @@ def credit_at_close(
             cents = np.where(credited, pair_cents, 0).astype(np.int64)  # one partner takes the deal (first / last touch)
         else:
             cents = whole_cents(weight * pair_cents, starts, deal_cents, None if every_pair else credited, groups)
-        frame = shared.with_columns(
-            model=pl.lit(model_label(model, grouped or {}), dtype=pl.String), weight=weight, credit=decimal_cents(cents)
-        )
-        return (frame if every_pair else frame.filter(pl.Series(credited))).select(CREDIT_COLUMNS)
+        label = pl.lit(model_label(model, grouped or {}), dtype=pl.String)
+        if every_pair:
+            return shared.with_columns(model=label, weight=weight, credit=decimal_cents(cents)).select(CREDIT_COLUMNS)
+        # The pairs the model credits picked out first: a first or last touch credits one pair in four or five.
+        picked = shared.filter(pl.Series(credited))
+        credit = decimal_cents(cents[credited])
+        return picked.with_columns(model=label, weight=weight[credited], credit=credit).select(CREDIT_COLUMNS)
 
     # numpy and Polars let go of the GIL in their loops, so two models run at once on two cores.
     with ThreadPoolExecutor(max_workers=CREDIT_THREADS) as pool:
