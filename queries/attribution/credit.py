@@ -353,45 +353,67 @@ def checked_params(
     }
 
 
+@dataclass(frozen=True)
+class PairLayout:
+    """The won deal x partner pairs in output order (opportunity_id, then partner_id), with what
+    every model's credit needs of them: found once, whatever the models."""
+
+    pair_of_touch: np.ndarray  # each touch's pair
+    starts: np.ndarray  # each deal's first pair, and last the pair count
+    pair_cents: np.ndarray  # each pair's deal amount in whole cents (float)
+    groups: RowGroups  # a deal's pairs, ranked by every model that splits the deal
+    shared: pl.DataFrame  # each pair's opportunity_id, partner_id, close_date, fiscal_quarter
+
+    @classmethod
+    def of(cls, won: TouchPaths, fiscal_start_month: int) -> PairLayout:
+        pair_of_touch, pair_deal, pair_partner = won.pairs()
+        if not won.opportunity_id.is_sorted():  # paths stored by an older build number deals in load order
+            opportunity_rank = np.empty(won.deals, dtype=np.int64)
+            opportunity_rank[won.opportunity_id.arg_sort().to_numpy()] = np.arange(won.deals)
+            order = np.argsort(opportunity_rank[pair_deal] * max(len(won.partner_ids), 1) + pair_partner, kind="stable")
+            rank_of_pair = np.empty(len(order), dtype=np.int64)
+            rank_of_pair[order] = np.arange(len(order))
+            pair_of_touch, pair_deal, pair_partner = rank_of_pair[pair_of_touch], pair_deal[order], pair_partner[order]
+        # Pairs are now in output order: by opportunity_id, then partner_id (partner codes are in name order).
+        # Polars gathers by 32-bit row numbers.
+        deal_rows = pl.Series(pair_deal.astype(np.uint32))
+        shared = pl.DataFrame(
+            {
+                "opportunity_id": won.opportunity_id.gather(deal_rows),
+                "partner_id": won.partner_ids.gather(pl.Series(pair_partner.astype(np.uint32))),
+                "close_date": won.close_date.gather(deal_rows),
+                "fiscal_quarter": quarter_labels(won.close_date, fiscal_start_month).gather(deal_rows),
+            }
+        )
+        starts = np.r_[np.flatnonzero(np.r_[True, pair_deal[1:] != pair_deal[:-1]]), len(pair_deal)]
+        pair_cents = np.rint(won.amount.cast(pl.Float64).to_numpy() * 100)[pair_deal]
+        return cls(pair_of_touch, starts, pair_cents, RowGroups.of(starts), shared)
+
+
 def credit_at_close(
-    won: TouchPaths, weights: dict[str, np.ndarray], fiscal_start_month: int, grouped: dict[str, str] | None = None
+    won: TouchPaths,
+    weights: dict[str, np.ndarray],
+    fiscal_start_month: int,
+    grouped: dict[str, str] | None = None,
+    layout: PairLayout | None = None,
 ) -> pl.DataFrame:
     """Touch weights -> credit per model x opportunity x partner, booked at the close date.
 
     The same rows and cents as `credit_from_touches(touch_weights(...), "close_date", ...)`,
     sorted by model, opportunity_id, partner_id, computed on integer codes: the deal x partner
-    pairs, their strings and dates are found once for every model; each model is then numpy over
+    pairs, their strings and dates are found once for every model (`PairLayout`, or `layout` when
+    the caller found them already); each model is then numpy over
     those pairs (its weight, its cents), the models two at a time on the machine's cores, and a
     model's rows are the pairs it gives a positive weight. With `grouped` (from `model_weights`),
     the model column shows "markov (grouped)" for a chain built over partner groups.
     """
-    pair_of_touch, pair_deal, pair_partner = won.pairs()
-    if not won.opportunity_id.is_sorted():  # paths stored by an older build number deals in load order
-        opportunity_rank = np.empty(won.deals, dtype=np.int64)
-        opportunity_rank[won.opportunity_id.arg_sort().to_numpy()] = np.arange(won.deals)
-        order = np.argsort(opportunity_rank[pair_deal] * max(len(won.partner_ids), 1) + pair_partner, kind="stable")
-        rank_of_pair = np.empty(len(order), dtype=np.int64)
-        rank_of_pair[order] = np.arange(len(order))
-        pair_of_touch, pair_deal, pair_partner = rank_of_pair[pair_of_touch], pair_deal[order], pair_partner[order]
-    # Pairs are now in output order: by opportunity_id, then partner_id (partner codes are in name order).
     models = sorted(weights)
-    pairs = len(pair_deal)
-    if not models or pairs == 0:
+    if not models or len(won.deal) == 0:
         return pl.DataFrame(schema=credit_schema())
-    # Polars gathers by 32-bit row numbers.
-    deal_rows = pl.Series(pair_deal.astype(np.uint32))
-    shared = pl.DataFrame(
-        {
-            "opportunity_id": won.opportunity_id.gather(deal_rows),
-            "partner_id": won.partner_ids.gather(pl.Series(pair_partner.astype(np.uint32))),
-            "close_date": won.close_date.gather(deal_rows),
-            "fiscal_quarter": quarter_labels(won.close_date, fiscal_start_month).gather(deal_rows),
-        }
-    )
-    starts = np.r_[np.flatnonzero(np.r_[True, pair_deal[1:] != pair_deal[:-1]]), pairs]
-    pair_cents = np.rint(won.amount.cast(pl.Float64).to_numpy() * 100)[pair_deal]
+    layout = layout or PairLayout.of(won, fiscal_start_month)
+    pair_of_touch, starts, pair_cents, shared = layout.pair_of_touch, layout.starts, layout.pair_cents, layout.shared
+    pairs = shared.height
     deal_cents = pair_cents[starts[:-1]]
-    groups = RowGroups.of(starts)  # a deal's pairs, ranked by every model that splits the deal
 
     def model_credit(model: str) -> pl.DataFrame:
         touch_weight = weights[model]
@@ -401,7 +423,7 @@ def credit_at_close(
         if np.array_equal(weight, credited) and np.add.reduceat(credited, starts[:-1]).max() <= 1:
             cents = np.where(credited, pair_cents, 0).astype(np.int64)  # one partner takes the deal (first / last touch)
         else:
-            cents = whole_cents(weight * pair_cents, starts, deal_cents, None if every_pair else credited, groups)
+            cents = whole_cents(weight * pair_cents, starts, deal_cents, None if every_pair else credited, layout.groups)
         label = pl.lit(model_label(model, grouped or {}), dtype=pl.String)
         if every_pair:
             return shared.with_columns(model=label, weight=weight, credit=decimal_cents(cents)).select(CREDIT_COLUMNS)
@@ -423,15 +445,18 @@ def rule_credit_at_close(
     booked at the close date: the sourced models' rows (`sourced_credit_at_close`), then the touch
     models' (`credit_at_close`), each part sorted by model, opportunity_id, partner_id.
 
-    The sourced models' SQL runs on its own cursor while the touch models' numpy runs here: each
-    leaves a core idle much of the time, so side by side they take little more than the longer."""
+    Three things that do not wait for one another run side by side, as the cores allow: the
+    sourced models' SQL (on its own cursor), the deal x partner pairs (`PairLayout`) and the
+    touch models' weights; then each model's cents."""
     wanted = RULE_MODELS if models is None else [m for m in models if m in RULE_MODELS]
     touch_models = [m for m in wanted if m in TOUCH_MODELS]
-    with ThreadPoolExecutor(max_workers=1) as side:
+    with ThreadPoolExecutor(max_workers=2) as side:
         sourced = side.submit(sourced_credit_at_close, con.cursor(), wanted, fiscal_start_month)
         if touch_models:
-            won, weights, _ = model_weights(con, touch_models, params)
-            touch_credit = credit_at_close(won, weights, fiscal_start_month)
+            won = touch_paths(con, int(params["lookback_days"]), won_only=True)
+            layout = side.submit(PairLayout.of, won, fiscal_start_month) if len(won.deal) else None
+            weights = rule_weights(won, touch_models, params)
+            touch_credit = credit_at_close(won, weights, fiscal_start_month, layout=layout.result() if layout else None)
         else:
             touch_credit = pl.DataFrame(schema=credit_schema())
         return pl.concat([sourced.result(), touch_credit])
