@@ -562,3 +562,19 @@ def test_the_engine_gives_the_weights_of_the_readable_sql_definition(hand_con):
     joined = sql.filter(pl.col("weight") > 0).join(engine, on=key, how="full", coalesce=True, suffix="_engine")
     assert joined["weight"].null_count() == 0 and joined["weight_engine"].null_count() == 0
     assert joined["weight"].to_numpy() == pytest.approx(joined["weight_engine"].to_numpy(), abs=1e-12)
+
+
+def test_every_rule_model_s_credit_at_once_is_each_model_s_own_export(demo_db_path):
+    # What the build stores for the nine rule models, in one call, must be row for row what a user exports per model.
+    con = duckdb.connect(str(demo_db_path), read_only=True)
+    params = attribution.checked_params(attribution.RULE_MODELS, **attribution.model_params(con))
+    every = attribution.rule_credit_at_close(con, params, attribution.start_month(con))
+    assert every.columns == attribution.CREDIT_COLUMNS
+    for model in attribution.RULE_MODELS:
+        exported = attribution.attribution_credit(con, model)
+        assert exported.height > 50, model
+        assert every.filter(pl.col("model") == model).equals(exported), model
+    assert every["model"].unique(maintain_order=True).to_list() == ["crm_sourced", "registration"] + sorted(
+        m for m in attribution.RULE_MODELS if m in attribution.TOUCH_MODELS
+    )
+    con.close()

@@ -213,3 +213,44 @@ def test_rows_that_take_no_share_change_nothing_for_the_rows_that_do(groups):
     alone = attribution.whole_cents(exact[credited], kept_starts, np.array(totals)[kept_groups])
     assert (masked[~credited] == 0).all()
     assert masked[credited].tolist() == alone.tolist()
+
+
+def largest_remainder_by_hand(exact_cents: list[float], total: int) -> list[int]:
+    """One group, worked the slow way: floor each micro-cent-rounded share, then give the leftover cents one each
+    to the largest remainders, ties to the earlier row."""
+    micro = [round(x * 1e6) for x in exact_cents]
+    cents = [m // 1_000_000 for m in micro]
+    ranked = sorted(range(len(micro)), key=lambda i: (-(micro[i] % 1_000_000), i))
+    for i in ranked[: total - sum(cents)]:
+        cents[i] += 1
+    return cents
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 10**7),  # the deal's revenue in cents
+            st.lists(st.integers(1, 12), min_size=1, max_size=9),  # its partners' relative shares (ties are frequent)
+            st.booleans(),  # an even split of a multiple of the row count: nothing left over to place
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_whole_cents_hands_the_leftover_cents_to_the_largest_remainders_of_each_group(groups):
+    # Groups with no leftover cents are skipped by the ranking: when they are most of the rows only the
+    # others are ranked, else every row is; either way, and with the groups precomputed for several
+    # models, each group gets the cents worked by hand.
+    exact, starts, totals, want = [], [0], [], []
+    for total, parts, even in groups:
+        if even:
+            parts, total = [1] * len(parts), total - total % len(parts)
+        share = np.array(parts, dtype=float) / sum(parts)
+        exact.extend(share * total)
+        want.extend(largest_remainder_by_hand(list(share * total), total))
+        starts.append(starts[-1] + len(parts))
+        totals.append(total)
+    args = (np.array(exact), np.array(starts), np.array(totals))
+    assert attribution.whole_cents(*args).tolist() == want
+    assert attribution.whole_cents(*args, groups=attribution.RowGroups.of(np.array(starts))).tolist() == want

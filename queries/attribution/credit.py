@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 
 import duckdb
@@ -351,61 +352,113 @@ def checked_params(
     }
 
 
+@dataclass(frozen=True)
+class PairLayout:
+    """The won deal x partner pairs in output order (opportunity_id, then partner_id), with what
+    every model's credit needs of them: found once, whatever the models."""
+
+    pair_of_touch: np.ndarray  # each touch's pair
+    starts: np.ndarray  # each deal's first pair, and last the pair count
+    pair_cents: np.ndarray  # each pair's deal amount in whole cents (float)
+    groups: RowGroups  # a deal's pairs, ranked by every model that splits the deal
+    shared: pl.DataFrame  # each pair's opportunity_id, partner_id, close_date, fiscal_quarter
+
+    @classmethod
+    def of(cls, won: TouchPaths, fiscal_start_month: int) -> PairLayout:
+        pair_of_touch, pair_deal, pair_partner = won.pairs()
+        if not won.opportunity_id.is_sorted():  # paths stored by an older build number deals in load order
+            opportunity_rank = np.empty(won.deals, dtype=np.int64)
+            opportunity_rank[won.opportunity_id.arg_sort().to_numpy()] = np.arange(won.deals)
+            order = np.argsort(opportunity_rank[pair_deal] * max(len(won.partner_ids), 1) + pair_partner, kind="stable")
+            rank_of_pair = np.empty(len(order), dtype=np.int64)
+            rank_of_pair[order] = np.arange(len(order))
+            pair_of_touch, pair_deal, pair_partner = rank_of_pair[pair_of_touch], pair_deal[order], pair_partner[order]
+        # Pairs are now in output order: by opportunity_id, then partner_id (partner codes are in name order).
+        # Polars gathers by 32-bit row numbers.
+        deal_rows = pl.Series(pair_deal.astype(np.uint32))
+        shared = pl.DataFrame(
+            {
+                "opportunity_id": won.opportunity_id.gather(deal_rows),
+                "partner_id": won.partner_ids.gather(pl.Series(pair_partner.astype(np.uint32))),
+                "close_date": won.close_date.gather(deal_rows),
+                "fiscal_quarter": quarter_labels(won.close_date, fiscal_start_month).gather(deal_rows),
+            }
+        )
+        starts = np.r_[np.flatnonzero(np.r_[True, pair_deal[1:] != pair_deal[:-1]]), len(pair_deal)]
+        pair_cents = np.rint(won.amount.cast(pl.Float64).to_numpy() * 100)[pair_deal]
+        return cls(pair_of_touch, starts, pair_cents, RowGroups.of(starts), shared)
+
+
 def credit_at_close(
-    won: TouchPaths, weights: dict[str, np.ndarray], fiscal_start_month: int, grouped: dict[str, str] | None = None
+    won: TouchPaths,
+    weights: dict[str, np.ndarray],
+    fiscal_start_month: int,
+    grouped: dict[str, str] | None = None,
+    layout: PairLayout | None = None,
 ) -> pl.DataFrame:
     """Touch weights -> credit per model x opportunity x partner, booked at the close date.
 
     The same rows and cents as `credit_from_touches(touch_weights(...), "close_date", ...)`,
     sorted by model, opportunity_id, partner_id, computed on integer codes: the deal x partner
-    pairs, their strings and dates are found once for every model; each model is then numpy over
+    pairs, their strings and dates are found once for every model (`PairLayout`, or `layout` when
+    the caller found them already); each model is then numpy over
     those pairs (its weight, its cents), the models two at a time on the machine's cores, and a
     model's rows are the pairs it gives a positive weight. With `grouped` (from `model_weights`),
     the model column shows "markov (grouped)" for a chain built over partner groups.
     """
-    pair_of_touch, pair_deal, pair_partner = won.pairs()
-    if not won.opportunity_id.is_sorted():  # paths stored by an older build number deals in load order
-        opportunity_rank = np.empty(won.deals, dtype=np.int64)
-        opportunity_rank[won.opportunity_id.arg_sort().to_numpy()] = np.arange(won.deals)
-        order = np.argsort(opportunity_rank[pair_deal] * max(len(won.partner_ids), 1) + pair_partner, kind="stable")
-        rank_of_pair = np.empty(len(order), dtype=np.int64)
-        rank_of_pair[order] = np.arange(len(order))
-        pair_of_touch, pair_deal, pair_partner = rank_of_pair[pair_of_touch], pair_deal[order], pair_partner[order]
-    # Pairs are now in output order: by opportunity_id, then partner_id (partner codes are in name order).
     models = sorted(weights)
-    pairs = len(pair_deal)
-    if not models or pairs == 0:
+    if not models or len(won.deal) == 0:
         return pl.DataFrame(schema=credit_schema())
-    # Polars gathers by 32-bit row numbers.
-    deal_rows = pl.Series(pair_deal.astype(np.uint32))
-    shared = pl.DataFrame(
-        {
-            "opportunity_id": won.opportunity_id.gather(deal_rows),
-            "partner_id": won.partner_ids.gather(pl.Series(pair_partner.astype(np.uint32))),
-            "close_date": won.close_date.gather(deal_rows),
-            "fiscal_quarter": quarter_labels(won.close_date, fiscal_start_month).gather(deal_rows),
-        }
-    )
-    starts = np.r_[np.flatnonzero(np.r_[True, pair_deal[1:] != pair_deal[:-1]]), pairs]
-    pair_cents = np.rint(won.amount.cast(pl.Float64).to_numpy() * 100)[pair_deal]
+    layout = layout or PairLayout.of(won, fiscal_start_month)
+    pair_of_touch, starts, pair_cents, shared = layout.pair_of_touch, layout.starts, layout.pair_cents, layout.shared
+    pairs = shared.height
+    deal_cents = pair_cents[starts[:-1]]
 
     def model_credit(model: str) -> pl.DataFrame:
         touch_weight = weights[model]
         weight = np.bincount(pair_of_touch, weights=np.where(touch_weight > 0, touch_weight, 0.0), minlength=pairs)
         credited = weight > 0
+        every_pair = bool(credited.all())
         if np.array_equal(weight, credited) and np.add.reduceat(credited, starts[:-1]).max() <= 1:
             cents = np.where(credited, pair_cents, 0).astype(np.int64)  # one partner takes the deal (first / last touch)
         else:
-            cents = whole_cents(weight * pair_cents, starts, pair_cents[starts[:-1]], credited)
-        frame = shared.with_columns(
-            model=pl.lit(model_label(model, grouped or {}), dtype=pl.String), weight=weight, credit=decimal_cents(cents)
-        )
-        return (frame if credited.all() else frame.filter(pl.Series(credited))).select(CREDIT_COLUMNS)
+            cents = whole_cents(weight * pair_cents, starts, deal_cents, None if every_pair else credited, layout.groups)
+        label = pl.lit(model_label(model, grouped or {}), dtype=pl.String)
+        if every_pair:
+            return shared.with_columns(model=label, weight=weight, credit=decimal_cents(cents)).select(CREDIT_COLUMNS)
+        # The pairs the model credits picked out first: a first or last touch credits one pair in four or five.
+        picked = shared.filter(pl.Series(credited))
+        credit = decimal_cents(cents[credited])
+        return picked.with_columns(model=label, weight=weight[credited], credit=credit).select(CREDIT_COLUMNS)
 
     # numpy and Polars let go of the GIL in their loops, so two models run at once on two cores.
     with ThreadPoolExecutor(max_workers=CREDIT_THREADS) as pool:
         frames = list(pool.map(model_credit, models))
     return pl.concat(frames, rechunk=False)
+
+
+def rule_credit_at_close(
+    con: duckdb.DuckDBPyConnection, params: dict[str, float | int], fiscal_start_month: int, models: list[str] | None = None
+) -> pl.DataFrame:
+    """Every rule model's credit (or `models`', rule models only) per deal x partner in whole cents,
+    booked at the close date: the sourced models' rows (`sourced_credit_at_close`), then the touch
+    models' (`credit_at_close`), each part sorted by model, opportunity_id, partner_id.
+
+    Three things that do not wait for one another run side by side, as the cores allow: the
+    sourced models' SQL (on its own cursor), the deal x partner pairs (`PairLayout`) and the
+    touch models' weights; then each model's cents."""
+    wanted = RULE_MODELS if models is None else [m for m in models if m in RULE_MODELS]
+    touch_models = [m for m in wanted if m in TOUCH_MODELS]
+    with ThreadPoolExecutor(max_workers=2) as side:
+        sourced = side.submit(sourced_credit_at_close, con.cursor(), wanted, fiscal_start_month)
+        if touch_models:
+            won = touch_paths(con, int(params["lookback_days"]), won_only=True)
+            layout = side.submit(PairLayout.of, won, fiscal_start_month) if len(won.deal) else None
+            weights = rule_weights(won, touch_models, params)
+            touch_credit = credit_at_close(won, weights, fiscal_start_month, layout=layout.result() if layout else None)
+        else:
+            touch_credit = pl.DataFrame(schema=credit_schema())
+        return pl.concat([sourced.result(), touch_credit])
 
 
 def sourced_credit_at_close(con: duckdb.DuckDBPyConnection, models: list[str], fiscal_start_month: int) -> pl.DataFrame:
@@ -416,9 +469,9 @@ def sourced_credit_at_close(con: duckdb.DuckDBPyConnection, models: list[str], f
     wanted = [model for model in models if model in ("crm_sourced", "registration")]
     if not wanted:
         return pl.DataFrame(schema=credit_schema())
-    rows = (
-        queries.execute(con, "attribution_sourced_weights").filter(pl.col("model").is_in(wanted)).sort("model", "opportunity_id")
-    )
+    weights = queries.execute(con, "attribution_sourced_weights")
+    # One model at a time, sorted by opportunity_id alone: half the work of one sort on both columns.
+    rows = pl.concat([weights.filter(pl.col("model") == model).sort("opportunity_id") for model in sorted(wanted)])
     return rows.select(
         "model",
         "opportunity_id",
@@ -433,20 +486,45 @@ def sourced_credit_at_close(con: duckdb.DuckDBPyConnection, models: list[str], f
 def decimal_cents(cents: np.ndarray) -> pl.Series:
     """Whole cents (int64) as a decimal(18, 2) money column, built from the integers' bytes: a
     decimal(18, 2) holds the amount in cents as a 128-bit integer (casting would scale them)."""
-    words = np.empty((len(cents), 2), dtype=np.int64)
+    words = np.zeros((len(cents), 2), dtype=np.int64)
     words[:, 0] = cents
-    words[:, 1] = cents >> 63  # the sign, extended to the high word
+    if len(cents) and cents.min() < 0:
+        words[:, 1] = cents >> 63  # the sign, extended to the high word (credit is rarely negative: 0 is the rest)
     array = pa.Array.from_buffers(pa.decimal128(18, 2), len(cents), [None, pa.py_buffer(np.ascontiguousarray(words))])
     return pl.Series("credit", array)
 
 
-def whole_cents(exact: np.ndarray, starts: np.ndarray, total: np.ndarray, credited: np.ndarray | None = None) -> np.ndarray:
+@dataclass(frozen=True)
+class RowGroups:
+    """Groups of consecutive rows (a deal's partners), with what ranking rows inside their group
+    needs: computed once when several models are rounded over the same groups."""
+
+    starts: np.ndarray  # each group's first row, and last the row count
+    of_row: np.ndarray  # each row's group
+    position: np.ndarray  # each row's place in its group, from 0
+    sort_base: np.ndarray  # of_row x REMAINDER_SLOTS + REMAINDER_SLOTS - 2: less the row's remainder, its sort key
+
+    @classmethod
+    def of(cls, starts: np.ndarray) -> RowGroups:
+        starts = np.asarray(starts, dtype=np.int64)
+        of_row = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(starts))
+        return cls(starts, of_row, np.arange(len(of_row)) - starts[:-1][of_row], of_row * REMAINDER_SLOTS + (REMAINDER_SLOTS - 2))
+
+
+def whole_cents(
+    exact: np.ndarray,
+    starts: np.ndarray,
+    total: np.ndarray,
+    credited: np.ndarray | None = None,
+    groups: RowGroups | None = None,
+) -> np.ndarray:
     """Exact shares in cents -> whole cents by largest remainder, per group of consecutive rows.
 
     `exact`: each row's exact share in cents; `starts`: each group's first row (and, last, the
     row count); `total`: each group's whole cents (a deal's revenue); `credited`: the rows that
     share the group's cents (default: all; the others get 0, and a group without any gets
-    nothing). Every row gets its share rounded down, and the group's leftover cents (fewer than
+    nothing); `groups`: `RowGroups.of(starts)`, for callers that round several models over the
+    same groups. Every row gets its share rounded down, and the group's leftover cents (fewer than
     its rows) go one each to the rows with the largest remainders, ties to the earlier row
     (callers order a group's rows by partner_id, then quarter). So each row is its exact share
     rounded down or up (less than a cent away, and within half a cent whenever the group's
@@ -464,7 +542,7 @@ def whole_cents(exact: np.ndarray, starts: np.ndarray, total: np.ndarray, credit
     else:
         cents[~credited] = 0
         remainder[~credited] = -1  # ranks after every credited row of its group
-        sharing = np.add.reduceat(credited.astype(np.int64), starts[:-1])
+        sharing = np.add.reduceat(credited, starts[:-1], dtype=np.int64)
     leftover = np.where(sharing > 0, total.astype(np.int64) - np.add.reduceat(cents, starts[:-1]), 0)
     # Leftover is 0 to size - 1 when the shares add up to the total; any other amount (shares that
     # do not add up) is still placed whole: every row its part, the rest by remainder.
@@ -472,15 +550,23 @@ def whole_cents(exact: np.ndarray, starts: np.ndarray, total: np.ndarray, credit
     if each.any():
         cents += np.repeat(each, rows_in_group) * (1 if credited is None else credited)
     placing = extra > 0
-    if placing.any():
-        # The rows of the groups with cents to place, ranked in their group by remainder (largest
-        # first, stably: ties keep row order); the first `extra` of each group take a cent.
-        rows = np.flatnonzero(np.repeat(placing, rows_in_group))
-        counts = rows_in_group[placing]
-        group = np.repeat(np.arange(len(counts)), counts)
-        order = rows[np.argsort(group * REMAINDER_SLOTS + (REMAINDER_SLOTS - 2 - remainder[rows]), kind="stable")]
-        rank = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
-        cents[order[rank < np.repeat(extra[placing], counts)]] += 1
+    if not placing.any():
+        return cents
+    # The rows ranked in their group by remainder (largest first, stably: ties keep row order); the
+    # first `extra` of each group take a cent. The sort keeps every group where it was, so the row
+    # sorted i-th ranks i - its group's first row. Only the groups with cents to place are sorted,
+    # unless they hold most of the rows: then sorting every row costs less than picking them out.
+    if 2 * int(np.sum(rows_in_group[placing])) >= len(exact):
+        groups = groups or RowGroups.of(starts)
+        order = np.argsort(groups.sort_base - remainder, kind="stable")
+        cents[order[groups.position < extra[groups.of_row]]] += 1
+        return cents
+    counts = rows_in_group[placing]
+    rows = np.flatnonzero(np.repeat(placing, rows_in_group))
+    group = np.repeat(np.arange(len(counts)), counts)
+    order = np.argsort(group * REMAINDER_SLOTS + (REMAINDER_SLOTS - 2 - remainder[rows]), kind="stable")
+    rank = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+    cents[rows[order[rank < np.repeat(extra[placing], counts)]]] += 1
     return cents
 
 
