@@ -15,6 +15,7 @@ import streamlit as st
 
 import access
 import queries
+import state
 import ui
 from loaders.build import outdated
 from queries import serving
@@ -86,7 +87,7 @@ def denied(message: str) -> None:
 problem = database_problem()
 settings_json = None if problem else ui.meta().get("settings_json")
 viewer = access.viewer_for(st.user.to_dict(), settings_json)
-st.session_state["_viewer"] = viewer
+state.set_viewer(viewer)
 
 if problem not in (None, "missing") and viewer is not None and not viewer.local_mode:
     # The roles live in the unreadable database: nobody signed in can be placed, so say what is
@@ -108,7 +109,7 @@ elif viewer.role is None:
     ), title="No access", url_path="no-access")])
     navigation.run()
 elif problem:
-    st.session_state["_db_problem"] = problem
+    state.set_db_problem(problem)
     if not access.may(viewer, "load_extracts"):
         no_data = st.Page(lambda: denied("No data is loaded yet; an admin has to load the extracts."), title="No data")
         st.navigation([no_data]).run()
@@ -116,13 +117,13 @@ elif problem:
         with ui.framed():
             st.navigation([page("pages/data.py", "Data", "database", "data", default=True)]).run()
 else:
-    st.session_state.pop("_db_problem", None)
+    state.set_db_problem(None)
     if viewer.local_mode:
         st.sidebar.info("Local mode: no login is configured, so you see everything as admin.", icon=":material/info:")
     elif viewer.email:
         st.sidebar.caption(f"Signed in as {viewer.email} ({viewer.role.replace('_', ' ')})")
         st.sidebar.button("Sign out", on_click=st.logout)
-    st.session_state["_filters"] = ui.sidebar_filters(viewer)
+    state.set_filters(ui.sidebar_filters(viewer))
     with ui.framed():
         navigation = st.navigation(pages_for(viewer))
         ui.quarantine_banner(navigation.title)  # one banner for every page, from ui.PAGE_READS

@@ -27,6 +27,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import access
 import queries
+import state
 from loaders.schema import TABLES
 from queries import fiscal, glossary, serving
 from queries.export import safe_csv
@@ -43,10 +44,10 @@ PERIODS = [
     "Custom",
 ]
 LIST_FILTERS = {
-    "region": ("Region", "regions"),
-    "tier": ("Tier", "tiers"),
-    "partner_type": ("Partner type", "partner_types"),
-    "manager": ("Partner manager", "managers"),
+    state.REGION: ("Region", "regions"),
+    state.TIER: ("Tier", "tiers"),
+    state.PARTNER_TYPE: ("Partner type", "partner_types"),
+    state.MANAGER: ("Partner manager", "managers"),
 }
 PARTNER_PAGE = "partner"
 # The frame around every page (see require_frame).
@@ -54,9 +55,11 @@ APP = Path(__file__).resolve().parent / "app.py"
 # Columns that name another partner than the row's own (shown as links to its Partner 360).
 OTHER_PARTNER_COLUMNS = ("sourced_partner_id", "other_partner_id")
 PARTNER_LINK_TEXT = r"partner=([^&]*)"  # a link shows the partner id it opens
-# The "My partners" switch (also its URL key, holding an admin's chosen manager while it is on).
-MINE = "mine"
-MINE_MANAGER = "mine_manager"
+# The defaults of the filters Streamlit binds to the URL (a default is left out of it).
+BOUND_DEFAULTS = {state.PERIOD: PERIODS[0], state.REGION: [], state.TIER: [], state.PARTNER_TYPE: []}
+# The "My partners" switch and an admin's "Whose partners" (state.py says what each key holds).
+MINE = state.MINE
+MINE_MANAGER = state.MINE_MANAGER
 # Every date is shown this way, in tables and in captions alike.
 DATE_FORMAT = "YYYY-MM-DD"
 # Labels of columns many outputs share, in users' words; a page's own column_config wins.
@@ -117,26 +120,6 @@ def period_range(period: str, as_of: date, start_month: int, earliest: date) -> 
     if period == "All time":
         return earliest, fiscal.quarter_end(as_of, start_month)
     return this_quarter, fiscal.quarter_end(as_of, start_month)
-
-
-def _from_url(key: str, default: Any, parse: Any = str) -> None:
-    """Seed a widget's state from the URL once per session, so a shared link reproduces the view."""
-    if key in st.session_state:
-        return
-    raw = st.query_params.get_all(key)
-    try:
-        st.session_state[key] = parse(raw) if raw else default
-    except ValueError:
-        st.session_state[key] = default
-
-
-def _to_url(key: str, value: Any, default: Any) -> None:
-    if value == default or value in (None, [], ""):
-        st.query_params.pop(key, None)
-    elif isinstance(value, list):
-        st.query_params[key] = [str(v) for v in value]
-    else:
-        st.query_params[key] = str(value)
 
 
 def as_plain_text(text: str) -> str:
@@ -229,58 +212,64 @@ def sidebar_filters(viewer: access.Viewer = access.LOCAL_ADMIN) -> Filters:
         for key, (_, param) in LIST_FILTERS.items()
     }
     if viewer.managers is not None:
-        choices["manager"] = [value for value in choices["manager"] if value in viewer.managers]
+        choices[state.MANAGER] = [value for value in choices[state.MANAGER] if value in viewer.managers]
     mine = my_partners(sidebar, viewer, choices)
     basis = f" ({info['data_as_of_basis']})" if info.get("data_as_of_basis") else ""
     sidebar.caption(f"Data as of **{as_of:%Y-%m-%d}**{basis}", help=glossary.tooltip("data_as_of"))
     data_freshness(sidebar)
-    _from_url("period", PERIODS[0], lambda raw: raw[0] if raw[0] in PERIODS else PERIODS[0])
-    period = sidebar.selectbox("Period", PERIODS, key="period", help=glossary.tooltip("period"))
+    # Bound to the URL by Streamlit: a link's period is chosen, an unknown one ignored, the default left out.
+    period = sidebar.selectbox("Period", PERIODS, key=state.PERIOD, help=glossary.tooltip("period"), bind="query-params")
     start, end = period_range(period, as_of, start_month, earliest)
-    if period == "Custom":
-        _from_url("start", start, lambda raw: date.fromisoformat(raw[0]))
-        _from_url("end", end, lambda raw: date.fromisoformat(raw[0]))
-        start = sidebar.date_input("From", key="start", format="YYYY-MM-DD")
-        end = sidebar.date_input("To", key="end", format="YYYY-MM-DD")
-        _to_url("start", start, None)
-        _to_url("end", end, None)
+    if period == "Custom":  # the dates are synced by hand (see state.START)
+        state.seed_from_url(state.START, start, lambda raw: date.fromisoformat(raw[0]))
+        state.seed_from_url(state.END, end, lambda raw: date.fromisoformat(raw[0]))
+        start = sidebar.date_input("From", key=state.START, format="YYYY-MM-DD")
+        end = sidebar.date_input("To", key=state.END, format="YYYY-MM-DD")
+        state.to_url(state.START, start)
+        state.to_url(state.END, end)
     else:
         sidebar.caption(f"{start:%Y-%m-%d} to {end:%Y-%m-%d}")
-        for key in ("start", "end"):
-            st.query_params.pop(key, None)
-    _to_url("period", period, PERIODS[0])
+        state.to_url(state.START, None)
+        state.to_url(state.END, None)
 
     chosen: dict[str, list[str] | None] = {}
     for key, (label, param) in LIST_FILTERS.items():
-        selected = sidebar.multiselect(label, choices[key], key=key, placeholder="All")
-        _to_url(key, selected, [])
+        if key == state.MANAGER:  # synced by hand (see state.MANAGER), seeded in my_partners
+            selected = sidebar.multiselect(label, choices[key], key=key, placeholder="All")
+            state.to_url(key, selected, [])
+        else:  # bound: a link's values are chosen (unknown ones dropped), none leaves the URL
+            selected = sidebar.multiselect(label, choices[key], key=key, placeholder="All", bind="query-params")
         chosen[param] = selected or None
     chosen["managers"] = viewer.scope(chosen["managers"])
 
-    active = [label for key, (label, _) in LIST_FILTERS.items() if st.session_state.get(key)]
+    active = [label for key, (label, _) in LIST_FILTERS.items() if state.value(key)]
     if mine:  # the manager filter is the "My partners" view: say so in those words
-        active = ["my partners" if label == LIST_FILTERS["manager"][0] else label for label in active]
+        active = ["my partners" if label == LIST_FILTERS[state.MANAGER][0] else label for label in active]
     default_view = viewer.managers is not None and mine and active == ["my partners"]
     # Filters that together match no partner empty most pages: say so once, beside the reset.
-    st.session_state["_no_partner_match"] = bool(active) and not queries.run(
+    no_match = bool(active) and not queries.run(
         "partners_matching", **{param: chosen[param] for _, param in LIST_FILTERS.values()}
     )["partners"][0]
+    state.set_no_partner_match(no_match)
     if (active and not default_view) or period != PERIODS[0]:
         sidebar.caption("Filtering by: " + ", ".join([period.lower(), *[a.lower() for a in active]]))
-        if st.session_state["_no_partner_match"]:
+        if no_match:
             sidebar.warning("No partner matches these filters together: partner figures are empty.", icon=":material/filter_alt:")
         sidebar.button("Reset filters", on_click=reset_filters, icon=":material/filter_alt_off:")
     return Filters(start_date=start, end_date=end, as_of=as_of, period=period, **chosen)
 
 
 def reset_filters() -> None:
-    for key in ["period", "start", "end", *LIST_FILTERS, MINE, "_mine_pending", "_manager_before_mine"]:
-        st.session_state.pop(key, None)
-        st.query_params.pop(key, None)
+    state.reset_filters(BOUND_DEFAULTS)
+
+
+def link_view() -> list[tuple[str, str]]:
+    """The shared filters as URL parameters, for a link that opens another page in the same view."""
+    return state.link_view(BOUND_DEFAULTS)
 
 
 def my_partners(sidebar: Any, viewer: access.Viewer, choices: dict[str, list[str]]) -> bool:
-    """The "My partners" switch at the top of the sidebar; seeds the list filters from the URL.
+    """The "My partners" switch at the top of the sidebar; seeds the manager filter from the URL.
 
     A partner lead's own partners are those of their partner_manager names (the roles); the
     switch starts on for them, and every page then says so. An admin picks a manager once
@@ -291,35 +280,29 @@ def my_partners(sidebar: Any, viewer: access.Viewer, choices: dict[str, list[str
     Executives and finance see no switch. Returns whether the view is on.
     """
     lead = viewer.managers is not None
+    known = partial(_known, choices[state.MANAGER])
     if not lead and not viewer.is_admin:
-        for key in LIST_FILTERS:
-            _from_url(key, [], lambda raw, options=choices[key]: [value for value in raw if value in options])
+        state.seed_from_url(state.MANAGER, [], known)
         return False
     if lead:
-        own = [name for name in viewer.managers if name in choices["manager"]]
+        own = [name for name in viewer.managers if name in choices[state.MANAGER]]
     else:
-        if "_mine_manager" not in st.session_state:  # seeded once per session from the URL, like the filters
-            linked = st.query_params.get(MINE)
-            st.session_state["_mine_manager"] = linked if linked in choices["manager"] else None
-        own = [st.session_state["_mine_manager"]] if st.session_state.get("_mine_manager") else []
+        chosen = state.mine_chosen(choices[state.MANAGER])
+        own = [chosen] if chosen else []
     # A partner lead starts on their own partners; an admin's link with only `mine=` shows that manager's.
-    start = own if lead or st.query_params.get(MINE) else []
-    for key in LIST_FILTERS:
-        _from_url(
-            key, start if key == "manager" else [], lambda raw, options=choices[key]: [value for value in raw if value in options]
-        )
+    state.seed_from_url(state.MANAGER, own if lead or state.in_url(MINE) else [], known)
     if lead and not own:
         sidebar.caption(f"No partner in the loaded data is managed by {', '.join(viewer.managers) or 'you'}.")
         return False
 
-    selected = sorted(st.session_state.get("manager") or [])
+    selected = sorted(state.value(state.MANAGER) or [])
     on = bool(own) and selected == sorted(own)
-    st.session_state[MINE] = on or bool(st.session_state.get("_mine_pending"))
+    state.set_value(MINE, on or state.mine_pending())
     label = "My partners" if lead else "A manager's partners"
     sidebar.toggle(
         label,
         key=MINE,
-        on_change=_switch_my_partners,
+        on_change=state.switch_my_partners,
         args=(own,),
         # A lead who owns one name cannot narrow further: the switch only says what they see.
         disabled=lead and on and len(own) == 1,
@@ -327,49 +310,31 @@ def my_partners(sidebar: Any, viewer: access.Viewer, choices: dict[str, list[str
         if lead
         else "Every page as one partner manager sees it: only the partners they manage.",
     )
-    if not lead and st.session_state[MINE]:
-        st.session_state[MINE_MANAGER] = st.session_state.get("_mine_manager")
+    if not lead and state.value(MINE):
+        state.set_value(MINE_MANAGER, state.value(state.MINE_CHOSEN))
         sidebar.selectbox(
             "Whose partners",
-            choices["manager"],
+            choices[state.MANAGER],
             key=MINE_MANAGER,
             index=None,
             placeholder="Choose a partner manager",
-            on_change=_choose_my_manager,
+            on_change=state.choose_my_manager,
         )
     if on:
         sidebar.caption(f"Partners of **{', '.join(own)}**" + (": your role shows you no others." if lead else "."))
     if not lead:
-        _to_url(MINE, own[0] if on else None, None)
+        state.to_url(MINE, own[0] if on else None)
     return on
 
 
-def _switch_my_partners(own: list[str]) -> None:
-    """The switch moved: on, the manager filter becomes the own names; off, what it was before."""
-    if st.session_state.get(MINE):
-        st.session_state["_manager_before_mine"] = st.session_state.get("manager") or []
-        if own:
-            st.session_state["manager"] = list(own)
-        else:  # an admin who has not chosen a manager yet: ask whose
-            st.session_state["_mine_pending"] = True
-    else:
-        before = st.session_state.pop("_manager_before_mine", [])
-        st.session_state["manager"] = [] if sorted(before) == sorted(own) else before
-        st.session_state.pop("_mine_pending", None)
-
-
-def _choose_my_manager() -> None:
-    chosen = st.session_state.get(MINE_MANAGER)
-    st.session_state["_mine_manager"] = chosen
-    if chosen:
-        st.session_state.pop("_mine_pending", None)
-        st.session_state.setdefault("_manager_before_mine", st.session_state.get("manager") or [])
-        st.session_state["manager"] = [chosen]
+def _known(options: list[str], raw: list[str]) -> list[str]:
+    """The URL's values that are options (a link may name a manager the data no longer has)."""
+    return [value for value in raw if value in options]
 
 
 def nothing_matches(message: str = "Nothing matches these filters.", key: str = "nothing_matches") -> None:
     """An empty state caused by the sidebar filters: say so, and offer to reset them in one click."""
-    if st.session_state.get("_no_partner_match") and "match" not in message:
+    if state.no_partner_match() and "match" not in message:
         message += " No partner matches the sidebar filters together."
     st.info(message, icon=":material/filter_alt_off:")
     st.button("Reset filters", on_click=reset_filters, icon=":material/filter_alt_off:", key=f"reset_{key}")
@@ -434,14 +399,14 @@ def run_frame() -> NoReturn:
 
 def current_filters() -> Filters:
     require_frame()
-    return st.session_state["_filters"]
+    return state.filters()
 
 
 def viewer() -> access.Viewer:
     """Who is looking. What they may see is decided below the pages (`queries.run` serves every
     output as they may see it); pages ask `may` only to choose what to draw."""
     require_frame()
-    return st.session_state["_viewer"]
+    return state.viewer()
 
 
 def may(name: str) -> bool:
@@ -478,7 +443,7 @@ def table(
 ) -> None:
     """A table with its CSV download, or a plain note when it is empty."""
     if frame.is_empty():
-        if st.session_state.get("_no_partner_match"):
+        if state.no_partner_match():
             nothing_matches(empty, key=file_name)
         else:
             st.info(empty, icon=":material/info:")
@@ -542,13 +507,9 @@ def column_config_for(frame: pl.DataFrame, column_config: dict[str, Any] | None 
     return config
 
 
-# The shared filters a link to Partner 360 carries, so the partner opens in the same view.
-LINK_KEYS = ["period", "start", "end", *LIST_FILTERS, MINE]
-
-
 def partner_url(partner_id: pl.Expr) -> pl.Expr:
     """Each partner's Partner 360 page, with the current shared filters (null for no partner)."""
-    view = urlencode([(key, value) for key in LINK_KEYS for value in st.query_params.get_all(key)])
+    view = urlencode(link_view())
     ids = partner_id.cast(pl.String)
     for char in "%&#+? ":  # an id is a URL value: escape what would end or change it (% first)
         ids = ids.str.replace_all(char, quote(char, safe=""), literal=True)

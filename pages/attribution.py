@@ -9,6 +9,7 @@ import streamlit as st
 
 import charts.attribution as charts
 import queries
+import state
 import ui
 from queries import glossary, workbook
 from queries.attribution import credit as attribution
@@ -33,7 +34,7 @@ TOTALS = {
 
 def from_url() -> list[dict]:
     try:
-        specs = [scenarios.parse_scenario(json.dumps(s)) for s in json.loads(st.query_params.get("scenarios", ""))]
+        specs = [scenarios.parse_scenario(json.dumps(s)) for s in json.loads(state.in_url(state.SCENARIOS) or "")]
     except (ValueError, TypeError):
         return DEFAULT
     return specs[:4] if len(specs) >= 2 else DEFAULT
@@ -119,16 +120,14 @@ st.title("Attribution scenarios")
 st.caption("Compare how attribution models and commission plans share won revenue between partners, and what they owe.")
 # The period and the partner filters; as_of does not apply (every won deal is closed).
 period = {key: value for key, value in filters.params().items() if key != "as_of"}
-if "attribution_seed" not in st.session_state:
-    st.session_state["attribution_seed"] = from_url()
-seed = st.session_state["attribution_seed"]
+seed = state.remember(state.ATTRIBUTION_SEED, from_url)
 count = st.segmented_control("Number of scenarios", [2, 3, 4], default=len(seed), key="attribution_count") or 2
 plan = queries.run("attribution_commission_rules")
 specs = []
 for i, column in enumerate(st.columns(count)):
     with column:
         specs.append(scenario_form(i, seed[i] if i < len(seed) else {"model": "last_touch"}, plan))
-st.query_params["scenarios"] = json.dumps(specs, separators=(",", ":"))
+state.to_url(state.SCENARIOS, json.dumps(specs, separators=(",", ":")))
 if any(s["model"] in attribution.TOUCH_MODELS for s in specs):
     ui.needs("touchpoints")
 

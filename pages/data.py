@@ -6,13 +6,14 @@ import polars as pl
 import streamlit as st
 
 import queries
+import state
 import ui
 from loaders import uploads
 from queries import glossary
 
 ui.require_frame()
 st.title("Data")
-problem = st.session_state.get("_db_problem")
+problem = state.db_problem()
 
 if problem == "missing":
     st.subheader("No data loaded yet")

@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 import queries
+import state
 import ui
 from charts import disagreements as charts
 from queries import glossary
@@ -52,7 +53,7 @@ cards[3].metric(
 )
 
 st.subheader("Ledger")
-if ledger.is_empty() and st.session_state.get("_no_partner_match"):
+if ledger.is_empty() and state.no_partner_match():
     ui.nothing_matches("No disagreement to show.", key="disagreements")
 elif ledger.is_empty() and not complete:
     st.info("No disagreement in the extracts loaded; the missing ones named above may hold some.", icon=":material/info:")

@@ -7,6 +7,7 @@ import streamlit as st
 
 import outreach
 import queries
+import state
 import ui
 from charts import engagement as charts
 from charts.health_score import COMPONENT_LABELS
@@ -17,20 +18,15 @@ st.title("Engagement & burnout")
 if not ui.needs("partners", "partner_activities"):
     st.stop()
 
-if "engagement_as_of" not in st.session_state:
-    raw = st.query_params.get("engagement_as_of")
-    st.session_state["engagement_as_of"] = min(date.fromisoformat(raw), filters.as_of) if raw else filters.as_of
+state.seed_from_url(state.ENGAGEMENT_AS_OF, filters.as_of, lambda raw: min(date.fromisoformat(raw[-1]), filters.as_of))
 as_of = st.sidebar.date_input(
     "Signals as of",
-    key="engagement_as_of",
+    key=state.ENGAGEMENT_AS_OF,
     max_value=filters.as_of,
     format="YYYY-MM-DD",
     help=glossary.tooltip("as_of"),
 )
-if as_of == filters.as_of:
-    st.query_params.pop("engagement_as_of", None)
-else:
-    st.query_params["engagement_as_of"] = as_of.isoformat()
+state.to_url(state.ENGAGEMENT_AS_OF, as_of.isoformat(), filters.as_of.isoformat())
 scope = {
     "as_of": as_of,
     "managers": filters.managers,

@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 import queries
+import state
 import ui
 from charts import forecast as charts
 from queries import glossary
@@ -20,22 +21,20 @@ if not ui.needs("opportunities"):
 
 report = queries.run("load_report")
 loaded = dict(zip(report["table_name"], report["rows_loaded"], strict=True))
-if "forecast_segment" not in st.session_state:
-    raw = st.query_params.get("forecast_segment")
-    # A CRM export without partners has no partner pipeline: start on all of it.
-    default = "partner" if loaded.get("partners") else "all"
-    st.session_state["forecast_segment"] = raw if raw in charts.SEGMENT_LABELS else default
+# A CRM export without partners has no partner pipeline: start on all of it.
+default = "partner" if loaded.get("partners") else "all"
+state.seed_from_url(state.FORECAST_SEGMENT, default, lambda raw: raw[-1] if raw[-1] in charts.SEGMENT_LABELS else default)
 segment = (
     st.segmented_control(
         "Pipeline",
         list(charts.SEGMENT_LABELS),
         format_func=charts.SEGMENT_LABELS.get,
-        key="forecast_segment",
+        key=state.FORECAST_SEGMENT,
         help=glossary.tooltip("pipeline_segment"),
     )
     or "partner"
 )
-st.query_params["forecast_segment"] = segment
+state.to_url(state.FORECAST_SEGMENT, segment)  # always written, the default too
 st.caption(
     f"As of **{filters.as_of:%Y-%m-%d}**: the current fiscal quarter (including what is already won in it) and the "
     "next three. Region, tier, partner type and manager filters apply; the period does not."

@@ -10,6 +10,7 @@ import polars as pl
 import streamlit as st
 
 import queries
+import state
 import ui
 from charts import MODEL_COLORS
 from charts import health as charts
@@ -62,23 +63,18 @@ model = choices[0].selectbox(
     key="health_model",
     help="Partner-attributed revenue is each partner's credit under this model; the Glossary (under Help) defines each.",
 )
-if "health_compare" not in st.session_state:
-    linked = st.query_params.get("health_compare")
-    st.session_state["health_compare"] = linked if linked in COMPARISONS else "to_date"
+state.seed_from_url(state.HEALTH_COMPARE, "to_date", lambda raw: raw[-1] if raw[-1] in COMPARISONS else "to_date")
 compare = (
     choices[1].segmented_control(
         "Compare a period not over yet with",
         list(COMPARISONS),
         format_func=lambda mode: COMPARISONS[mode].capitalize(),
-        key="health_compare",
+        key=state.HEALTH_COMPARE,
         help=glossary.tooltip("period"),
     )
     or "to_date"
 )
-if compare == "to_date":
-    st.query_params.pop("health_compare", None)
-else:
-    st.query_params["health_compare"] = compare
+state.to_url(state.HEALTH_COMPARE, compare, "to_date")
 params = filters.params()
 with st.spinner("Computing the KPIs..."):
     kpis = queries.run("program_kpis", **params, model=model, compare=compare)

@@ -9,6 +9,7 @@ import streamlit as st
 
 import outreach
 import queries
+import state
 import ui
 from charts import health_score as health_charts
 from charts import partner as charts
@@ -22,10 +23,9 @@ if not ui.needs("partners"):
     st.stop()
 
 # A link (?partner=ID) chooses the partner, even one outside the sidebar filters.
-linked = st.query_params.get("partner")
-if linked and st.session_state.get("_partner_linked") != linked:
-    st.session_state["_partner_linked"] = linked
-    st.session_state["partner_pick"] = linked
+link = state.PARTNER_360
+linked = link.linked()
+link.follow(linked)
 choices = queries.run("partner_search", **scope)
 labels = dict(zip(choices["partner_id"], choices["label"], strict=True))
 if linked and linked not in labels:
@@ -39,22 +39,20 @@ if not labels:
         "Clear a filter, or load partners on the Data page."
     )
     st.stop()
-if st.session_state.get("partner_pick") not in labels:
-    st.session_state.pop("partner_pick", None)
+link.keep_if_in(labels)
 partner_id = st.selectbox(
     "Partner",
     list(labels),
     format_func=labels.get,
     index=None,
-    key="partner_pick",
+    key=link.widget,
     placeholder="Type a partner's name or id",
     help="Search over partner names and ids.",
 )
 if not partner_id:
     st.info("Choose a partner above, or open one from any table's Partner 360 link.", icon=":material/person_search:")
     st.stop()
-st.query_params["partner"] = partner_id
-st.session_state["_partner_linked"] = partner_id
+link.show(partner_id)
 
 profile = queries.run("partner_profile", partner_id=partner_id)
 if profile.is_empty():
@@ -63,12 +61,14 @@ if profile.is_empty():
 profile = profile.row(0, named=True)
 st.header(profile["partner_name"])
 if ui.may("partner_statement"):  # the statement page is offered to the roles that may read statements
-    view = {key: st.query_params.get_all(key) for key in ui.LINK_KEYS if st.query_params.get_all(key)}
+    view: dict[str, list[str]] = {}
+    for key, value in ui.link_view():
+        view.setdefault(key, []).append(value)
     st.page_link(
         "pages/statement.py",
         label="Statement: credit, commission, what is owed",
         icon=":material/receipt_long:",
-        query_params={**view, "partner": partner_id},
+        query_params={**view, state.PARTNER: partner_id},
     )
 st.caption(
     f"{profile['partner_id']} · {', '.join(profile['partner_types'] or [])} · "

@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 import queries
+import state
 import ui
 from queries import glossary, workbook
 from queries.formatting import money as money_in
@@ -47,7 +48,8 @@ if not ui.needs("partners"):
 scope = {key: filters.params()[key] for key in ("regions", "tiers", "partner_types", "managers")}
 choices = queries.run("partner_search", **scope)
 labels = dict(zip(choices["partner_id"], choices["label"], strict=True))
-linked = st.query_params.get("partner")
+link = state.STATEMENT
+linked = link.linked()
 if linked and linked not in labels:  # a link names the partner, even one outside the sidebar filters
     extra = queries.run("partner_search", search=linked).filter(pl.col("partner_id") == linked)
     labels = dict(zip(extra["partner_id"], extra["label"], strict=True)) | labels
@@ -55,20 +57,20 @@ if linked and linked not in labels:
     st.warning(
         f"The link names partner {linked}, which the loaded data does not have. Choose one below.", icon=":material/link_off:"
     )
-elif linked and st.session_state.get("_statement_linked") != linked:
-    st.session_state["_statement_linked"] = st.session_state["statement_partner"] = linked
+else:
+    link.follow(linked)
 partner_id = st.selectbox(
     "Partner",
     list(labels),
     format_func=labels.get,
     index=None,
-    key="statement_partner",
+    key=link.widget,
     placeholder="Type a partner's name or id",
 )
 if not partner_id:
     st.info("Choose a partner above, or open one's statement from Partner 360.", icon=":material/receipt_long:")
     st.stop()
-st.query_params["partner"] = st.session_state["_statement_linked"] = partner_id
+link.show(partner_id)
 
 doc = statement.gather(queries.run, partner_id, filters.start_date, filters.end_date)
 if doc is None:

@@ -22,6 +22,7 @@ import streamlit as st
 
 import access
 import queries
+import state
 from queries import Version
 
 # Versions kept open: the newest, and older ones page runs under way may still read.
@@ -69,7 +70,7 @@ def _versions() -> OpenVersions:
 def begin_run() -> Version:
     """Pin the database version for this page run (the frame calls it first)."""
     version = _versions().current()
-    st.session_state["_db_version"] = version
+    state.set_db_version(version)
     return version
 
 
@@ -89,7 +90,7 @@ def _hashable(value: Any) -> Any:
 
 def pinned() -> Version:
     """This page run's version; a new pin when none is set or it names another database file."""
-    version = st.session_state.get("_db_version")
+    version = state.db_version()
     if version is None or version[0] != str(queries.db_path()):
         return begin_run()
     return version
@@ -99,7 +100,7 @@ def run(name: str, **params: Any) -> pl.DataFrame:
     """The output as this session's viewer (set by the frame, app.py) may see it.
 
     Raises access.Refused when they may not run it, queries.ParamError for wrong parameters."""
-    viewer = st.session_state.get("_viewer")
+    viewer = state.current_viewer()
     output, params = access.bound(viewer, name, params)
     frozen = tuple(sorted((key, _hashable(value)) for key, value in params.items()))
     version = pinned()

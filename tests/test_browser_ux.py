@@ -44,6 +44,37 @@ def test_a_deep_link_with_filters_shows_those_filters_selected_in_the_sidebar(br
         page.close()
 
 
+def test_filters_bound_to_the_url_follow_the_user_keep_a_pages_own_parameter_and_reset_clears_them(
+    browser, app_url: str
+):
+    # Period and region are bound to the URL by Streamlit; Program health (at /) writes health_compare on every run.
+    page = open_in_browser(browser, f"{app_url}/?region=EMEA&period=Last+4+fiscal+quarters&health_compare=full_period")
+    try:
+        sidebar = page.locator(SIDEBAR)
+        sidebar.get_by_role("combobox", name="Region").click()
+        page.keyboard.type("NA")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => location.search.includes('region=NA')", timeout=30_000)
+        wait_until_idle(page)
+        for kept in ("region=EMEA", "period=Last+4+fiscal+quarters", "health_compare=full_period"):
+            assert kept in page.url, page.url
+        # Another page keeps the shared filters.
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Engagement").first.click()
+        page.wait_for_function("() => location.pathname.endsWith('/engagement')", timeout=30_000)
+        wait_until_idle(page)
+        assert "region=EMEA&region=NA" in page.url and "period=Last" in page.url, page.url
+        assert "Filtering by: last 4 fiscal quarters, region" in sidebar.inner_text()
+        sidebar.get_by_role("button", name="Reset filters").click()
+        page.wait_for_function("() => !location.search.includes('region')", timeout=30_000)
+        wait_until_idle(page)
+        assert "period=" not in page.url, page.url
+        page.reload()
+        wait_until_idle(page)
+        assert "Filtering by" not in sidebar.inner_text()
+    finally:
+        page.close()
+
+
 def test_every_pages_first_csv_download_downloads_a_csv_file(browser, app_url: str, demo_db_path: Path):
     partner = busiest_partner(demo_db_path)
     downloaded, not_offered = {}, []
