@@ -29,9 +29,8 @@ import access
 import queries
 import state
 from loaders.schema import TABLES
-from queries import fiscal, glossary, serving
+from queries import fiscal, formatting, glossary, serving
 from queries.export import safe_csv
-from queries.formatting import money  # noqa: F401 - pages call ui.money
 from queries.meta import as_of_in, start_month_in
 
 PERIODS = [
@@ -103,6 +102,29 @@ class Filters:
 def meta() -> dict[str, str]:
     frame = queries.run("program_meta")
     return dict(zip(frame["key"], frame["value"], strict=True))
+
+
+def currency() -> str:
+    """The program's reporting currency: the build converts every amount to it (USD unless the settings say otherwise)."""
+    return meta().get("reporting_currency") or "USD"
+
+
+def money(value: float | None, style: formatting.Style = "short", missing: str = "n/a") -> str:
+    """An amount as text in the reporting currency, as `queries.formatting.money` writes it ($1.2M, 1.2M EUR)."""
+    return formatting.money(value, currency(), style, missing)
+
+
+def money_format() -> str:
+    """A table column's format for amounts in the reporting currency, written as `money` writes them:
+    $1,234.57 for USD, 1,234.57 EUR for a currency without a symbol there."""
+    code = currency()
+    symbol = formatting.SYMBOLS.get(code)
+    return "dollar" if symbol == "$" else f"%,.2f {code}"
+
+
+def money_column(label: str, help: str | None = None) -> dict:  # noqa: A002 - Streamlit's own name
+    """A table column of amounts in the reporting currency."""
+    return st.column_config.NumberColumn(label, format=money_format(), help=help)
 
 
 def period_range(period: str, as_of: date, start_month: int, earliest: date) -> tuple[date, date]:
@@ -500,7 +522,7 @@ def column_config_for(frame: pl.DataFrame, column_config: dict[str, Any] | None 
             shape = given["type_config"]
             given = {**given, "type_config": {**shape, "format": shape.get("format") or DATE_FORMAT}}
         elif isinstance(given, str) and isinstance(dtype, pl.Decimal):
-            given = st.column_config.NumberColumn(label, format="dollar")
+            given = st.column_config.NumberColumn(label, format=money_format())
         elif isinstance(given, str) and dtype == pl.Boolean:
             given = st.column_config.CheckboxColumn(label)
         config[name] = given

@@ -109,7 +109,7 @@ def money_columns(frame: pl.DataFrame, letters: dict[str, str] | None = None) ->
 
     helps = {"credit": glossary.tooltip("attribution"), "liability": glossary.tooltip("payout_liability")}
     return {
-        c: st.column_config.NumberColumn(label(c), format="dollar", help=helps.get(c.split(" ")[0].split("_")[0]))
+        c: ui.money_column(label(c), help=helps.get(c.split(" ")[0].split("_")[0]))
         for c, t in frame.schema.items()
         if t.is_float()
     } | {"scenario": "Scenario", "partner_name": "Partner", "partner_type": "Partner type", "tier": "Tier"}
@@ -199,7 +199,7 @@ with delta_tab:
         "from_partner_id": "From id",
         "to_partner_id": "To id",
     }
-    moved = st.column_config.NumberColumn("Credit moved", format="dollar", help=glossary.tooltip("credit_moves"))
+    moved = ui.money_column("Credit moved", help=glossary.tooltip("credit_moves"))
     ui.table(moves, "attribution_moves.csv", column_config=words | {"credit": moved}, empty="No credit moves between these two.")
 with payouts_tab:
     liability = scenarios.liability_by_quarter(queries.run("attribution_payouts_by_quarter", **period), frames)

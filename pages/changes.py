@@ -110,7 +110,7 @@ if step["opening"] == 0 and step["closing"] == 0 and not any(step[kind] for kind
     )
 
 money_columns = {
-    step_name: st.column_config.NumberColumn(label, format="dollar", help=glossary.tooltip(f"change_{step_name}"))
+    step_name: ui.money_column(label, help=glossary.tooltip(f"change_{step_name}"))
     for step_name, label in changes.STEPS.items()
 }
 by_labels = {"involvement": "Involvement", "partner_type": "Partner type", "region": "Region", "partner_manager": "Manager"}
@@ -147,14 +147,14 @@ ui.table(
         "opportunity_id": "Deal",
         "account_name": "Account",
         "partner_name": "Partner",
-        "amount_change": st.column_config.NumberColumn("Change", format="dollar", help=glossary.tooltip("pipeline_change")),
+        "amount_change": ui.money_column("Change", help=glossary.tooltip("pipeline_change")),
         "change_kind": None,
         "fiscal_quarter": None,
         "quarter_start": None,
         "from_date": None,
         "to_date": None,
-        "from_amount": st.column_config.NumberColumn(f"Amount on {from_date:%Y-%m-%d}", format="dollar"),
-        "to_amount": st.column_config.NumberColumn(f"Amount on {to_date:%Y-%m-%d}", format="dollar"),
+        "from_amount": ui.money_column(f"Amount on {from_date:%Y-%m-%d}"),
+        "to_amount": ui.money_column(f"Amount on {to_date:%Y-%m-%d}"),
         "from_close_date": st.column_config.DateColumn(f"Close date on {from_date:%Y-%m-%d}", format=ui.DATE_FORMAT),
         "to_close_date": st.column_config.DateColumn(f"Close date on {to_date:%Y-%m-%d}", format=ui.DATE_FORMAT),
         "from_stage": f"Stage on {from_date:%Y-%m-%d}",
@@ -208,7 +208,7 @@ with st.expander("Forecast week by week (table)"):
             "week_start": st.column_config.DateColumn("Week from", format=ui.DATE_FORMAT),
             "as_of": st.column_config.DateColumn("Forecast as of", format=ui.DATE_FORMAT),
             **{
-                c: st.column_config.NumberColumn(label, format="dollar")
+                c: ui.money_column(label)
                 for c, label in (("expected", "Expected"), ("p10", "P10"), ("p90", "P90"), ("won_to_date", "Won so far"))
             },
             "open_deals": st.column_config.NumberColumn("Open deals due", format="localized"),

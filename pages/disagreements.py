@@ -99,9 +99,7 @@ else:
             "registration_id": "Registration",
             "other_partner_id": st.column_config.TextColumn("Other partner", help="The partner on the other side"),
             "fiscal_quarter": st.column_config.TextColumn("Quarter", help="Fiscal quarter of the deal's close"),
-            "amount_at_stake": st.column_config.NumberColumn(
-                "At stake ($)", format="dollar", help=glossary.tooltip("amount_at_stake")
-            ),
+            "amount_at_stake": ui.money_column("At stake", help=glossary.tooltip("amount_at_stake")),
             "detail": st.column_config.TextColumn("What disagrees", width="large"),
         },
         empty="No disagreement matches these filters. Clear the kind, partner or quarter filter to see more.",
@@ -128,7 +126,7 @@ else:
             "reference": "Ref",
             "on_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
             "status": "Status",
-            "amount": st.column_config.NumberColumn("Amount ($)", format="dollar"),
+            "amount": ui.money_column("Amount"),
             "note": "Note",
             "counts_as_of": st.column_config.CheckboxColumn("Counts", help="Dated on or before the as-of date"),
         }
@@ -168,22 +166,10 @@ else:
         column_config={
             "fiscal_quarter": "Quarter",
             "partner_deals": st.column_config.NumberColumn("Partner deals", format="localized"),
-            "partner_revenue": st.column_config.NumberColumn(
-                "Partner revenue ($)",
-                format="dollar",
-                help=glossary.tooltip("source_agreement"),
-            ),
-            "agreed_revenue": st.column_config.NumberColumn(
-                "All three agree ($)",
-                format="dollar",
-                help=glossary.tooltip("source_agreement"),
-            ),
-            "partial_revenue": st.column_config.NumberColumn(
-                "No contradiction ($)", format="dollar", help=glossary.tooltip("source_agreement")
-            ),
-            "conflicting_revenue": st.column_config.NumberColumn(
-                "Contradict ($)", format="dollar", help=glossary.tooltip("source_agreement")
-            ),
+            "partner_revenue": ui.money_column("Partner revenue", help=glossary.tooltip("source_agreement")),
+            "agreed_revenue": ui.money_column("All three agree", help=glossary.tooltip("source_agreement")),
+            "partial_revenue": ui.money_column("No contradiction", help=glossary.tooltip("source_agreement")),
+            "conflicting_revenue": ui.money_column("Contradict", help=glossary.tooltip("source_agreement")),
             "agreed_share": st.column_config.ProgressColumn(
                 "Agree", format="percent", min_value=0, max_value=1, help=glossary.tooltip("source_agreement")
             ),

@@ -78,9 +78,9 @@ config = {
     "expected_activities_90d": st.column_config.NumberColumn(
         "Expected active days, next 90", format="%.1f", help=glossary.tooltip("expected_activities_90d")
     ),
-    "open_pipeline": st.column_config.NumberColumn("Open pipeline", format="dollar", help=glossary.tooltip("open_pipeline")),
+    "open_pipeline": ui.money_column("Open pipeline", help=glossary.tooltip("open_pipeline")),
     "open_deals": st.column_config.NumberColumn("Open deals", format="%d"),
-    "unpaid_credit": st.column_config.NumberColumn("Unpaid commission", format="dollar", help=glossary.tooltip("unpaid_credit")),
+    "unpaid_credit": ui.money_column("Unpaid commission", help=glossary.tooltip("unpaid_credit")),
     "last_activity_at": st.column_config.DatetimeColumn("Last activity", format=ui.DATE_FORMAT),
     "returned_at": st.column_config.DateColumn("Returned on", format=ui.DATE_FORMAT),
     "is_dormant": st.column_config.CheckboxColumn("Dormant", help=glossary.tooltip("is_dormant")),

@@ -158,8 +158,8 @@ if accuracy.height:
                 "method_label": "Method",
                 "segment": None,  # the pipeline chosen above
                 **{
-                    c: st.column_config.NumberColumn(label, format="dollar")
-                    for c, label in (("forecast", "Forecast"), ("actual", "Actual"), ("error", "Error ($)"))
+                    c: ui.money_column(label)
+                    for c, label in (("forecast", "Forecast"), ("actual", "Actual"), ("error", "Error"))
                     + tuple((c, c.upper()) for c in ("p10", "p50", "p90"))
                 },
                 "abs_pct_error": st.column_config.NumberColumn(
@@ -171,17 +171,13 @@ if accuracy.height:
                 "stale_deals": st.column_config.NumberColumn(
                     "Stale deals then", format="localized", help=glossary.tooltip("stale_open_deal")
                 ),
-                "stale_amount": st.column_config.NumberColumn("Stale amount", format="dollar"),
-                "stale_forecast": st.column_config.NumberColumn("Forecast from stale deals", format="dollar"),
-                "stale_won": st.column_config.NumberColumn("Actual from stale deals", format="dollar"),
+                "stale_amount": ui.money_column("Stale amount"),
+                "stale_forecast": ui.money_column("Forecast from stale deals"),
+                "stale_won": ui.money_column("Actual from stale deals"),
                 "stale_note": None,
-                "new_business": st.column_config.NumberColumn(
-                    "Of which new business", format="dollar", help=glossary.tooltip("new_business")
-                ),
-                "pipeline_actual": st.column_config.NumberColumn(
-                    "Actual from the deals counted", format="dollar", help=glossary.tooltip("coverage_pct")
-                ),
-                "new_business_actual": st.column_config.NumberColumn("Actual from deals created in it", format="dollar"),
+                "new_business": ui.money_column("Of which new business", help=glossary.tooltip("new_business")),
+                "pipeline_actual": ui.money_column("Actual from the deals counted", help=glossary.tooltip("coverage_pct")),
+                "new_business_actual": ui.money_column("Actual from deals created in it"),
             },
         )
 elif backtest.height:
@@ -200,7 +196,7 @@ st.caption(f"{charts.SEGMENT_LABELS[segment]}, as chosen above.")
 deals = all_deals.filter(in_segment(segment))
 PROBABILITY_SOURCES = {"stage_map": "Stage map", "deal": "The deal (CRM)", "none": "None (counted at 0)"}
 money = {
-    c: st.column_config.NumberColumn(label, format="dollar")
+    c: ui.money_column(label)
     for c, label in (("amount", "Amount"), ("crm_weighted", "CRM weighted"), ("expected_value", "Expected value"))
 }
 deal_columns = {

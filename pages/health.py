@@ -29,15 +29,13 @@ TIER_COLUMNS = {
     "qualified_tier": "Qualifies for",
     "standing": "Standing",
     "won_deals_12m": st.column_config.NumberColumn("Won deals (12 mo)", format="%d"),
-    "sourced_revenue_12m": st.column_config.NumberColumn("Sourced revenue (12 mo)", format="dollar"),
+    "sourced_revenue_12m": ui.money_column("Sourced revenue (12 mo)"),
     "certifications": st.column_config.NumberColumn("Certifications", format="%d"),
     "reason": st.column_config.TextColumn("Why", width="large"),
-    "credit_12m": st.column_config.NumberColumn("Credit (12 mo)", format="dollar", help=glossary.tooltip("plan_credit")),
+    "credit_12m": ui.money_column("Credit (12 mo)", help=glossary.tooltip("plan_credit")),
     "held_rate": st.column_config.NumberColumn("Held rate", format="percent"),
     "qualified_rate": st.column_config.NumberColumn("Qualified rate", format="percent"),
-    "payout_difference": st.column_config.NumberColumn(
-        "Payout difference", format="dollar", help=glossary.tooltip("payout_difference")
-    ),
+    "payout_difference": ui.money_column("Payout difference", help=glossary.tooltip("payout_difference")),
 }
 WIN_MODEL_COLUMNS = {
     "fiscal_quarter": "Held-out quarter",

@@ -126,7 +126,7 @@ ui.table(
         "account_name": "Account",
         "outcome": "Outcome",
         "stage": "Stage",
-        "amount": st.column_config.NumberColumn("Amount", format="dollar"),
+        "amount": ui.money_column("Amount"),
         "created_at": st.column_config.DateColumn("Created", format=ui.DATE_FORMAT),
         "close_date": st.column_config.DateColumn("Close date", format=ui.DATE_FORMAT),
         "involvement": st.column_config.TextColumn(
@@ -150,7 +150,7 @@ ui.table(
         "payout_id": "Payout",
         "payout_type": "Type",
         "period": st.column_config.DateColumn("Period", format=ui.DATE_FORMAT),
-        "amount": st.column_config.NumberColumn("Amount", format="dollar"),
+        "amount": ui.money_column("Amount"),
         "status": "Status",
         "paid_at": st.column_config.DateColumn("Paid", format=ui.DATE_FORMAT),
         "opportunity_id": "Deal",
@@ -174,7 +174,7 @@ if "partner_credit_by_model" in queries.outputs():
                     (markov_shown if model == "markov" else model).replace("_", " ").capitalize().replace("Crm ", "CRM ")
                 ),
             ),
-            "credit": st.column_config.NumberColumn("Credit", format="dollar", help=glossary.tooltip("attribution")),
+            "credit": ui.money_column("Credit", help=glossary.tooltip("attribution")),
             "deals": st.column_config.NumberColumn("Deals", format="%d"),
         },
         empty="No attributed credit for this partner.",

@@ -56,3 +56,20 @@ def test_a_workbook_sizes_a_money_column_by_the_amount_as_its_currency_shows_it(
     assert workbook.shown(1234.5, "money") == "$1,234.50"
     assert workbook.shown(1234.5, "money", "EUR") == "1,234.50 EUR"
     assert workbook.shown(None, "money") == ""
+
+
+def test_a_program_reported_in_euros_shows_euros_on_the_cards_and_in_the_tables(tmp_path, monkeypatch):
+    from loaders.build import build_database
+    from settings import Settings
+    from tests.conftest import TINY, open_page, write_extracts
+
+    db = tmp_path / "eur.duckdb"
+    build_database(write_extracts(tmp_path / "tiny", TINY), db, settings=Settings(reporting_currency="EUR"))
+    monkeypatch.setenv("PULSE_DB", str(db))
+    at = open_page("partner", {"partner": "P1"})
+    assert not at.exception
+    won = next(metric for metric in at.metric if metric.label == "Won revenue")
+    assert won.value == "4.0k EUR"  # O1 (1,000, sourced by P1) and O2 (3,000, where P1 is involved)
+    assert all("$" not in metric.value for metric in at.metric)
+    configs = "".join(frame.proto.columns for frame in at.dataframe)
+    assert '"%,.2f EUR"' in configs and '"dollar"' not in configs
