@@ -426,6 +426,16 @@ def _finals(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
     return MEMO.get(con, ("finals", _frozen(filters)), compute)
 
 
+# What _examples reads of the final states: each deal's outcome.
+OUTCOME_COLUMNS = ("opportunity_id", "is_closed", "is_won", "close_date")
+
+
+def _outcomes(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Every deal's outcome as it stands on the data's last day: the final states' OUTCOME_COLUMNS
+    (the same buffers, not a copy; forecast_history's build step puts these alone, narrow)."""
+    return MEMO.get(con, ("outcomes", _frozen(filters)), lambda: _finals(con, filters).select(OUTCOME_COLUMNS))
+
+
 def _quarter_starts(first: date, last: date, start_month: int) -> list[date]:
     starts, current = [], fiscal.quarter_start(first, start_month)
     while current <= last:
@@ -810,11 +820,10 @@ def _live(
     def compute() -> dict[str, pl.DataFrame]:
         data_as_of, start_month = _meta(con)
         day = as_of or data_as_of
-        finals = _finals(con, filters)
-        now = finals if day >= data_as_of else _states_on(con, filters, day)
+        now = _finals(con, filters) if day >= data_as_of else _states_on(con, filters, day)
         first_quarter = fiscal.quarter_start(day, start_month)
         counts_stale = _counts_stale(con)
-        examples = _examples(_snapshots(con, filters), finals, day, start_month, counts_stale)
+        examples = _examples(_snapshots(con, filters), _outcomes(con, filters), day, start_month, counts_stale)
         open_now = _with_schedule(now.filter(pl.col("in_scope") & ~pl.col("is_closed")), pl.lit(first_quarter), start_month)
         open_now = open_now.with_columns(_is_stale(pl.lit(day)).alias("is_stale"))
         stale = open_now.filter(pl.col("is_stale"))
