@@ -37,6 +37,7 @@ BETWEEN_STEPS_DUCKDB_MB = 64
 
 
 def build_derived(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    release_memory(con)  # what loading the extracts left behind, too
     for entry in DERIVED:
         module_name, function_name = entry.split(":")
         getattr(importlib.import_module(module_name), function_name)(con, settings)
