@@ -342,6 +342,7 @@ def store_changes(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None:
     start, end = as_of - timedelta(days=DEFAULT_DAYS), as_of
     ledger = _ledger(con, start, end, _scope(None, None, None, None))
     queries.store_table(con, LEDGER_TABLE, ledger.with_row_index("row_number"))
+    forecast.MEMO.clear()  # what was memoised belongs to the database being built (at scale 100, half a GB)
 
 
 # ---- helpers -----------------------------------------------------------------------------
