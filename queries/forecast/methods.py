@@ -91,6 +91,11 @@ NO_HISTORY_GROUP = "stage map (no closed history yet)"
 EXAMPLE_COLUMNS = (
     "opportunity_id", "quarter_start", "close_date", "age_days", "stage", "segment", "partner_type", "amount", "probability",
 )  # fmt: skip
+# What store_forecast keeps of the eves: the examples', and what the backtest reads of the deals
+# open on a quarter's eve (in scope, the sales call's category).
+EVE_COLUMNS = (
+    "snapshot_date", *(c for c in EXAMPLE_COLUMNS if c != "quarter_start"), "in_scope", "forecast_category",
+)  # fmt: skip
 # Random draws per chunk of runs (runs x deals): small enough to stay in the CPU cache.
 CHUNK_CELLS = 200_000
 # Tables written at build time by `store_forecast`, and the SQL that reads each.
@@ -281,8 +286,12 @@ def store_forecast(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None
     finals = _stored_states(con, "final", no_filters)
     MEMO.put(con, ("finals", _frozen(no_filters)), finals)
     if not finals.is_empty():
-        snapshots = _stored_states(con, "eve", no_filters).with_columns(
-            (pl.col("snapshot_date") + pl.duration(days=1)).alias("quarter_start")
+        # Only what the forecast and the backtest read of the eves (at scale 100, 1.7M rows: the
+        # other columns would be most of a GB); DuckDB selects them.
+        eves = queries.relation(con.cursor(), "forecast_stored_states", kind="eve", **no_filters).select(*EVE_COLUMNS)
+        snapshots = eves.pl().with_columns(
+            pl.col("amount").cast(pl.Float64).fill_null(0.0),
+            (pl.col("snapshot_date") + pl.duration(days=1)).alias("quarter_start"),
         )
         MEMO.put(con, ("snapshots", _frozen(no_filters)), snapshots)
     live = _live(con, None, no_filters, MIN_GROUP_DEALS)
