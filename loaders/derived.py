@@ -8,6 +8,9 @@ model fits, per partner x month rollups). A failure here is a bug, and fails the
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import importlib
 
 import duckdb
@@ -28,9 +31,41 @@ DERIVED: list[str] = [
     "queries.health.health_score:store_health",
     "queries.engagement.signals:store_signals",
 ]
+# DuckDB's cache between two steps, at most: what a step left in DuckDB's buffer pool (up to its
+# memory limit) is dropped, so the next step's Python frames do not stack on top of it.
+BETWEEN_STEPS_DUCKDB_MB = 64
 
 
 def build_derived(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    release_memory(con)  # what loading the extracts left behind, too
     for entry in DERIVED:
         module_name, function_name = entry.split(":")
         getattr(importlib.import_module(module_name), function_name)(con, settings)
+        release_memory(con)
+
+
+def release_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Give back to the operating system what a derived step no longer holds: at scale each step's
+    frames are gigabytes, and without this the next step's peak starts from the last one's."""
+    from loaders.build import build_memory_limit_mb  # the build's limit (build.py imports this module)
+
+    gc.collect()  # frames held only by reference cycles
+    try:
+        # Lowering the limit makes DuckDB evict its cached blocks (written ones are dropped, others
+        # spill to the temp directory); the limit then goes back to what the build set.
+        con.execute("set memory_limit = $limit", {"limit": f"{BETWEEN_STEPS_DUCKDB_MB}MB"})
+    except duckdb.Error:
+        pass  # what is pinned stays; the step after runs all the same
+    finally:
+        con.execute("set memory_limit = $limit", {"limit": f"{build_memory_limit_mb()}MB"})
+    trim_heap()
+
+
+def trim_heap() -> None:
+    """Return the C heap's free pages to the system (glibc keeps them in its arenas otherwise)."""
+    libc = ctypes.util.find_library("c")
+    if libc:
+        try:
+            ctypes.CDLL(libc).malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
+            pass

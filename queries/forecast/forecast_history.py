@@ -25,6 +25,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
+from duckdb import ColumnExpression, ConstantExpression, Expression
 
 import queries
 from queries import fiscal
@@ -150,9 +151,41 @@ def store_history(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None:
     frame = _empty()
     if info.get("data_as_of"):
         data_as_of, start_month = forecast._meta(con)
-        frame = history(con, fiscal.quarter_start(data_as_of, start_month), forecast._filters(None, None, None, None))
+        start, no_filters = fiscal.quarter_start(data_as_of, start_month), forecast._filters(None, None, None, None)
+        if forecast._has_stored(con):
+            _remember_narrow_states(con, start, no_filters)
+        frame = history(con, start, no_filters)
     queries.store_table(con, HISTORY_TABLE, frame.with_row_index("row_number"))
     forecast.MEMO.clear()  # what was memoised belongs to the database being built
+
+
+def _remember_narrow_states(con: duckdb.DuckDBPyConnection, start: date, filters: forecast.Filters) -> None:
+    """Memoise what `history` reads of the states store_forecast stored, and no more: every deal's
+    outcome (not its 28 columns), the eves' EXAMPLE_COLUMNS, and of the final states the rows the
+    last week's forecast reads (open deals, and deals won since the quarter began). At scale the
+    stored states are millions of rows, gigabytes in Python at full width; DuckDB selects them.
+    The memo keeps 16 values and `history` adds one week's states at a time beside these three,
+    so none is pushed out (outcomes recomputed from these partial finals would be wrong);
+    store_history clears them when it is done."""
+    cursor = con.cursor()
+
+    def stored(kind: str, *columns: str, keep: Expression | None = None) -> pl.DataFrame:
+        relation = queries.relation(cursor, "forecast_stored_states", kind=kind, **filters)
+        if keep is not None:
+            relation = relation.filter(keep)
+        if columns:
+            relation = relation.select(*columns)
+        frame = relation.pl()
+        return frame.with_columns(pl.col("amount").cast(pl.Float64).fill_null(0.0)) if "amount" in frame.columns else frame
+
+    forecast.MEMO.put(con, ("outcomes", forecast._frozen(filters)), stored("final", *forecast.OUTCOME_COLUMNS))
+    won_this_quarter = ColumnExpression("is_won") & (ColumnExpression("close_date") >= ConstantExpression(start))
+    needed = ~ColumnExpression("is_closed") | won_this_quarter
+    forecast.MEMO.put(con, ("finals", forecast._frozen(filters)), stored("final", keep=needed))
+    eve_columns = [c for c in forecast.EXAMPLE_COLUMNS if c != "quarter_start"]
+    eves = stored("eve", "snapshot_date", *eve_columns)
+    eves = eves.with_columns((pl.col("snapshot_date") + pl.duration(days=1)).alias("quarter_start"))
+    forecast.MEMO.put(con, ("snapshots", forecast._frozen(filters)), eves)
 
 
 def _empty() -> pl.DataFrame:

@@ -96,6 +96,11 @@ NO_HISTORY_GROUP = "stage map (no closed history yet)"
 EXAMPLE_COLUMNS = (
     "opportunity_id", "quarter_start", "close_date", "age_days", "stage", "segment", "partner_type", "amount", "probability",
 )  # fmt: skip
+# What store_forecast keeps of the eves: the examples', and what the backtest reads of the deals
+# open on a quarter's eve (in scope, the sales call's category).
+EVE_COLUMNS = (
+    "snapshot_date", *(c for c in EXAMPLE_COLUMNS if c != "quarter_start"), "in_scope", "forecast_category",
+)  # fmt: skip
 # Random draws per chunk of runs (runs x deals): small enough to stay in the CPU cache.
 CHUNK_CELLS = 200_000
 # Tables written at build time by `store_forecast`, and the SQL that reads each.
@@ -295,8 +300,12 @@ def store_forecast(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None
     finals = _stored_states(con, "final", no_filters)
     MEMO.put(con, ("finals", _frozen(no_filters)), finals)
     if not finals.is_empty():
-        snapshots = _stored_states(con, "eve", no_filters).with_columns(
-            (pl.col("snapshot_date") + pl.duration(days=1)).alias("quarter_start")
+        # Only what the forecast and the backtest read of the eves (at scale 100, 1.7M rows: the
+        # other columns would be most of a GB); DuckDB selects them.
+        eves = queries.relation(con.cursor(), "forecast_stored_states", kind="eve", **no_filters).select(*EVE_COLUMNS)
+        snapshots = eves.pl().with_columns(
+            pl.col("amount").cast(pl.Float64).fill_null(0.0),
+            (pl.col("snapshot_date") + pl.duration(days=1)).alias("quarter_start"),
         )
         MEMO.put(con, ("snapshots", _frozen(no_filters)), snapshots)
     live = _live(con, None, no_filters, MIN_GROUP_DEALS)
@@ -438,6 +447,16 @@ def _finals(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
         return _states(con, filters, include_closed=True)
 
     return MEMO.get(con, ("finals", _frozen(filters)), compute)
+
+
+# What _examples reads of the final states: each deal's outcome.
+OUTCOME_COLUMNS = ("opportunity_id", "is_closed", "is_won", "close_date")
+
+
+def _outcomes(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Every deal's outcome as it stands on the data's last day: the final states' OUTCOME_COLUMNS
+    (the same buffers, not a copy; forecast_history's build step puts these alone, narrow)."""
+    return MEMO.get(con, ("outcomes", _frozen(filters)), lambda: _finals(con, filters).select(OUTCOME_COLUMNS))
 
 
 def _quarter_starts(first: date, last: date, start_month: int) -> list[date]:
@@ -889,11 +908,10 @@ def _live(
     def compute() -> dict[str, pl.DataFrame]:
         data_as_of, start_month = _meta(con)
         day = as_of or data_as_of
-        finals = _finals(con, filters)
-        now = finals if day >= data_as_of else _states_on(con, filters, day)
+        now = _finals(con, filters) if day >= data_as_of else _states_on(con, filters, day)
         first_quarter = fiscal.quarter_start(day, start_month)
         counts_stale = _counts_stale(con)
-        examples = _examples(_snapshots(con, filters), finals, day, start_month, counts_stale)
+        examples = _examples(_snapshots(con, filters), _outcomes(con, filters), day, start_month, counts_stale)
         open_now = _with_schedule(now.filter(pl.col("in_scope") & ~pl.col("is_closed")), pl.lit(first_quarter), start_month)
         open_now = open_now.with_columns(_is_stale(pl.lit(day)).alias("is_stale"))
         stale = open_now.filter(pl.col("is_stale"))

@@ -189,12 +189,45 @@ def default_dates(as_of: date, start_month: int) -> dict[str, tuple[date, date]]
 def _ledger(con: duckdb.DuckDBPyConnection, from_date: date, to_date: date, scope: dict[str, Any]) -> pl.DataFrame:
     def compute() -> pl.DataFrame:
         _, start_month = forecast._meta(con)
-        states = queries.execute(
-            con, "pipeline_as_of", snapshot_dates=sorted({from_date, to_date}), include_closed_on=to_date, **scope
-        )
+        states = _changing_states(con, from_date, to_date, scope)
         return ledger_from_states(states, from_date, to_date, start_month).filter(pl.col("in_scope")).drop("in_scope")
 
     return forecast.MEMO.get(con, ("pipeline_changes", from_date, to_date, forecast._frozen(scope)), compute)
+
+
+# Rows of pipeline_as_of fetched at a time: the filter below keeps Python's share of a
+# scale-100 pass (millions of deals, most closed long ago) to the deals that change.
+BATCH_ROWS = 200_000
+
+
+def _changing_states(con: duckdb.DuckDBPyConnection, from_date: date, to_date: date, scope: dict[str, Any]) -> pl.DataFrame:
+    """`pipeline_as_of` for the two days as `ledger_from_states` reads it (the open deals at
+    from_date, every deal at to_date), less the deals closed at to_date that were neither open at
+    from_date nor created after it: no step applies to those (they were closed, or not yet
+    created, at both ends). Fetched in batches, in the query's order (from_date's rows first),
+    so Python never holds the closed deals; DuckDB sorts within its memory limit."""
+    cursor = con.cursor()  # its own, as queries.execute's: pages run in threads on one connection
+    relation = queries.relation(
+        cursor, "pipeline_as_of", snapshot_dates=sorted({from_date, to_date}), include_closed_on=to_date, **scope
+    )
+    reader = relation.fetch_arrow_reader(BATCH_ROWS)
+    kept: list[pl.DataFrame] = [pl.from_arrow(reader.schema.empty_table())]
+    open_from: list[pl.Series] = []
+    ids: pl.Series | None = None  # the deals open at from_date, once all of from_date's rows are in
+    for batch in reader:
+        frame = pl.from_arrow(batch)
+        at_from = frame["snapshot_date"] == from_date
+        if at_from.any():
+            if ids is not None:
+                raise RuntimeError("pipeline_as_of returned rows of from_date after to_date's: its order changed")
+            open_from.append(frame.filter(at_from)["opportunity_id"])
+        if not at_from.all():
+            if ids is None:
+                ids = pl.concat(open_from) if open_from else pl.Series(dtype=frame["opportunity_id"].dtype)
+            created = pl.col("created_at") > from_date
+            frame = frame.filter(at_from | ~pl.col("is_closed") | created | pl.col("opportunity_id").is_in(ids.implode()))
+        kept.append(frame)
+    return pl.concat(kept)
 
 
 def ledger_from_states(states: pl.DataFrame, from_date: date, to_date: date, start_month: int) -> pl.DataFrame:
@@ -309,6 +342,7 @@ def store_changes(con: duckdb.DuckDBPyConnection, settings: Any = None) -> None:
     start, end = as_of - timedelta(days=DEFAULT_DAYS), as_of
     ledger = _ledger(con, start, end, _scope(None, None, None, None))
     queries.store_table(con, LEDGER_TABLE, ledger.with_row_index("row_number"))
+    forecast.MEMO.clear()  # what was memoised belongs to the database being built (at scale 100, half a GB)
 
 
 # ---- helpers -----------------------------------------------------------------------------
