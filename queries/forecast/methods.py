@@ -449,8 +449,8 @@ def _finals(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
     return MEMO.get(con, ("finals", _frozen(filters)), compute)
 
 
-# What _examples reads of the final states: each deal's outcome.
-OUTCOME_COLUMNS = ("opportunity_id", "is_closed", "is_won", "close_date")
+# What _examples reads of the final states (each deal's outcome), and _new_business of the won deals.
+OUTCOME_COLUMNS = ("opportunity_id", "is_closed", "is_won", "close_date", "created_at", "amount", "segment", "in_scope")
 
 
 def _outcomes(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
@@ -920,7 +920,9 @@ def _live(
             now.filter(pl.col("in_scope") & pl.col("is_won") & pl.col("close_date").is_between(first_quarter, day))
         )
         shocks = _quarter_shocks(examples)
-        won = finals.filter(pl.col("in_scope") & pl.col("is_won"))
+        # Every deal's outcome, not `now`: on a past day, and in forecast_history's build step, `now` lacks
+        # the deals won in earlier quarters that new business is learned from.
+        won = _outcomes(con, filters).filter(pl.col("in_scope") & pl.col("is_won"))
         new_business = _new_business(won, first_quarter, day, start_month, horizon)
         rows = pl.DataFrame(_method_rows(deals, horizon, runs, include_sales=True, shocks=shocks, new_business=new_business))
         quarters = pl.DataFrame(
@@ -1112,7 +1114,9 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
         basis = "history" if _has_history(con) else "created_close_dates"
         finals = _finals(con, filters)
         snapshots = _snapshots(con, filters)
-        won = finals.filter(pl.col("in_scope") & pl.col("is_won"))
+        # Every deal's outcome, not `now`: on a past day, and in forecast_history's build step, `now` lacks
+        # the deals won in earlier quarters that new business is learned from.
+        won = _outcomes(con, filters).filter(pl.col("in_scope") & pl.col("is_won"))
         counts_stale = _counts_stale(con)
         include_sales = basis == "history"
         frames = []
