@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import sys
 import threading
+import types
 from datetime import date
 from pathlib import Path
 
@@ -153,7 +155,10 @@ def write_from_a_process(path: str, worker: int) -> None:
         log.record(contact(outcome=f"process {worker} note {i}"))
 
 
-def test_processes_writing_at_once_lose_nothing(log: notes.Log):
+def test_processes_writing_at_once_lose_nothing(log: notes.Log, monkeypatch: pytest.MonkeyPatch):
+    # A spawned process first runs the parent's __main__ again; after an AppTest in this worker that is
+    # app.py, which fails outside Streamlit. The children need only this module: give them a bare __main__.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=write_from_a_process, args=(str(log.path), worker)) for worker in range(3)]
     for worker in workers:
