@@ -11,7 +11,7 @@ import state
 import ui
 from charts import forecast as charts
 from queries import glossary
-from queries.forecast.methods import BACKTEST_QUARTERS, in_segment
+from queries.forecast.methods import BACKTEST_QUARTERS, NEW_BUSINESS_QUARTERS, in_segment
 
 filters = ui.current_filters()
 st.title("Pipeline forecast")
@@ -96,7 +96,7 @@ if now:
     st.caption(
         f"Historical, {quarter}: {ui.money(hist['won_to_date'])} won so far + {ui.money(pipeline_part)} expected from "
         f"the open deals + {ui.money(hist['new_business'])} expected **new business** (deals not created yet, as in "
-        "the last four quarters). CRM weighted and the sales call count only the deals open today."
+        f"the last {NEW_BUSINESS_QUARTERS} quarters). CRM weighted and the sales call count only the deals open today."
     )
 if all_deals.is_empty():
     st.info(
