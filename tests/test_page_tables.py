@@ -115,7 +115,10 @@ def test_columns_naming_another_partner_link_to_its_partner_360(tables, page: st
     assert linked, f"{page}: no other partner was linked (the demo has some)"
 
 
-def test_column_defaults_label_dates_money_and_flags_a_page_did_not_configure():
+@pytest.mark.parametrize(("code", "money_format"), [("USD", "dollar"), ("EUR", "%,.2f EUR")])
+def test_column_defaults_label_dates_money_and_flags_a_page_did_not_configure(monkeypatch, code, money_format):
+    # The reporting currency comes from the build's settings; fixed here so the test needs no database.
+    monkeypatch.setattr(ui, "currency", lambda: code)
     frame = pl.DataFrame(
         {
             "partner_manager": ["Maria Lopez"],
@@ -134,6 +137,6 @@ def test_column_defaults_label_dates_money_and_flags_a_page_did_not_configure():
     assert config["returned_at"]["label"] == "Returned at"
     assert config["returned_at"]["type_config"]["format"] == ui.DATE_FORMAT
     assert config["last_seen"]["label"] == "Last seen" and config["last_seen"]["type_config"]["format"] == ui.DATE_FORMAT
-    assert config["unpaid"]["type_config"]["format"] == "dollar"
+    assert config["unpaid"]["type_config"]["format"] == money_format
     assert config["is_dormant"] is None
     assert config["returned"]["type_config"]["type"] == "checkbox"
