@@ -29,7 +29,9 @@ Deep links: `--deep-links N` first visits, each on a freshly started server, rou
 the visit lands when the finished page is the one its URL asked for.
 
 Load: bench/load.py's concurrent sessions at scale 1 (`--load-sessions`, database swaps
-included), its page-time percentiles and counts beside the browser figures.
+included), each user reading a page for `--load-think` seconds on average before the next
+click (0: back to back, the server saturated), its page-time percentiles and counts beside the
+browser figures.
 """
 
 from __future__ import annotations
@@ -454,13 +456,14 @@ def scale_table(result: ScaleResult, pages: dict[str, str]) -> list[str]:
     return lines
 
 
-def run_load(sessions: int) -> dict | None:
-    """bench/load.py at scale 1: its figures, or None when it was not asked for."""
+def run_load(sessions: int, think: float) -> dict | None:
+    """bench/load.py at scale 1, users reading each page `think` s on average: its figures, or
+    None when it was not asked for."""
     if not sessions:
         return None
     from bench import load
 
-    figures, runs, _ = load.measure(sessions=sessions, swaps=2, scale=1.0, pause=20.0)
+    figures, runs, _ = load.measure(sessions=sessions, swaps=2, scale=1.0, pause=20.0, think=think)
     # What a mixed or failed run showed (see bench/load.py), so the figures can be read.
     figures["findings"] = (runs.errors + runs.mixed)[:10]
     for line in figures["findings"]:
@@ -478,7 +481,8 @@ def write_results(
     pages = page_paths()
     command = (
         f"flock /tmp/pulse-heavy.lock .venv/bin/python -m bench.browser --scales {args.scales} --repeats {args.repeats} "
-        f"--deep-links {args.deep_links} --freshness-tabs {args.freshness_tabs} --load-sessions {args.load_sessions} --write"
+        f"--deep-links {args.deep_links} --freshness-tabs {args.freshness_tabs} --load-sessions {args.load_sessions} "
+        f"--load-think {args.load_think:g} --write"
     )
     load_average = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     lines = [
@@ -524,7 +528,8 @@ def write_results(
     if load is not None:
         findings = load.pop("findings", [])
         lines += [
-            f"### {load['sessions']} sessions at scale 1 (bench/load.py, two database swaps)",
+            f"### {load['sessions']} sessions at scale 1 (bench/load.py, two database swaps, "
+            f"each user reading a page {load['reading s'] / 2:g}-{load['reading s'] * 3 / 2:g} s before the next click)",
             "",
             "| " + " | ".join(load) + " |",
             "| " + " | ".join("---:" for _ in load) + " |",
@@ -557,6 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deep-link-scale", type=float, default=1.0)
     parser.add_argument("--freshness-tabs", type=int, default=5, help="idle tabs for the new-data check's cost (0: none)")
     parser.add_argument("--load-sessions", type=int, default=20, help="bench/load.py sessions at scale 1 (0: none)")
+    parser.add_argument("--load-think", type=float, default=5.0, help="mean seconds a user reads a page (bench/load.py --think)")
     parser.add_argument("--write", action="store_true", help="write the figures into bench/RESULTS.md")
     args = parser.parse_args(argv)
     pages = page_paths()
@@ -573,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
             deep = bench_deep_links(browser, args.deep_link_scale, args.deep_links, page_paths())
         if args.freshness_tabs:
             freshness = bench_freshness(browser, 1.0, args.freshness_tabs, 60.0)
-    load = run_load(args.load_sessions)
+    load = run_load(args.load_sessions, args.load_think)
     print(write_results(args, results, deep, freshness, load))
     missed = (deep.missed if deep else []) + [line for result in results for line in result.wrong]
     return 1 if missed else 0

@@ -8,7 +8,12 @@ tests/test_concurrency.py); each page's rendering (metrics, tables, text, sideba
 is fingerprinted alone on A and on B first, and every page run under load must equal one of
 them.
 
-    .venv/bin/python -m bench.load [--sessions 20] [--swaps 2] [--scale 0.3] [--write]
+    .venv/bin/python -m bench.load [--sessions 20] [--swaps 2] [--scale 0.3] [--think 0] [--write]
+
+`--think S`: each user reads a page before the next click, for a time drawn uniformly from
+S/2 to 3S/2 seconds (seeded, so runs compare). With 0 the clients click back to back, which
+measures the server saturated, not what a user waits for: 20 clients without a pause offer
+as many page runs as 2 cores can serve, so the median wait is the queue, whatever a page costs.
 
 `--write` replaces the `<!-- load -->` section of bench/RESULTS.md with the figures.
 """
@@ -20,6 +25,7 @@ import asyncio
 import hashlib
 import json
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -254,10 +260,14 @@ class Load:
     build_seconds: list[float] = field(default_factory=list)
 
 
-async def session(url: str, index: int, expected: dict[str, dict[str, set[str]]], load: Load, done: asyncio.Event) -> None:
-    """One user going round the pages until the swaps are over, and once more after."""
+async def session(
+    url: str, index: int, expected: dict[str, dict[str, set[str]]], load: Load, done: asyncio.Event, think: float = 0.0
+) -> None:
+    """One user going round the pages until the swaps are over, and once more after, reading each
+    page for `think` seconds on average before the next click."""
     after_done = 0
     turn = index
+    reading = random.Random(index)
     while not done.is_set() or after_done < 1:
         if done.is_set():
             after_done += 1
@@ -278,13 +288,23 @@ async def session(url: str, index: int, expected: dict[str, dict[str, set[str]]]
                 # What it showed that its page never shows alone on A or B, so a failure can be read.
                 references = set().union(*(fingerprints[page] for fingerprints in expected.values()))
                 load.mixed.append(f"session {index} {page}: {difference(run, references)}"[:3000])
+        if think:
+            await asyncio.sleep(reading.uniform(think / 2, think * 3 / 2))
 
 
-async def run_load(url: str, sessions: int, expected: dict[str, dict[str, set[str]]], rebuild, swaps: int, pause: float) -> Load:  # noqa: ANN001
+async def run_load(  # noqa: PLR0913 - the load's shape, each named
+    url: str,
+    sessions: int,
+    expected: dict[str, dict[str, set[str]]],
+    rebuild,  # noqa: ANN001
+    swaps: int,
+    pause: float,
+    think: float = 0.0,
+) -> Load:
     """`sessions` clients going round the pages while `rebuild(i)` swaps the database `swaps` times."""
     load = Load()
     done = asyncio.Event()
-    clients = [asyncio.create_task(session(url, i, expected, load, done)) for i in range(sessions)]
+    clients = [asyncio.create_task(session(url, i, expected, load, done, think)) for i in range(sessions)]
     try:
         for i in range(swaps):
             await asyncio.sleep(pause)
@@ -321,7 +341,7 @@ def write_demo_sets(folder: Path, scale: float) -> tuple[Path, Path]:
     return a, b
 
 
-def measure(sessions: int, swaps: int, scale: float, pause: float) -> tuple[dict, Load, list[str]]:
+def measure(sessions: int, swaps: int, scale: float, pause: float, think: float = 0.0) -> tuple[dict, Load, list[str]]:
     """Run the load: its figures (the RESULTS.md row), the runs and findings, and the pages that
     look the same on A and B (where a mix cannot show)."""
     from loaders.build import build_database
@@ -344,6 +364,7 @@ def measure(sessions: int, swaps: int, scale: float, pause: float) -> tuple[dict
                     lambda i: build_database(b if i % 2 == 0 else a, db),
                     swaps,
                     pause,
+                    think,
                 )
             )
         finally:
@@ -352,6 +373,7 @@ def measure(sessions: int, swaps: int, scale: float, pause: float) -> tuple[dict
     seconds = [run.seconds for run in load.runs]
     figures = {
         "sessions": sessions,
+        "reading s": think,
         "swaps": load.swaps,
         "page runs": len(load.runs),
         "errors": len(load.errors),
@@ -370,10 +392,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--swaps", type=int, default=2)
     parser.add_argument("--scale", type=float, default=0.3, help="demo program scale")
     parser.add_argument("--pause", type=float, default=20.0, help="seconds of load before, between and after swaps")
+    parser.add_argument("--think", type=float, default=0.0, help="mean seconds a user reads a page before the next click")
     parser.add_argument("--write", action="store_true", help="write the figures into bench/RESULTS.md")
     args = parser.parse_args(argv)
 
-    figures, load, same = measure(args.sessions, args.swaps, args.scale, args.pause)
+    figures, load, same = measure(args.sessions, args.swaps, args.scale, args.pause, args.think)
     for key, value in figures.items():
         print(f"{key:>12}: {value}")
     for line in (load.errors + load.mixed + load.wrong_page)[:20]:
@@ -403,7 +426,8 @@ def write_results(args: argparse.Namespace, figures: dict, same: list[str], load
         f"going round all {len(PAGES)} pages, while the demo program (scale {args.scale}) is rebuilt and swapped "
         f"{load.swaps} times (A -> B -> A, B = every deal amount doubled). Every page run is compared with the page "
         "rendered alone on A and on B. Command: "
-        f"`.venv/bin/python -m bench.load --sessions {args.sessions} --swaps {args.swaps} --scale {args.scale} --write`.",
+        f"`.venv/bin/python -m bench.load --sessions {args.sessions} --swaps {args.swaps} --scale {args.scale} "
+        f"--think {args.think} --write`.",
         "",
         "| " + " | ".join(figures) + " |",
         "| " + " | ".join("---:" for _ in figures) + " |",
