@@ -182,22 +182,26 @@ def score_frame(inputs: pl.DataFrame, weights: dict[str, float], k: float) -> pl
 
 
 def in_scope(
+    con: duckdb.DuckDBPyConnection,
     frame: pl.DataFrame,
     managers: list[str] | None,
     regions: list[str] | None,
     tiers: list[str] | None,
     partner_types: list[str] | None,
 ) -> pl.DataFrame:
-    """The shared filters (None = all), applied after ranking so a score does not depend on them."""
-    keep = pl.lit(True)
-    if managers is not None:
-        keep &= pl.col("partner_manager").is_in(managers)
-    if regions is not None:
-        keep &= pl.col("region").is_in(regions)
-    if tiers is not None:
-        keep &= pl.col("tier").is_in(tiers)
-    if partner_types is not None:
-        keep &= pl.col("partner_types").list.set_intersection(pl.lit(partner_types)).list.len() > 0
+    """The shared filters (None = all), applied after ranking so a score does not depend on them,
+    by the partner_in_scope macro every partner-level query uses: the scope rule has one home."""
+    if managers is None and regions is None and tiers is None and partner_types is None:
+        return frame
+    scored = frame.select("region", "tier", "partner_types", "partner_manager").with_row_index("row")
+    # A cursor of its own, so the registered frame is gone with it.
+    cursor = con.cursor()
+    cursor.register("scored", scored)
+    keep = cursor.sql(
+        "select partner_in_scope(region, tier, partner_types, partner_manager, $regions, $tiers, $partner_types, $managers)"
+        " as keep from scored order by row",
+        params={"regions": regions, "tiers": tiers, "partner_types": partner_types, "managers": managers},
+    ).pl()["keep"]
     return frame.filter(keep)
 
 
@@ -229,7 +233,7 @@ def partner_health(
     if health_weights(con, **weights) == health_weights(con):
         weights = {}  # the settings' weights, however they were given: the view the build stores
     frame = queries.execute(con, "partner_health_scores", as_of=as_of, **weights)
-    return in_scope(frame, managers, regions, tiers, partner_types).select(COLUMNS)
+    return in_scope(con, frame, managers, regions, tiers, partner_types).select(COLUMNS)
 
 
 def partner_health_scores(
