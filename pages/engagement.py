@@ -95,7 +95,7 @@ config = {
     "activity_fall_p": st.column_config.NumberColumn(
         "Activity fall p-value", format="%.4f", help=glossary.tooltip("activity_fall_p")
     ),
-    "burnout_signals": st.column_config.TextColumn("Burnout signals (before -> after)", width="large"),
+    "burnout_signals": st.column_config.TextColumn("Burnout signals (last window against the usual rate)", width="large"),
     "at_risk_reasons": st.column_config.TextColumn("Why at risk", width="large"),
     "gap_before_return_days": st.column_config.NumberColumn("Gap before return (days)", format="%d"),
     **outreach.LIST_COLUMNS,

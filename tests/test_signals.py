@@ -214,8 +214,8 @@ def test_burnout_lists_each_signal_with_its_before_and_after(program: Path):
     assert row["burnout_risk"] and row["burnout_signal_count"] == 3
     assert row["activity_fall_p"] == pytest.approx(binomial_p(3, 25), rel=1e-9)
     assert row["burnout_signals"] == (
-        "activity 12.5 -> 3 per 90 days (-76%, p = 0.0061, unlikely to be chance); activity types 4.0 -> 1 per 90 days; "
-        "support tickets 0.0 -> 4 per 90 days"
+        "activities: 3 in the last 90 days, usual 12.5 (-76%, p = 0.0061, unlikely to be chance); "
+        "activity types: 1 in the last 90 days, usual 4.0; support tickets: 4 in the last 90 days, usual 0.0"
     )
 
 
@@ -224,7 +224,7 @@ def test_a_significant_halving_of_activity_alone_is_burnout(program: Path):
     assert row["activity_fall_p"] == pytest.approx(binomial_p(4, 32), rel=1e-9)
     assert round(row["activity_fall_p"], 4) == 0.0022
     assert row["burnout_risk"] and row["burnout_signal_count"] == 1
-    assert row["burnout_signals"] == "activity 16.0 -> 4 per 90 days (-75%, p = 0.0022, unlikely to be chance)"
+    assert row["burnout_signals"] == "activities: 4 in the last 90 days, usual 16.0 (-75%, p = 0.0022, unlikely to be chance)"
     # BURN2's halving (12.5 -> 3, p = 0.0061) flags it too, with the breadth signal beside it.
     burn2 = signals_of(program)["BURN2"]
     assert burn2["burnout_risk"] and burn2["burnout_signal_count"] == 2
@@ -234,7 +234,7 @@ def test_a_small_partners_halving_that_could_be_chance_is_not_burnout(program: P
     row = signals_of(program)["SMALL"]
     assert row["activity_fall_p"] == pytest.approx(binomial_p(1, 8), rel=1e-9)
     assert round(row["activity_fall_p"], 3) == 0.143
-    assert row["burnout_signals"] == "activity 4.0 -> 1 per 90 days (-75%, p = 0.1431, could be chance)"
+    assert row["burnout_signals"] == "activities: 1 in the last 90 days, usual 4.0 (-75%, p = 0.1431, could be chance)"
     assert row["burnout_signal_count"] == 1 and not row["burnout_risk"]
 
 
@@ -251,7 +251,8 @@ def test_a_fall_of_exactly_half_counts_and_a_smaller_one_does_not_however_signif
     rows = signals_of(program)
     half, near = rows["EXACT_HALF"], rows["NEAR_HALF"]
     assert half["activity_fall_p"] == pytest.approx(binomial_p(30, 120), rel=1e-9)
-    assert half["burnout_risk"] and half["burnout_signals"].startswith("activity 60.0 -> 30 per 90 days (-50%, p = 0.0")
+    assert half["burnout_risk"]
+    assert half["burnout_signals"].startswith("activities: 30 in the last 90 days, usual 60.0 (-50%, p = 0.0")
     # 60 -> 31 is a fall of 48%: no test, no signal, no flag.
     assert near["activity_fall_p"] is None and near["burnout_signals"] is None
     assert not near["burnout_risk"]
@@ -262,13 +263,16 @@ def test_three_signals_without_a_fall_of_activity_are_burnout(program: Path):
     assert row["activity_fall_p"] is None
     assert row["burnout_risk"] and row["burnout_signal_count"] == 3
     assert row["burnout_signals"] == (
-        "deal registrations 4.0 -> 1 per 90 days; active certifications 1 -> 0; support tickets 0.0 -> 3 per 90 days"
+        "deal registrations: 1 in the last 90 days, usual 4.0; active certifications: 0, were 1; "
+        "support tickets: 3 in the last 90 days, usual 0.0"
     )
 
 
 def test_two_signals_are_not_enough_for_burnout(program: Path):
     row = signals_of(program)["TWO"]
-    assert row["burnout_signals"] == "deal registrations 4.0 -> 1 per 90 days; support tickets 0.0 -> 3 per 90 days"
+    assert row["burnout_signals"] == (
+        "deal registrations: 1 in the last 90 days, usual 4.0; support tickets: 3 in the last 90 days, usual 0.0"
+    )
     assert row["burnout_signal_count"] == 2 and not row["burnout_risk"]
 
 

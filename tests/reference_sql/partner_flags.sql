@@ -366,25 +366,29 @@ final as (
         (activity_fall_significant or burnout_signal_count >= min_signals) and not is_dormant as burnout_risk,
         concat_ws(
             '; ',
+            -- "usual" is the partner's own rate per window of the same length (a mean, so it has a
+            -- decimal); "last N days" is a count: written apart so "27.0 -> 9" does not read as a typo.
             case when activity_fell or activity_fall_significant then printf(
-                'activity %.1f -> %d per %d days (%+.0f%%, %s, %s)', baseline_activities_per_window, recent_activities,
-                recent_days, 100.0 * (recent_activities - baseline_activities_per_window) / baseline_activities_per_window,
+                'activities: %d in the last %d days, usual %.1f (%+.0f%%, %s, %s)', recent_activities, recent_days,
+                baseline_activities_per_window,
+                100.0 * (recent_activities - baseline_activities_per_window) / baseline_activities_per_window,
                 case when activity_fall_p < 0.0001 then 'p < 0.0001' else printf('p = %.4f', activity_fall_p) end,
                 case when activity_fall_significant then 'unlikely to be chance' else 'could be chance' end
             ) end,
             case when registrations_fell then printf(
-                'deal registrations %.1f -> %d per %d days', baseline_registrations_per_window, recent_registrations, recent_days
+                'deal registrations: %d in the last %d days, usual %.1f', recent_registrations, recent_days,
+                baseline_registrations_per_window
             ) end,
             case when win_rate_fell then printf(
-                'win rate %.0f%% (%d closed) -> %.0f%% (%d closed)',
-                100 * baseline_win_rate, baseline_closed, 100 * recent_win_rate, recent_closed
+                'win rate: %.0f%% (%d closed) in the last %d days, before %.0f%% (%d closed)',
+                100 * recent_win_rate, recent_closed, recent_days, 100 * baseline_win_rate, baseline_closed
             ) end,
             case when breadth_shrank then printf(
-                'activity types %.1f -> %d per %d days', baseline_breadth, recent_breadth, recent_days
+                'activity types: %d in the last %d days, usual %.1f', recent_breadth, recent_days, baseline_breadth
             ) end,
-            case when certifications_lapsed then printf('active certifications %d -> %d', certs_before, certs_now) end,
+            case when certifications_lapsed then printf('active certifications: %d, were %d', certs_now, certs_before) end,
             case when tickets_rose then printf(
-                'support tickets %.1f -> %d per %d days', baseline_tickets_per_window, recent_tickets, recent_days
+                'support tickets: %d in the last %d days, usual %.1f', recent_tickets, recent_days, baseline_tickets_per_window
             ) end
         ) as burnout_signals,
         returned_at is not null as returned,
