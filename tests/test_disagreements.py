@@ -177,6 +177,17 @@ def test_each_row_says_in_one_line_what_disagrees(ledger: pl.DataFrame) -> None:
     assert all("\n" not in text for text in ledger["detail"])
 
 
+def test_a_program_reported_in_euros_writes_its_amounts_as_the_rest_of_the_app_does(tmp_path: Path) -> None:
+    db = tmp_path / "eur.duckdb"
+    build_database(write_extracts(tmp_path / "extracts", LEDGER), db, settings=Settings(reporting_currency="EUR"))
+    euros = queries.execute(queries.connect(db), "attribution_disagreements", as_of=AS_OF)
+    details = dict(zip(euros["kind"], euros["detail"], strict=False))
+    assert details["payout_amount_mismatch"] == (
+        "Acme Partners was paid 5,600 EUR for deal O50 (PO50), expected 5,000 EUR = 50,000 EUR credit x 10%: 600 EUR over"
+    )
+    assert not any("$" in text for text in euros["detail"])
+
+
 def test_rows_carry_partner_manager_and_fiscal_quarter(ledger: pl.DataFrame) -> None:
     row = ledger.filter(pl.col("kind") == "credit_without_payout").row(0, named=True)
     assert (row["partner_name"], row["partner_manager"], row["fiscal_quarter"]) == (

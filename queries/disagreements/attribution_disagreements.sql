@@ -59,7 +59,9 @@ plan as (
             cast(json_extract(settings_json, '$.commission_plan.credit_payout_types') as varchar[]),
             ['commission', 'referral_fee']
         ) as credit_payout_types,
-        case when currency = 'USD' or currency is null then '$' else currency || ' ' end as symbol,
+        -- Amounts in the evidence are written as queries/formatting.py writes them: $1,234 or 1,234 EUR.
+        case when currency = 'USD' or currency is null then '$' else '' end as prefix,
+        case when currency = 'USD' or currency is null then '' else ' ' || currency end as suffix,
         -- Credit can only be judged when the extract read by the model of the plan was loaded.
         coalesce(
             (
@@ -259,7 +261,7 @@ crm_vs_registration as (
         case when d.is_lost then 0 else d.amount end as amount_at_stake,
         printf(
             'Deal %s (%s, %s) is sourced to %s in the CRM, but %s''s registration %s, approved, came first',
-            d.opportunity_id, d.outcome, plan.symbol || format('{:,.0f}', d.amount),
+            d.opportunity_id, d.outcome, plan.prefix || format('{:,.0f}', d.amount) || plan.suffix,
             crm.partner_name, reg.partner_name, a.registration_id
         ) as detail
     from deals as d
@@ -316,7 +318,7 @@ registration_conflict as (
         printf(
             '%s registered %s on %s (%s) while %s''s registration %s of %s (%s) still held it%s',
             later.partner_name,
-            coalesce('deal ' || c.opportunity_id || ' (' || plan.symbol || format('{:,.0f}', d.amount) || ')', 'the same account'),
+            coalesce('deal ' || c.opportunity_id || ' (' || plan.prefix || format('{:,.0f}', d.amount) || plan.suffix || ')', 'the same account'),
             strftime(c.registered_at, '%Y-%m-%d'), c.registration_id,
             earlier.partner_name, c.other_registration_id, strftime(c.other_registered_at, '%Y-%m-%d'), c.other_status,
             case when c.conflicts > 1 then printf(', and %d more', c.conflicts - 1) else '' end
@@ -352,7 +354,7 @@ payout_without_credit as (
         p.amount as amount_at_stake,
         printf(
             'Payout %s of %s (%s, %s) to %s for deal %s, where %s has no credit under the %s model%s',
-            p.payout_id, plan.symbol || format('{:,.0f}', p.amount), p.payout_type, strftime(p.period, '%Y-%m-%d'),
+            p.payout_id, plan.prefix || format('{:,.0f}', p.amount) || plan.suffix, p.payout_type, strftime(p.period, '%Y-%m-%d'),
             partner.partner_name, p.opportunity_id, partner.partner_name, plan.model,
             case
                 when d.opportunity_id is null then ' (the deal is not in the CRM)'
@@ -379,8 +381,8 @@ credit_without_payout as (
         e.expected_payout as amount_at_stake,
         printf(
             '%s has %s of %s credit on deal %s (closed %s) and is owed %s at %s%%, unpaid %d days after close',
-            partner.partner_name, plan.symbol || format('{:,.0f}', e.credit), plan.model, e.opportunity_id,
-            strftime(e.close_date, '%Y-%m-%d'), plan.symbol || format('{:,.0f}', e.expected_payout),
+            partner.partner_name, plan.prefix || format('{:,.0f}', e.credit) || plan.suffix, plan.model, e.opportunity_id,
+            strftime(e.close_date, '%Y-%m-%d'), plan.prefix || format('{:,.0f}', e.expected_payout) || plan.suffix,
             format('{:g}', round(e.rate * 100, 2)), date_diff('day', e.close_date, plan.as_of)
         ) as detail
     from expected as e
@@ -404,10 +406,10 @@ payout_amount_mismatch as (
         cast(abs(paid.paid - e.expected_payout) as decimal(18, 2)) as amount_at_stake,
         printf(
             '%s was paid %s for deal %s (%s), expected %s = %s credit x %s%%: %s %s',
-            partner.partner_name, plan.symbol || format('{:,.0f}', paid.paid), e.opportunity_id, paid.payout_ids,
-            plan.symbol || format('{:,.0f}', e.expected_payout), plan.symbol || format('{:,.0f}', e.credit),
+            partner.partner_name, plan.prefix || format('{:,.0f}', paid.paid) || plan.suffix, e.opportunity_id, paid.payout_ids,
+            plan.prefix || format('{:,.0f}', e.expected_payout) || plan.suffix, plan.prefix || format('{:,.0f}', e.credit) || plan.suffix,
             format('{:g}', round(e.rate * 100, 2)),
-            plan.symbol || format('{:,.0f}', abs(paid.paid - e.expected_payout)),
+            plan.prefix || format('{:,.0f}', abs(paid.paid - e.expected_payout)) || plan.suffix,
             case when paid.paid > e.expected_payout then 'over' else 'under' end
         ) as detail
     from expected as e
@@ -428,7 +430,7 @@ duplicate_payout as (
         p.amount as amount_at_stake,
         printf(
             'Payout %s of %s (%s, %s) to %s for deal %s repeats payout %s: same partner, deal, type and amount',
-            p.payout_id, plan.symbol || format('{:,.0f}', p.amount), p.payout_type, strftime(p.period, '%Y-%m-%d'),
+            p.payout_id, plan.prefix || format('{:,.0f}', p.amount) || plan.suffix, p.payout_type, strftime(p.period, '%Y-%m-%d'),
             partner.partner_name, p.opportunity_id, p.original_payout_id
         ) as detail
     from payouts_as_of as p
@@ -448,8 +450,8 @@ channel_conflict as (
         case when d.is_lost then 0 else cast(d.amount * rates.rate as decimal(18, 2)) end as amount_at_stake,
         printf(
             'Deal %s (%s, %s) is direct in the CRM, but %s''s registration %s was approved: %s at %s%% if the registration stands',
-            d.opportunity_id, d.outcome, plan.symbol || format('{:,.0f}', d.amount), partner.partner_name,
-            a.registration_id, plan.symbol || format('{:,.0f}', d.amount * rates.rate),
+            d.opportunity_id, d.outcome, plan.prefix || format('{:,.0f}', d.amount) || plan.suffix, partner.partner_name,
+            a.registration_id, plan.prefix || format('{:,.0f}', d.amount * rates.rate) || plan.suffix,
             format('{:g}', round(rates.rate * 100, 2))
         ) as detail
     from deals as d
