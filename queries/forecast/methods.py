@@ -27,11 +27,12 @@ computing everything from the extracts (tests check both).
 
 Conventions: a deal's quarter is the fiscal quarter of its close date as known then. An open
 deal whose close date is before the forecast's day is "stale": nobody expects it on that date
-any more, and the forecast cannot say when it will close, so by default (settings
-`forecast_stale_deals = "leave_out"`) every method leaves it out, the backtest too (and the
-historical rates are learned from deals that were not stale), and `forecast_caveats` counts
-them with their amount for cleanup in the CRM; "current_quarter" counts them in the current
-quarter instead. Knowledge "as of" a day is everything up to the end of that day; the
+any more. The historical method counts it in the current quarter at the share of deals stale on
+past quarters' eves, as far past their close date, that were won in the quarter after (`_rates`;
+every other deal's rates are learned from deals not stale then). CRM weighted and the sales call
+leave it out by default (settings `forecast_stale_deals = "leave_out"`), the backtest too, or
+count it in the current quarter ("current_quarter"); `forecast_caveats` counts stale deals with
+their amount for cleanup in the CRM. Knowledge "as of" a day is everything up to the end of that day; the
 backtest of a quarter uses the day before it, and a deal is stale then when its close date is
 before the quarter's first day.
 """
@@ -184,9 +185,10 @@ def forecast_deals(
 
     Largest historical expected value (within the four quarters) first. is_slipped: its
     close date has moved later; is_stale: its close date is before `as_of` while it is still
-    open; in_forecast: false for a stale deal the settings leave out of the forecast (its
-    quarter reads 'not forecast', its expected values are empty). historical_group says which
-    group of closed history gave its rates; probability_source where its CRM-weighted
+    open (forecast in the current quarter by the historical method, at what stale deals like it
+    won: historical_group names the group); in_forecast: false for a stale deal the settings
+    leave out of CRM weighted and the sales call (its crm_weighted is empty). historical_group
+    says which group of closed history gave its rates; probability_source where its CRM-weighted
     probability came from ('stage_map', 'deal': its own, 'none': counted at 0).
     """
     return _live(con, as_of, _filters(regions, tiers, partner_types, managers), min_group_deals)["deals"]
@@ -204,8 +206,9 @@ def forecast_caveats(
 
     Grain: one row per kind x segment that has such deals
 
-    kind: 'stale' (open, close date before `as_of`: left out of the forecast, or counted in
-    the current quarter when the settings say so), 'no_probability' (forecast deals in stages
+    kind: 'stale' (open, close date before `as_of`: the historical method counts them at what
+    stale deals like them won before; CRM weighted and the sales call leave them out, or count
+    them in the current quarter when the settings say so), 'no_probability' (forecast deals in stages
     the stage map gives no probability, without one of their own: CRM weighted counts them at
     0), 'deal_probability' (the same stages, using the deal's own probability). stages: the
     stages concerned, comma-separated (empty for 'stale'); message: the sentence the page shows.
@@ -244,8 +247,8 @@ def forecast_backtest(
     from opportunity_history) or 'created_close_dates' (no history: stage and forecast
     category then are unknown, amounts and close dates are the final ones).
     Stale deals then (open, close date before the quarter's first day): stale_deals and
-    stale_amount; stale_forecast, the part of the forecast that came from them (0 when the
-    settings leave them out); stale_won, the part of the actual they brought. stale_note, the
+    stale_amount; stale_forecast, the part of the forecast that came from them (for CRM weighted
+    and the sales call 0 when the settings leave them out); stale_won, the part of the actual they brought. stale_note, the
     same on every method's row of a quarter and segment: why the error is large, when it is
     at least 50% and stale deals account for at least half of it.
     """
