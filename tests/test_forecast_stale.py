@@ -144,7 +144,8 @@ def test_the_backtest_counts_a_stale_deal_at_the_share_learned_before_the_quarte
         "Historical."
     }
     # On 2026-07-15 G, still open, is 122 days past its close date: no deal that far past it on a past
-    # eve, so every stale deal's share: S1 won of S1-S4 and G itself (stale on Q2's eve, not won in Q2).
+    # eve, so every stale deal's share of amount: S1's 1000 won of the 14000 of S1-S4 and G itself (stale
+    # on Q2's eve, not won in Q2): 0.0714 (rounded), 714.
     g = row(queries.execute(queries.connect(db), "forecast_deals"), opportunity_id="G")
-    assert (g["historical_group"], g["p_win"], g["expected_value"]) == ("stale: all stale deals", 0.2, 2000)
+    assert (g["historical_group"], g["p_win"], g["expected_value"]) == ("stale: all stale deals", 0.0714, 714)
     assert (g["fiscal_quarter"], g["in_forecast"], g["crm_weighted"]) == ("FY2026 Q3", False, None)
