@@ -210,9 +210,10 @@ class Settings(Strict):
     # was created, changed or done in the data (deals created, history rows, activities,
     # touchpoints, registrations), never a close date. `build --as-of` sets it for one build.
     as_of: date | None = None
-    # Open deals whose close date is before as_of ("stale"): "leave_out" keeps them out of every
-    # forecast method and the backtest (they are listed for cleanup); "current_quarter" counts
-    # them in the current quarter, as if they will still close in it.
+    # Open deals whose close date is before as_of ("stale"): "leave_out" keeps them out of CRM
+    # weighted and the sales call, and their backtest (they are listed for cleanup);
+    # "current_quarter" counts them in the current quarter, as if they will still close in it.
+    # The historical method counts them either way, at what stale deals like them won before.
     forecast_stale_deals: Literal["leave_out", "current_quarter"] = "leave_out"
     fx_rates: list[FxRate] = Field(default_factory=list)
     fiscal_year_start_month: int = Field(1, ge=1, le=12)

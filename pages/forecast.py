@@ -228,13 +228,13 @@ deal_columns = {
     "age_days": st.column_config.NumberColumn("Age (days)", format="%d"),
     "is_slipped": None,
     "is_stale": None,
-    "in_forecast": None,  # a stale deal left out reads "not forecast" in Quarter
+    "in_forecast": None,  # false: a stale deal CRM weighted leaves out (its CRM weighted is empty)
     "owner": "Owner",
 }
 largest, slipped, stale = st.tabs(["Largest expected value", "Most slipped", "Stale: past their close date"])
 with largest:
     ui.table(
-        deals.filter(deals["in_forecast"]).head(100),
+        deals.head(100),  # every open deal: the historical method counts stale ones too
         "forecast_largest_deals.csv",
         deal_columns,
         empty="No open deal of this pipeline is forecast for these filters.",

@@ -144,8 +144,9 @@ def test_a_stale_deal_counts_in_the_current_quarter_when_the_settings_say_so(tmp
     assert row(result, fiscal_quarter="FY2026 Q2", method="crm_weighted", segment="all")["expected"] == 1800
     assert row(queries.execute(con, "forecast_deals"), opportunity_id="C")["fiscal_quarter"] == "FY2026 Q2"
     assert queries.execute(con, "forecast_caveats")["message"].to_list()[-1] == (
-        "1 open deal, $4.0k, has a close date before 2026-05-15: the forecast counts it in FY2026 Q2 (setting "
-        "forecast_stale_deals); update or close it in the CRM."
+        "1 open deal, $4.0k, has a close date before 2026-05-15: every method counts it in FY2026 Q2 (setting "
+        "forecast_stale_deals; the historical method at the share of past stale deals like it won in the quarter "
+        "after); update or close it in the CRM."
     )
 
 

@@ -167,3 +167,16 @@ def test_new_business_adds_its_mean_to_the_historical_forecast_and_widens_its_ba
     # CRM weighted forecasts the deals that exist: no new business, the same band.
     assert added[("crm_weighted", "direct")] == alone[("crm_weighted", "direct")]
     assert added[("crm_weighted", "direct")]["new_business"] == 0
+
+
+def test_rates_are_shares_of_the_groups_amount_not_of_its_deals():
+    # One group of four: 100 and 100 won, 800 lost, 1000 slipped. By amount: won 200 / 2000, lost
+    # 800 / 2000 (by count it would be 1/2 and 1/4). A group of deals of 0 takes the count share.
+    group = {"stage": "Prospecting", "age_bucket": "0-30 days", "segment": "direct", "partner_type": "direct"}
+    outcomes = (("won", 100.0), ("won", 100.0), ("lost", 800.0), ("slipped", 1000.0))
+    examples = pl.DataFrame([{**group, "outcome": o, "amount": a} for o, a in outcomes])
+    deal = pl.DataFrame([{**group, "opportunity_id": "D", "amount": 500.0, "probability": 0.1}])
+    rates = forecast._rates(deal, examples, min_group_deals=4).row(0, named=True)
+    assert (rates["p_won"], rates["p_lost"], rates["p_slip"]) == pytest.approx((0.1, 0.4, 0.5))
+    free = forecast._rates(deal, examples.with_columns(pl.lit(0.0).alias("amount")), min_group_deals=4).row(0, named=True)
+    assert (free["p_won"], free["p_lost"]) == pytest.approx((0.5, 0.25))

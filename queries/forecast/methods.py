@@ -3,8 +3,8 @@
 This module owns the three forecast methods (docs/design.md, "Pipeline forecast"):
 - CRM weighted: amount x the stage probability of the stage map;
 - Sales call: commit, and commit + best case, from forecast_category;
-- Historical: win, loss and slip rates learned from what happened to deals in the same
-  state at the start of past quarters (by stage, age, partner involvement and partner type,
+- Historical: win, loss and slip rates (shares of amount) learned from what happened to deals
+  in the same state at the start of past quarters (by stage, age, partner involvement and partner type,
   falling back to coarser groups below a minimum count), and P10 / P50 / P90 from 10,000
   vectorised simulations of every open deal (won in its quarter, slips to the next, or lost),
   plus new business: what deals not created yet will win in the quarter, drawn per run from
@@ -27,11 +27,12 @@ computing everything from the extracts (tests check both).
 
 Conventions: a deal's quarter is the fiscal quarter of its close date as known then. An open
 deal whose close date is before the forecast's day is "stale": nobody expects it on that date
-any more, and the forecast cannot say when it will close, so by default (settings
-`forecast_stale_deals = "leave_out"`) every method leaves it out, the backtest too (and the
-historical rates are learned from deals that were not stale), and `forecast_caveats` counts
-them with their amount for cleanup in the CRM; "current_quarter" counts them in the current
-quarter instead. Knowledge "as of" a day is everything up to the end of that day; the
+any more. The historical method counts it in the current quarter at the share of deals stale on
+past quarters' eves, as far past their close date, that were won in the quarter after (`_rates`;
+every other deal's rates are learned from deals not stale then). CRM weighted and the sales call
+leave it out by default (settings `forecast_stale_deals = "leave_out"`), the backtest too, or
+count it in the current quarter ("current_quarter"); `forecast_caveats` counts stale deals with
+their amount for cleanup in the CRM. Knowledge "as of" a day is everything up to the end of that day; the
 backtest of a quarter uses the day before it, and a deal is stale then when its close date is
 before the quarter's first day.
 """
@@ -91,6 +92,24 @@ GROUP_LEVELS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("all deals", ()),
 )
 NO_HISTORY_GROUP = "stage map (no closed history yet)"
+# Stale deals (open past their close date) take their rates from deals stale on a past quarter's
+# eve, by how long past their close date (what says most about whether a deal is still alive), then
+# stage and involvement as every other deal. The past-close bucket is never dropped: its own
+# examples count whatever their number (STALE_ANY_COUNT_FROM), as a deal a year past its close date
+# is not like the average stale deal; only a bucket with no example at all takes every stale deal's.
+PAST_CLOSE_BUCKETS = (
+    (30, "up to 30 days past close"), (90, "31-90 days past close"), (180, "91-180 days past close"),
+    (365, "181-365 days past close"),
+)  # fmt: skip
+OLDEST_PAST_CLOSE_BUCKET = "over 1 year past close"
+STALE_GROUP_LEVELS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("stale: past close x stage x involvement", ("past_close_bucket", "stage", "segment")),
+    ("stale: past close x stage", ("past_close_bucket", "stage")),
+    ("stale: past close", ("past_close_bucket",)),
+    ("stale: all stale deals", ()),
+)
+STALE_ANY_COUNT_FROM = 2  # levels from this one need one example, not the minimum
+NO_STALE_HISTORY_GROUP = "stale: none in closed history yet (counted at 0)"
 # What _examples keeps of the eves' deal states: the group columns (age from age_days and the
 # schedule from close_date), and the amount and probability the quarter shocks weigh.
 EXAMPLE_COLUMNS = (
@@ -166,9 +185,10 @@ def forecast_deals(
 
     Largest historical expected value (within the four quarters) first. is_slipped: its
     close date has moved later; is_stale: its close date is before `as_of` while it is still
-    open; in_forecast: false for a stale deal the settings leave out of the forecast (its
-    quarter reads 'not forecast', its expected values are empty). historical_group says which
-    group of closed history gave its rates; probability_source where its CRM-weighted
+    open (forecast in the current quarter by the historical method, at what stale deals like it
+    won: historical_group names the group); in_forecast: false for a stale deal the settings
+    leave out of CRM weighted and the sales call (its crm_weighted is empty). historical_group
+    says which group of closed history gave its rates; probability_source where its CRM-weighted
     probability came from ('stage_map', 'deal': its own, 'none': counted at 0).
     """
     return _live(con, as_of, _filters(regions, tiers, partner_types, managers), min_group_deals)["deals"]
@@ -186,8 +206,9 @@ def forecast_caveats(
 
     Grain: one row per kind x segment that has such deals
 
-    kind: 'stale' (open, close date before `as_of`: left out of the forecast, or counted in
-    the current quarter when the settings say so), 'no_probability' (forecast deals in stages
+    kind: 'stale' (open, close date before `as_of`: the historical method counts them at what
+    stale deals like them won before; CRM weighted and the sales call leave them out, or count
+    them in the current quarter when the settings say so), 'no_probability' (forecast deals in stages
     the stage map gives no probability, without one of their own: CRM weighted counts them at
     0), 'deal_probability' (the same stages, using the deal's own probability). stages: the
     stages concerned, comma-separated (empty for 'stale'); message: the sentence the page shows.
@@ -226,8 +247,8 @@ def forecast_backtest(
     from opportunity_history) or 'created_close_dates' (no history: stage and forecast
     category then are unknown, amounts and close dates are the final ones).
     Stale deals then (open, close date before the quarter's first day): stale_deals and
-    stale_amount; stale_forecast, the part of the forecast that came from them (0 when the
-    settings leave them out); stale_won, the part of the actual they brought. stale_note, the
+    stale_amount; stale_forecast, the part of the forecast that came from them (for CRM weighted
+    and the sales call 0 when the settings leave them out); stale_won, the part of the actual they brought. stale_note, the
     same on every method's row of a quarter and segment: why the error is large, when it is
     at least 50% and stale deals account for at least half of it.
     """
@@ -511,23 +532,25 @@ def _with_schedule(deals: pl.DataFrame, first_quarter: pl.Expr, start_month: int
 # ---- historical rates ----------------------------------------------------------------
 
 
-def _examples(
-    snapshots: pl.DataFrame, finals: pl.DataFrame, known_through: date, start_month: int, counts_stale: bool
-) -> pl.DataFrame:
+def _examples(snapshots: pl.DataFrame, finals: pl.DataFrame, known_through: date, start_month: int) -> pl.DataFrame:
     """What happened to each deal open on the eve of a past quarter, by the end of its scheduled quarter.
 
     outcome: 'won' (closed won by then), 'lost' (closed lost by then) or 'slipped' (still open,
-    or closed later). Only quarters that had ended by `known_through` count. Deals stale on
-    that eve are examples only when the forecast counts stale deals (`counts_stale`): the
-    rates are learned from deals like the ones they are applied to.
+    or closed later). Only quarters that had ended by `known_through` count. is_stale: the deal
+    was past its close date on that eve (its scheduled quarter is then the one that followed),
+    with past_close_bucket; `_rates` learns stale deals' rates from these alone, and every other
+    deal's from the rest: the rates are learned from deals like the ones they are applied to.
     """
     if snapshots.is_empty():
-        return snapshots.with_columns(pl.lit(None, pl.String).alias("outcome"), pl.lit(None, pl.String).alias("age_bucket"))
+        return snapshots.with_columns(
+            pl.lit(None, pl.String).alias("outcome"),
+            pl.lit(None, pl.String).alias("age_bucket"),
+            pl.lit(None, pl.Boolean).alias("is_stale"),
+            pl.lit(None, pl.String).alias("past_close_bucket"),
+        )
     # Only what the rates and the quarter shocks read: at scale the eves are millions of rows,
     # and each filter and join below copies them.
-    snapshots = snapshots.select(EXAMPLE_COLUMNS)
-    if not counts_stale:
-        snapshots = snapshots.filter(~_is_stale(pl.col("quarter_start")))
+    snapshots = snapshots.select(EXAMPLE_COLUMNS).with_columns(_staleness(pl.col("quarter_start")))
     deals = _with_schedule(snapshots, pl.col("quarter_start"), start_month)
     scheduled = pl.col("quarter_start").dt.offset_by(pl.format("{}mo", pl.col("quarter_index") * 3))
     deals = deals.with_columns((scheduled.dt.offset_by("3mo") - pl.duration(days=1)).alias("scheduled_end"))
@@ -550,7 +573,53 @@ def _examples(
 
 
 def _rates(deals: pl.DataFrame, examples: pl.DataFrame, min_group_deals: int) -> pl.DataFrame:
-    """p_won, p_lost, p_slip per deal and quarter, from the finest group of examples with enough deals."""
+    """p_won, p_lost, p_slip per deal and quarter, from the finest group of examples with enough deals.
+
+    A stale deal (is_stale: open past its close date) takes the rates of deals stale on a past
+    quarter's eve, by how long past their close date, stage and involvement (STALE_GROUP_LEVELS):
+    p_won is the share of them won in the quarter that followed. It is forecast in the current
+    quarter only (p_slip 0): one still open after it is stale again, and learned anew then.
+    Every other deal takes the rates of the deals not stale on the eves (GROUP_LEVELS). Rows keep
+    the order of `deals`.
+    """
+    if "is_stale" not in deals.columns:
+        return _current_rates(deals, _not_stale(examples), min_group_deals)
+    deals = deals.with_row_index("_order")
+    current = _current_rates(deals.filter(~pl.col("is_stale")), _not_stale(examples), min_group_deals)
+    stale = _stale_rates(deals.filter(pl.col("is_stale")), _only_stale(examples), min_group_deals)
+    return pl.concat([current, stale], how="diagonal_relaxed").sort("_order").drop("_order")
+
+
+def _not_stale(examples: pl.DataFrame) -> pl.DataFrame:
+    return examples.filter(~pl.col("is_stale")) if "is_stale" in examples.columns else examples
+
+
+def _only_stale(examples: pl.DataFrame) -> pl.DataFrame:
+    return examples.filter(pl.col("is_stale")) if "is_stale" in examples.columns else examples.clear()
+
+
+def _stale_rates(deals: pl.DataFrame, examples: pl.DataFrame, min_group_deals: int) -> pl.DataFrame:
+    """p_won of stale deals from stale examples (none yet: 0, as the program has not seen one won)."""
+    rates = deals.with_columns(
+        pl.lit(None, pl.Float64).alias("p_won"),
+        pl.lit(None, pl.Float64).alias("p_lost"),
+        pl.lit(None, pl.String).alias("historical_group"),
+        pl.lit(None, pl.Int64).alias("group_deals"),
+    )
+    if examples.is_empty():
+        rates = rates.with_columns(
+            pl.lit(0.0).alias("p_won"),
+            pl.lit(NO_STALE_HISTORY_GROUP).alias("historical_group"),
+            pl.lit(0, pl.Int64).alias("group_deals"),
+        )
+    else:
+        rates = _grouped_rates(rates, examples, STALE_GROUP_LEVELS[:STALE_ANY_COUNT_FROM], min_group_deals)
+        rates = _grouped_rates(rates, examples, STALE_GROUP_LEVELS[STALE_ANY_COUNT_FROM:], 1)
+    return rates.with_columns((1 - pl.col("p_won")).alias("p_lost"), pl.lit(0.0).alias("p_slip"))
+
+
+def _current_rates(deals: pl.DataFrame, examples: pl.DataFrame, min_group_deals: int) -> pl.DataFrame:
+    """p_won, p_lost, p_slip of deals not stale, from the examples not stale on their eve."""
     rates = deals.with_columns(
         pl.lit(None, pl.Float64).alias("p_won"),
         pl.lit(None, pl.Float64).alias("p_lost"),
@@ -564,11 +633,29 @@ def _rates(deals: pl.DataFrame, examples: pl.DataFrame, min_group_deals: int) ->
             pl.lit(NO_HISTORY_GROUP).alias("historical_group"),
             pl.lit(0, pl.Int64).alias("group_deals"),
         ).with_columns(pl.lit(0.0).alias("p_slip"))
-    for label, columns in GROUP_LEVELS:
+    rates = _grouped_rates(rates, examples, GROUP_LEVELS, min_group_deals)
+    return rates.with_columns((1 - pl.col("p_won") - pl.col("p_lost")).clip(lower_bound=0).alias("p_slip"))
+
+
+def _grouped_rates(
+    rates: pl.DataFrame, examples: pl.DataFrame, levels: tuple[tuple[str, tuple[str, ...]], ...], min_group_deals: int
+) -> pl.DataFrame:
+    """p_won and p_lost of each deal from the finest of `levels` whose group of examples has enough deals.
+
+    Shares of the group's amount, not of its deal count: the forecast is an amount, and where large
+    deals win less often than small ones (they do on the demo, seed 7: 19-30% of the amount open on
+    an eve and due in the quarter was won in it, 23-31% of the deals), a count share overstates it.
+    A group whose amounts are all 0 takes the count share."""
+    amount = pl.col("amount").fill_null(0.0)
+
+    def share(outcome: str) -> pl.Expr:
+        is_outcome = pl.col("outcome") == outcome
+        by_amount = (is_outcome.cast(pl.Float64) * amount).sum() / amount.sum()
+        return pl.when(amount.sum() > 0).then(by_amount).otherwise(is_outcome.mean())
+
+    for label, columns in levels:
         stats = examples.group_by(list(columns) or pl.lit(1).alias("_all")).agg(
-            pl.len().alias("_n"),
-            (pl.col("outcome") == "won").mean().alias("_won"),
-            (pl.col("outcome") == "lost").mean().alias("_lost"),
+            pl.len().alias("_n"), share("won").alias("_won"), share("lost").alias("_lost")
         )
         if columns:
             joined = rates.join(stats, on=list(columns), how="left", nulls_equal=True)
@@ -583,7 +670,7 @@ def _rates(deals: pl.DataFrame, examples: pl.DataFrame, min_group_deals: int) ->
             pl.when(enough).then(pl.lit(label)).otherwise(pl.col("historical_group")).alias("historical_group"),
             pl.when(enough).then(pl.col("_n")).otherwise(pl.col("group_deals")).alias("group_deals"),
         ).drop("_n", "_won", "_lost")
-    return rates.with_columns((1 - pl.col("p_won") - pl.col("p_lost")).clip(lower_bound=0).alias("p_slip"))
+    return rates
 
 
 # ---- new business ----------------------------------------------------------------------
@@ -776,6 +863,7 @@ def _method_rows(
     include_sales: bool,
     shocks: dict[str, np.ndarray] | None = None,
     new_business: list[np.ndarray] | None = None,
+    stale_in_pipeline_methods: bool = True,
 ) -> list[dict[str, Any]]:
     """Expected, P10, P50, P90 and new_business per quarter index x method x segment (before won-to-date).
 
@@ -785,7 +873,9 @@ def _method_rows(
     new_business (from `_new_business`, per quarter the past quarters' amounts by base segment):
     the historical method only. Its expected value adds their mean; each run adds one past
     quarter's amounts, drawn apart from the shock, so the band carries their spread too. The
-    pipeline methods forecast the deals that exist, by definition: their new_business is 0."""
+    pipeline methods forecast the deals that exist, by definition: their new_business is 0.
+    stale_in_pipeline_methods=False (setting forecast_stale_deals = "leave_out"): CRM weighted and
+    the sales call count stale deals (is_stale) at 0; the historical method counts every deal."""
     deals = deals.filter(pl.col("quarter_index") < horizon)
     amounts = deals["amount"].to_numpy().astype(np.float64)
     segments = deals["segment"].replace_strict(dict(zip(BASE_SEGMENTS, range(3), strict=True))).to_numpy()
@@ -818,7 +908,10 @@ def _method_rows(
             out[:, segment] = in_quarter[segments == segment].sum(axis=0)
         return out
 
-    probability = deals["probability"].fill_null(0.0).to_numpy()
+    counted = np.ones(deals.height, dtype=bool)
+    if not stale_in_pipeline_methods and "is_stale" in deals.columns:
+        counted = ~deals["is_stale"].to_numpy()
+    probability = np.where(counted, deals["probability"].fill_null(0.0).to_numpy(), 0.0)
     crm = won_by_quarter(quarter_index, probability, np.zeros_like(probability), horizon)
     historical = won_by_quarter(quarter_index, deals["p_won"].to_numpy(), deals["p_slip"].to_numpy(), horizon)
     per_run: list[np.ndarray | None] = [None, None]
@@ -830,7 +923,7 @@ def _method_rows(
     if include_sales:
         category = deals["forecast_category"].fill_null("pipeline").to_numpy()
         for method, kept in (("sales_commit", ("commit",)), ("sales_best_case", ("commit", "best_case"))):
-            chosen = np.isin(category, kept).astype(np.float64)
+            chosen = (np.isin(category, kept) & counted).astype(np.float64)
             add(method, expected_by(won_by_quarter(quarter_index, chosen, np.zeros_like(chosen), horizon)), None)
     new_expected = no_new_business.copy()
     if new_business:
@@ -849,7 +942,9 @@ def _quarter_shocks(examples: pl.DataFrame) -> dict[str, np.ndarray] | None:
     (the rates are learned from all of them); CRM weighted, the amount closed won over the
     amount its stage probabilities gave, over the mean of that ratio. A shock below 1 is a
     quarter that won less than usual. None with fewer than MIN_SHOCK_QUARTERS quarters to learn
-    from, or nothing won in them."""
+    from, or nothing won in them. Learned from the deals not stale on the eve: how much stale amount
+    a quarter carried (it wins at a far lower rate) would read as a slow quarter."""
+    examples = _not_stale(examples)
     if examples.is_empty():
         return None
     won = pl.col("amount") * (pl.col("outcome") == "won").cast(pl.Float64)
@@ -905,17 +1000,21 @@ def _live(
     times: the same expected values, bands to within the simulation's noise. remember=False:
     computed and not kept (forecast_history asks for each week once; at scale each week's deals
     are tens of megabytes)."""
+
     def compute() -> dict[str, pl.DataFrame]:
         data_as_of, start_month = _meta(con)
         day = as_of or data_as_of
         now = _finals(con, filters) if day >= data_as_of else _states_on(con, filters, day)
         first_quarter = fiscal.quarter_start(day, start_month)
         counts_stale = _counts_stale(con)
-        examples = _examples(_snapshots(con, filters), _outcomes(con, filters), day, start_month, counts_stale)
+        examples = _examples(_snapshots(con, filters), _outcomes(con, filters), day, start_month)
         open_now = _with_schedule(now.filter(pl.col("in_scope") & ~pl.col("is_closed")), pl.lit(first_quarter), start_month)
-        open_now = open_now.with_columns(_is_stale(pl.lit(day)).alias("is_stale"))
+        open_now = open_now.with_columns(_staleness(pl.lit(day)))
         stale = open_now.filter(pl.col("is_stale"))
-        deals = _rates(open_now if counts_stale else open_now.filter(~pl.col("is_stale")), examples, min_group_deals)
+        # Every open deal: the historical method counts stale ones at what stale deals won before;
+        # the setting decides whether CRM weighted and the sales call count them (`counted`).
+        deals = _rates(open_now, examples, min_group_deals)
+        counted = deals if counts_stale else deals.filter(~pl.col("is_stale"))
         won_to_date = _won_by_segment(
             now.filter(pl.col("in_scope") & pl.col("is_won") & pl.col("close_date").is_between(first_quarter, day))
         )
@@ -924,7 +1023,12 @@ def _live(
         # the deals won in earlier quarters that new business is learned from.
         won = _outcomes(con, filters).filter(pl.col("in_scope") & pl.col("is_won"))
         new_business = _new_business(won, first_quarter, day, start_month, horizon)
-        rows = pl.DataFrame(_method_rows(deals, horizon, runs, include_sales=True, shocks=shocks, new_business=new_business))
+        rows = pl.DataFrame(
+            _method_rows(
+                deals, horizon, runs, include_sales=True, shocks=shocks, new_business=new_business,
+                stale_in_pipeline_methods=counts_stale,
+            )
+        )  # fmt: skip
         quarters = pl.DataFrame(
             {
                 "quarter_index": list(range(horizon)),
@@ -934,7 +1038,7 @@ def _live(
                 ],
             }
         )
-        open_counts = deals.filter(pl.col("quarter_index") < horizon).group_by("quarter_index", "segment").len()
+        open_counts = counted.filter(pl.col("quarter_index") < horizon).group_by("quarter_index", "segment").len()
         note = _group_note(deals.filter(pl.col("quarter_index") < horizon))
         forecast = rows.join(quarters, on="quarter_index").with_columns(
             pl.when(pl.col("quarter_index") == 0)
@@ -964,9 +1068,8 @@ def _live(
             "as_of",
             "note",
         ).sort("quarter_start", "method", "segment")
-        left_out = stale.clear() if counts_stale else stale
-        caveats = _caveats(stale, deals, day, quarters["fiscal_quarter"][0] if counts_stale else None)
-        return {"forecast": forecast, "deals": _deal_table(deals, left_out, day, quarters), "caveats": caveats}
+        caveats = _caveats(stale, counted, day, quarters["fiscal_quarter"][0], counts_stale)
+        return {"forecast": forecast, "deals": _deal_table(deals, counts_stale, day, quarters), "caveats": caveats}
 
     if not remember:
         return compute()
@@ -981,6 +1084,20 @@ def in_segment(segment: str) -> pl.Expr:
 def _is_stale(day: pl.Expr) -> pl.Expr:
     """An open deal whose close date is before `day`: nobody expects it on that date any more."""
     return (pl.col("close_date") < day).fill_null(False)
+
+
+def _staleness(day: pl.Expr) -> list[pl.Expr]:
+    """is_stale as of `day` (the as-of date; a quarter's first day for its eve), and past_close_bucket:
+    how long past its close date (`day` - close date, as days_past_close), null when not stale."""
+    past = (day - pl.col("close_date")).dt.total_days()
+    bucket = pl.when(past <= PAST_CLOSE_BUCKETS[0][0]).then(pl.lit(PAST_CLOSE_BUCKETS[0][1]))
+    for bound, label in PAST_CLOSE_BUCKETS[1:]:
+        bucket = bucket.when(past <= bound).then(pl.lit(label))
+    stale = _is_stale(day)
+    return [
+        stale.alias("is_stale"),
+        pl.when(stale).then(bucket.otherwise(pl.lit(OLDEST_PAST_CLOSE_BUCKET))).alias("past_close_bucket"),
+    ]
 
 
 def _by_segment(deals: pl.DataFrame) -> dict[str, tuple[int, float]]:
@@ -998,8 +1115,9 @@ def _deals_phrase(count: int, amount: float) -> str:
     return f"{count:,} open deal{'s' if count != 1 else ''}, {money(amount)},"
 
 
-def _caveats(stale: pl.DataFrame, deals: pl.DataFrame, day: date, counted_in: str | None) -> pl.DataFrame:
-    """The rows of forecast_caveats: stale deals, and forecast deals whose stage has no probability."""
+def _caveats(stale: pl.DataFrame, deals: pl.DataFrame, day: date, current: str, counts_stale: bool) -> pl.DataFrame:
+    """The rows of forecast_caveats: stale deals, and the deals CRM weighted counts (`deals`) whose stage
+    has no probability. `current`: the current quarter's label, where stale deals are forecast."""
     rows: list[dict[str, Any]] = []
 
     def add(kind: str, frame: pl.DataFrame, sentence: Callable[[int, float, list[str]], str]) -> None:
@@ -1014,10 +1132,12 @@ def _caveats(stale: pl.DataFrame, deals: pl.DataFrame, day: date, counted_in: st
 
     def stale_sentence(count: int, amount: float, _: list[str]) -> str:
         one = count == 1
+        them = "it" if one else "them"
+        share = f"at the share of past stale deals like {them} won in the quarter after"
         fate = (
-            f"the forecast counts {'it' if one else 'them'} in {counted_in} (setting forecast_stale_deals)"
-            if counted_in
-            else f"{'it is' if one else 'they are'} not forecast into this quarter"
+            f"every method counts {them} in {current} (setting forecast_stale_deals; the historical method {share})"
+            if counts_stale
+            else f"CRM weighted and the sales call leave {them} out; the historical method counts {them} in {current} {share}"
         )
         return (
             f"{_deals_phrase(count, amount)} {'has' if one else 'have'} a close date before {day:%Y-%m-%d}: {fate}; "
@@ -1058,8 +1178,9 @@ def _open_deal_counts(counts: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"quarter_index": pl.Int64, "segment": pl.String, "open_deals": pl.Int64}, orient="row")
 
 
-def _deal_table(deals: pl.DataFrame, left_out: pl.DataFrame, day: date, quarters: pl.DataFrame) -> pl.DataFrame:
-    """The forecast's open deals, then the stale ones it leaves out (no quarter, no expected value)."""
+def _deal_table(deals: pl.DataFrame, counts_stale: bool, day: date, quarters: pl.DataFrame) -> pl.DataFrame:
+    """The open deals with their historical expected value; a stale deal the settings leave out of CRM
+    weighted and the sales call has no crm_weighted and in_forecast false."""
     columns = [
         "opportunity_id", "account_name", "partner_id", "partner_name", "segment", "stage", "forecast_category",
         "amount", "close_date", "fiscal_quarter", "crm_weighted", "p_win", "expected_value", "historical_group",
@@ -1067,21 +1188,13 @@ def _deal_table(deals: pl.DataFrame, left_out: pl.DataFrame, day: date, quarters
         "in_forecast", "owner",
     ]  # fmt: skip
     won_by = won_by_quarter(deals["quarter_index"].to_numpy(), deals["p_won"].to_numpy(), deals["p_slip"].to_numpy(), HORIZON)
-    forecast = deals.with_columns(
-        pl.Series("p_win", won_by[:, -1]).round(4),
-        (pl.col("amount") * pl.col("probability")).round(2).alias("crm_weighted"),
-        pl.lit(True).alias("in_forecast"),
-    )
-    stale = left_out.select(
-        *[c for c in forecast.columns if c in left_out.columns and c != "quarter_index"],
-        pl.lit(None, pl.Int64).alias("quarter_index"),
-        pl.lit(None, pl.Float64).alias("p_win"),
-        pl.lit(None, pl.Float64).alias("crm_weighted"),
-        pl.lit("not forecast: past its close date").alias("historical_group"),
-        pl.lit(False).alias("in_forecast"),
-    )
+    in_forecast = pl.lit(counts_stale) | ~pl.col("is_stale")
     return (
-        pl.concat([forecast, stale], how="diagonal_relaxed")
+        deals.with_columns(
+            pl.Series("p_win", won_by[:, -1]).round(4),
+            pl.when(in_forecast).then((pl.col("amount") * pl.col("probability")).round(2)).alias("crm_weighted"),
+            in_forecast.alias("in_forecast"),
+        )
         .with_columns(
             (pl.col("close_date") - pl.col("first_close_date"))
             .dt.total_days()
@@ -1095,10 +1208,7 @@ def _deal_table(deals: pl.DataFrame, left_out: pl.DataFrame, day: date, quarters
             (pl.col("amount") * pl.col("p_win")).round(2).alias("expected_value"),
             ((pl.col("times_slipped") > 0) | (pl.col("days_slipped") > 0)).alias("is_slipped"),
             (pl.col("days_past_close") > 0).alias("is_stale"),
-            pl.when(pl.col("in_forecast"))
-            .then(pl.col("fiscal_quarter").fill_null("later"))
-            .otherwise(pl.lit("not forecast"))
-            .alias("fiscal_quarter"),
+            pl.col("fiscal_quarter").fill_null("later"),
         )
         .select(columns)
         .sort("expected_value", "amount", "opportunity_id", descending=[True, True, False], nulls_last=True)
@@ -1130,27 +1240,29 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
             if len(frames) == BACKTEST_QUARTERS:
                 break
             known_through = start - timedelta(days=1)
-            examples = _examples(
-                learned_from.filter(pl.col("quarter_start") < start), finals, known_through, start_month, counts_stale
-            )
-            if examples.height < max(min_group_deals, 1):
+            examples = _examples(learned_from.filter(pl.col("quarter_start") < start), finals, known_through, start_month)
+            if _not_stale(examples).height < max(min_group_deals, 1):
                 break  # too little closed history yet to learn from
             open_then = _with_schedule(
                 snapshots.filter((pl.col("quarter_start") == start) & pl.col("in_scope")), pl.lit(start), start_month
-            ).with_columns(_is_stale(pl.lit(start)).alias("is_stale"))
-            deals = _rates(open_then if counts_stale else open_then.filter(~pl.col("is_stale")), examples, min_group_deals)
+            ).with_columns(_staleness(pl.lit(start)))
+            deals = _rates(open_then, examples, min_group_deals)
             shocks = _quarter_shocks(examples)
             new_business = _new_business(won, start, known_through, start_month, 1)
             rows = pl.DataFrame(
-                _method_rows(deals, 1, RUNS, include_sales=include_sales, shocks=shocks, new_business=new_business)
-            )
+                _method_rows(
+                    deals, 1, RUNS, include_sales=include_sales, shocks=shocks, new_business=new_business,
+                    stale_in_pipeline_methods=counts_stale,
+                )
+            )  # fmt: skip
             end = fiscal.add_quarters(start, 1) - timedelta(days=1)
             won_in_quarter = won.filter(pl.col("close_date").is_between(start, end))
             actual = _won_by_segment(won_in_quarter)
             # What the pipeline methods forecast (the deals they counted on the eve) won, and what
             # deals created in the quarter won: the historical method's new business, in fact.
-            counted = deals.filter(pl.col("quarter_index") == 0)["opportunity_id"].implode()
-            from_pipeline = _won_by_segment(won_in_quarter.filter(pl.col("opportunity_id").is_in(counted)))
+            counted = deals.filter((pl.col("quarter_index") == 0) & (pl.lit(counts_stale) | ~pl.col("is_stale")))
+            counted_ids = counted["opportunity_id"].implode()
+            from_pipeline = _won_by_segment(won_in_quarter.filter(pl.col("opportunity_id").is_in(counted_ids)))
             from_new = _won_by_segment(won_in_quarter.filter(pl.col("created_at") >= start))
             stale = open_then.filter(pl.col("is_stale"))
             stale_won = won_in_quarter.filter(pl.col("opportunity_id").is_in(stale["opportunity_id"].implode()))
@@ -1161,7 +1273,7 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
                     pl.col("segment").replace_strict(actual, return_dtype=pl.Float64).alias("actual"),
                     pl.col("segment").replace_strict(from_pipeline, return_dtype=pl.Float64).alias("pipeline_actual"),
                     pl.col("segment").replace_strict(from_new, return_dtype=pl.Float64).alias("new_business_actual"),
-                    pl.lit(deals.filter(pl.col("quarter_index") == 0).height, dtype=pl.Int64).alias("open_deals"),
+                    pl.lit(counted.height, dtype=pl.Int64).alias("open_deals"),
                 ).join(_stale_columns(stale, stale_won, deals, counts_stale, include_sales), on=["method", "segment"])
             )
         if not frames:
@@ -1209,14 +1321,16 @@ def _stale_columns(
     stale: pl.DataFrame, stale_won: pl.DataFrame, deals: pl.DataFrame, counts_stale: bool, include_sales: bool
 ) -> pl.DataFrame:
     """Per method x segment of one backtested quarter: the deals stale on its first day, their
-    amount, the part of the forecast they made (0 when left out) and the part of the actual they won."""
+    amount, the part of the forecast they made (0 for a method that leaves them out) and the part
+    of the actual they won."""
     counts = _by_segment(stale)
     won = _won_by_segment(stale_won)
     won_deals = _by_segment(stale_won)
     from_stale: dict[tuple[str, str], float] = {}
-    if counts_stale and stale.height:
+    if stale.height:
         # The same rates and methods, on the stale deals alone (bands unused: one run).
-        for item in _method_rows(deals.filter(pl.col("is_stale")), 1, 1, include_sales=include_sales):
+        alone = deals.filter(pl.col("is_stale"))
+        for item in _method_rows(alone, 1, 1, include_sales=include_sales, stale_in_pipeline_methods=counts_stale):
             from_stale[(item["method"], item["segment"])] = item["expected"]
     methods = [m for m in METHODS if include_sales or not m.startswith("sales_")]
     return pl.DataFrame(
