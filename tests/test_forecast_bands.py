@@ -180,3 +180,79 @@ def test_rates_are_shares_of_the_groups_amount_not_of_its_deals():
     assert (rates["p_won"], rates["p_lost"], rates["p_slip"]) == pytest.approx((0.1, 0.4, 0.5))
     free = forecast._rates(deal, examples.with_columns(pl.lit(0.0).alias("amount")), min_group_deals=4).row(0, named=True)
     assert (free["p_won"], free["p_lost"]) == pytest.approx((0.5, 0.25))
+
+
+# ---- involvement at close: a deal direct on the eve may be partner-influenced when it is won ---------
+
+
+def eve_deal(opportunity_id: str, start: date, segment: str, amount: float) -> dict:
+    # Open on the eve of `start`, due in that quarter, not stale.
+    return {"opportunity_id": opportunity_id, "quarter_start": start, "close_date": start + timedelta(days=40),
+            "age_days": 10, "stage": "Prospecting", "segment": segment, "partner_type": "direct", "amount": amount,
+            "probability": 0.25}  # fmt: skip
+
+
+def final(opportunity_id: str, won: bool, close_date: date, segment: str) -> dict:
+    return {"opportunity_id": opportunity_id, "is_closed": True, "is_won": won, "close_date": close_date, "segment": segment}
+
+
+Q1, Q2 = date(2026, 1, 1), date(2026, 4, 1)
+# On the eve of FY2026 Q1 four direct deals and one influenced one were open. Won in Q1: D1 (300,
+# still direct), D2 (100, a partner touched it before it closed: influenced), D3 (600, sourced by a
+# registration before its close), I1 (500, influenced). D4 (1000, direct) was lost. On the eve of
+# Q2, D5 (direct, 2000) was open; it was won in Q2 as influenced.
+EVES = pl.DataFrame(
+    [eve_deal("D1", Q1, "direct", 300.0), eve_deal("D2", Q1, "direct", 100.0), eve_deal("D3", Q1, "direct", 600.0),
+     eve_deal("D4", Q1, "direct", 1000.0), eve_deal("I1", Q1, "partner_influenced", 500.0),
+     eve_deal("D5", Q2, "direct", 2000.0)]
+)  # fmt: skip
+FINALS = pl.DataFrame(
+    [final("D1", True, date(2026, 2, 1), "direct"), final("D2", True, date(2026, 2, 2), "partner_influenced"),
+     final("D3", True, date(2026, 2, 3), "partner_sourced"), final("D4", False, date(2026, 2, 4), "direct"),
+     final("I1", True, date(2026, 2, 5), "partner_influenced"), final("D5", True, date(2026, 5, 1), "partner_influenced")]
+)  # fmt: skip
+
+
+def test_the_migration_is_where_the_amount_won_of_each_eve_involvement_ended_by_amount():
+    # On the eve of Q2 only Q1 is over: of the 1,000 won of direct deals (D1, D2, D3; D4 was lost),
+    # 300 stayed direct, 100 ended influenced and 600 sourced. Influenced stayed influenced; sourced
+    # has no example and keeps its amount.
+    examples = forecast._examples(EVES, FINALS, Q2 - timedelta(days=1), 1)
+    migration = forecast._migration(examples, min_group_deals=1)
+    np.testing.assert_allclose(migration, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.6, 0.1, 0.3]])
+
+
+def test_the_migration_learns_only_from_quarters_over_by_the_day():
+    # D5 (2,000, direct then influenced) was won in Q2: not over on 2026-05-15, so it does not count.
+    during = forecast._migration(forecast._examples(EVES, FINALS, date(2026, 5, 15), 1), min_group_deals=1)
+    np.testing.assert_allclose(during[2], [0.6, 0.1, 0.3])
+    # Once Q2 is over it does: direct won 3,000, 2,100 of it influenced at its close.
+    after = forecast._migration(forecast._examples(EVES, FINALS, date(2026, 6, 30), 1), min_group_deals=1)
+    np.testing.assert_allclose(after[2], [600 / 3000, 2100 / 3000, 300 / 3000])
+
+
+def test_below_the_minimum_count_of_won_deals_an_involvement_keeps_its_amount():
+    examples = forecast._examples(EVES, FINALS, Q2 - timedelta(days=1), 1)
+    # 3 direct deals won, 1 influenced: a minimum of 4 learns nothing; a minimum of 3 learns direct's row.
+    assert forecast._migration(examples, min_group_deals=4) is None
+    np.testing.assert_allclose(forecast._migration(examples, min_group_deals=3)[2], [0.6, 0.1, 0.3])
+
+
+def test_the_historical_forecast_counts_what_direct_deals_win_where_their_kind_ended():
+    # 200 direct deals of 100.00, each won with 0.5: 10,000 expected. A quarter of direct amount won
+    # ended influenced: historical forecasts 7,500 direct and 2,500 influenced, in every run (the
+    # band of all deals is the same); CRM weighted forecasts the deals as the CRM states them.
+    migration = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.25, 0.75]])
+
+    def by_key(migration):
+        rows = forecast._method_rows(rated(200), 1, 4000, include_sales=False, migration=migration)
+        return {(r["method"], r["segment"]): r for r in rows}
+
+    alone, moved = by_key(None), by_key(migration)
+    assert moved[("historical", "direct")]["expected"] == pytest.approx(7_500)
+    assert moved[("historical", "partner_influenced")]["expected"] == pytest.approx(2_500)
+    assert moved[("historical", "partner")]["expected"] == pytest.approx(2_500)
+    for band in ("p10", "p50", "p90"):
+        assert moved[("historical", "all")][band] == pytest.approx(alone[("historical", "all")][band])
+        assert moved[("historical", "partner_influenced")][band] == pytest.approx(alone[("historical", "all")][band] / 4, rel=1e-6)
+    assert moved[("crm_weighted", "direct")] == alone[("crm_weighted", "direct")]

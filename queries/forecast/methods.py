@@ -536,8 +536,10 @@ def _examples(snapshots: pl.DataFrame, finals: pl.DataFrame, known_through: date
     """What happened to each deal open on the eve of a past quarter, by the end of its scheduled quarter.
 
     outcome: 'won' (closed won by then), 'lost' (closed lost by then) or 'slipped' (still open,
-    or closed later). Only quarters that had ended by `known_through` count. is_stale: the deal
-    was past its close date on that eve (its scheduled quarter is then the one that followed),
+    or closed later); final_segment: its partner involvement at its close, or today if open
+    (`_migration` reads it of the won ones, closed by `known_through`: no later touch counts).
+    Only quarters that had ended by `known_through` count. is_stale: the deal was past its close
+    date on that eve (its scheduled quarter is then the one that followed),
     with past_close_bucket; `_rates` learns stale deals' rates from these alone, and every other
     deal's from the rest: the rates are learned from deals like the ones they are applied to.
     """
@@ -547,6 +549,7 @@ def _examples(snapshots: pl.DataFrame, finals: pl.DataFrame, known_through: date
             pl.lit(None, pl.String).alias("age_bucket"),
             pl.lit(None, pl.Boolean).alias("is_stale"),
             pl.lit(None, pl.String).alias("past_close_bucket"),
+            pl.lit(None, pl.String).alias("final_segment"),
         )
     # Only what the rates and the quarter shocks read: at scale the eves are millions of rows,
     # and each filter and join below copies them.
@@ -560,6 +563,8 @@ def _examples(snapshots: pl.DataFrame, finals: pl.DataFrame, known_through: date
         pl.col("is_closed").alias("final_closed"),
         pl.col("is_won").alias("final_won"),
         pl.col("close_date").alias("final_close_date"),
+        # Without involvement at close (a caller's outcomes may lack it) nothing migrates.
+        (pl.col("segment") if "segment" in finals.columns else pl.lit(None, pl.String)).alias("final_segment"),
     )
     closed_in_time = pl.col("final_closed") & (pl.col("final_close_date") <= pl.col("scheduled_end"))
     return deals.join(outcome, on="opportunity_id", how="left").with_columns(
@@ -673,6 +678,35 @@ def _grouped_rates(
     return rates
 
 
+def _migration(examples: pl.DataFrame, min_group_deals: int) -> np.ndarray | None:
+    """Where the amount won ends, by involvement: shape (3, 3), row the base segment a deal had on
+    a past quarter's eve, column the one it had when it closed won, each row summing to 1. None when
+    nothing is learned (every row stays where it is).
+
+    A deal's involvement is read as known on the forecast's day, the actual by its involvement at
+    its close: a deal direct on the eve that a partner touches (or registers) before it is won is
+    partner-influenced revenue won. Learned like the rates, from the deals open on past quarters'
+    eves and won in their scheduled quarter (`_examples`, stale ones too: involvement is not
+    staleness), as shares of their amount; a segment with fewer than `min_group_deals` such deals
+    keeps its amount (its row is the identity's)."""
+    if examples.is_empty() or "final_segment" not in examples.columns:
+        return None
+    won = examples.filter(pl.col("outcome") == "won").with_columns(pl.col("final_segment").fill_null(pl.col("segment")))
+    index = dict(zip(BASE_SEGMENTS, range(len(BASE_SEGMENTS)), strict=True))
+    matrix = np.eye(len(BASE_SEGMENTS))
+    learned = False
+    for (segment,), group in won.group_by("segment"):
+        if segment not in index or group.height < max(min_group_deals, 1):
+            continue
+        amounts = group["amount"].fill_null(0.0).to_numpy().astype(np.float64)
+        finals = group["final_segment"].replace_strict(index).to_numpy()
+        if amounts.sum() <= 0:
+            amounts = np.ones_like(amounts)  # deals of 0: their count, as the rates do
+        matrix[index[segment]] = [amounts[finals == j].sum() / amounts.sum() for j in range(len(BASE_SEGMENTS))]
+        learned = True
+    return matrix if learned else None
+
+
 # ---- new business ----------------------------------------------------------------------
 
 
@@ -740,6 +774,7 @@ def simulate(
     runs: int = RUNS,
     seed: int = SEED,
     shocks: list[np.ndarray | None] | None = None,
+    splits: list[np.ndarray | None] | None = None,
 ) -> list[np.ndarray]:
     """Amount won per run, quarter and base segment, shape (runs, horizon, 3), for each matrix in `won_by`.
 
@@ -756,23 +791,34 @@ def simulate(
     is below won_by[q]. A run's shock is one of a few past quarters', so each deal's threshold
     is worked out once per distinct shock as a whole draw (`_shocked_thresholds`) and every
     comparison is between integers.
+
+    splits (one per matrix, or None): each deal's share of its amount won counted in each base
+    segment, shape (deals, 3) (`_migration`: a deal direct today may be partner-influenced when it
+    is won); None counts it all in its own segment.
     """
     horizon = won_by[0].shape[1] if won_by else 0
     results = [np.zeros((runs, horizon, len(BASE_SEGMENTS))) for _ in won_by]
     certain = [np.isin(matrix, (0.0, 1.0)).all(axis=1) for matrix in won_by]
-    for matrix, sure, result in zip(won_by, certain, results, strict=True):
+    splits = splits or [None] * len(won_by)
+    for matrix, sure, result, split in zip(won_by, certain, results, splits, strict=True):
         won_in = np.diff(matrix[sure], axis=1, prepend=0.0) * amounts[sure, None]
         for segment in range(len(BASE_SEGMENTS)):
-            result[:, :, segment] += won_in[segments[sure] == segment].sum(axis=0)
+            if split is None:
+                result[:, :, segment] += won_in[segments[sure] == segment].sum(axis=0)
+            else:
+                result[:, :, segment] += (won_in * split[sure, segment, None]).sum(axis=0)
     drawn = ~np.all(certain, axis=0) if won_by else np.zeros(0, dtype=bool)
     deals = int(drawn.sum())
     if deals == 0:
         return results
     # Per method, a deal certain under it weighs nothing in the draws (it was added above).
     weights = []
-    for sure in certain:
+    for sure, split in zip(certain, splits, strict=True):
         weight = np.zeros((deals, len(BASE_SEGMENTS)), dtype=np.float32)
-        weight[np.arange(deals), segments[drawn]] = np.where(sure[drawn], 0.0, amounts[drawn])
+        if split is None:
+            weight[np.arange(deals), segments[drawn]] = np.where(sure[drawn], 0.0, amounts[drawn])
+        else:
+            weight[:] = np.where(sure[drawn], 0.0, amounts[drawn])[:, None] * split[drawn]
         weights.append(weight)
     thresholds = [np.ascontiguousarray(np.round(w[drawn] * 65536).astype(np.int32).T) for w in won_by]
     # Per method: None (no shock), or each run's index into thresholds per distinct shock.
@@ -864,6 +910,7 @@ def _method_rows(
     shocks: dict[str, np.ndarray] | None = None,
     new_business: list[np.ndarray] | None = None,
     stale_in_pipeline_methods: bool = True,
+    migration: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """Expected, P10, P50, P90 and new_business per quarter index x method x segment (before won-to-date).
 
@@ -875,7 +922,10 @@ def _method_rows(
     quarter's amounts, drawn apart from the shock, so the band carries their spread too. The
     pipeline methods forecast the deals that exist, by definition: their new_business is 0.
     stale_in_pipeline_methods=False (setting forecast_stale_deals = "leave_out"): CRM weighted and
-    the sales call count stale deals (is_stale) at 0; the historical method counts every deal."""
+    the sales call count stale deals (is_stale) at 0; the historical method counts every deal.
+    migration (from `_migration`): the historical method only, like its rates: what each deal wins
+    is counted in the segments deals of its involvement ended in when won, in the expected value and
+    in every run. CRM weighted and the sales call forecast the deals as the CRM states them."""
     deals = deals.filter(pl.col("quarter_index") < horizon)
     amounts = deals["amount"].to_numpy().astype(np.float64)
     segments = deals["segment"].replace_strict(dict(zip(BASE_SEGMENTS, range(3), strict=True))).to_numpy()
@@ -901,11 +951,14 @@ def _method_rows(
                     }
                 )
 
-    def expected_by(won_by: np.ndarray) -> np.ndarray:
+    def expected_by(won_by: np.ndarray, split: np.ndarray | None = None) -> np.ndarray:
         in_quarter = np.diff(won_by, axis=1, prepend=0.0) * amounts[:, None]
         out = np.zeros((horizon, len(BASE_SEGMENTS)))
         for segment in range(len(BASE_SEGMENTS)):
-            out[:, segment] = in_quarter[segments == segment].sum(axis=0)
+            if split is None:
+                out[:, segment] = in_quarter[segments == segment].sum(axis=0)
+            else:
+                out[:, segment] = (in_quarter * split[:, segment, None]).sum(axis=0)
         return out
 
     counted = np.ones(deals.height, dtype=bool)
@@ -918,7 +971,8 @@ def _method_rows(
     if shocks:
         picks = np.random.default_rng(SEED + 1).integers(0, len(shocks["historical"]), runs)
         per_run = [shocks["crm_weighted"][picks], shocks["historical"][picks]]
-    crm_totals, historical_totals = simulate(amounts, segments, [crm, historical], runs, shocks=per_run)
+    split = None if migration is None else migration[segments]
+    crm_totals, historical_totals = simulate(amounts, segments, [crm, historical], runs, shocks=per_run, splits=[None, split])
     add("crm_weighted", expected_by(crm), _bands(crm_totals))
     if include_sales:
         category = deals["forecast_category"].fill_null("pipeline").to_numpy()
@@ -932,7 +986,7 @@ def _method_rows(
             if len(past):
                 new_expected[quarter] = past.mean(axis=0)
                 historical_totals[:, quarter] += past[picks.integers(0, len(past), runs)]
-    add("historical", expected_by(historical) + new_expected, _bands(historical_totals), new_expected)
+    add("historical", expected_by(historical, split) + new_expected, _bands(historical_totals), new_expected)
     return rows
 
 
@@ -1019,6 +1073,7 @@ def _live(
             now.filter(pl.col("in_scope") & pl.col("is_won") & pl.col("close_date").is_between(first_quarter, day))
         )
         shocks = _quarter_shocks(examples)
+        migration = _migration(examples, min_group_deals)
         # Every deal's outcome, not `now`: on a past day, and in forecast_history's build step, `now` lacks
         # the deals won in earlier quarters that new business is learned from.
         won = _outcomes(con, filters).filter(pl.col("in_scope") & pl.col("is_won"))
@@ -1026,7 +1081,7 @@ def _live(
         rows = pl.DataFrame(
             _method_rows(
                 deals, horizon, runs, include_sales=True, shocks=shocks, new_business=new_business,
-                stale_in_pipeline_methods=counts_stale,
+                stale_in_pipeline_methods=counts_stale, migration=migration,
             )
         )  # fmt: skip
         quarters = pl.DataFrame(
@@ -1248,11 +1303,12 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
             ).with_columns(_staleness(pl.lit(start)))
             deals = _rates(open_then, examples, min_group_deals)
             shocks = _quarter_shocks(examples)
+            migration = _migration(examples, min_group_deals)
             new_business = _new_business(won, start, known_through, start_month, 1)
             rows = pl.DataFrame(
                 _method_rows(
                     deals, 1, RUNS, include_sales=include_sales, shocks=shocks, new_business=new_business,
-                    stale_in_pipeline_methods=counts_stale,
+                    stale_in_pipeline_methods=counts_stale, migration=migration,
                 )
             )  # fmt: skip
             end = fiscal.add_quarters(start, 1) - timedelta(days=1)
@@ -1274,7 +1330,7 @@ def _backtest(con: duckdb.DuckDBPyConnection, filters: Filters, min_group_deals:
                     pl.col("segment").replace_strict(from_pipeline, return_dtype=pl.Float64).alias("pipeline_actual"),
                     pl.col("segment").replace_strict(from_new, return_dtype=pl.Float64).alias("new_business_actual"),
                     pl.lit(counted.height, dtype=pl.Int64).alias("open_deals"),
-                ).join(_stale_columns(stale, stale_won, deals, counts_stale, include_sales), on=["method", "segment"])
+                ).join(_stale_columns(stale, stale_won, deals, counts_stale, include_sales, migration), on=["method", "segment"])
             )
         if not frames:
             return _empty_backtest()
@@ -1318,7 +1374,12 @@ BACKTEST_COLUMNS = [
 
 
 def _stale_columns(
-    stale: pl.DataFrame, stale_won: pl.DataFrame, deals: pl.DataFrame, counts_stale: bool, include_sales: bool
+    stale: pl.DataFrame,
+    stale_won: pl.DataFrame,
+    deals: pl.DataFrame,
+    counts_stale: bool,
+    include_sales: bool,
+    migration: np.ndarray | None = None,
 ) -> pl.DataFrame:
     """Per method x segment of one backtested quarter: the deals stale on its first day, their
     amount, the part of the forecast they made (0 for a method that leaves them out) and the part
@@ -1330,7 +1391,8 @@ def _stale_columns(
     if stale.height:
         # The same rates and methods, on the stale deals alone (bands unused: one run).
         alone = deals.filter(pl.col("is_stale"))
-        for item in _method_rows(alone, 1, 1, include_sales=include_sales, stale_in_pipeline_methods=counts_stale):
+        rows = _method_rows(alone, 1, 1, include_sales=include_sales, stale_in_pipeline_methods=counts_stale, migration=migration)
+        for item in rows:
             from_stale[(item["method"], item["segment"])] = item["expected"]
     methods = [m for m in METHODS if include_sales or not m.startswith("sales_")]
     return pl.DataFrame(
