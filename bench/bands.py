@@ -10,6 +10,12 @@ often it held what those eve deals won. For the historical method, the mean of i
 (deals created in the quarter, forecast from past quarters) beside what such deals won. Computed
 from the extracts (the stored forecast is not read), so it measures the code that runs it.
 Prints a Markdown table.
+
+    python -m bench.bands --db FILE --involvement
+
+Per backtested quarter, where each pipeline's actual came from: deals of each involvement on the
+quarter's eve (a deal direct then may be influenced when it closes: the historical method learns
+that, `forecast._migration`) and deals created in the quarter.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from pathlib import Path
 import polars as pl
 
 import queries
+from queries import fiscal
 from queries.forecast import methods as forecast
 
 
@@ -60,6 +67,39 @@ def coverage(db: Path) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+def involvement(db: Path) -> pl.DataFrame:
+    """Amount won per backtested quarter x final involvement x involvement on the eve ('new': created in the quarter)."""
+    queries.READ_STORED = False
+    con = queries.connect(db)
+    filters = forecast._filters(None, None, None, None)
+    starts = queries.execute(con, "forecast_backtest")["quarter_start"].unique().sort().to_list()
+    eves = forecast._snapshots(con, filters).select("quarter_start", "opportunity_id", pl.col("segment").alias("on_the_eve"))
+    won = forecast._outcomes(con, filters).filter(pl.col("in_scope") & pl.col("is_won"))
+    _, start_month = forecast._meta(con)
+    con.close()
+    frames = []
+    for start in starts:
+        end = fiscal.add_quarters(start, 1)
+        in_quarter = won.filter((pl.col("close_date") >= start) & (pl.col("close_date") < end))
+        frames.append(
+            in_quarter.join(eves.filter(pl.col("quarter_start") == start), on="opportunity_id", how="left")
+            .with_columns(
+                pl.lit(fiscal.quarter_label(start, start_month)).alias("quarter"),
+                pl.when(pl.col("on_the_eve").is_not_null())
+                .then(pl.col("on_the_eve"))
+                .when(pl.col("created_at") >= start)
+                .then(pl.lit("new"))
+                .otherwise(pl.lit("other"))
+                .alias("on_the_eve"),
+            )
+            .group_by("quarter", pl.col("segment").alias("at_close"), "on_the_eve")
+            .agg(pl.col("amount").sum())
+        )
+    table = pl.concat(frames).pivot(on="on_the_eve", index=["quarter", "at_close"], values="amount").fill_null(0.0)
+    kinds = [c for c in ("partner_sourced", "partner_influenced", "direct", "new", "other") if c in table.columns]
+    return table.select("quarter", "at_close", *kinds).sort("at_close", "quarter")
+
+
 def money(amount: float) -> str:
     return f"${amount / 1e6:.2f}M"
 
@@ -67,7 +107,13 @@ def money(amount: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bands")
     parser.add_argument("--db", type=Path, required=True)
-    frame = coverage(parser.parse_args().db)
+    parser.add_argument("--involvement", action="store_true", help="where each quarter's actual came from, by involvement")
+    args = parser.parse_args()
+    if args.involvement:
+        frame = involvement(args.db)
+        frame = frame.with_columns([pl.col(c).map_elements(money, return_dtype=pl.String) for c in frame.columns[2:]])
+    else:
+        frame = coverage(args.db)
     print("| " + " | ".join(frame.columns) + " |")
     print("| " + " | ".join("---" for _ in frame.columns) + " |")
     for row in frame.iter_rows():
