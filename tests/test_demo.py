@@ -108,7 +108,8 @@ def program(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]
     """The demo at scale 1 (500 partners): enough partners of each story to see its processes."""
     out = tmp_path_factory.mktemp("demo1")
     write_demo(out, scale=1, seed=7)
-    tables = {name: _read(out, name) for name in ("partners", "partner_activities", "opportunities", "touchpoints")}
+    names = ("partners", "partner_activities", "opportunities", "touchpoints", "deal_registrations")
+    tables = {name: _read(out, name) for name in names}
     return {**tables, **_truth(out)}
 
 
@@ -314,6 +315,21 @@ def test_deals_look_like_a_b2b_pipeline(demo: dict[str, pl.DataFrame]) -> None:
     assert ((quarter_end - closed["close_date"]).dt.total_days() < 14).mean() > 0.35
     partners_per_deal = demo["touchpoints"].group_by("opportunity_id").agg(pl.col("partner_id").n_unique())
     assert partners_per_deal["partner_id"].max() <= 6 and partners_per_deal["partner_id"].max() >= 4
+
+
+def test_registrations_keep_their_pace_to_the_export_day(program: dict[str, pl.DataFrame]) -> None:
+    """A nightly export holds registrations up to its last day, those of deals the CRM has not
+    created yet among them: per day, the last three and the last nine weeks register at the pace of
+    the half year before them (they used to fade to a seventh of it, and the Data page called the
+    table stale)."""
+    registered = program["deal_registrations"]["registered_at"].dt.date()
+
+    def per_day(first: date, last: date) -> float:
+        return registered.is_between(first, last).sum() / ((last - first).days + 1)
+
+    half_year = per_day(DEMO_END - timedelta(days=63 + 182 - 1), DEMO_END - timedelta(days=63))
+    for days in (21, 63):
+        assert 0.8 < per_day(DEMO_END - timedelta(days=days - 1), DEMO_END) / half_year < 1.2, days
 
 
 # --- Archetypes --------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """deal_registrations.csv: at most one natural registration per deal (by its sourcing partner,
 else by a partner whose business registers deals), registrations of accounts with no
-opportunity yet, and the planted registration disagreements (two partners on one deal or
-account, the CRM naming another partner, an approved registration on a direct deal). Also the
-CRM's source and sourced partner, which follow from who registered."""
+opportunity yet, registrations of deals the CRM creates only after the export day, and the
+planted registration disagreements (two partners on one deal or account, the CRM naming another
+partner, an approved registration on a direct deal). Also the CRM's source and sourced partner,
+which follow from who registered."""
 
 from __future__ import annotations
 
@@ -39,10 +40,15 @@ DECIDED_BY_ROLE = {
     "sourced": {"approved": 0.82, "rejected": 0.08, "expired": 0.10},
     "influenced": {"approved": 0.60, "rejected": 0.25, "expired": 0.15},
 }
+DECIDED_BY_ROLE_TABLE = np.array([shares(REGISTRATION_STATUSES, DECIDED_BY_ROLE[r]) for r in CLAIMED_ROLES])
 # Registrations of accounts with no opportunity yet are mostly turned down or left to expire;
 # a planted second registrant is never approved.
 ORPHANS_DECIDED = shares(REGISTRATION_STATUSES, {"approved": 0.20, "rejected": 0.45, "expired": 0.35})
 CONFLICTS_DECIDED = shares(REGISTRATION_STATUSES, {"rejected": 0.6, "expired": 0.4})
+# A registration is dated by the partner's first touch, up to 60 days before the deal is created
+# (touchpoints.py), so the last weeks before the export day hold registrations of deals the CRM
+# has not created yet. Nine weeks: longer than that lead, and whole weeks keep the weekdays.
+AHEAD_DAYS = 63
 
 
 @dataclass
@@ -117,7 +123,7 @@ def make_registrations(
     keep = np.sort(order[partner[order] == partner[order][first_row]])
     pair, second, partner, deal, account = pair[keep], second[keep], partner[keep], deal[keep], account[keep]
     role = np.where(t.pair_lead[pair], SOURCED, INFLUENCED)
-    status = choose_by_class(rng, np.array([shares(REGISTRATION_STATUSES, DECIDED_BY_ROLE[r]) for r in CLAIMED_ROLES]), role)
+    status = choose_by_class(rng, DECIDED_BY_ROLE_TABLE, role)
     status, decided = _decide_registrations(rng, second, status)
     n_natural = len(pair)
 
@@ -205,14 +211,70 @@ def make_registrations(
     d.source[deal[k_of]] = SOURCES.index("direct")
     planted.add("channel_conflict", len(k_of), deal=deal[k_of], partner=partner[k_of], registration=k_of)
 
+    # Appended last, from a stream of their own: the rows above and the planted indices stay as they were.
+    ahead = _registered_ahead(
+        stream(seed, "registrations ahead"), second, deal, partner, role, d, p, acc_region, np.concatenate([account, o_account])
+    )
     return Registrations(
-        partner=np.concatenate([partner, o_partner, c_partner]),
-        deal=np.concatenate([deal, np.full(len(o_day), -1), c_deal]),
-        account=np.concatenate([account, o_account, d.account[deal[c_of]]]),
-        second=np.concatenate([second, o_second, c_second]),
-        status=np.concatenate([status, o_status, c_status]),
-        role=np.concatenate([role, o_role, c_role]),
-        decided=np.concatenate([decided, o_decided, c_decided]),
+        partner=np.concatenate([partner, o_partner, c_partner, ahead.partner]),
+        deal=np.concatenate([deal, np.full(len(o_day), -1), c_deal, ahead.deal]),
+        account=np.concatenate([account, o_account, d.account[deal[c_of]], ahead.account]),
+        second=np.concatenate([second, o_second, c_second, ahead.second]),
+        status=np.concatenate([status, o_status, c_status, ahead.status]),
+        role=np.concatenate([role, o_role, c_role, ahead.role]),
+        decided=np.concatenate([decided, o_decided, c_decided, ahead.decided]),
+    )
+
+
+def _registered_ahead(
+    rng: np.random.Generator,
+    second: np.ndarray,
+    deal: np.ndarray,
+    partner: np.ndarray,
+    role: np.ndarray,
+    d: Deals,
+    p: Partners,
+    acc_region: np.ndarray,
+    taken_accounts: np.ndarray,
+) -> Registrations:
+    """Registrations of deals the CRM creates after the export day: in the file already, with no
+    opportunity yet. Without them registrations fade out over the export's last two months (the
+    deals they precede are never drawn) and the table looks stale.
+
+    The program keeps its pace: the natural registrations of deals created in the last AHEAD_DAYS,
+    moved AHEAD_DAYS later, are the registrations of the deals created in the AHEAD_DAYS after the
+    export day; those that land by the export day are kept. Each is by the same partner, if it
+    still works then (a decline begun since files only its register_factor share), on a customer
+    account of the deal's region that nobody registered (a second registrant is a planted conflict
+    only)."""
+    moved = second + AHEAD_DAYS * DAY
+    day = moved // DAY
+    # Only into the last AHEAD_DAYS, the days that lack them: a registration dated by one of the
+    # rare touches planted far beyond the lookback is not repeated.
+    rows = np.flatnonzero((d.created[deal] > END_DAY - AHEAD_DAYS) & (day > END_DAY - AHEAD_DAYS) & (day <= END_DAY))
+    rows = rows[p.alive(partner[rows], day[rows])]
+    newly_declined = p.declined(partner[rows], day[rows]) & ~p.declined(partner[rows], second[rows] // DAY)
+    rows = rows[~newly_declined | (rng.random(len(rows)) < p.register_factor[partner[rows]])]
+    # A free account of the deal's region each, drawn without replacement (fewer rows when a
+    # region runs out of free accounts, at tiny scales).
+    region = d.region[deal[rows]]
+    free = rng.permutation(without(np.arange(len(acc_region)), taken_accounts))
+    account = np.full(len(rows), -1, dtype=np.int64)
+    for r in np.unique(region):
+        mine, theirs = np.flatnonzero(region == r), free[acc_region[free] == r]
+        k = min(len(mine), len(theirs))
+        account[mine[:k]] = theirs[:k]
+    rows, account = rows[account >= 0], account[account >= 0]
+    status = choose_by_class(rng, DECIDED_BY_ROLE_TABLE, role[rows])
+    status, decided = _decide_registrations(rng, moved[rows], status)
+    return Registrations(
+        partner=partner[rows],
+        deal=np.full(len(rows), -1, dtype=np.int64),
+        account=account,
+        second=moved[rows],
+        status=status,
+        role=role[rows],
+        decided=decided,
     )
 
 
