@@ -249,9 +249,20 @@ def model_weights(
     models computed over partner groups, with why (markov above the exact limit, else none)."""
     whole_chain = "markov" in models or "shapley" in models  # they learn from lost deals too
     paths = touch_paths(con, int(params["lookback_days"]), won_only=not whole_chain)
-    won_touch = paths.is_won[paths.deal]
     won = paths.won() if whole_chain else paths
     weights = rule_weights(won, [m for m in models if m in RULE_MODELS], params)
+    partner_weights, grouped = partner_model_weights(con, paths, models, seed)
+    weights |= partner_weights
+    return won, {m: weights[m] for m in models if m in weights}, grouped
+
+
+def partner_model_weights(
+    con: duckdb.DuckDBPyConnection, paths: TouchPaths, models: list[str], seed: int = 0
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Markov's and Shapley's weight per won touch (those of `models`) from the closed `paths`, lost
+    deals included, and the models computed over partner groups, with why (see `model_weights`)."""
+    won_touch = paths.is_won[paths.deal]
+    weights: dict[str, np.ndarray] = {}
     grouped: dict[str, str] = {}
     if "markov" in models:
         try:
@@ -265,7 +276,7 @@ def model_weights(
             )
     if "shapley" in models:
         weights["shapley"] = shapley_touch_weights(paths, seed)[won_touch]
-    return won, {m: weights[m] for m in models if m in weights}, grouped
+    return weights, grouped
 
 
 def model_label(model: str, grouped: dict[str, str]) -> str:
@@ -444,6 +455,29 @@ def rule_credit_at_close(
     booked at the close date: the sourced models' rows (`sourced_credit_at_close`), then the touch
     models' (`credit_at_close`), each part sorted by model, opportunity_id, partner_id.
 
+    The build stores these rows (`build_default_credit`, through `rule_credit`)."""
+    return rule_credit(con, params, fiscal_start_month, models).credit
+
+
+@dataclass(frozen=True)
+class RuleCredit:
+    """`rule_credit`'s answer: the credit rows, and what the build reuses for Markov and Shapley."""
+
+    credit: pl.DataFrame  # rule_credit_at_close's rows
+    weights: dict[str, np.ndarray]  # each touch model's weight per won touch
+    layout: PairLayout | None  # the won deal x partner pairs (None without won touches)
+
+
+def rule_credit(
+    con: duckdb.DuckDBPyConnection,
+    params: dict[str, float | int],
+    fiscal_start_month: int,
+    models: list[str] | None = None,
+    won: TouchPaths | None = None,
+) -> RuleCredit:
+    """`rule_credit_at_close`, with the weights and pairs it used; `won`: the won paths
+    at params' lookback when the caller read them already (the build, which reads the lost deals too).
+
     Three things that do not wait for one another run side by side, as the cores allow: the
     sourced models' SQL (on its own cursor), the deal x partner pairs (`PairLayout`) and the
     touch models' weights; then each model's cents."""
@@ -451,14 +485,15 @@ def rule_credit_at_close(
     touch_models = [m for m in wanted if m in TOUCH_MODELS]
     with ThreadPoolExecutor(max_workers=2) as side:
         sourced = side.submit(sourced_credit_at_close, con.cursor(), wanted, fiscal_start_month)
-        if touch_models:
+        if not touch_models:
+            return RuleCredit(sourced.result(), {}, None)
+        if won is None:
             won = touch_paths(con, int(params["lookback_days"]), won_only=True)
-            layout = side.submit(PairLayout.of, won, fiscal_start_month) if len(won.deal) else None
-            weights = rule_weights(won, touch_models, params)
-            touch_credit = credit_at_close(won, weights, fiscal_start_month, layout=layout.result() if layout else None)
-        else:
-            touch_credit = pl.DataFrame(schema=credit_schema())
-        return pl.concat([sourced.result(), touch_credit])
+        pending = side.submit(PairLayout.of, won, fiscal_start_month) if len(won.deal) else None
+        weights = rule_weights(won, touch_models, params)
+        layout = pending.result() if pending else None
+        touch_credit = credit_at_close(won, weights, fiscal_start_month, layout=layout)
+        return RuleCredit(pl.concat([sourced.result(), touch_credit]), weights, layout)
 
 
 def sourced_credit_at_close(con: duckdb.DuckDBPyConnection, models: list[str], fiscal_start_month: int) -> pl.DataFrame:
@@ -671,18 +706,22 @@ def build_default_credit(con: duckdb.DuckDBPyConnection, settings: object) -> No
         position_last=defaults.position_last,
         w_anchor=defaults.w_shaped_anchor,
     )
-    won, weights, grouped = model_weights(con, TOUCH_MODELS, params)
+    # Markov and Shapley learn from the lost deals too: the closed paths are read once, and the rule
+    # models' credit (the step bench.attribution times) is computed on their won part.
+    paths = touch_paths(con, int(params["lookback_days"]))
+    won = paths.won()
+    rules = rule_credit(con, params, fiscal_start_month, RULE_MODELS, won=won)
+    partner_weights, grouped = partner_model_weights(con, paths, PARTNER_MODELS)
     if "markov" in grouped:
         # The stored tables keep the model's name; pages label it from here.
         con.execute(
             "insert into load_meta values ('markov_model', $label), ('markov_note', $note)",
             {"label": MARKOV_GROUPED, "note": grouped["markov"]},
         )
-    sourced = sourced_credit_at_close(con, ["crm_sourced", "registration"], fiscal_start_month)
-    touch_credit = credit_at_close(won, weights, fiscal_start_month)
-    store_default_touches(con, won, weights, params)
+    partner_credit = credit_at_close(won, partner_weights, fiscal_start_month, layout=rules.layout)
+    store_default_touches(con, won, rules.weights | partner_weights, params)
     # Both parts come sorted by model, opportunity_id, partner_id; the models interleave in name order.
-    credit = pl.concat([sourced, touch_credit]).sort("model", maintain_order=True)
+    credit = pl.concat([rules.credit, partner_credit]).sort("model", maintain_order=True)
     con.register("incoming_credit", credit)
     con.execute(
         "create or replace table attribution_credit_default as "
