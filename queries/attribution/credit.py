@@ -574,9 +574,11 @@ def whole_cents(
     # In whole micro-cents first, so that 0.1 x 100000 cents (9999.999...) is 10000 cents and two
     # shares equal but for the order of a float sum (0.4 + 2/90 vs 2/90 + 0.4) have the same remainder.
     # (Exact to the micro-cent up to $90 million a row; above that the grid is coarser, never wrong.)
-    micro = np.rint(exact * 1e6).astype(np.int64)
-    cents = micro // 1_000_000  # a floor division by a constant is a multiply: divmod would divide
-    remainder = np.subtract(micro, cents * 1_000_000, out=micro)
+    # Fresh arrays cost page faults as much as the arithmetic: the steps write into the few they share.
+    scaled = np.multiply(exact, 1e6)
+    micro = np.rint(scaled, out=scaled).astype(np.int64)
+    cents = np.floor_divide(micro, 1_000_000)  # by a constant: a multiply and a shift, where divmod divides
+    remainder = np.subtract(micro, np.multiply(cents, 1_000_000, out=scaled.view(np.int64)), out=micro)
     rows_in_group = np.diff(starts)
     if credited is None:
         sharing = rows_in_group
@@ -599,15 +601,19 @@ def whole_cents(
     # COMPARED_ROWS rows.
     groups = groups or RowGroups.of(starts)
     largest = int(rows_in_group[placing].max())
-    compared = remainder.astype(np.int32)  # half the bytes to read per pass (remainders are below 10^6)
+    compared = scaled.view(np.int32)[: len(exact)]  # half the bytes to read per pass (remainders are below 10^6)
+    np.copyto(compared, remainder, casting="same_kind")
     beaten = np.zeros(len(exact), dtype=np.int8)
+    same_group, earlier_wins = np.empty(len(exact), dtype=bool), np.empty(len(exact), dtype=bool)
     for distance in range(1, min(largest, COMPARED_ROWS)):
-        same_group = groups.place[distance:] >= distance
-        earlier_wins = compared[:-distance] >= compared[distance:]
-        earlier_wins &= same_group
-        beaten[distance:] += earlier_wins
-        beaten[:-distance] += same_group ^ earlier_wins
-    takes_cent = beaten < extra[groups.of_row]
+        same, wins = same_group[distance:], earlier_wins[distance:]
+        np.greater_equal(groups.place[distance:], distance, out=same)
+        np.greater_equal(compared[:-distance], compared[distance:], out=wins)
+        wins &= same
+        beaten[distance:] += wins
+        beaten[:-distance] += np.logical_xor(same, wins, out=same)
+    # Ranks here are below 2 x COMPARED_ROWS: extra capped to fit a byte compares the same.
+    takes_cent = beaten < np.minimum(extra, 127).astype(np.int8)[groups.of_row]
     if largest <= COMPARED_ROWS:
         cents += takes_cent
         return cents
