@@ -54,6 +54,8 @@ PARTNER_MODELS = ["markov", "shapley"]
 MODELS = RULE_MODELS + PARTNER_MODELS
 # Models that need the touchpoints extract (crm_sourced and registration do not).
 TOUCH_MODELS = [m for m in MODELS if m not in ("crm_sourced", "registration")]
+# Touch models that give each won deal to one partner (nothing to split in cents).
+ONE_PARTNER_MODELS = ("first_touch", "last_touch")
 BOOKING_BASES = ["close_date", "touch_date"]
 
 TOUCH_SCHEMA = {
@@ -113,21 +115,26 @@ def rule_weights(won: TouchPaths, models: list[str], params: dict[str, float | i
     Closed forms in the touch's position i in its deal, the deal's touch count n, the days
     before close and the touch value. What depends on the deal only is computed once per deal
     and gathered, so each model is a few passes over the touches; the models run on the
-    machine's cores at once (numpy lets go of the GIL in its loops).
+    machine's cores at once (numpy lets go of the GIL in its loops). A deal's first and last
+    touches are rows `won.starts` points at, so they are written by row, not found by a mask;
+    and each model writes into few fresh arrays (on this VM their page faults cost as much as
+    the arithmetic).
     """
     deal, counts = won.deal, won.counts
-    seq = np.arange(1, len(deal) + 1) - won.starts[:-1][deal]  # 1-based position in the deal
-    first, last = seq == 1, seq == counts[deal]
     inverse_count = 1.0 / np.maximum(counts, 1)
+
+    def at_rows(rows: np.ndarray, value: float | np.ndarray) -> np.ndarray:
+        weight = np.zeros(len(deal))
+        weight[rows] = value
+        return weight
+
     closed_forms: dict[str, Callable[[], np.ndarray]] = {
-        "first_touch": lambda: first.astype(float),
-        "last_touch": lambda: last.astype(float),
+        "first_touch": lambda: at_rows(first_rows(won), 1.0),
+        "last_touch": lambda: at_rows(last_rows(won), 1.0),
         "linear": lambda: inverse_count[deal],
         "time_decay": lambda: time_decay_weights(won, float(params["half_life_days"])),
-        "position_based": lambda: position_based_weights(
-            won, first, last, float(params["position_first"]), float(params["position_last"])
-        ),
-        "w_shaped": lambda: w_shaped_weights(won, seq, first, last, float(params["w_anchor"])),
+        "position_based": lambda: position_based_weights(won, float(params["position_first"]), float(params["position_last"])),
+        "w_shaped": lambda: w_shaped_weights(won, float(params["w_anchor"])),
         "touch_value": lambda: touch_value_weights(won, inverse_count),
     }
     wanted = [model for model in closed_forms if model in models]
@@ -135,7 +142,17 @@ def rule_weights(won: TouchPaths, models: list[str], params: dict[str, float | i
         return dict(zip(wanted, pool.map(lambda model: closed_forms[model](), wanted), strict=True))
 
 
-def position_based_weights(won: TouchPaths, first: np.ndarray, last: np.ndarray, pos_first: float, pos_last: float) -> np.ndarray:
+def first_rows(won: TouchPaths) -> np.ndarray:
+    """Each deal's first touch (deals without touches have none)."""
+    return won.starts[:-1][won.counts > 0]
+
+
+def last_rows(won: TouchPaths) -> np.ndarray:
+    """Each deal's last touch (deals without touches have none)."""
+    return won.starts[1:][won.counts > 0] - 1
+
+
+def position_based_weights(won: TouchPaths, pos_first: float, pos_last: float) -> np.ndarray:
     """Position-based: the first touch's, the last touch's and a middle touch's weight, per deal.
     One touch takes all; two share first : last (0.5 each with the default 0.4 / 0.4)."""
     counts, deal = won.counts, won.deal
@@ -143,7 +160,11 @@ def position_based_weights(won: TouchPaths, first: np.ndarray, last: np.ndarray,
     first_weight = np.where(counts == 1, 1.0, np.where(two, pos_first / (pos_first + pos_last), pos_first))
     last_weight = np.where(two, pos_last / (pos_first + pos_last), pos_last)
     middle_weight = (1.0 - pos_first - pos_last) / np.maximum(counts - 2, 1)
-    return np.where(first, first_weight[deal], np.where(last, last_weight[deal], middle_weight[deal]))
+    weight = middle_weight[deal]
+    touched = counts > 0
+    weight[last_rows(won)] = last_weight[touched]
+    weight[first_rows(won)] = first_weight[touched]  # after the last: a deal's only touch is its first
+    return weight
 
 
 def touch_value_weights(won: TouchPaths, inverse_count: np.ndarray) -> np.ndarray:
@@ -154,7 +175,9 @@ def touch_value_weights(won: TouchPaths, inverse_count: np.ndarray) -> np.ndarra
     total = deal_sums(value, won)
     share_of_value = np.where(total > 0, 1.0 / np.where(total > 0, total, 1.0), 0.0)
     equal_split = np.where(total > 0, 0.0, inverse_count)
-    return value * share_of_value[deal] + equal_split[deal]
+    value *= share_of_value[deal]
+    value += equal_split[deal]
+    return value
 
 
 def time_decay_weights(won: TouchPaths, half_life_days: float) -> np.ndarray:
@@ -164,10 +187,12 @@ def time_decay_weights(won: TouchPaths, half_life_days: float) -> np.ndarray:
         decay = np.exp2(-np.arange(int(days.max()) + 1) / half_life_days)[days]  # a table of the few distinct days
     else:
         decay = np.exp2(-days / half_life_days)
-    return decay * (1.0 / deal_sums(decay, won))[won.deal] if len(days) else decay
+    if len(days):
+        decay *= (1.0 / deal_sums(decay, won))[won.deal]
+    return decay
 
 
-def w_shaped_weights(won: TouchPaths, seq: np.ndarray, first: np.ndarray, last: np.ndarray, anchor: float) -> np.ndarray:
+def w_shaped_weights(won: TouchPaths, anchor: float) -> np.ndarray:
     """W-shaped: anchor each to the first touch, the key touch and the last touch, the rest shared by the others.
 
     Key touch: the deal's first deal_registration touch, else the touch nearest the deal's
@@ -176,8 +201,12 @@ def w_shaped_weights(won: TouchPaths, seq: np.ndarray, first: np.ndarray, last: 
     counts, deal = won.counts, won.deal
     if len(deal) == 0:
         return np.zeros(0)
+    seq = np.arange(1, len(deal) + 1)
+    seq -= won.starts[:-1][deal]  # 1-based position in the deal
     scale = np.int64(counts.max() + 1)
-    key = np.minimum.reduceat(won.days_from_created * scale + seq, won.starts[:-1]) % scale
+    key = won.days_from_created * scale
+    key += seq
+    key = np.minimum.reduceat(key, won.starts[:-1]) % scale
     is_registration_type = won.touch_types.to_numpy() == "deal_registration"
     registrations = np.flatnonzero(is_registration_type[won.type_code])
     if len(registrations):
@@ -188,8 +217,13 @@ def w_shaped_weights(won: TouchPaths, seq: np.ndarray, first: np.ndarray, last: 
     others = counts - distinct
     total = 3 * anchor + np.where(others > 0, 1.0 - 3 * anchor, 0.0)
     other_weight = np.where(others > 0, (1.0 - 3 * anchor) / np.maximum(others, 1), 0.0) / total
-    hits = first.astype(np.int64) + (seq == key[deal]) + last
-    return np.where(hits > 0, hits * (anchor / total)[deal], other_weight[deal])
+    hits = np.equal(seq, key[deal]).view(np.int8)  # the key touch; then the first and the last
+    hits[first_rows(won)] += 1
+    hits[last_rows(won)] += 1
+    weight = (anchor / total)[deal]
+    weight *= hits
+    np.copyto(weight, other_weight[deal], where=hits == 0)
+    return weight
 
 
 def deal_sums(values: np.ndarray, paths: TouchPaths) -> np.ndarray:
@@ -446,10 +480,13 @@ def credit_at_close(
         credit = decimal_cents(cents[credited])
         return picked.with_columns(model=label, weight=weight[credited], credit=credit).select(CREDIT_COLUMNS)
 
-    # numpy and Polars let go of the GIL in their loops, so two models run at once on two cores.
+    # numpy and Polars let go of the GIL in their loops, so two models run at once on two cores; the
+    # models one partner takes a deal under (a third of the work of one that splits deals) go last,
+    # so that neither core waits long for the other at the end.
+    started = sorted(models, key=lambda model: model in ONE_PARTNER_MODELS)
     with ThreadPoolExecutor(max_workers=CREDIT_THREADS) as pool:
-        frames = list(pool.map(model_credit, models))
-    return pl.concat(frames, rechunk=False)
+        frames = dict(zip(started, pool.map(model_credit, started), strict=True))
+    return pl.concat([frames[model] for model in models], rechunk=False)
 
 
 def rule_credit_at_close(
