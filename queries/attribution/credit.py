@@ -465,20 +465,36 @@ def credit_at_close(
 
     def model_credit(model: str) -> pl.DataFrame:
         touch_weight = weights[model]
-        weight = np.bincount(pair_of_touch, weights=np.where(touch_weight > 0, touch_weight, 0.0), minlength=pairs)
+        positive = touch_weight > 0
+        label = pl.lit(model_label(model, grouped or {}), dtype=pl.String)
+        taken = deals_taken(touch_weight, positive)
+        if taken is not None:  # one partner takes each deal (first / last touch): nothing to split or round
+            cents = pair_cents[taken].astype(np.int64)
+            return (
+                shared[taken]
+                .with_columns(model=label, weight=np.ones(len(taken)), credit=decimal_cents(cents))
+                .select(CREDIT_COLUMNS)
+            )
+        weight = np.bincount(pair_of_touch, weights=np.where(positive, touch_weight, 0.0), minlength=pairs)
         credited = weight > 0
         every_pair = bool(credited.all())
-        if np.array_equal(weight, credited) and np.add.reduceat(credited, starts[:-1]).max() <= 1:
-            cents = np.where(credited, pair_cents, 0).astype(np.int64)  # one partner takes the deal (first / last touch)
-        else:
-            cents = whole_cents(weight * pair_cents, starts, deal_cents, None if every_pair else credited, layout.groups)
-        label = pl.lit(model_label(model, grouped or {}), dtype=pl.String)
+        cents = whole_cents(weight * pair_cents, starts, deal_cents, None if every_pair else credited, layout.groups)
         if every_pair:
             return shared.with_columns(model=label, weight=weight, credit=decimal_cents(cents)).select(CREDIT_COLUMNS)
-        # The pairs the model credits picked out first: a first or last touch credits one pair in four or five.
         picked = shared.filter(pl.Series(credited))
         credit = decimal_cents(cents[credited])
         return picked.with_columns(model=label, weight=weight[credited], credit=credit).select(CREDIT_COLUMNS)
+
+    def deals_taken(touch_weight: np.ndarray, positive: np.ndarray) -> np.ndarray | None:
+        """The pairs that take their whole deal when the model gives one touch of a deal weight 1 and its
+        other touches none (in pair order: a deal's touches come before the next deal's), else None.
+        (whole_cents would give those pairs the same cents; this only skips the work.)"""
+        if np.count_nonzero(positive) > won.deals:
+            return None
+        hot = np.flatnonzero(positive)
+        if not np.all(touch_weight[hot] == 1.0) or not np.all(np.diff(won.deal[hot]) > 0):
+            return None
+        return pair_of_touch[hot]
 
     # numpy and Polars let go of the GIL in their loops, so two models run at once on two cores; the
     # models one partner takes a deal under (a third of the work of one that splits deals) go last,
