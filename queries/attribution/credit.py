@@ -639,12 +639,16 @@ def whole_cents(
         cents[~credited] = 0
         remainder[~credited] = -1  # ranks after every credited row of its group
         sharing = np.add.reduceat(credited, starts[:-1], dtype=np.int64)
-    leftover = np.where(sharing > 0, total.astype(np.int64) - np.add.reduceat(cents, starts[:-1]), 0)
-    # Leftover is 0 to size - 1 when the shares add up to the total; any other amount (shares that
-    # do not add up) is still placed whole: every row its part, the rest by remainder.
-    each, extra = np.divmod(leftover, np.maximum(sharing, 1))
-    if each.any():
-        cents += np.repeat(each, rows_in_group) * (1 if credited is None else credited)
+    leftover = total.astype(np.int64) - np.add.reduceat(cents, starts[:-1])
+    if not np.all(sharing > 0):
+        leftover[sharing == 0] = 0  # (reduceat reads the next group's first row for an empty one)
+    # Leftover is 0 to size - 1 when the shares add up to the total (no division needed); any other
+    # amount (shares that do not add up) is still placed whole: every row its part, the rest by remainder.
+    extra = leftover
+    if not (np.all(leftover >= 0) and np.all(leftover < sharing)):
+        each, extra = np.divmod(leftover, np.maximum(sharing, 1))
+        if each.any():
+            cents += np.repeat(each, rows_in_group) * (1 if credited is None else credited)
     placing = extra > 0
     if not placing.any():
         return cents
@@ -653,7 +657,7 @@ def whole_cents(
     # exactly one beats the other, so a pass per distance counts every row's rank in groups of up to
     # COMPARED_ROWS rows.
     groups = groups or RowGroups.of(starts)
-    largest = int(rows_in_group[placing].max())
+    largest = int(np.max(rows_in_group, where=placing, initial=0))
     compared = scaled.view(np.int32)[: len(exact)]  # half the bytes to read per pass (remainders are below 10^6)
     np.copyto(compared, remainder, casting="same_kind")
     beaten = np.zeros(len(exact), dtype=np.int8)
