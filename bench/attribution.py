@@ -195,6 +195,7 @@ def rule_weights(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def rule_credit(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every rule model's credit: the step the build runs to store them (`build_default_credit`)."""
     return attribution.rule_credit_at_close(con, params(), 1)
 
 

@@ -231,7 +231,8 @@ def largest_remainder_by_hand(exact_cents: list[float], total: int) -> list[int]
     st.lists(
         st.tuples(
             st.integers(0, 10**7),  # the deal's revenue in cents
-            st.lists(st.integers(1, 12), min_size=1, max_size=9),  # its partners' relative shares (ties are frequent)
+            # its partners' relative shares (ties are frequent)
+            st.lists(st.integers(1, 12), min_size=1, max_size=attribution.COMPARED_ROWS + 2),
             st.booleans(),  # an even split of a multiple of the row count: nothing left over to place
         ),
         min_size=1,
@@ -239,9 +240,9 @@ def largest_remainder_by_hand(exact_cents: list[float], total: int) -> list[int]
     )
 )
 def test_whole_cents_hands_the_leftover_cents_to_the_largest_remainders_of_each_group(groups):
-    # Groups with no leftover cents are skipped by the ranking: when they are most of the rows only the
-    # others are ranked, else every row is; either way, and with the groups precomputed for several
-    # models, each group gets the cents worked by hand.
+    # Groups of up to COMPARED_ROWS rows are ranked by comparing rows, larger ones (two rows more here) by
+    # sorting: either way, and with the groups precomputed for several models, each group gets the cents
+    # worked by hand.
     exact, starts, totals, want = [], [0], [], []
     for total, parts, even in groups:
         if even:

@@ -88,6 +88,19 @@ def test_the_stored_weights_of_every_touch_model_are_the_engine_s_rows_in_the_en
         assert_frame_equal(attribution.stored_touches(con, model, params, date(2026, 4, 1), date(2026, 6, 30)), in_period)
 
 
+def test_the_stored_credit_of_every_model_is_row_for_row_what_a_user_exports(demo_db):
+    # The KPI pages read attribution_credit_default; a user exports attribution_credit: the same rows, cents and order.
+    con = queries.connect(demo_db)
+    for model in attribution.MODELS:
+        stored = con.sql(
+            "select model, opportunity_id, partner_id, weight, credit, close_date, fiscal_quarter "
+            "from attribution_credit_default where model = $model order by rowid",
+            params={"model": model},
+        ).pl()
+        assert stored.height > 50, model
+        assert_frame_equal(stored, attribution.attribution_credit(con, model), check_dtypes=True)
+
+
 def test_other_parameters_or_the_sourced_models_are_computed(demo_db, monkeypatch):
     con = queries.connect(demo_db)
     params = attribution.model_params(con)

@@ -54,6 +54,8 @@ PARTNER_MODELS = ["markov", "shapley"]
 MODELS = RULE_MODELS + PARTNER_MODELS
 # Models that need the touchpoints extract (crm_sourced and registration do not).
 TOUCH_MODELS = [m for m in MODELS if m not in ("crm_sourced", "registration")]
+# Touch models that give each won deal to one partner (nothing to split in cents).
+ONE_PARTNER_MODELS = ("first_touch", "last_touch")
 BOOKING_BASES = ["close_date", "touch_date"]
 
 TOUCH_SCHEMA = {
@@ -67,8 +69,12 @@ TOUCH_SCHEMA = {
     "weight": pl.Float64,
 }
 # A row's remainder (micro-cents, below 10^6) ranks inside its group by group x this - remainder
-# (rows that take no share after them).
+# (rows that take no share after them), in groups of more than COMPARED_ROWS rows.
 REMAINDER_SLOTS = 1 << 20
+# Groups of up to this many rows (a deal's partners: almost always) rank their rows by comparing each
+# row with the next 1 to COMPARED_ROWS - 1 rows, one vector pass per distance: a quarter of the cost
+# of a sort at 1M deals. Larger groups are sorted.
+COMPARED_ROWS = 8
 # Models whose credit is computed at once (numpy and Polars release the GIL): one per core, at most 4.
 CREDIT_THREADS = min(os.cpu_count() or 1, 4)
 CREDIT_COLUMNS = ["model", "opportunity_id", "partner_id", "weight", "credit", "close_date", "fiscal_quarter"]
@@ -109,21 +115,26 @@ def rule_weights(won: TouchPaths, models: list[str], params: dict[str, float | i
     Closed forms in the touch's position i in its deal, the deal's touch count n, the days
     before close and the touch value. What depends on the deal only is computed once per deal
     and gathered, so each model is a few passes over the touches; the models run on the
-    machine's cores at once (numpy lets go of the GIL in its loops).
+    machine's cores at once (numpy lets go of the GIL in its loops). A deal's first and last
+    touches are rows `won.starts` points at, so they are written by row, not found by a mask;
+    and each model writes into few fresh arrays (on this VM their page faults cost as much as
+    the arithmetic).
     """
     deal, counts = won.deal, won.counts
-    seq = np.arange(1, len(deal) + 1) - won.starts[:-1][deal]  # 1-based position in the deal
-    first, last = seq == 1, seq == counts[deal]
     inverse_count = 1.0 / np.maximum(counts, 1)
+
+    def at_rows(rows: np.ndarray, value: float | np.ndarray) -> np.ndarray:
+        weight = np.zeros(len(deal))
+        weight[rows] = value
+        return weight
+
     closed_forms: dict[str, Callable[[], np.ndarray]] = {
-        "first_touch": lambda: first.astype(float),
-        "last_touch": lambda: last.astype(float),
+        "first_touch": lambda: at_rows(first_rows(won), 1.0),
+        "last_touch": lambda: at_rows(last_rows(won), 1.0),
         "linear": lambda: inverse_count[deal],
         "time_decay": lambda: time_decay_weights(won, float(params["half_life_days"])),
-        "position_based": lambda: position_based_weights(
-            won, first, last, float(params["position_first"]), float(params["position_last"])
-        ),
-        "w_shaped": lambda: w_shaped_weights(won, seq, first, last, float(params["w_anchor"])),
+        "position_based": lambda: position_based_weights(won, float(params["position_first"]), float(params["position_last"])),
+        "w_shaped": lambda: w_shaped_weights(won, float(params["w_anchor"])),
         "touch_value": lambda: touch_value_weights(won, inverse_count),
     }
     wanted = [model for model in closed_forms if model in models]
@@ -131,7 +142,17 @@ def rule_weights(won: TouchPaths, models: list[str], params: dict[str, float | i
         return dict(zip(wanted, pool.map(lambda model: closed_forms[model](), wanted), strict=True))
 
 
-def position_based_weights(won: TouchPaths, first: np.ndarray, last: np.ndarray, pos_first: float, pos_last: float) -> np.ndarray:
+def first_rows(won: TouchPaths) -> np.ndarray:
+    """Each deal's first touch (deals without touches have none)."""
+    return won.starts[:-1][won.counts > 0]
+
+
+def last_rows(won: TouchPaths) -> np.ndarray:
+    """Each deal's last touch (deals without touches have none)."""
+    return won.starts[1:][won.counts > 0] - 1
+
+
+def position_based_weights(won: TouchPaths, pos_first: float, pos_last: float) -> np.ndarray:
     """Position-based: the first touch's, the last touch's and a middle touch's weight, per deal.
     One touch takes all; two share first : last (0.5 each with the default 0.4 / 0.4)."""
     counts, deal = won.counts, won.deal
@@ -139,7 +160,11 @@ def position_based_weights(won: TouchPaths, first: np.ndarray, last: np.ndarray,
     first_weight = np.where(counts == 1, 1.0, np.where(two, pos_first / (pos_first + pos_last), pos_first))
     last_weight = np.where(two, pos_last / (pos_first + pos_last), pos_last)
     middle_weight = (1.0 - pos_first - pos_last) / np.maximum(counts - 2, 1)
-    return np.where(first, first_weight[deal], np.where(last, last_weight[deal], middle_weight[deal]))
+    weight = middle_weight[deal]
+    touched = counts > 0
+    weight[last_rows(won)] = last_weight[touched]
+    weight[first_rows(won)] = first_weight[touched]  # after the last: a deal's only touch is its first
+    return weight
 
 
 def touch_value_weights(won: TouchPaths, inverse_count: np.ndarray) -> np.ndarray:
@@ -150,7 +175,9 @@ def touch_value_weights(won: TouchPaths, inverse_count: np.ndarray) -> np.ndarra
     total = deal_sums(value, won)
     share_of_value = np.where(total > 0, 1.0 / np.where(total > 0, total, 1.0), 0.0)
     equal_split = np.where(total > 0, 0.0, inverse_count)
-    return value * share_of_value[deal] + equal_split[deal]
+    value *= share_of_value[deal]
+    value += equal_split[deal]
+    return value
 
 
 def time_decay_weights(won: TouchPaths, half_life_days: float) -> np.ndarray:
@@ -160,10 +187,12 @@ def time_decay_weights(won: TouchPaths, half_life_days: float) -> np.ndarray:
         decay = np.exp2(-np.arange(int(days.max()) + 1) / half_life_days)[days]  # a table of the few distinct days
     else:
         decay = np.exp2(-days / half_life_days)
-    return decay * (1.0 / deal_sums(decay, won))[won.deal] if len(days) else decay
+    if len(days):
+        decay *= (1.0 / deal_sums(decay, won))[won.deal]
+    return decay
 
 
-def w_shaped_weights(won: TouchPaths, seq: np.ndarray, first: np.ndarray, last: np.ndarray, anchor: float) -> np.ndarray:
+def w_shaped_weights(won: TouchPaths, anchor: float) -> np.ndarray:
     """W-shaped: anchor each to the first touch, the key touch and the last touch, the rest shared by the others.
 
     Key touch: the deal's first deal_registration touch, else the touch nearest the deal's
@@ -172,8 +201,12 @@ def w_shaped_weights(won: TouchPaths, seq: np.ndarray, first: np.ndarray, last: 
     counts, deal = won.counts, won.deal
     if len(deal) == 0:
         return np.zeros(0)
+    seq = np.arange(1, len(deal) + 1)
+    seq -= won.starts[:-1][deal]  # 1-based position in the deal
     scale = np.int64(counts.max() + 1)
-    key = np.minimum.reduceat(won.days_from_created * scale + seq, won.starts[:-1]) % scale
+    key = won.days_from_created * scale
+    key += seq
+    key = np.minimum.reduceat(key, won.starts[:-1]) % scale
     is_registration_type = won.touch_types.to_numpy() == "deal_registration"
     registrations = np.flatnonzero(is_registration_type[won.type_code])
     if len(registrations):
@@ -184,8 +217,13 @@ def w_shaped_weights(won: TouchPaths, seq: np.ndarray, first: np.ndarray, last: 
     others = counts - distinct
     total = 3 * anchor + np.where(others > 0, 1.0 - 3 * anchor, 0.0)
     other_weight = np.where(others > 0, (1.0 - 3 * anchor) / np.maximum(others, 1), 0.0) / total
-    hits = first.astype(np.int64) + (seq == key[deal]) + last
-    return np.where(hits > 0, hits * (anchor / total)[deal], other_weight[deal])
+    hits = np.equal(seq, key[deal]).view(np.int8)  # the key touch; then the first and the last
+    hits[first_rows(won)] += 1
+    hits[last_rows(won)] += 1
+    weight = (anchor / total)[deal]
+    weight *= hits
+    np.copyto(weight, other_weight[deal], where=hits == 0)
+    return weight
 
 
 def deal_sums(values: np.ndarray, paths: TouchPaths) -> np.ndarray:
@@ -249,9 +287,20 @@ def model_weights(
     models computed over partner groups, with why (markov above the exact limit, else none)."""
     whole_chain = "markov" in models or "shapley" in models  # they learn from lost deals too
     paths = touch_paths(con, int(params["lookback_days"]), won_only=not whole_chain)
-    won_touch = paths.is_won[paths.deal]
     won = paths.won() if whole_chain else paths
     weights = rule_weights(won, [m for m in models if m in RULE_MODELS], params)
+    partner_weights, grouped = partner_model_weights(con, paths, models, seed)
+    weights |= partner_weights
+    return won, {m: weights[m] for m in models if m in weights}, grouped
+
+
+def partner_model_weights(
+    con: duckdb.DuckDBPyConnection, paths: TouchPaths, models: list[str], seed: int = 0
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Markov's and Shapley's weight per won touch (those of `models`) from the closed `paths`, lost
+    deals included, and the models computed over partner groups, with why (see `model_weights`)."""
+    won_touch = paths.is_won[paths.deal]
+    weights: dict[str, np.ndarray] = {}
     grouped: dict[str, str] = {}
     if "markov" in models:
         try:
@@ -265,7 +314,7 @@ def model_weights(
             )
     if "shapley" in models:
         weights["shapley"] = shapley_touch_weights(paths, seed)[won_touch]
-    return won, {m: weights[m] for m in models if m in weights}, grouped
+    return weights, grouped
 
 
 def model_label(model: str, grouped: dict[str, str]) -> str:
@@ -416,25 +465,44 @@ def credit_at_close(
 
     def model_credit(model: str) -> pl.DataFrame:
         touch_weight = weights[model]
-        weight = np.bincount(pair_of_touch, weights=np.where(touch_weight > 0, touch_weight, 0.0), minlength=pairs)
+        positive = touch_weight > 0
+        label = pl.lit(model_label(model, grouped or {}), dtype=pl.String)
+        taken = deals_taken(touch_weight, positive)
+        if taken is not None:  # one partner takes each deal (first / last touch): nothing to split or round
+            cents = pair_cents[taken].astype(np.int64)
+            return (
+                shared[taken]
+                .with_columns(model=label, weight=np.ones(len(taken)), credit=decimal_cents(cents))
+                .select(CREDIT_COLUMNS)
+            )
+        weight = np.bincount(pair_of_touch, weights=np.where(positive, touch_weight, 0.0), minlength=pairs)
         credited = weight > 0
         every_pair = bool(credited.all())
-        if np.array_equal(weight, credited) and np.add.reduceat(credited, starts[:-1]).max() <= 1:
-            cents = np.where(credited, pair_cents, 0).astype(np.int64)  # one partner takes the deal (first / last touch)
-        else:
-            cents = whole_cents(weight * pair_cents, starts, deal_cents, None if every_pair else credited, layout.groups)
-        label = pl.lit(model_label(model, grouped or {}), dtype=pl.String)
+        cents = whole_cents(weight * pair_cents, starts, deal_cents, None if every_pair else credited, layout.groups)
         if every_pair:
             return shared.with_columns(model=label, weight=weight, credit=decimal_cents(cents)).select(CREDIT_COLUMNS)
-        # The pairs the model credits picked out first: a first or last touch credits one pair in four or five.
         picked = shared.filter(pl.Series(credited))
         credit = decimal_cents(cents[credited])
         return picked.with_columns(model=label, weight=weight[credited], credit=credit).select(CREDIT_COLUMNS)
 
-    # numpy and Polars let go of the GIL in their loops, so two models run at once on two cores.
+    def deals_taken(touch_weight: np.ndarray, positive: np.ndarray) -> np.ndarray | None:
+        """The pairs that take their whole deal when the model gives one touch of a deal weight 1 and its
+        other touches none (in pair order: a deal's touches come before the next deal's), else None.
+        (whole_cents would give those pairs the same cents; this only skips the work.)"""
+        if np.count_nonzero(positive) > won.deals:
+            return None
+        hot = np.flatnonzero(positive)
+        if not np.all(touch_weight[hot] == 1.0) or not np.all(np.diff(won.deal[hot]) > 0):
+            return None
+        return pair_of_touch[hot]
+
+    # numpy and Polars let go of the GIL in their loops, so two models run at once on two cores; the
+    # models one partner takes a deal under (a third of the work of one that splits deals) go last,
+    # so that neither core waits long for the other at the end.
+    started = sorted(models, key=lambda model: model in ONE_PARTNER_MODELS)
     with ThreadPoolExecutor(max_workers=CREDIT_THREADS) as pool:
-        frames = list(pool.map(model_credit, models))
-    return pl.concat(frames, rechunk=False)
+        frames = dict(zip(started, pool.map(model_credit, started), strict=True))
+    return pl.concat([frames[model] for model in models], rechunk=False)
 
 
 def rule_credit_at_close(
@@ -444,6 +512,29 @@ def rule_credit_at_close(
     booked at the close date: the sourced models' rows (`sourced_credit_at_close`), then the touch
     models' (`credit_at_close`), each part sorted by model, opportunity_id, partner_id.
 
+    The build stores these rows (`build_default_credit`, through `rule_credit`)."""
+    return rule_credit(con, params, fiscal_start_month, models).credit
+
+
+@dataclass(frozen=True)
+class RuleCredit:
+    """`rule_credit`'s answer: the credit rows, and what the build reuses for Markov and Shapley."""
+
+    credit: pl.DataFrame  # rule_credit_at_close's rows
+    weights: dict[str, np.ndarray]  # each touch model's weight per won touch
+    layout: PairLayout | None  # the won deal x partner pairs (None without won touches)
+
+
+def rule_credit(
+    con: duckdb.DuckDBPyConnection,
+    params: dict[str, float | int],
+    fiscal_start_month: int,
+    models: list[str] | None = None,
+    won: TouchPaths | None = None,
+) -> RuleCredit:
+    """`rule_credit_at_close`, with the weights and pairs it used; `won`: the won paths
+    at params' lookback when the caller read them already (the build, which reads the lost deals too).
+
     Three things that do not wait for one another run side by side, as the cores allow: the
     sourced models' SQL (on its own cursor), the deal x partner pairs (`PairLayout`) and the
     touch models' weights; then each model's cents."""
@@ -451,14 +542,15 @@ def rule_credit_at_close(
     touch_models = [m for m in wanted if m in TOUCH_MODELS]
     with ThreadPoolExecutor(max_workers=2) as side:
         sourced = side.submit(sourced_credit_at_close, con.cursor(), wanted, fiscal_start_month)
-        if touch_models:
+        if not touch_models:
+            return RuleCredit(sourced.result(), {}, None)
+        if won is None:
             won = touch_paths(con, int(params["lookback_days"]), won_only=True)
-            layout = side.submit(PairLayout.of, won, fiscal_start_month) if len(won.deal) else None
-            weights = rule_weights(won, touch_models, params)
-            touch_credit = credit_at_close(won, weights, fiscal_start_month, layout=layout.result() if layout else None)
-        else:
-            touch_credit = pl.DataFrame(schema=credit_schema())
-        return pl.concat([sourced.result(), touch_credit])
+        pending = side.submit(PairLayout.of, won, fiscal_start_month) if len(won.deal) else None
+        weights = rule_weights(won, touch_models, params)
+        layout = pending.result() if pending else None
+        touch_credit = credit_at_close(won, weights, fiscal_start_month, layout=layout)
+        return RuleCredit(pl.concat([sourced.result(), touch_credit]), weights, layout)
 
 
 def sourced_credit_at_close(con: duckdb.DuckDBPyConnection, models: list[str], fiscal_start_month: int) -> pl.DataFrame:
@@ -501,14 +593,14 @@ class RowGroups:
 
     starts: np.ndarray  # each group's first row, and last the row count
     of_row: np.ndarray  # each row's group
-    position: np.ndarray  # each row's place in its group, from 0
-    sort_base: np.ndarray  # of_row x REMAINDER_SLOTS + REMAINDER_SLOTS - 2: less the row's remainder, its sort key
+    place: np.ndarray  # each row's place in its group, from 0, capped at COMPARED_ROWS (int8: read once per distance)
 
     @classmethod
     def of(cls, starts: np.ndarray) -> RowGroups:
         starts = np.asarray(starts, dtype=np.int64)
         of_row = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(starts))
-        return cls(starts, of_row, np.arange(len(of_row)) - starts[:-1][of_row], of_row * REMAINDER_SLOTS + (REMAINDER_SLOTS - 2))
+        place = np.minimum(np.arange(len(of_row)) - starts[:-1][of_row], COMPARED_ROWS).astype(np.int8)
+        return cls(starts, of_row, place)
 
 
 def whole_cents(
@@ -535,7 +627,11 @@ def whole_cents(
     # In whole micro-cents first, so that 0.1 x 100000 cents (9999.999...) is 10000 cents and two
     # shares equal but for the order of a float sum (0.4 + 2/90 vs 2/90 + 0.4) have the same remainder.
     # (Exact to the micro-cent up to $90 million a row; above that the grid is coarser, never wrong.)
-    cents, remainder = np.divmod(np.rint(exact * 1e6).astype(np.int64), 1_000_000)
+    # Fresh arrays cost page faults as much as the arithmetic: the steps write into the few they share.
+    scaled = np.multiply(exact, 1e6)
+    micro = np.rint(scaled, out=scaled).astype(np.int64)
+    cents = np.floor_divide(micro, 1_000_000)  # by a constant: a multiply and a shift, where divmod divides
+    remainder = np.subtract(micro, np.multiply(cents, 1_000_000, out=scaled.view(np.int64)), out=micro)
     rows_in_group = np.diff(starts)
     if credited is None:
         sharing = rows_in_group
@@ -543,30 +639,52 @@ def whole_cents(
         cents[~credited] = 0
         remainder[~credited] = -1  # ranks after every credited row of its group
         sharing = np.add.reduceat(credited, starts[:-1], dtype=np.int64)
-    leftover = np.where(sharing > 0, total.astype(np.int64) - np.add.reduceat(cents, starts[:-1]), 0)
-    # Leftover is 0 to size - 1 when the shares add up to the total; any other amount (shares that
-    # do not add up) is still placed whole: every row its part, the rest by remainder.
-    each, extra = np.divmod(leftover, np.maximum(sharing, 1))
-    if each.any():
-        cents += np.repeat(each, rows_in_group) * (1 if credited is None else credited)
+    leftover = total.astype(np.int64) - np.add.reduceat(cents, starts[:-1])
+    if not np.all(sharing > 0):
+        leftover[sharing == 0] = 0  # (reduceat reads the next group's first row for an empty one)
+    # Leftover is 0 to size - 1 when the shares add up to the total (no division needed); any other
+    # amount (shares that do not add up) is still placed whole: every row its part, the rest by remainder.
+    extra = leftover
+    if not (np.all(leftover >= 0) and np.all(leftover < sharing)):
+        each, extra = np.divmod(leftover, np.maximum(sharing, 1))
+        if each.any():
+            cents += np.repeat(each, rows_in_group) * (1 if credited is None else credited)
     placing = extra > 0
     if not placing.any():
         return cents
-    # The rows ranked in their group by remainder (largest first, stably: ties keep row order); the
-    # first `extra` of each group take a cent. The sort keeps every group where it was, so the row
-    # sorted i-th ranks i - its group's first row. Only the groups with cents to place are sorted,
-    # unless they hold most of the rows: then sorting every row costs less than picking them out.
-    if 2 * int(np.sum(rows_in_group[placing])) >= len(exact):
-        groups = groups or RowGroups.of(starts)
-        order = np.argsort(groups.sort_base - remainder, kind="stable")
-        cents[order[groups.position < extra[groups.of_row]]] += 1
+    # Each row's rank in its group is the rows that beat it: a larger remainder, or an equal one
+    # earlier; the first `extra` of each group take a cent. Of two rows `distance` apart in one group
+    # exactly one beats the other, so a pass per distance counts every row's rank in groups of up to
+    # COMPARED_ROWS rows.
+    groups = groups or RowGroups.of(starts)
+    largest = int(np.max(rows_in_group, where=placing, initial=0))
+    compared = scaled.view(np.int32)[: len(exact)]  # half the bytes to read per pass (remainders are below 10^6)
+    np.copyto(compared, remainder, casting="same_kind")
+    beaten = np.zeros(len(exact), dtype=np.int8)
+    same_group, earlier_wins = np.empty(len(exact), dtype=bool), np.empty(len(exact), dtype=bool)
+    for distance in range(1, min(largest, COMPARED_ROWS)):
+        same, wins = same_group[distance:], earlier_wins[distance:]
+        np.greater_equal(groups.place[distance:], distance, out=same)
+        np.greater_equal(compared[:-distance], compared[distance:], out=wins)
+        wins &= same
+        beaten[distance:] += wins
+        beaten[:-distance] += np.logical_xor(same, wins, out=same)
+    # Ranks here are below 2 x COMPARED_ROWS: extra capped to fit a byte compares the same.
+    takes_cent = beaten < np.minimum(extra, 127).astype(np.int8)[groups.of_row]
+    if largest <= COMPARED_ROWS:
+        cents += takes_cent
         return cents
-    counts = rows_in_group[placing]
-    rows = np.flatnonzero(np.repeat(placing, rows_in_group))
+    # Groups of more rows: ranked by sorting their rows by group, then remainder (largest first,
+    # stably: ties keep row order), so the row sorted i-th ranks i - its group's first row.
+    large = rows_in_group > COMPARED_ROWS
+    cents += takes_cent & ~large[groups.of_row]
+    sorted_groups = placing & large
+    counts = rows_in_group[sorted_groups]
+    rows = np.flatnonzero(np.repeat(sorted_groups, rows_in_group))
     group = np.repeat(np.arange(len(counts)), counts)
     order = np.argsort(group * REMAINDER_SLOTS + (REMAINDER_SLOTS - 2 - remainder[rows]), kind="stable")
     rank = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
-    cents[rows[order[rank < np.repeat(extra[placing], counts)]]] += 1
+    cents[rows[order[rank < np.repeat(extra[sorted_groups], counts)]]] += 1
     return cents
 
 
@@ -671,18 +789,22 @@ def build_default_credit(con: duckdb.DuckDBPyConnection, settings: object) -> No
         position_last=defaults.position_last,
         w_anchor=defaults.w_shaped_anchor,
     )
-    won, weights, grouped = model_weights(con, TOUCH_MODELS, params)
+    # Markov and Shapley learn from the lost deals too: the closed paths are read once, and the rule
+    # models' credit (the step bench.attribution times) is computed on their won part.
+    paths = touch_paths(con, int(params["lookback_days"]))
+    won = paths.won()
+    rules = rule_credit(con, params, fiscal_start_month, RULE_MODELS, won=won)
+    partner_weights, grouped = partner_model_weights(con, paths, PARTNER_MODELS)
     if "markov" in grouped:
         # The stored tables keep the model's name; pages label it from here.
         con.execute(
             "insert into load_meta values ('markov_model', $label), ('markov_note', $note)",
             {"label": MARKOV_GROUPED, "note": grouped["markov"]},
         )
-    sourced = sourced_credit_at_close(con, ["crm_sourced", "registration"], fiscal_start_month)
-    touch_credit = credit_at_close(won, weights, fiscal_start_month)
-    store_default_touches(con, won, weights, params)
+    partner_credit = credit_at_close(won, partner_weights, fiscal_start_month, layout=rules.layout)
+    store_default_touches(con, won, rules.weights | partner_weights, params)
     # Both parts come sorted by model, opportunity_id, partner_id; the models interleave in name order.
-    credit = pl.concat([sourced, touch_credit]).sort("model", maintain_order=True)
+    credit = pl.concat([rules.credit, partner_credit]).sort("model", maintain_order=True)
     con.register("incoming_credit", credit)
     con.execute(
         "create or replace table attribution_credit_default as "

@@ -71,7 +71,8 @@ class TouchPaths:
         if state is None:
             state, states = self.partner, len(self.partner_ids)
         k = np.int64(max(states, 1))
-        code = self.deal.astype(np.int64) * k + state
+        code = self.deal.astype(np.int64, copy=False) * k
+        code += state
         # Touches come grouped by deal, so the codes are nearly sorted: a stable sort (timsort) runs
         # in about one pass, where np.unique's sort would start over.
         order = np.argsort(code, kind="stable")
