@@ -603,14 +603,19 @@ def _only_stale(examples: pl.DataFrame) -> pl.DataFrame:
     return examples.filter(pl.col("is_stale")) if "is_stale" in examples.columns else examples.clear()
 
 
-def _stale_rates(deals: pl.DataFrame, examples: pl.DataFrame, min_group_deals: int) -> pl.DataFrame:
-    """p_won of stale deals from stale examples (none yet: 0, as the program has not seen one won)."""
-    rates = deals.with_columns(
+def _no_rates_yet(deals: pl.DataFrame) -> pl.DataFrame:
+    """The deals with empty rate columns, for `_grouped_rates` to fill from the finest group that has enough."""
+    return deals.with_columns(
         pl.lit(None, pl.Float64).alias("p_won"),
         pl.lit(None, pl.Float64).alias("p_lost"),
         pl.lit(None, pl.String).alias("historical_group"),
         pl.lit(None, pl.Int64).alias("group_deals"),
     )
+
+
+def _stale_rates(deals: pl.DataFrame, examples: pl.DataFrame, min_group_deals: int) -> pl.DataFrame:
+    """p_won of stale deals from stale examples (none yet: 0, as the program has not seen one won)."""
+    rates = _no_rates_yet(deals)
     if examples.is_empty():
         rates = rates.with_columns(
             pl.lit(0.0).alias("p_won"),
@@ -625,12 +630,7 @@ def _stale_rates(deals: pl.DataFrame, examples: pl.DataFrame, min_group_deals: i
 
 def _current_rates(deals: pl.DataFrame, examples: pl.DataFrame, min_group_deals: int) -> pl.DataFrame:
     """p_won, p_lost, p_slip of deals not stale, from the examples not stale on their eve."""
-    rates = deals.with_columns(
-        pl.lit(None, pl.Float64).alias("p_won"),
-        pl.lit(None, pl.Float64).alias("p_lost"),
-        pl.lit(None, pl.String).alias("historical_group"),
-        pl.lit(None, pl.Int64).alias("group_deals"),
-    )
+    rates = _no_rates_yet(deals)
     if examples.is_empty():
         return rates.with_columns(
             pl.col("probability").alias("p_won"),
