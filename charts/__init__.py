@@ -59,11 +59,39 @@ pio.templates["pulse"] = pio.templates.merge_templates(pio.templates["plotly"], 
 pio.templates.default = "pulse"
 
 
-def figure(title: str | None = None, **layout: object) -> go.Figure:
-    """An empty figure with the app's template and an optional title."""
-    if title and "margin" not in layout:
-        # The template puts the legend just above the plot: give the title a row of its own.
-        layout["margin"] = {"t": 80}
+# Fixed margins (px) that fit the app's titles, tick labels and axis titles; a chart whose labels
+# are longer (partner names down the side) gives its own. Plotly's automargin (on in its own
+# template and again in Streamlit's theme) measures every label and then draws the chart a
+# second time with the margins it found: 1.6 s of 18.6 s of a new tab's main thread in a profile.
+MARGIN = {"l": 72, "r": 24, "t": 40, "b": 56}
+TITLED_TOP = 80  # a title, and under it the legend's row (the template puts the legend above the plot)
+
+
+def figure(title: str | None = None, margin: dict[str, int] | None = None, **layout: object) -> go.Figure:
+    """An empty figure with the app's template, fixed margins (MARGIN, with `margin`'s sides
+    over it) and an optional title."""
+    sides = {**MARGIN, "t": TITLED_TOP if title else MARGIN["t"], **(margin or {})}
     fig = go.Figure()
-    fig.update_layout(title=title, **layout)
+    # The title at the top of the chart, not in the middle of the top margin, where a legend of
+    # two or three rows would run into it.
+    heading = {"text": title, "yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 10}} if title else None
+    fig.update_layout(title=heading, margin=sides, **layout)
+    fixed_margins(fig)
+    return fig
+
+
+# Labels down a chart's side longer than this are cut (with "…"), so they fit its fixed left margin.
+LABEL_CHARS = 30
+
+
+def shorten(label: str | None) -> str:
+    label = label or ""
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
+
+
+def fixed_margins(fig: go.Figure) -> go.Figure:
+    """Automargin off on every axis of the figure. Set on the figure's own layout, not the
+    template: Streamlit's theme writes automargin on into the template in the browser."""
+    fig.update_xaxes(automargin=False)
+    fig.update_yaxes(automargin=False)
     return fig

@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from charts import MODEL_COLORS, OKABE_ITO, figure
+from charts import MODEL_COLORS, OKABE_ITO, figure, shorten
 
 GAIN = "#0072B2"
 LOSS = "#D55E00"
@@ -35,7 +35,7 @@ def credit_shift(delta: pl.DataFrame, label: str, top: int = 15) -> go.Figure:
     """Horizontal bars of the largest credit changes (B - A): gains right, losses left."""
     shown = delta.head(top).reverse()
     change = shown["credit_change"].to_list()
-    fig = figure(f"Largest credit changes, {label}", xaxis_title="Change in credit ($)", hovermode="closest")
+    fig = figure(f"Largest credit changes, {label}", xaxis_title="Change in credit ($)", hovermode="closest", margin={"l": 220})
     fig.add_bar(
         x=change,
         y=row_labels(shown),
@@ -50,7 +50,10 @@ def credit_shift(delta: pl.DataFrame, label: str, top: int = 15) -> go.Figure:
 
 def row_labels(frame: pl.DataFrame) -> list[str]:
     if "partner_name" in frame.columns:
-        return frame["partner_name"].to_list()
+        names = frame["partner_name"].to_list()
+        short = [shorten(name) for name in names]
+        # Cut names that would fall together would merge two partners' bars: then the names whole.
+        return short if len(set(short)) == len(set(names)) else names
     if "tier" in frame.columns:
         return [f"{kind} · {tier}" for kind, tier in frame.select("partner_type", "tier").iter_rows()]
     return frame["fiscal_quarter"].to_list()

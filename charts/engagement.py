@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
-from charts import OKABE_ITO, figure
+from charts import MARGIN, OKABE_ITO, figure, fixed_margins, shorten
 
 # Most recent cohorts drawn darkest: a sequential blue ramp, oldest first.
 COHORT_RAMP = ["#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b"]
@@ -18,7 +18,7 @@ COHORT_RAMP = ["#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c",
 
 def engagement_heatmap(monthly: pl.DataFrame, max_partners: int = 60) -> go.Figure:
     """Partners (rows, most engaged this month first) x months, coloured by engagement score 0-100."""
-    fig = figure(hovermode="closest")
+    fig = figure(hovermode="closest", margin={"l": 260, "r": 100})
     if monthly.is_empty():
         return fig
     latest = monthly["month"].max()
@@ -32,7 +32,7 @@ def engagement_heatmap(monthly: pl.DataFrame, max_partners: int = 60) -> go.Figu
     wide = shown.pivot(on="month", index=["partner_id", "partner_name"], values="engagement_score", sort_columns=True)
     wide = wide.join(pl.DataFrame({"partner_id": order, "rank": list(range(len(order)))}), on="partner_id").sort("rank")
     months = [column for column in wide.columns if column not in ("partner_id", "partner_name", "rank")]
-    labels = [f"{name} ({pid})" for pid, name in zip(wide["partner_id"], wide["partner_name"], strict=True)]
+    labels = [f"{shorten(name)} ({pid})" for pid, name in zip(wide["partner_id"], wide["partner_name"], strict=True)]
     fig.add_trace(
         go.Heatmap(
             z=wide.select(months).to_numpy(),
@@ -51,7 +51,6 @@ def engagement_heatmap(monthly: pl.DataFrame, max_partners: int = 60) -> go.Figu
         height=max(320, 18 * len(labels) + 120),
         yaxis={"autorange": "reversed", "title": None},
         xaxis={"title": "Month", "type": "category"},
-        margin={"l": 220},
     )
     return fig
 
@@ -78,8 +77,9 @@ def cohort_curves(curves: pl.DataFrame, max_cohorts: int = 7) -> go.Figure:
         hovermode="closest",
         height=430,
         legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
-        margin={"b": 110},
+        margin={**MARGIN, "t": 60, "b": 130},
     )
+    fixed_margins(fig)
     if curves.is_empty():
         return fig
     cohorts = curves.select("cohort", "cohort_start").unique().sort("cohort_start").tail(max_cohorts)["cohort"].to_list()

@@ -65,7 +65,9 @@ def component_bars(row: dict) -> go.Figure:
     """One partner's five components (0-100) with their weights, and its segment's prior as a marker."""
     names = list(COMPONENT_LABELS)
     labels = [f"{COMPONENT_LABELS[c]} · weight {row[f'{c}_weight']:.0f}%" for c in names]
-    fig = figure(xaxis_title="Component (0-100, percentile rank among partners)", hovermode="closest", height=300)
+    fig = figure(
+        xaxis_title="Component (0-100, percentile rank)", hovermode="closest", height=300, margin={"l": 190}
+    )
     fig.add_trace(
         go.Bar(
             y=labels,
@@ -83,7 +85,8 @@ def component_bars(row: dict) -> go.Figure:
 
 def score_history(history: pl.DataFrame) -> go.Figure:
     """A partner's health score and components at each quarter start (and the day), as lines."""
-    fig = figure(yaxis_title="0-100", hovermode="x unified")
+    # Six lines' legend takes three rows above the plot in a half-width column.
+    fig = figure(yaxis_title="0-100", hovermode="x unified", margin={"t": 100})
     if history.is_empty():
         return fig
     x = history["scored_on"].to_list()

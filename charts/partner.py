@@ -22,8 +22,12 @@ KIND_COLORS = {
 }
 
 
-# Events of one kind on one day listed in one marker's hover, at most this many (then "and N more").
+# Events of one kind in one marker's hover listed, at most this many (then "and N more").
 DAY_EVENTS_SHOWN = 10
+# Up to this many markers (kind x day) the timeline shows each day; past it, each week: a busy
+# partner's 2,000 day markers are 2,000 SVG nodes, seconds of a new tab's drawing, and more
+# dots than the chart's 1,000 pixels can tell apart. The deals and payouts tables hold the detail.
+DAY_MARKERS_UP_TO = 1000
 
 
 def event_text(event: str, when: object, opp: str | None, amount: float | None, detail: str | None) -> str:
@@ -44,15 +48,27 @@ def day_text(day: object, texts: list[str]) -> str:
     return "<br>".join([f"{day:%Y-%m-%d}: {len(texts)} events", *lines, *more])
 
 
+def week_text(week: object, texts: list[str]) -> str:
+    """A week's events of one kind in one hover, each with its day."""
+    if len(texts) == 1:
+        return texts[0]
+    lines = [text.replace("<br>", " · ") for text in texts[:DAY_EVENTS_SHOWN]]
+    more = [f"and {len(texts) - DAY_EVENTS_SHOWN} more"] if len(texts) > DAY_EVENTS_SHOWN else []
+    return "<br>".join([f"Week of {week:%Y-%m-%d}: {len(texts)} events", *lines, *more])
+
+
 def timeline(events: pl.DataFrame) -> go.Figure:
     """Every event on one time axis, one row per kind (activities by type in the hover), zoomable.
 
-    One marker per kind and day, its hover listing that day's events and its size the day's
-    amount: a busy partner's thousands of events would otherwise be thousands of SVG markers,
-    drawn twice (the range slider repeats the plot), seconds of a new tab's time in the browser."""
-    fig = figure("Everything this partner did", height=380, hovermode="closest")
+    One marker per kind and day (per kind and week past DAY_MARKERS_UP_TO), its hover listing
+    those events and its size their amount. No range slider: it drew every marker a second time
+    (zoom and pan stay, on the chart itself)."""
+    fig = figure("Everything this partner did", height=380, hovermode="closest", margin={"l": 100})
     if events.is_empty():
         return fig
+    day = pl.col("occurred_at").dt.date()
+    weekly = events.select(pl.col("kind"), day.alias("day")).n_unique() > DAY_MARKERS_UP_TO
+    bucket = day.dt.truncate("1w") if weekly else day  # weeks start on Monday
     kinds = [k for k in KIND_ORDER if k in events["kind"].to_list()]
     for kind in kinds:
         rows = events.filter(pl.col("kind") == kind).sort("occurred_at", maintain_order=True)
@@ -62,7 +78,7 @@ def timeline(events: pl.DataFrame) -> go.Figure:
             for values in zip(rows["event"], rows["occurred_at"], rows["opportunity_id"], amounts, rows["detail"], strict=True)
         ]
         days = (
-            rows.select(pl.col("occurred_at").dt.date().alias("day"), amounts.alias("amount"), pl.Series("text", texts))
+            rows.select(bucket.alias("day"), amounts.alias("amount"), pl.Series("text", texts))
             .group_by("day", maintain_order=True)
             .agg(pl.col("amount").sum(), pl.col("amount").is_not_null().any().alias("has_amount"), pl.col("text"))
         )
@@ -70,6 +86,7 @@ def timeline(events: pl.DataFrame) -> go.Figure:
         if days["has_amount"].any():
             top = float(days["amount"].max() or 1) or 1.0
             sizes = [8 + 16 * (max(a or 0, 0) / top) ** 0.5 for a in days["amount"].to_list()]
+        hover = week_text if weekly else day_text
         fig.add_trace(
             go.Scatter(
                 x=days["day"].to_list(),
@@ -77,12 +94,14 @@ def timeline(events: pl.DataFrame) -> go.Figure:
                 mode="markers",
                 name=kind,
                 marker={"color": KIND_COLORS[kind], "size": sizes, "opacity": 0.75, "line": {"width": 0}},
-                hovertext=[day_text(day, day_texts) for day, day_texts in zip(days["day"], days["text"], strict=True)],
+                hovertext=[hover(day, day_texts) for day, day_texts in zip(days["day"], days["text"], strict=True)],
                 hoverinfo="text",
             )
         )
-    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(kinds)))
-    fig.update_xaxes(rangeslider={"visible": True}, type="date")
+    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(kinds)), fixedrange=True)
+    fig.update_xaxes(type="date")
+    if weekly:
+        fig.update_layout(title="Everything this partner did, week by week")
     return fig
 
 
@@ -94,7 +113,7 @@ def activity_by_month(monthly: pl.DataFrame) -> go.Figure:
         height=400,
         barmode="stack",
         legend={"orientation": "h", "x": 0, "y": -0.15, "yanchor": "top", "traceorder": "normal"},
-        margin={"t": 50, "b": 40},
+        margin={"t": 50, "b": 120},
     )
     if monthly.is_empty():
         return fig

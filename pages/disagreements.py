@@ -12,6 +12,8 @@ import ui
 from charts import disagreements as charts
 from queries import glossary
 
+DEALS_LISTED = 200  # deals offered in the evidence's list; any other is typed
+
 filters = ui.current_filters()
 st.title("Disagreements")
 if not ui.needs("opportunities"):
@@ -114,11 +116,22 @@ else:
     if deals.is_empty():
         st.info("The rows shown name no deal.", icon=":material/info:")
     else:
+        # The deals most at stake are listed (the ledger is sorted by amount at stake); any other is
+        # typed: every deal of a large ledger was 430 kB of options sent on every run of the page.
         labels = {
             deal: f"{deal}: {ui.money(float(amount))} at stake ({', '.join(charts.KIND_LABELS[k] for k in kinds_of)})"
-            for deal, amount, kinds_of in deals.iter_rows()
+            for deal, amount, kinds_of in deals.head(DEALS_LISTED).iter_rows()
         }
-        deal = st.selectbox("Deal", list(labels), format_func=labels.get, key="disagreements_deal")
+        deal = st.selectbox(
+            "Deal",
+            list(labels),
+            format_func=lambda deal: labels.get(deal, deal),
+            key="disagreements_deal",
+            accept_new_options=deals.height > DEALS_LISTED,
+            help=f"The {DEALS_LISTED} deals most at stake in the rows shown are listed; type any other deal's id."
+            if deals.height > DEALS_LISTED
+            else None,
+        )
         evidence = queries.run("disagreement_evidence", opportunity_id=deal, as_of=filters.as_of)
         config = {
             "partner_link": ui.partner_link_column(),

@@ -121,8 +121,10 @@ ui.download(monthly, "engagement_by_month.csv", key="engagement_monthly_csv")
 
 st.subheader("Cohorts by join quarter")
 curves = queries.run("cohort_curves", **scope)
-st.plotly_chart(charts.cohort_curves(curves), width="stretch")
-st.caption("Kaplan-Meier: partners still young are followed as long as they have been with us, not counted as failures.")
+# Secondary to the lists above: collapsed, the chart is not drawn until opened.
+with st.expander("Activation and survival curves by join quarter", icon=":material/show_chart:"):
+    st.plotly_chart(charts.cohort_curves(curves), width="stretch")
+    st.caption("Kaplan-Meier: partners still young are followed as long as they have been with us, not counted as failures.")
 ui.download(curves, "cohort_curves.csv", key="engagement_cohorts_csv")
 
 st.subheader("Health score", help=glossary.tooltip("health_score"))

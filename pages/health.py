@@ -173,7 +173,10 @@ else:
             help=glossary.tooltip("payout_difference"),
         )
     st.caption(f"Trailing 12 months to {as_of:%Y-%m-%d}; rules from the settings (tier_rules).")
-    st.plotly_chart(charts.tier_standing(check, queries.run("filter_options")["tiers"][0].to_list()), width="stretch")
+    # The chart pictures the cards and the table: collapsed, it is not drawn until opened (a chart
+    # costs a new tab a fixed few tenths of a second in the browser).
+    with st.expander("Chart: partners per held tier, by the tier the rules say", icon=":material/bar_chart:"):
+        st.plotly_chart(charts.tier_standing(check, queries.run("filter_options")["tiers"][0].to_list()), width="stretch")
     ui.table(
         check.filter(pl.col("standing") != "as held"),
         "tier_check.csv",

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 import queries
@@ -80,7 +81,9 @@ def test_the_timeline_holds_every_kind_of_event(tiny_db: Path):
     ]
     fig = timeline(events)
     assert {trace.name for trace in fig.data} == {"Activity", "Deal won", "Payout", "Registration", "Touchpoint"}
-    assert fig.layout.xaxis.rangeslider.visible  # zoomable
+    # Zoomable on the time axis; no range slider, which drew every marker a second time.
+    assert not fig.layout.xaxis.fixedrange and not fig.layout.xaxis.rangeslider.visible
+    assert fig.layout.title.text == "Everything this partner did"  # a day per marker
 
 
 def test_events_of_one_kind_on_one_day_share_a_marker_whose_hover_lists_them_all(tiny_db: Path):
@@ -96,6 +99,21 @@ def test_events_of_one_kind_on_one_day_share_a_marker_whose_hover_lists_them_all
     assert len(won.x) == 2
     assert all("events" not in text for text in won.hovertext)
     assert sorted(text.split("<br>")[1] for text in won.hovertext) == ["2026-05-15", "2026-06-10"]
+
+
+def test_a_busy_timeline_shows_a_marker_per_kind_and_week(tiny_db: Path, monkeypatch: pytest.MonkeyPatch):
+    import charts.partner
+
+    events = queries.execute(queries.connect(tiny_db), "partner_timeline", partner_id="P1")
+    monkeypatch.setattr(charts.partner, "DAY_MARKERS_UP_TO", 3)  # P1 has seven kind-day markers
+    fig = timeline(events)
+    assert fig.layout.title.text == "Everything this partner did, week by week"
+    traces = {trace.name: trace for trace in fig.data}
+    # The two touchpoints of Wednesday 2026-04-01 are in the week that starts on Monday 2026-03-30.
+    touch = traces["Touchpoint"]
+    assert [str(day) for day in touch.x] == ["2026-03-30"]
+    assert touch.hovertext[0] == "Week of 2026-03-30: 2 events<br>co_selling · 2026-04-01 · O2<br>referral · 2026-04-01 · O1"
+    assert len(traces["Deal won"].x) == 2  # 2026-05-15 and 2026-06-10: two weeks
 
 
 def test_activity_by_month_stacks_each_type(tiny_db: Path):
