@@ -16,6 +16,16 @@ Prints a Markdown table.
 Per backtested quarter, where each pipeline's actual came from: deals of each involvement on the
 quarter's eve (a deal direct then may be influenced when it closes: the historical method learns
 that, `forecast._migration`) and deals created in the quarter.
+
+    python -m bench.bands --db FILE --shock-noise
+
+How much of the quarter-to-quarter swing in the won share is deal-by-deal luck, per involvement
+and pooled, over every past eve (the deals not stale on it): the observed standard deviation of
+each eve's share of its amount won in time, relative to its mean; the deviation luck alone would
+give it (each deal won with its involvement and stage's won share: sum of amount^2 p (1 - p) over
+amount^2); and what is left, the square root of the first variance less the mean of the second
+(method of moments, 0 when luck explains it all). The simulation draws the luck deal by deal, so
+only what is left is a shared shock.
 """
 
 from __future__ import annotations
@@ -100,6 +110,42 @@ def involvement(db: Path) -> pl.DataFrame:
     return table.select("quarter", "at_close", *kinds).sort("at_close", "quarter")
 
 
+def shock_noise(db: Path) -> pl.DataFrame:
+    """Per involvement and pooled: eves, observed, luck-alone and net relative deviation of the won share."""
+    queries.READ_STORED = False
+    con = queries.connect(db)
+    filters = forecast._filters(None, None, None, None)
+    day, start_month = forecast._meta(con)
+    examples = forecast._not_stale(
+        forecast._examples(forecast._snapshots(con, filters), forecast._outcomes(con, filters), day, start_month)
+    )
+    con.close()
+    won = (pl.col("outcome") == "won").cast(pl.Float64)
+    deals = examples.with_columns(won.mean().over("segment", "stage").alias("p"))
+    rows = []
+    for name in (*forecast.BASE_SEGMENTS, "pooled"):
+        chosen = deals if name == "pooled" else deals.filter(pl.col("segment") == name)
+        eves = chosen.group_by("quarter_start").agg(
+            (pl.col("amount") * won).sum().alias("won"),
+            pl.col("amount").sum().alias("amount"),
+            (pl.col("amount") ** 2 * pl.col("p") * (1 - pl.col("p"))).sum().alias("luck"),
+        )
+        share = (eves["won"] / eves["amount"]).to_numpy()
+        relative = share / share.mean()
+        luck = (eves["luck"] / eves["amount"] ** 2).to_numpy() / share.mean() ** 2
+        net = max(0.0, relative.var() - luck.mean())
+        rows.append(
+            {
+                "pipeline": name,
+                "eves": len(share),
+                "observed sd": f"{relative.std():.3f}",
+                "luck alone sd": f"{luck.mean() ** 0.5:.3f}",
+                "net shock sd": f"{net**0.5:.3f}",
+            }
+        )
+    return pl.DataFrame(rows)
+
+
 def money(amount: float) -> str:
     return f"${amount / 1e6:.2f}M"
 
@@ -108,8 +154,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bands")
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--involvement", action="store_true", help="where each quarter's actual came from, by involvement")
+    parser.add_argument("--shock-noise", action="store_true", help="how much of the won share's swing is deal-by-deal luck")
     args = parser.parse_args()
-    if args.involvement:
+    if args.shock_noise:
+        frame = shock_noise(args.db)
+    elif args.involvement:
         frame = involvement(args.db)
         frame = frame.with_columns([pl.col(c).map_elements(money, return_dtype=pl.String) for c in frame.columns[2:]])
     else:
