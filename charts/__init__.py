@@ -8,8 +8,12 @@ module (`charts.health`, `charts.attribution`, ...) built on `figure()` below.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import plotly.graph_objects as go
 import plotly.io as pio
+
+from queries.formatting import SYMBOLS
 
 # Okabe & Ito (2008), safe for the common colour-vision deficiencies; their black is a mid
 # grey here (NEUTRAL), which reads on Streamlit's dark theme as well as on the light one.
@@ -95,3 +99,45 @@ def fixed_margins(fig: go.Figure) -> go.Figure:
     fig.update_xaxes(automargin=False)
     fig.update_yaxes(automargin=False)
     return fig
+
+
+@dataclass(frozen=True)
+class Amounts:
+    """How a chart writes amounts in the reporting currency, as `queries.formatting.money` writes
+    them as text: the symbol before the number for a currency that has one ($1,234), the code after
+    it otherwise (1,234 EUR). The pages pass `ui.currency()`; a chart only knows the code."""
+
+    currency: str = "USD"
+
+    @property
+    def dollars(self) -> bool:
+        # d3's "$" in a number format is Plotly's locale currency sign, a dollar: it puts the minus
+        # sign first (-$950, as `money` does); any other symbol is written as text before the number.
+        return SYMBOLS.get(self.currency) == "$"
+
+    @property
+    def prefix(self) -> str:
+        """The text before an amount: "$" for dollars, nothing for EUR."""
+        return SYMBOLS.get(self.currency, "")
+
+    @property
+    def suffix(self) -> str:
+        """The text after an amount: nothing for dollars, " EUR" for EUR."""
+        return "" if self.currency in SYMBOLS else f" {self.currency}"
+
+    def d3(self, spec: str) -> str:
+        """A d3 number format for amounts: "$,.0f" for dollars, ",.0f" (and the suffix beside it) otherwise."""
+        return f"${spec}" if self.dollars else spec
+
+    def number(self, field: str, spec: str = ",.0f") -> str:
+        """An amount in a hover or text template: "%{y:$,.0f}" for dollars, "%{y:,.0f} EUR" for EUR."""
+        return ("" if self.dollars else self.prefix) + "%{" + field + ":" + self.d3(spec) + "}" + self.suffix
+
+    def ticks(self, tickformat: str = "~s") -> dict[str, str]:
+        """An amount axis's tick labels: $500k for dollars, 500k EUR for EUR (keywords for update_yaxes)."""
+        sides = {"tickprefix": self.prefix} if self.prefix else {}
+        return {**sides, **({"ticksuffix": self.suffix} if self.suffix else {}), "tickformat": tickformat}
+
+    def title(self, words: str) -> str:
+        """An amount axis's title with its unit: "Credit ($)", "Credit (EUR)"."""
+        return f"{words} ({self.prefix or self.currency})"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from charts import MODEL_COLORS, OKABE_ITO, figure, shorten
+from charts import MODEL_COLORS, OKABE_ITO, Amounts, figure, shorten
 
 GAIN = "#0072B2"
 LOSS = "#D55E00"
@@ -17,31 +17,38 @@ def scenario_color(model: str, position: int) -> str:
     return MODEL_COLORS.get(model, OKABE_ITO[position % len(OKABE_ITO)])
 
 
-def credit_by_quarter(quarters: dict[str, pl.DataFrame], models: dict[str, str]) -> go.Figure:
+def credit_by_quarter(quarters: dict[str, pl.DataFrame], models: dict[str, str], currency: str = "USD") -> go.Figure:
     """Grouped bars: each scenario's credit per fiscal quarter of booking."""
-    fig = figure("Credit by fiscal quarter of booking", yaxis_title="Credit ($)", barmode="group")
+    amounts = Amounts(currency)
+    fig = figure("Credit by fiscal quarter of booking", yaxis_title=amounts.title("Credit"), barmode="group")
     for position, (label, frame) in enumerate(quarters.items()):
         fig.add_bar(
             x=frame["fiscal_quarter"].to_list(),
             y=frame["credit"].to_list(),
             name=label,
             marker_color=scenario_color(models.get(label, ""), position),
-            hovertemplate="%{x}: $%{y:,.0f}<extra>" + label + "</extra>",
+            hovertemplate="%{x}: " + amounts.prefix + "%{y:,.0f}" + amounts.suffix + "<extra>" + label + "</extra>",
         )
     return fig
 
 
-def credit_shift(delta: pl.DataFrame, label: str, top: int = 15) -> go.Figure:
+def credit_shift(delta: pl.DataFrame, label: str, top: int = 15, currency: str = "USD") -> go.Figure:
     """Horizontal bars of the largest credit changes (B - A): gains right, losses left."""
+    amounts = Amounts(currency)
     shown = delta.head(top).reverse()
     change = shown["credit_change"].to_list()
-    fig = figure(f"Largest credit changes, {label}", xaxis_title="Change in credit ($)", hovermode="closest", margin={"l": 220})
+    fig = figure(
+        f"Largest credit changes, {label}",
+        xaxis_title=amounts.title("Change in credit"),
+        hovermode="closest",
+        margin={"l": 220},
+    )
     fig.add_bar(
         x=change,
         y=row_labels(shown),
         orientation="h",
         marker_color=[GAIN if value >= 0 else LOSS for value in change],
-        hovertemplate="%{y}: %{x:$,.0f}<extra></extra>",
+        hovertemplate="%{y}: " + amounts.number("x") + "<extra></extra>",
         showlegend=False,
     )
     fig.update_layout(height=max(300, 28 * shown.height + 80))
@@ -59,10 +66,10 @@ def row_labels(frame: pl.DataFrame) -> list[str]:
     return frame["fiscal_quarter"].to_list()
 
 
-def quarter_shift(delta: pl.DataFrame) -> go.Figure:
+def quarter_shift(delta: pl.DataFrame, currency: str = "USD") -> go.Figure:
     """Bars per fiscal quarter: how credit and liability move between quarters (B - A)."""
     ordered = delta.sort("fiscal_quarter")
-    fig = figure("Change by fiscal quarter (B - A)", yaxis_title="Change ($)", barmode="group")
+    fig = figure("Change by fiscal quarter (B - A)", yaxis_title=Amounts(currency).title("Change"), barmode="group")
     fig.add_bar(x=ordered["fiscal_quarter"].to_list(), y=ordered["credit_change"].to_list(), name="Credit", marker_color=GAIN)
     fig.add_bar(
         x=ordered["fiscal_quarter"].to_list(), y=ordered["liability_change"].to_list(), name="Payout liability", marker_color=LOSS
@@ -70,9 +77,9 @@ def quarter_shift(delta: pl.DataFrame) -> go.Figure:
     return fig
 
 
-def payouts_vs_owed(frame: pl.DataFrame) -> go.Figure:
+def payouts_vs_owed(frame: pl.DataFrame, currency: str = "USD") -> go.Figure:
     """Stacked payouts by status per quarter, with each scenario's liability as a line."""
-    fig = figure("Payouts recorded vs owed under each scenario", yaxis_title="Amount ($)", barmode="stack")
+    fig = figure("Payouts recorded vs owed under each scenario", yaxis_title=Amounts(currency).title("Amount"), barmode="stack")
     quarters = frame["fiscal_quarter"].to_list()
     for status, color in STATUS_COLORS.items():
         fig.add_bar(x=quarters, y=frame[status].to_list(), name=status.replace("_", " "), marker_color=color)

@@ -10,16 +10,17 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from charts import NEUTRAL, figure
+from charts import NEUTRAL, Amounts, figure
 from charts.forecast import METHOD_COLORS, METHOD_ORDER
 from queries.forecast.pipeline_changes import STEPS
 
 UP, DOWN, TOTAL = "#009E73", "#D55E00", "#0072B2"
 
 
-def waterfall(row: dict[str, object], title: str) -> go.Figure:
+def waterfall(row: dict[str, object], title: str, currency: str = "USD") -> go.Figure:
     """Opening, then each kind of change (up green, down orange), then closing, from one row of
     `pipeline_changes.waterfall`."""
+    amounts = Amounts(currency)
     steps = list(STEPS)
     fig = figure(title, yaxis_title="Pipeline (reporting currency)", showlegend=False, hovermode="closest")
     fig.add_trace(
@@ -31,18 +32,19 @@ def waterfall(row: dict[str, object], title: str) -> go.Figure:
             decreasing={"marker": {"color": DOWN}},
             totals={"marker": {"color": TOTAL}},
             connector={"line": {"color": NEUTRAL, "width": 1}},
-            texttemplate="%{y:$,.3s}",
+            texttemplate=amounts.number("y", ",.3s"),
             textposition="outside",
-            hovertemplate="%{x}: %{y:$,.2f}<extra></extra>",
+            hovertemplate="%{x}: " + amounts.number("y", ",.2f") + "<extra></extra>",
         )
     )
-    fig.update_yaxes(tickprefix="$", tickformat="~s", rangemode="tozero")
+    fig.update_yaxes(**amounts.ticks(), rangemode="tozero")
     return fig
 
 
-def history_lines(history: pl.DataFrame, quarter: str) -> go.Figure:
+def history_lines(history: pl.DataFrame, quarter: str, currency: str = "USD") -> go.Figure:
     """Each method's forecast for the quarter at the end of every week, the historical method's
     P10-P90 as a band, and what was won by then (grey), which the forecasts converge on."""
+    amounts = Amounts(currency)
     fig = figure(
         f"Forecast for {quarter}, week by week",
         yaxis_title="Amount won (reporting currency)",
@@ -75,7 +77,7 @@ def history_lines(history: pl.DataFrame, quarter: str) -> go.Figure:
             y=series["expected"].to_list(),
             mode="lines+markers",
             line={"color": METHOD_COLORS[method], "dash": "dot" if method.startswith("sales") else "solid"},
-            hovertemplate="%{x|%Y-%m-%d}<br>" + label + ": %{y:$,.0f}<extra></extra>",
+            hovertemplate="%{x|%Y-%m-%d}<br>" + label + ": " + amounts.number("y") + "<extra></extra>",
         )
     won = rows.unique("as_of", keep="first").sort("as_of")
     fig.add_scatter(
@@ -84,7 +86,7 @@ def history_lines(history: pl.DataFrame, quarter: str) -> go.Figure:
         y=won["won_to_date"].to_list(),
         mode="lines+markers",
         line={"color": METHOD_COLORS["actual"], "width": 3},
-        hovertemplate="%{x|%Y-%m-%d}<br>Won so far: %{y:$,.0f}<extra></extra>",
+        hovertemplate="%{x|%Y-%m-%d}<br>Won so far: " + amounts.number("y") + "<extra></extra>",
     )
-    fig.update_yaxes(tickprefix="$", tickformat="~s", rangemode="tozero")
+    fig.update_yaxes(**amounts.ticks(), rangemode="tozero")
     return fig

@@ -7,7 +7,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from charts import figure
+from charts import Amounts, figure
 
 # The kinds in the order the page shows them, with their labels for people.
 KIND_LABELS = {
@@ -29,7 +29,7 @@ AGREEMENT_LABELS = {
 }
 
 
-def trust_by_quarter(trust: pl.DataFrame) -> go.Figure:
+def trust_by_quarter(trust: pl.DataFrame, currency: str = "USD") -> go.Figure:
     """Stacked bars per fiscal quarter: shares of partner revenue by how far its sources agree."""
     fig = figure(
         "Partner revenue by agreement of CRM, registrations and touchpoints",
@@ -38,6 +38,7 @@ def trust_by_quarter(trust: pl.DataFrame) -> go.Figure:
         yaxis_tickformat=".0%",
         margin={"t": 90},
     )
+    amounts = Amounts(currency)
     quarters = trust["fiscal_quarter"].to_list()
     revenue = trust["partner_revenue"].cast(pl.Float64)
     for agreement, label in AGREEMENT_LABELS.items():
@@ -49,6 +50,6 @@ def trust_by_quarter(trust: pl.DataFrame) -> go.Figure:
             name=label,
             customdata=amount.to_list(),
             marker_color=AGREEMENT_COLORS[agreement],
-            hovertemplate="%{y:.0%} (%{customdata:$,.0f})<extra>" + label + "</extra>",
+            hovertemplate="%{y:.0%} (" + amounts.number("customdata") + ")<extra>" + label + "</extra>",
         )
     return fig

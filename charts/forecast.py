@@ -10,7 +10,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from charts import NEUTRAL, figure
+from charts import NEUTRAL, Amounts, figure
 
 METHOD_COLORS = {
     "crm_weighted": "#E69F00",
@@ -34,8 +34,9 @@ def _methods(frame: pl.DataFrame) -> list[tuple[str, str]]:
     return [(method, present[method]) for method in METHOD_ORDER if method in present]
 
 
-def forecast_bars(forecast: pl.DataFrame, segment: str = "partner") -> go.Figure:
+def forecast_bars(forecast: pl.DataFrame, segment: str = "partner", currency: str = "USD") -> go.Figure:
     """Expected amount per fiscal quarter, one bar per method, whiskers from P10 to P90."""
+    amounts = Amounts(currency)
     rows = forecast.filter(pl.col("segment") == segment).sort("quarter_start")
     fig = figure(
         f"{SEGMENT_LABELS.get(segment, segment)}: expected to close won",
@@ -65,18 +66,19 @@ def forecast_bars(forecast: pl.DataFrame, segment: str = "partner") -> go.Figure
             ),
             customdata=series.select("p10", "p90", pl.col("new_business").fill_null(0.0)).to_numpy() if has_band else None,
             hovertemplate=(
-                "%{x}<br>" + label + ": %{y:$,.0f}"
-                + ("<br>P10-P90: %{customdata[0]:$,.0f} to %{customdata[1]:$,.0f}" if has_band else "")
-                + ("<br>of which new business: %{customdata[2]:$,.0f}" if method == "historical" else "")
+                "%{x}<br>" + label + ": " + amounts.number("y")
+                + (f"<br>P10-P90: {amounts.number('customdata[0]')} to {amounts.number('customdata[1]')}" if has_band else "")
+                + ("<br>of which new business: " + amounts.number("customdata[2]") if method == "historical" else "")
                 + "<extra></extra>"
             ),
         )
-    fig.update_yaxes(tickprefix="$", tickformat="~s")
+    fig.update_yaxes(**amounts.ticks())
     return fig
 
 
-def backtest_lines(backtest: pl.DataFrame, segment: str = "partner") -> go.Figure:
+def backtest_lines(backtest: pl.DataFrame, segment: str = "partner", currency: str = "USD") -> go.Figure:
     """Per past quarter: what actually closed won (grey) and what each method had forecast on day one."""
+    amounts = Amounts(currency)
     rows = backtest.filter(pl.col("segment") == segment).sort("quarter_start")
     fig = figure(
         "Backtest: forecast on the first day of each quarter vs actual",
@@ -92,7 +94,7 @@ def backtest_lines(backtest: pl.DataFrame, segment: str = "partner") -> go.Figur
         y=actual["actual"].to_list(),
         mode="lines+markers",
         line={"color": METHOD_COLORS["actual"], "width": 3},
-        hovertemplate="%{x}<br>Actual: %{y:$,.0f}<extra></extra>",
+        hovertemplate="%{x}<br>Actual: " + amounts.number("y") + "<extra></extra>",
     )
     for method, label in _methods(rows):
         series = rows.filter(pl.col("method") == method)
@@ -103,7 +105,7 @@ def backtest_lines(backtest: pl.DataFrame, segment: str = "partner") -> go.Figur
             mode="lines+markers",
             line={"color": METHOD_COLORS[method], "dash": "dot" if method.startswith("sales") else "solid"},
             customdata=series.select(pl.col("abs_pct_error").fill_null(float("nan"))).to_numpy(),
-            hovertemplate="%{x}<br>" + label + ": %{y:$,.0f} (off by %{customdata[0]:.0f}%)<extra></extra>",
+            hovertemplate="%{x}<br>" + label + ": " + amounts.number("y") + " (off by %{customdata[0]:.0f}%)<extra></extra>",
         )
-    fig.update_yaxes(tickprefix="$", tickformat="~s", rangemode="tozero")
+    fig.update_yaxes(**amounts.ticks(), rangemode="tozero")
     return fig

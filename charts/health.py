@@ -12,13 +12,13 @@ from datetime import date
 import plotly.graph_objects as go
 import polars as pl
 
-from charts import NEUTRAL, SERIES_COLORS, figure
+from charts import NEUTRAL, SERIES_COLORS, Amounts, figure
 from queries.formatting import money
 
-TICK_FORMATS = {"share": ".0%", "money": "$,.3s", "days": ",.0f", "count": ",.0f", "ratio": ",.1f"}
+TICK_FORMATS = {"share": ".0%", "money": ",.3s", "days": ",.0f", "count": ",.0f", "ratio": ",.1f"}
 
 
-def kpi_trend(trend: pl.DataFrame, kpi: str) -> go.Figure:
+def kpi_trend(trend: pl.DataFrame, kpi: str, currency: str = "USD") -> go.Figure:
     """One KPI by fiscal quarter: the program line, plus partner and direct lines where the KPI splits.
 
     A quarter in progress is counted to date and labelled so ("FY2026 Q4 to 11-20"); when the
@@ -66,7 +66,11 @@ def kpi_trend(trend: pl.DataFrame, kpi: str) -> go.Figure:
                 connectgaps=False,
             )
         )
-    fig.update_yaxes(tickformat=TICK_FORMATS.get(unit, ",.2f"), rangemode="tozero")
+    ticks = {"tickformat": TICK_FORMATS.get(unit, ",.2f")}
+    if unit == "money":  # $1.23M for dollars, 1.23M EUR for EUR
+        amounts = Amounts(currency)
+        ticks = {"tickformat": amounts.d3(ticks["tickformat"]), **({"ticksuffix": amounts.suffix} if amounts.suffix else {})}
+    fig.update_yaxes(**ticks, rangemode="tozero")
     fig.update_xaxes(type="category")
     return fig
 
@@ -96,14 +100,14 @@ def tier_standing(check: pl.DataFrame, tier_order: list[str]) -> go.Figure:
     return fig
 
 
-def format_value(value: float | None, unit: str) -> str:
-    """A KPI value as a card shows it: 42%, $1.2M, 37 days, 1,204, 8.4x."""
+def format_value(value: float | None, unit: str, currency: str = "USD") -> str:
+    """A KPI value as a card shows it: 42%, $1.2M (1.2M EUR), 37 days, 1,204, 8.4x."""
     if value is None:
         return "n/a"
     if unit == "share":
         return f"{value:.0%}" if abs(value) >= 0.1 else f"{value:.1%}"
     if unit == "money":
-        return money(value)
+        return money(value, currency)
     if unit == "days":
         return f"{value:,.0f} days"
     if unit == "ratio":
@@ -111,18 +115,18 @@ def format_value(value: float | None, unit: str) -> str:
     return f"{value:,.0f}"
 
 
-def format_change(value: float | None, previous: float | None, unit: str) -> str | None:
+def format_change(value: float | None, previous: float | None, unit: str, currency: str = "USD") -> str | None:
     """The change against the previous period (percentage points for shares), or None; a change
     that shows as zero at the card's precision is written without a sign."""
     if value is None or previous is None:
         return None
     change = value - previous
     if no_change(value, previous, unit):
-        return {"share": "0.0 pts", "money": "$0", "days": "0 days", "ratio": "0.0x"}.get(unit, "0")
+        return {"share": "0.0 pts", "money": money(0, currency), "days": "0 days", "ratio": "0.0x"}.get(unit, "0")
     if unit == "share":
         return f"{change * 100:+.1f} pts"
     if unit == "money":
-        return ("+" if change >= 0 else "-") + format_value(abs(change), unit)
+        return ("+" if change >= 0 else "-") + format_value(abs(change), unit, currency)
     if unit == "days":
         return f"{change:+,.0f} days"
     if unit == "ratio":

@@ -8,7 +8,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from charts import OKABE_ITO, figure
+from charts import OKABE_ITO, Amounts, figure
 
 # Rows of the timeline, top to bottom; deals and money on their own rows so they stand out.
 KIND_ORDER = ["Deal won", "Deal lost", "Payout", "Registration", "Touchpoint", "Activity"]
@@ -30,11 +30,14 @@ DAY_EVENTS_SHOWN = 10
 DAY_MARKERS_UP_TO = 1000
 
 
-def event_text(event: str, when: object, opp: str | None, amount: float | None, detail: str | None) -> str:
+def event_text(
+    event: str, when: object, opp: str | None, amount: float | None, detail: str | None, currency: str = "USD"
+) -> str:
+    amounts = Amounts(currency)
     return (
         f"{event}<br>{when:%Y-%m-%d}"
         + (f"<br>{opp}" if opp else "")
-        + (f"<br>${amount:,.0f}" if amount is not None else "")
+        + (f"<br>{amounts.prefix}{amount:,.0f}{amounts.suffix}" if amount is not None else "")
         + (f"<br>{detail}" if detail else "")
     )
 
@@ -57,7 +60,7 @@ def week_text(week: object, texts: list[str]) -> str:
     return "<br>".join([f"Week of {week:%Y-%m-%d}: {len(texts)} events", *lines, *more])
 
 
-def timeline(events: pl.DataFrame) -> go.Figure:
+def timeline(events: pl.DataFrame, currency: str = "USD") -> go.Figure:
     """Every event on one time axis, one row per kind (activities by type in the hover), zoomable.
 
     One marker per kind and day (per kind and week past DAY_MARKERS_UP_TO), its hover listing
@@ -74,7 +77,7 @@ def timeline(events: pl.DataFrame) -> go.Figure:
         rows = events.filter(pl.col("kind") == kind).sort("occurred_at", maintain_order=True)
         amounts = rows["amount"].cast(pl.Float64)
         texts = [
-            event_text(*values)
+            event_text(*values, currency=currency)
             for values in zip(rows["event"], rows["occurred_at"], rows["opportunity_id"], amounts, rows["detail"], strict=True)
         ]
         days = (

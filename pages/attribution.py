@@ -167,7 +167,7 @@ with by_type:
     ui.table(table, "attribution_by_type_tier.csv", column_config=money_columns(table))
 with by_quarter:
     quarters = {label: scenarios.rollup(frame, "fiscal_quarter") for label, frame in frames.items()}
-    st.plotly_chart(charts.credit_by_quarter(quarters, {label: s["model"] for label, s in labels.items()}))
+    st.plotly_chart(charts.credit_by_quarter(quarters, {label: s["model"] for label, s in labels.items()}, ui.currency()))
     table = scenarios.side_by_side(frames, "fiscal_quarter")
     ui.table(table, "attribution_by_quarter.csv", column_config=money_columns(table))
 with delta_tab:
@@ -185,9 +185,9 @@ with delta_tab:
     )
     delta = scenarios.compare(frames[a], frames[b], by)
     if by == "fiscal_quarter":
-        st.plotly_chart(charts.quarter_shift(delta))
+        st.plotly_chart(charts.quarter_shift(delta, ui.currency()))
     elif delta.height:
-        st.plotly_chart(charts.credit_shift(delta, f"{b} minus {a}"))
+        st.plotly_chart(charts.credit_shift(delta, f"{b} minus {a}", currency=ui.currency()))
     ui.table(delta, f"attribution_change_{by}.csv", column_config=money_columns(delta, {"a": a, "b": b}))
     st.markdown(f"**Where the credit moves, {a} to {b}**", help=glossary.tooltip("credit_moves"))
     moves = queries.run(
@@ -205,7 +205,7 @@ with payouts_tab:
     liability = scenarios.liability_by_quarter(queries.run("attribution_payouts_by_quarter", **period), frames)
     st.caption("Payouts by status per fiscal quarter of their period, beside what each scenario says is owed.")
     if liability.height:
-        st.plotly_chart(charts.payouts_vs_owed(liability))
+        st.plotly_chart(charts.payouts_vs_owed(liability, ui.currency()))
     ui.table(
         liability,
         "attribution_payout_liability.csv",

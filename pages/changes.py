@@ -101,7 +101,7 @@ st.caption(
 )
 
 st.plotly_chart(
-    charts.waterfall(step, f"{SEGMENT_LABELS[pipeline]} due in {quarter}: opening to closing"), width="stretch"
+    charts.waterfall(step, f"{SEGMENT_LABELS[pipeline]} due in {quarter}: opening to closing", ui.currency()), width="stretch"
 )
 if step["opening"] == 0 and step["closing"] == 0 and not any(step[kind] for kind in changes.CHANGE_KINDS):
     st.info(
@@ -177,7 +177,7 @@ with left:
             icon=":material/info:",
         )
     else:
-        st.plotly_chart(charts.history_lines(history, quarter), width="stretch")
+        st.plotly_chart(charts.history_lines(history, quarter, ui.currency()), width="stretch")
 with right:
     with st.spinner("Backtesting each method..."):
         accuracy = queries.run("forecast_accuracy", segment=pipeline, **scope)

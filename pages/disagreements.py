@@ -172,7 +172,7 @@ trust = queries.run("attribution_trust_by_quarter", **scope)
 if trust.is_empty():
     st.info("No won deal names a partner yet, so there is nothing to compare.", icon=":material/info:")
 else:
-    st.plotly_chart(charts.trust_by_quarter(trust))
+    st.plotly_chart(charts.trust_by_quarter(trust, ui.currency()))
     ui.table(
         trust,
         "attribution_trust_by_quarter.csv",

@@ -106,7 +106,7 @@ if all_deals.is_empty():
         icon=":material/info:",
     )
 else:
-    st.plotly_chart(charts.forecast_bars(forecast, segment), width="stretch")
+    st.plotly_chart(charts.forecast_bars(forecast, segment, ui.currency()), width="stretch")
 note = forecast["note"].drop_nulls()
 if len(note) and note[0]:
     st.caption(f"Historical {note[0]} (finest group with at least 30 closed examples; coarser groups otherwise).")
@@ -124,7 +124,7 @@ with st.spinner(f"Rebuilding each method's forecast on the first day of the last
     accuracy = queries.run("forecast_accuracy", segment=segment, **scope)
 if accuracy.height:
     st.success(accuracy["verdict"][0], icon=":material/verified:")
-    st.plotly_chart(charts.backtest_lines(backtest, segment), width="stretch")
+    st.plotly_chart(charts.backtest_lines(backtest, segment, ui.currency()), width="stretch")
     ui.table(
         accuracy.drop("verdict"),
         "forecast_accuracy.csv",

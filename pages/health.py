@@ -104,8 +104,8 @@ for section in SECTIONS:
             continue
         card.metric(
             row["label"],
-            charts.format_value(row["value"], row["unit"]),
-            delta=charts.format_change(row["value"], row["previous_value"], row["unit"]),
+            charts.format_value(row["value"], row["unit"], ui.currency()),
+            delta=charts.format_change(row["value"], row["previous_value"], row["unit"], ui.currency()),
             delta_color=charts.change_color(
                 row["value"], row["previous_value"], row["unit"], definition(row["kpi"]).higher_is_better
             ),
@@ -114,8 +114,8 @@ for section in SECTIONS:
         )
         if row["partner_value"] is not None or row["direct_value"] is not None:
             card.caption(
-                f"Partner {charts.format_value(row['partner_value'], row['unit'])} · "
-                f"direct {charts.format_value(row['direct_value'], row['unit'])}"
+                f"Partner {charts.format_value(row['partner_value'], row['unit'], ui.currency())} · "
+                f"direct {charts.format_value(row['direct_value'], row['unit'], ui.currency())}"
             )
 
 st.subheader("Trend by fiscal quarter")
@@ -125,7 +125,7 @@ if labels:
     choice = st.selectbox("KPI", list(labels), key="health_trend_kpi")
     with st.spinner("Computing the quarters..."):
         trend = queries.run("kpi_trend_by_quarter", **params, model=model, compare=compare)
-    st.plotly_chart(charts.kpi_trend(trend, labels[choice]), width="stretch")
+    st.plotly_chart(charts.kpi_trend(trend, labels[choice], ui.currency()), width="stretch")
 else:
     st.info("No KPI can be computed from the loaded extracts. Load partners and opportunities on the Data page.")
 
@@ -138,12 +138,13 @@ if ui.needs("partners"):
         or "partner_type"
     )
     breakdown = queries.run("kpi_breakdown", **params, dimension=dimension, model=model)
+    formats = FORMATS | {"money": ui.money_format()}  # amounts in the reporting currency, as on the cards
     ui.table(
         breakdown,
         f"kpis_by_{dimension}.csv",
         column_config={dimension: DIMENSIONS[dimension]}
         | {
-            row["kpi"]: st.column_config.NumberColumn(row["label"], help=row["definition"], format=FORMATS[row["unit"]])
+            row["kpi"]: st.column_config.NumberColumn(row["label"], help=row["definition"], format=formats[row["unit"]])
             for row in kpis.iter_rows(named=True)
         },
         empty="No partners match these filters. Clear a sidebar filter to see the breakdown.",
@@ -169,7 +170,7 @@ else:
     if "payout_difference" in check.columns:  # a money column: absent for a viewer without money access
         cards[2].metric(
             "Payout difference from held tiers",
-            charts.format_value(float(check["payout_difference"].cast(pl.Float64).sum()), "money"),
+            charts.format_value(float(check["payout_difference"].cast(pl.Float64).sum()), "money", ui.currency()),
             help=glossary.tooltip("payout_difference"),
         )
     st.caption(f"Trailing 12 months to {as_of:%Y-%m-%d}; rules from the settings (tier_rules).")

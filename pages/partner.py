@@ -104,7 +104,7 @@ if not standing.is_empty():
     show(f"**Tier check:** {note}", icon=":material/military_tech:")
 
 st.subheader("Timeline")
-st.plotly_chart(charts.timeline(queries.run("partner_timeline", partner_id=partner_id)), width="stretch")
+st.plotly_chart(charts.timeline(queries.run("partner_timeline", partner_id=partner_id), ui.currency()), width="stretch")
 
 st.subheader("Engagement over time")
 monthly = queries.run("partner_activity_by_month", partner_id=partner_id)

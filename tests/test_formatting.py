@@ -4,6 +4,7 @@ reporting currency: a symbol before the amount for dollars, the currency's code 
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import polars as pl
@@ -73,3 +74,17 @@ def test_a_program_reported_in_euros_shows_euros_on_the_cards_and_in_the_tables(
     assert all("$" not in metric.value for metric in at.metric)
     configs = "".join(frame.proto.columns for frame in at.dataframe)
     assert '"%,.2f EUR"' in configs and '"dollar"' not in configs
+    # The timeline's hover writes P1's won deals as the cards do (its other charts draw no amounts).
+    specs = [chart.proto.spec for chart in at.get("plotly_chart")]
+    assert specs and all("$" not in spec for spec in specs)
+    assert any("1,000 EUR" in spec for spec in specs)
+    # The health page: its money cards, its breakdown table, and its trend chart of sourced revenue.
+    at = open_page("health", {"period": "All time"})
+    assert not at.exception
+    assert any(metric.value.endswith(" EUR") for metric in at.metric)
+    assert all("$" not in metric.value for metric in at.metric)
+    configs = "".join(frame.proto.columns for frame in at.dataframe)
+    assert '"%,.2f EUR"' in configs and '"dollar"' not in configs
+    at.selectbox(key="health_trend_kpi").select("Partner-sourced revenue").run()
+    trend = at.get("plotly_chart")[0].proto.spec
+    assert json.loads(trend)["layout"]["yaxis"]["ticksuffix"] == " EUR" and "$" not in trend
