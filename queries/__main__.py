@@ -59,6 +59,28 @@ def parse_params(output: queries.Output, pairs: list[str]) -> dict[str, Any]:
     return params
 
 
+def connect_current(db: Path | None) -> duckdb.DuckDBPyConnection:
+    """The database, refused in words when another version of Partner Pulse built it: its stored
+    views and columns are not the ones this version's queries read, and a binder error naming a
+    column is no answer in a scheduler's log."""
+    from loaders.build import outdated
+
+    con = queries.connect(db)
+    try:
+        reason = outdated(dict(con.execute("select key, value from load_meta").fetchall()))
+    except duckdb.Error:
+        reason = "it has no load_meta table, so it was not built by `python -m loaders build`"
+    if reason is not None:
+        con.close()
+        path = db or queries.db_path()
+        raise Outdated(f"{path}: {reason}. Rebuild it with `python -m loaders upgrade --db {path}`.")
+    return con
+
+
+class Outdated(Exception):
+    """The database was built by another version of Partner Pulse."""
+
+
 def viewer_named(con: duckdb.DuckDBPyConnection, email: str | None) -> access.Viewer | None:
     """The viewer `--as EMAIL` names, placed by the roles the database was built with (None without --as)."""
     if email is None:
@@ -103,11 +125,14 @@ def export_many(parser: argparse.ArgumentParser, catalogue: dict[str, queries.Ou
         if key not in taken:
             raise SystemExit(f"--param {key}: none of the outputs exported takes it")
     try:
-        con = queries.connect(args.db)
+        con = connect_current(args.db)
         viewer = viewer_named(con, args.viewer)
     except (FileNotFoundError, duckdb.Error) as exc:
         print(f"export failed: {exc}", file=sys.stderr)
         return 1
+    except Outdated as exc:
+        print(f"export refused: {exc}", file=sys.stderr)
+        return 2
     args.out_dir.mkdir(parents=True, exist_ok=True)
     failed = []
     for name in names:
@@ -175,11 +200,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     params = parse_params(catalogue[args.name], args.param)
     try:
-        con = queries.connect(args.db)
+        con = connect_current(args.db)
         frame = produce(con, viewer_named(con, args.viewer), args.name, params)
     except (FileNotFoundError, duckdb.Error) as exc:
         print(f"export {args.name} failed: {exc}", file=sys.stderr)
         return 1
+    except Outdated as exc:
+        print(f"export {args.name} refused: {exc}", file=sys.stderr)
+        return 2
     except (queries.ParamError, access.Refused) as exc:
         print(f"export {args.name} refused: {exc}", file=sys.stderr)
         return 2

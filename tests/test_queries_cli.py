@@ -85,3 +85,22 @@ def test_an_unknown_output_and_a_missing_database_are_refused_clearly(tmp_path: 
     missing = cli("export", "load_report", "--db", str(tmp_path / "x.duckdb"))
     assert missing.returncode == 1
     assert "no database yet" in missing.stderr
+
+
+def test_a_database_an_older_version_built_is_refused_with_the_command_that_rebuilds_it(db: Path, tmp_path: Path):
+    import shutil
+
+    import duckdb
+
+    from loaders.build import BUILD_FORMAT
+
+    old = tmp_path / "old.duckdb"
+    shutil.copy(db, old)
+    with duckdb.connect(str(old)) as con:
+        con.execute("update load_meta set value = $old where key = 'build_format'", {"old": str(BUILD_FORMAT - 2)})
+    for args in (("export", "load_report"), ("export", "--out-dir", str(tmp_path / "out"), "load_report")):
+        refused = cli(*args, "--db", str(old))
+        assert refused.returncode == 2, refused.stderr
+        assert f"built by an older version of Partner Pulse (build format {BUILD_FORMAT - 2}" in refused.stderr
+        assert f"python -m loaders upgrade --db {old}" in refused.stderr
+    assert cli("export", "load_report", "--db", str(db)).returncode == 0
