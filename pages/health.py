@@ -174,10 +174,13 @@ else:
             help=glossary.tooltip("payout_difference"),
         )
     st.caption(f"Trailing 12 months to {as_of:%Y-%m-%d}; rules from the settings (tier_rules).")
-    # The chart pictures the cards and the table: collapsed, it is not drawn until opened (a chart
+    # The chart pictures the cards and the table: collapsed, it is not sent until opened (a chart
     # costs a new tab a fixed few tenths of a second in the browser).
-    with st.expander("Chart: partners per held tier, by the tier the rules say", icon=":material/bar_chart:"):
-        st.plotly_chart(charts.tier_standing(check, queries.run("filter_options")["tiers"][0].to_list()), width="stretch")
+    tier_chart = ui.expander(
+        "Chart: partners per held tier, by the tier the rules say", state.HEALTH_TIER_CHART, ":material/bar_chart:"
+    )
+    if tier_chart.open:
+        tier_chart.plotly_chart(charts.tier_standing(check, queries.run("filter_options")["tiers"][0].to_list()), width="stretch")
     ui.table(
         check.filter(pl.col("standing") != "as held"),
         "tier_check.csv",
@@ -235,14 +238,18 @@ else:
         ui.table(
             movers.filter(pl.col("change") < 0).sort("change").head(10).select(shown), "health_movers_down.csv", mover_columns
         )
-    with st.expander("P(won deal next quarter): calibration against the baseline", icon=":material/analytics:"):
-        st.plotly_chart(health_charts.calibration(queries.run("win_model_calibration")), width="stretch")
-        st.caption(
-            "Each past quarter predicted by a model trained only on the quarters before it. "
-            + (
-                "The model beats the baseline and is shown."
-                if health["p_won_next_quarter"].is_not_null().any()
-                else "The model does not beat 'won a deal last quarter', so its probabilities are hidden."
+    calibration = ui.expander(
+        "P(won deal next quarter): calibration against the baseline", state.HEALTH_CALIBRATION, ":material/analytics:"
+    )
+    if calibration.open:
+        with calibration:
+            st.plotly_chart(health_charts.calibration(queries.run("win_model_calibration")), width="stretch")
+            st.caption(
+                "Each past quarter predicted by a model trained only on the quarters before it. "
+                + (
+                    "The model beats the baseline and is shown."
+                    if health["p_won_next_quarter"].is_not_null().any()
+                    else "The model does not beat 'won a deal last quarter', so its probabilities are hidden."
+                )
             )
-        )
-        ui.table(queries.run("win_model_evaluation"), "win_model_evaluation.csv", WIN_MODEL_COLUMNS)
+            ui.table(queries.run("win_model_evaluation"), "win_model_evaluation.csv", WIN_MODEL_COLUMNS)

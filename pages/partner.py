@@ -209,11 +209,17 @@ else:
         f"{now['segment_score']:.0f}. Components are percentile ranks among all partners on {now['scored_on']:%Y-%m-%d}."
     )
     # The cards above say the score; its parts and its quarters are a closer look: collapsed, the two
-    # charts are not drawn until opened (each chart costs a new tab a few tenths of a second).
-    with st.expander("Charts: the score's five components, and the score at each quarter start", icon=":material/bar_chart:"):
-        bars, lines = st.columns(2)
-        bars.plotly_chart(health_charts.component_bars(now), width="stretch")
-        lines.plotly_chart(health_charts.score_history(history), width="stretch")
+    # charts are not sent until opened (each chart costs a new tab a few tenths of a second).
+    score_charts = ui.expander(
+        "Charts: the score's five components, and the score at each quarter start",
+        state.PARTNER_HEALTH_CHARTS,
+        ":material/bar_chart:",
+    )
+    if score_charts.open:
+        with score_charts:
+            bars, lines = st.columns(2)
+            bars.plotly_chart(health_charts.component_bars(now), width="stretch")
+            lines.plotly_chart(health_charts.score_history(history), width="stretch")
     ui.download(history, f"health_history_{partner_id}.csv", key="partner_health_csv")
 
 outreach.show_log(partner_id)
