@@ -100,8 +100,16 @@ FORECAST_BACKTEST_TABLE = "forecast_backtest_table"
 HEALTH_TIER_CHART = "health_tier_chart"
 HEALTH_CALIBRATION = "health_calibration"
 PARTNER_HEALTH_CHARTS = "partner_health_charts"
+PARTNER_ENGAGEMENT_CHART = "partner_engagement_chart"
+PARTNER_DETAIL = "partner_detail"
+HEALTH_MOVERS = "health_movers"
 CHANGES_WEEKLY_TABLE = "changes_weekly_table"
 # The position of a ui.tabs' open tab is kept as `_<key>_open`.
+LAZY_TABS = (ENGAGEMENT_LIST, ATTRIBUTION_VIEW, FORECAST_DEAL_LIST, PARTNER_ENGAGEMENT_CHART, PARTNER_DETAIL, HEALTH_MOVERS)
+LAZY_EXPANDERS = (
+    ENGAGEMENT_COHORT_CHART, FORECAST_BACKTEST_TABLE, HEALTH_TIER_CHART, HEALTH_CALIBRATION, PARTNER_HEALTH_CHARTS,
+    CHANGES_WEEKLY_TABLE,
+)  # fmt: skip
 # Attribution's two scenarios compared (its "Compare two" tab and the workbook's moves sheet) and
 # what the comparison is by; widgets in a tab that is not always drawn (see keep).
 ATTRIBUTION_A = "attribution_a"

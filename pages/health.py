@@ -219,7 +219,6 @@ else:
     st.caption(
         f"Scores on {as_of:%Y-%m-%d}; moves against {movers['compared_with'][0] if movers.height else 'a quarter earlier'}."
     )
-    up, down = st.columns(2)
     mover_columns = {
         "partner_name": "Partner",
         "health_score": st.column_config.ProgressColumn(
@@ -230,14 +229,24 @@ else:
         "moved_most_by": st.column_config.TextColumn("Moved most by", help="The component whose weighted change was largest."),
     }
     shown = ["partner_id", "partner_name", "health_score", "score_before", "change", "moved_most_by"]
-    with up:
-        st.markdown("**Moved up since last quarter**")
-        ui.table(movers.filter(pl.col("change") > 0).head(10).select(shown), "health_movers_up.csv", mover_columns)
-    with down:
-        st.markdown("**Moved down since last quarter**")
-        ui.table(
-            movers.filter(pl.col("change") < 0).sort("change").head(10).select(shown), "health_movers_down.csv", mover_columns
-        )
+    # One list at a time, the fallers first (the ones to act on): a closed tab's table is not sent (ui.tabs).
+    down, up = ui.tabs(["Moved down since last quarter", "Moved up since last quarter"], state.HEALTH_MOVERS)
+    if down.open:
+        with down:
+            ui.table(
+                movers.filter(pl.col("change") < 0).sort("change").head(10).select(shown),
+                "health_movers_down.csv",
+                mover_columns,
+                empty="No partner's score fell since last quarter.",
+            )
+    if up.open:
+        with up:
+            ui.table(
+                movers.filter(pl.col("change") > 0).head(10).select(shown),
+                "health_movers_up.csv",
+                mover_columns,
+                empty="No partner's score rose since last quarter.",
+            )
     calibration = ui.expander(
         "P(won deal next quarter): calibration against the baseline", state.HEALTH_CALIBRATION, ":material/analytics:"
     )

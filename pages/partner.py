@@ -108,79 +108,91 @@ st.plotly_chart(charts.timeline(queries.run("partner_timeline", partner_id=partn
 
 st.subheader("Engagement over time")
 monthly = queries.run("partner_activity_by_month", partner_id=partner_id)
-if "engagement_by_month" in queries.outputs():
-    scores = queries.run("engagement_by_month", as_of=filters.as_of, months=12, partner_id=partner_id)
-    st.plotly_chart(charts.engagement_score(scores), width="stretch")
-if monthly.is_empty():
-    st.info("No activity recorded for this partner (or no partner_activities extract is loaded).")
-else:
-    st.plotly_chart(charts.activity_by_month(monthly), width="stretch")
+# One chart at a time: each chart costs a new tab a fixed few tenths of a second in the browser.
+score_tab, activity_tab = ui.tabs(["Engagement score by month", "Activities by month"], state.PARTNER_ENGAGEMENT_CHART)
+if score_tab.open:
+    with score_tab:
+        scores = queries.run("engagement_by_month", as_of=filters.as_of, months=12, partner_id=partner_id)
+        st.plotly_chart(charts.engagement_score(scores), width="stretch")
+if activity_tab.open:
+    with activity_tab:
+        if monthly.is_empty():
+            st.info("No activity recorded for this partner (or no partner_activities extract is loaded).")
+        else:
+            st.plotly_chart(charts.activity_by_month(monthly), width="stretch")
 
-st.subheader("Deals")
+st.subheader("Deals, payouts and credit")
 deals = queries.run("partner_deals", partner_id=partner_id)
-ui.table(
-    deals,
-    f"deals_{partner_id}.csv",
-    column_config={
-        "opportunity_id": "Deal",
-        "account_name": "Account",
-        "outcome": "Outcome",
-        "stage": "Stage",
-        "amount": ui.money_column("Amount"),
-        "created_at": st.column_config.DateColumn("Created", format=ui.DATE_FORMAT),
-        "close_date": st.column_config.DateColumn("Close date", format=ui.DATE_FORMAT),
-        "involvement": st.column_config.TextColumn(
-            "This partner's part", help="How this partner took part: sourced it, touched it, or registered it (approved)."
-        ),
-        "sourced_partner_id": st.column_config.TextColumn(
-            "Sourced by", help="The partner id the CRM names as source (blank: none, or a partner you do not manage)"
-        ),
-    },
-    empty="No deal involves this partner.",
-)
-
-st.subheader("Payouts")
 payouts = queries.run("partner_payouts", partner_id=partner_id)
-if "amount" not in payouts.columns:  # a money column: absent for a viewer without money access
-    st.caption("Payout amounts are for finance, executives and admins.")
-ui.table(
-    payouts,
-    f"payouts_{partner_id}.csv",
-    column_config={
-        "payout_id": "Payout",
-        "payout_type": "Type",
-        "period": st.column_config.DateColumn("Period", format=ui.DATE_FORMAT),
-        "amount": ui.money_column("Amount"),
-        "status": "Status",
-        "paid_at": st.column_config.DateColumn("Paid", format=ui.DATE_FORMAT),
-        "opportunity_id": "Deal",
-    },
-    empty="No payout to this partner.",
+# One table at a time: a closed tab's table is not sent (ui.tabs).
+deals_tab, payouts_tab, credit_tab = ui.tabs(
+    [f"Deals ({deals.height:,})", f"Payouts ({payouts.height:,})", "Credit under each attribution model"],
+    state.PARTNER_DETAIL,
 )
-
-st.subheader("Credit under each attribution model")
-if "partner_credit_by_model" in queries.outputs():
-    # The build says when its Markov chain was over partner groups (a program too large for the exact solve).
-    markov_shown = ui.meta().get("markov_model", "markov")
-    ui.table(
-        queries.run("partner_credit_by_model", partner_id=partner_id),
-        f"credit_by_model_{partner_id}.csv",
-        column_config={
-            "model": st.column_config.SelectboxColumn(
-                "Model",
-                help="Each model is defined in the Glossary (under Help).",
-                options=attribution.MODELS,
-                format_func=lambda model: (
-                    (markov_shown if model == "markov" else model).replace("_", " ").capitalize().replace("Crm ", "CRM ")
+if deals_tab.open:
+    with deals_tab:
+        ui.table(
+            deals,
+            f"deals_{partner_id}.csv",
+            column_config={
+                "opportunity_id": "Deal",
+                "account_name": "Account",
+                "outcome": "Outcome",
+                "stage": "Stage",
+                "amount": ui.money_column("Amount"),
+                "created_at": st.column_config.DateColumn("Created", format=ui.DATE_FORMAT),
+                "close_date": st.column_config.DateColumn("Close date", format=ui.DATE_FORMAT),
+                "involvement": st.column_config.TextColumn(
+                    "This partner's part", help="How this partner took part: sourced it, touched it, or registered it (approved)."
                 ),
-            ),
-            "credit": ui.money_column("Credit", help=glossary.tooltip("attribution")),
-            "deals": st.column_config.NumberColumn("Deals", format="%d"),
-        },
-        empty="No attributed credit for this partner.",
-    )
-else:
-    st.info("Credit by attribution model is coming with the attribution scenarios.", icon=":material/construction:")
+                "sourced_partner_id": st.column_config.TextColumn(
+                    "Sourced by", help="The partner id the CRM names as source (blank: none, or a partner you do not manage)"
+                ),
+            },
+            empty="No deal involves this partner.",
+        )
+if payouts_tab.open:
+    with payouts_tab:
+        if "amount" not in payouts.columns:  # a money column: absent for a viewer without money access
+            st.caption("Payout amounts are for finance, executives and admins.")
+        ui.table(
+            payouts,
+            f"payouts_{partner_id}.csv",
+            column_config={
+                "payout_id": "Payout",
+                "payout_type": "Type",
+                "period": st.column_config.DateColumn("Period", format=ui.DATE_FORMAT),
+                "amount": ui.money_column("Amount"),
+                "status": "Status",
+                "paid_at": st.column_config.DateColumn("Paid", format=ui.DATE_FORMAT),
+                "opportunity_id": "Deal",
+            },
+            empty="No payout to this partner.",
+        )
+if credit_tab.open:
+    with credit_tab:
+        if "partner_credit_by_model" in queries.outputs():
+            # The build says when its Markov chain was over partner groups (a program too large for the exact solve).
+            markov_shown = ui.meta().get("markov_model", "markov")
+            ui.table(
+                queries.run("partner_credit_by_model", partner_id=partner_id),
+                f"credit_by_model_{partner_id}.csv",
+                column_config={
+                    "model": st.column_config.SelectboxColumn(
+                        "Model",
+                        help="Each model is defined in the Glossary (under Help).",
+                        options=attribution.MODELS,
+                        format_func=lambda model: (
+                            (markov_shown if model == "markov" else model).replace("_", " ").capitalize().replace("Crm ", "CRM ")
+                        ),
+                    ),
+                    "credit": ui.money_column("Credit", help=glossary.tooltip("attribution")),
+                    "deals": st.column_config.NumberColumn("Deals", format="%d"),
+                },
+                empty="No attributed credit for this partner.",
+            )
+        else:
+            st.info("Credit by attribution model is coming with the attribution scenarios.", icon=":material/construction:")
 
 st.subheader("Health score", help=glossary.tooltip("health_score"))
 with st.spinner("Scoring the partner's last quarters..."):
