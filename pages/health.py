@@ -215,7 +215,6 @@ else:
             f"{auc - base:+.2f} vs won-last-quarter",
             help=glossary.tooltip("win_model_auc"),
         )
-    st.plotly_chart(health_charts.score_histogram(health), width="stretch")
     st.caption(
         f"Scores on {as_of:%Y-%m-%d}; moves against {movers['compared_with'][0] if movers.height else 'a quarter earlier'}."
     )
@@ -229,8 +228,12 @@ else:
         "moved_most_by": st.column_config.TextColumn("Moved most by", help="The component whose weighted change was largest."),
     }
     shown = ["partner_id", "partner_name", "health_score", "score_before", "change", "moved_most_by"]
-    # One list at a time, the fallers first (the ones to act on): a closed tab's table is not sent (ui.tabs).
-    down, up = ui.tabs(["Moved down since last quarter", "Moved up since last quarter"], state.HEALTH_MOVERS)
+    # One at a time, the fallers first (the ones to act on): a closed tab is not sent (ui.tabs).
+    down, up, spread = ui.tabs(
+        ["Moved down since last quarter", "Moved up since last quarter", "How the scores spread"], state.HEALTH_SCORES
+    )
+    if spread.open:
+        spread.plotly_chart(health_charts.score_histogram(health), width="stretch")
     if down.open:
         with down:
             ui.table(

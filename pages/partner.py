@@ -103,13 +103,16 @@ if not standing.is_empty():
     show = {"higher": st.success, "lower": st.warning}.get(row["standing"], st.info)
     show(f"**Tier check:** {note}", icon=":material/military_tech:")
 
-st.subheader("Timeline")
-st.plotly_chart(charts.timeline(queries.run("partner_timeline", partner_id=partner_id), ui.currency()), width="stretch")
-
-st.subheader("Engagement over time")
+st.subheader("Timeline and engagement")
 monthly = queries.run("partner_activity_by_month", partner_id=partner_id)
 # One chart at a time: each chart costs a new tab a fixed few tenths of a second in the browser.
-score_tab, activity_tab = ui.tabs(["Engagement score by month", "Activities by month"], state.PARTNER_ENGAGEMENT_CHART)
+timeline_tab, score_tab, activity_tab = ui.tabs(
+    ["Everything this partner did", "Engagement score by month", "Activities by month"], state.PARTNER_CHARTS
+)
+if timeline_tab.open:
+    timeline_tab.plotly_chart(
+        charts.timeline(queries.run("partner_timeline", partner_id=partner_id), ui.currency()), width="stretch"
+    )
 if score_tab.open:
     with score_tab:
         scores = queries.run("engagement_by_month", as_of=filters.as_of, months=12, partner_id=partner_id)
