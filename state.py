@@ -90,6 +90,32 @@ STATEMENT_PARTNER = "statement_partner"
 # The scenarios the attribution page's forms start from (read from SCENARIOS once per session).
 ATTRIBUTION_SEED = "attribution_seed"
 
+# Tabs and expanders whose hidden content is not run (ui.tabs, ui.expander): the open tab's label,
+# and whether each expander is open. Session only: what a user was looking at, not a view to link.
+ENGAGEMENT_LIST = "engagement_list"
+ENGAGEMENT_COHORT_CHART = "engagement_cohort_chart"
+ATTRIBUTION_VIEW = "attribution_view"
+FORECAST_DEAL_LIST = "forecast_deal_list"
+FORECAST_BACKTEST_TABLE = "forecast_backtest_table"
+HEALTH_TIER_CHART = "health_tier_chart"
+HEALTH_CALIBRATION = "health_calibration"
+PARTNER_HEALTH_CHARTS = "partner_health_charts"
+PARTNER_CHARTS = "partner_charts"
+PARTNER_DETAIL = "partner_detail"
+HEALTH_SCORES = "health_scores"
+CHANGES_WEEKLY_TABLE = "changes_weekly_table"
+# The position of a ui.tabs' open tab is kept as `_<key>_open`.
+LAZY_TABS = (ENGAGEMENT_LIST, ATTRIBUTION_VIEW, FORECAST_DEAL_LIST, PARTNER_CHARTS, PARTNER_DETAIL, HEALTH_SCORES)
+LAZY_EXPANDERS = (
+    ENGAGEMENT_COHORT_CHART, FORECAST_BACKTEST_TABLE, HEALTH_TIER_CHART, HEALTH_CALIBRATION, PARTNER_HEALTH_CHARTS,
+    CHANGES_WEEKLY_TABLE,
+)  # fmt: skip
+# Attribution's two scenarios compared (its "Compare two" tab and the workbook's moves sheet) and
+# what the comparison is by; widgets in a tab that is not always drawn (see keep).
+ATTRIBUTION_A = "attribution_a"
+ATTRIBUTION_B = "attribution_b"
+ATTRIBUTION_BY = "attribution_by"
+
 # What the "Reset filters" button clears (besides the bound widgets, set back to their defaults).
 FILTER_KEYS = (START, END, MANAGER, MINE, MINE_PENDING, MANAGER_BEFORE_MINE)
 
@@ -151,6 +177,17 @@ def value(key: str, default: Any = None) -> Any:
 
 def set_value(key: str, new: Any) -> None:
     st.session_state[key] = new
+
+
+def keep(key: str, choices: list[Any], default: Any) -> Any:
+    """The value of a widget that a run may not draw (it sits in a closed tab), kept for the runs
+    that do not: Streamlit drops a widget's state when a run does not draw it, and plain session
+    state it keeps. A value no longer among `choices` (fewer scenarios now) is `default`."""
+    current = st.session_state.get(key, default)
+    if current not in choices:
+        current = default
+    st.session_state[key] = current
+    return current
 
 
 def has(key: str) -> bool:

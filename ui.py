@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import runpy
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
@@ -269,9 +269,10 @@ def sidebar_filters(viewer: access.Viewer = access.LOCAL_ADMIN) -> Filters:
         active = ["my partners" if label == LIST_FILTERS[state.MANAGER][0] else label for label in active]
     default_view = viewer.managers is not None and mine and active == ["my partners"]
     # Filters that together match no partner empty most pages: say so once, beside the reset.
-    no_match = bool(active) and not queries.run(
-        "partners_matching", **{param: chosen[param] for _, param in LIST_FILTERS.values()}
-    )["partners"][0]
+    no_match = (
+        bool(active)
+        and not queries.run("partners_matching", **{param: chosen[param] for _, param in LIST_FILTERS.values()})["partners"][0]
+    )
     state.set_no_partner_match(no_match)
     if (active and not default_view) or period != PERIODS[0]:
         sidebar.caption("Filtering by: " + ", ".join([period.lower(), *[a.lower() for a in active]]))
@@ -450,6 +451,35 @@ def download(frame: pl.DataFrame, file_name: str, label: str = "Download CSV", k
     )
 
 
+# Hidden content costs a new tab what shown content does: Streamlit sends every tab's and every
+# collapsed expander's elements, and the browser builds them (Engagement's four lists were 1 MB of
+# rows a user reads one at a time). These containers rerun the page when opened, and a page draws
+# into one only while its `.open` is true.
+def tabs(labels: list[str], key: str) -> Sequence[Any]:
+    """Tabs whose closed tabs are not run; draw into a tab under `if tab.open:`. The open tab is
+    remembered by position, so a tab whose label carries a count ("Dormant (12)") stays open when a
+    filter changes the count."""
+    opened = state.value(f"_{key}_open", 0)
+    return st.tabs(
+        labels,
+        key=key,
+        default=labels[opened] if opened < len(labels) else None,
+        on_change=_remember_tab,
+        args=(key, list(labels)),
+    )
+
+
+def _remember_tab(key: str, labels: list[str]) -> None:
+    label = state.value(key)
+    if label in labels:
+        state.set_value(f"_{key}_open", labels.index(label))
+
+
+def expander(label: str, key: str, icon: str | None = None) -> Any:
+    """A collapsed expander whose content is not run until opened; draw into it under `if box.open:`."""
+    return st.expander(label, key=key, icon=icon, on_change="rerun")
+
+
 # What an empty cell shows (Streamlit's default is the word "None": no band, no payout yet, a direct deal's partner).
 MISSING = "—"
 # Streamlit's "auto" height shows ten rows and scrolls the rest; tables up to this many rows show whole.
@@ -573,7 +603,12 @@ PAGE_READS: dict[str, tuple[str, ...]] = {
     "Program health": ("partners", "partner_activities", "opportunities", "touchpoints", "deal_registrations", "payouts"),
     "Pipeline forecast": ("partners", "opportunities", "opportunity_history", "touchpoints", "deal_registrations"),
     "Engagement & burnout": (
-        "partners", "partner_activities", "opportunities", "touchpoints", "deal_registrations", "payouts",
+        "partners",
+        "partner_activities",
+        "opportunities",
+        "touchpoints",
+        "deal_registrations",
+        "payouts",
     ),
     "Partner 360": EVERY_TABLE,
     "Attribution scenarios": ("partners", "opportunities", "touchpoints", "deal_registrations", "payouts"),

@@ -144,9 +144,7 @@ if any(name.startswith(attribution.MARKOV_GROUPED) for name in shown.values()):
     )
 won = float(queries.run("attribution_won_revenue", start_date=filters.start_date, end_date=filters.end_date)["won_revenue"][0])
 
-totals = pl.DataFrame(
-    [{"scenario": f"{key}: {shown[key]}", **scenarios.reconcile(frame, won)} for key, frame in frames.items()]
-)
+totals = pl.DataFrame([{"scenario": f"{key}: {shown[key]}", **scenarios.reconcile(frame, won)} for key, frame in frames.items()])
 for column, total in zip(st.columns(count), totals.to_dicts(), strict=True):
     column.metric(f"Credit, scenario {total['scenario'][:1]}", ui.money(total["credited"]), help=glossary.tooltip("attribution"))
     column.metric(
@@ -156,62 +154,73 @@ st.caption(f"Won revenue in the period: **{ui.money(won)}**; credited + not cred
 ui.table(totals, "attribution_totals.csv", column_config=money_columns(totals))
 actions = st.container()  # the workbook's download, once the tabs below have chosen what to compare
 
-by_partner, by_type, by_quarter, delta_tab, payouts_tab = st.tabs(
-    ["By partner", "By partner type & tier", "By fiscal quarter", "Compare two", "Payout liability"]
+by_partner, by_type, by_quarter, delta_tab, payouts_tab = ui.tabs(
+    ["By partner", "By partner type & tier", "By fiscal quarter", "Compare two", "Payout liability"], state.ATTRIBUTION_VIEW
 )
-with by_partner:
-    table = scenarios.side_by_side(frames, "partner")
-    ui.table(table, "attribution_by_partner.csv", column_config=money_columns(table), empty="No partner credit in this period.")
-with by_type:
-    table = scenarios.side_by_side(frames, "partner_type_tier")
-    ui.table(table, "attribution_by_type_tier.csv", column_config=money_columns(table))
-with by_quarter:
-    quarters = {label: scenarios.rollup(frame, "fiscal_quarter") for label, frame in frames.items()}
-    st.plotly_chart(charts.credit_by_quarter(quarters, {label: s["model"] for label, s in labels.items()}, ui.currency()))
-    table = scenarios.side_by_side(frames, "fiscal_quarter")
-    ui.table(table, "attribution_by_quarter.csv", column_config=money_columns(table))
-with delta_tab:
-    names = list(frames)
-    left, middle, right = st.columns(3)
-    a = left.selectbox("From scenario", names, index=0, key="attribution_a")
-    b = middle.selectbox("To scenario", names, index=1, key="attribution_b")
-    st.caption(f"{a} = {shown[a]}; {b} = {shown[b]}. Change = {b} - {a}.")
-    by = right.radio(
-        "By",
-        list(scenarios.ROLLUPS),
-        horizontal=True,
-        key="attribution_by",
-        format_func=lambda k: {"partner": "Partner", "partner_type_tier": "Type & tier", "fiscal_quarter": "Quarter"}[k],
-    )
-    delta = scenarios.compare(frames[a], frames[b], by)
-    if by == "fiscal_quarter":
-        st.plotly_chart(charts.quarter_shift(delta, ui.currency()))
-    elif delta.height:
-        st.plotly_chart(charts.credit_shift(delta, f"{b} minus {a}", currency=ui.currency()))
-    ui.table(delta, f"attribution_change_{by}.csv", column_config=money_columns(delta, {"a": a, "b": b}))
-    st.markdown(f"**Where the credit moves, {a} to {b}**", help=glossary.tooltip("credit_moves"))
-    moves = queries.run(
-        "attribution_moves", scenario_a=json.dumps(labels[a]), scenario_b=json.dumps(labels[b]), **period
-    )
-    words = {
-        "from_partner_name": "From partner",
-        "to_partner_name": "To partner",
-        "from_partner_id": "From id",
-        "to_partner_id": "To id",
-    }
-    moved = ui.money_column("Credit moved", help=glossary.tooltip("credit_moves"))
-    ui.table(moves, "attribution_moves.csv", column_config=words | {"credit": moved}, empty="No credit moves between these two.")
-with payouts_tab:
-    liability = scenarios.liability_by_quarter(queries.run("attribution_payouts_by_quarter", **period), frames)
-    st.caption("Payouts by status per fiscal quarter of their period, beside what each scenario says is owed.")
-    if liability.height:
-        st.plotly_chart(charts.payouts_vs_owed(liability, ui.currency()))
-    ui.table(
-        liability,
-        "attribution_payout_liability.csv",
-        column_config=money_columns(liability),
-        empty="No payouts or credit in this period.",
-    )
+# Chosen in "Compare two", read by the workbook whichever tab is open: kept while that tab is closed.
+names = list(frames)
+a = state.keep(state.ATTRIBUTION_A, names, names[0])
+b = state.keep(state.ATTRIBUTION_B, names, names[1])
+state.keep(state.ATTRIBUTION_BY, list(scenarios.ROLLUPS), "partner")
+if by_partner.open:
+    with by_partner:
+        table = scenarios.side_by_side(frames, "partner")
+        ui.table(
+            table, "attribution_by_partner.csv", column_config=money_columns(table), empty="No partner credit in this period."
+        )
+if by_type.open:
+    with by_type:
+        table = scenarios.side_by_side(frames, "partner_type_tier")
+        ui.table(table, "attribution_by_type_tier.csv", column_config=money_columns(table))
+if by_quarter.open:
+    with by_quarter:
+        quarters = {label: scenarios.rollup(frame, "fiscal_quarter") for label, frame in frames.items()}
+        st.plotly_chart(charts.credit_by_quarter(quarters, {label: s["model"] for label, s in labels.items()}, ui.currency()))
+        table = scenarios.side_by_side(frames, "fiscal_quarter")
+        ui.table(table, "attribution_by_quarter.csv", column_config=money_columns(table))
+if delta_tab.open:
+    with delta_tab:
+        left, middle, right = st.columns(3)
+        a = left.selectbox("From scenario", names, key=state.ATTRIBUTION_A)
+        b = middle.selectbox("To scenario", names, key=state.ATTRIBUTION_B)
+        st.caption(f"{a} = {shown[a]}; {b} = {shown[b]}. Change = {b} - {a}.")
+        by = right.radio(
+            "By",
+            list(scenarios.ROLLUPS),
+            horizontal=True,
+            key=state.ATTRIBUTION_BY,
+            format_func=lambda k: {"partner": "Partner", "partner_type_tier": "Type & tier", "fiscal_quarter": "Quarter"}[k],
+        )
+        delta = scenarios.compare(frames[a], frames[b], by)
+        if by == "fiscal_quarter":
+            st.plotly_chart(charts.quarter_shift(delta, ui.currency()))
+        elif delta.height:
+            st.plotly_chart(charts.credit_shift(delta, f"{b} minus {a}", currency=ui.currency()))
+        ui.table(delta, f"attribution_change_{by}.csv", column_config=money_columns(delta, {"a": a, "b": b}))
+        st.markdown(f"**Where the credit moves, {a} to {b}**", help=glossary.tooltip("credit_moves"))
+        moves = queries.run("attribution_moves", scenario_a=json.dumps(labels[a]), scenario_b=json.dumps(labels[b]), **period)
+        words = {
+            "from_partner_name": "From partner",
+            "to_partner_name": "To partner",
+            "from_partner_id": "From id",
+            "to_partner_id": "To id",
+        }
+        moved = ui.money_column("Credit moved", help=glossary.tooltip("credit_moves"))
+        ui.table(
+            moves, "attribution_moves.csv", column_config=words | {"credit": moved}, empty="No credit moves between these two."
+        )
+if payouts_tab.open:
+    with payouts_tab:
+        liability = scenarios.liability_by_quarter(queries.run("attribution_payouts_by_quarter", **period), frames)
+        st.caption("Payouts by status per fiscal quarter of their period, beside what each scenario says is owed.")
+        if liability.height:
+            st.plotly_chart(charts.payouts_vs_owed(liability, ui.currency()))
+        ui.table(
+            liability,
+            "attribution_payout_liability.csv",
+            column_config=money_columns(liability),
+            empty="No payouts or credit in this period.",
+        )
 book = workbook.gather(queries.run, list(labels.values()), (a, b), **period)
 actions.download_button(
     "Download the scenario workbook (Excel)",

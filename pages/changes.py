@@ -14,6 +14,7 @@ import polars as pl
 import streamlit as st
 
 import queries
+import state
 import ui
 from charts import changes as charts
 from charts.forecast import SEGMENT_LABELS
@@ -110,8 +111,7 @@ if step["opening"] == 0 and step["closing"] == 0 and not any(step[kind] for kind
     )
 
 money_columns = {
-    step_name: ui.money_column(label, help=glossary.tooltip(f"change_{step_name}"))
-    for step_name, label in changes.STEPS.items()
+    step_name: ui.money_column(label, help=glossary.tooltip(f"change_{step_name}")) for step_name, label in changes.STEPS.items()
 }
 by_labels = {"involvement": "Involvement", "partner_type": "Partner type", "region": "Region", "partner_manager": "Manager"}
 by = st.segmented_control("Broken down by", list(by_labels), format_func=by_labels.get, default="involvement", key="changes_by")
@@ -197,21 +197,23 @@ with right:
         )
     else:
         st.info("No past quarter to backtest yet.", icon=":material/info:")
-with st.expander("Forecast week by week (table)"):
-    ui.table(
-        history,
-        f"forecast_history_{quarter.replace(' ', '_')}_{pipeline}.csv",
-        {
-            "method": None,
-            "segment": None,
-            "method_label": "Method",
-            "week_start": st.column_config.DateColumn("Week from", format=ui.DATE_FORMAT),
-            "as_of": st.column_config.DateColumn("Forecast as of", format=ui.DATE_FORMAT),
-            **{
-                c: ui.money_column(label)
-                for c, label in (("expected", "Expected"), ("p10", "P10"), ("p90", "P90"), ("won_to_date", "Won so far"))
+weekly_table = ui.expander("Forecast week by week (table)", state.CHANGES_WEEKLY_TABLE)
+if weekly_table.open:
+    with weekly_table:
+        ui.table(
+            history,
+            f"forecast_history_{quarter.replace(' ', '_')}_{pipeline}.csv",
+            {
+                "method": None,
+                "segment": None,
+                "method_label": "Method",
+                "week_start": st.column_config.DateColumn("Week from", format=ui.DATE_FORMAT),
+                "as_of": st.column_config.DateColumn("Forecast as of", format=ui.DATE_FORMAT),
+                **{
+                    c: ui.money_column(label)
+                    for c, label in (("expected", "Expected"), ("p10", "P10"), ("p90", "P90"), ("won_to_date", "Won so far"))
+                },
+                "open_deals": st.column_config.NumberColumn("Open deals due", format="localized"),
             },
-            "open_deals": st.column_config.NumberColumn("Open deals due", format="localized"),
-        },
-        empty=f"No forecast to show for {quarter}.",
-    )
+            empty=f"No forecast to show for {quarter}.",
+        )

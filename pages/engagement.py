@@ -100,8 +100,12 @@ config = {
     "gap_before_return_days": st.column_config.NumberColumn("Gap before return (days)", format="%d"),
     **outreach.LIST_COLUMNS,
 }
-tabs = st.tabs([f"{label} ({int(signals[flag].sum())})" for label, (flag, _) in lists.items()] + ["All partners"])
+tabs = ui.tabs(
+    [f"{label} ({int(signals[flag].sum())})" for label, (flag, _) in lists.items()] + ["All partners"], state.ENGAGEMENT_LIST
+)
 for tab, (label, (flag, shown)) in zip(tabs[:-1], lists.items(), strict=True):
+    if not tab.open:
+        continue
     with tab:
         st.caption(glossary.tooltip(flag))
         shown = [column for column in shown if column in signals.columns]
@@ -109,8 +113,9 @@ for tab, (label, (flag, shown)) in zip(tabs[:-1], lists.items(), strict=True):
         if flag == "burnout_risk":  # the most signals (the most severe) first
             rows = rows.sort("burnout_signal_count", descending=True, maintain_order=True)
         ui.table(rows, f"partners_{flag}.csv", config, empty=f"No partner is {label.lower()} in these filters.")
-with tabs[-1]:
-    ui.table(signals.sort("engagement_score", descending=True), "partner_signals.csv", config)
+if tabs[-1].open:
+    with tabs[-1]:
+        ui.table(signals.sort("engagement_score", descending=True), "partner_signals.csv", config)
 outreach.download_log(key="engagement_outreach_csv")
 
 st.subheader("Engagement by month", help=glossary.tooltip("engagement_score"))
@@ -121,10 +126,15 @@ ui.download(monthly, "engagement_by_month.csv", key="engagement_monthly_csv")
 
 st.subheader("Cohorts by join quarter")
 curves = queries.run("cohort_curves", **scope)
-# Secondary to the lists above: collapsed, the chart is not drawn until opened.
-with st.expander("Activation and survival curves by join quarter", icon=":material/show_chart:"):
-    st.plotly_chart(charts.cohort_curves(curves), width="stretch")
-    st.caption("Kaplan-Meier: partners still young are followed as long as they have been with us, not counted as failures.")
+# Secondary to the lists above: collapsed, the chart is not sent until opened.
+cohort_chart = ui.expander(
+    "Activation and survival curves by join quarter", state.ENGAGEMENT_COHORT_CHART, ":material/show_chart:"
+)
+if cohort_chart.open:
+    cohort_chart.plotly_chart(charts.cohort_curves(curves), width="stretch")
+    cohort_chart.caption(
+        "Kaplan-Meier: partners still young are followed as long as they have been with us, not counted as failures."
+    )
 ui.download(curves, "cohort_curves.csv", key="engagement_cohorts_csv")
 
 st.subheader("Health score", help=glossary.tooltip("health_score"))

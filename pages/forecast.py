@@ -147,39 +147,41 @@ if accuracy.height:
             "or never.\n\n" + "\n".join(f"- {note}" for note in notes),
             icon=":material/event_busy:",
         )
-    with st.expander("Backtest, quarter by quarter"):
-        ui.table(
-            backtest.filter(pl.col("segment") == segment),
-            f"forecast_backtest_{segment}.csv",
-            column_config={
-                "fiscal_quarter": "Quarter",
-                "quarter_start": None,
-                "method": None,
-                "method_label": "Method",
-                "segment": None,  # the pipeline chosen above
-                **{
-                    c: ui.money_column(label)
-                    for c, label in (("forecast", "Forecast"), ("actual", "Actual"), ("error", "Error"))
-                    + tuple((c, c.upper()) for c in ("p10", "p50", "p90"))
+    backtest_table = ui.expander("Backtest, quarter by quarter", state.FORECAST_BACKTEST_TABLE)
+    if backtest_table.open:
+        with backtest_table:
+            ui.table(
+                backtest.filter(pl.col("segment") == segment),
+                f"forecast_backtest_{segment}.csv",
+                column_config={
+                    "fiscal_quarter": "Quarter",
+                    "quarter_start": None,
+                    "method": None,
+                    "method_label": "Method",
+                    "segment": None,  # the pipeline chosen above
+                    **{
+                        c: ui.money_column(label)
+                        for c, label in (("forecast", "Forecast"), ("actual", "Actual"), ("error", "Error"))
+                        + tuple((c, c.upper()) for c in ("p10", "p50", "p90"))
+                    },
+                    "abs_pct_error": st.column_config.NumberColumn(
+                        "Error (%)", format="%.1f%%", help=glossary.tooltip("abs_pct_error")
+                    ),
+                    "in_band": st.column_config.CheckboxColumn("In P10-P90", help=glossary.tooltip("coverage_pct")),
+                    "open_deals": st.column_config.NumberColumn("Open deals then", format="localized"),
+                    "basis": "Rebuilt from",
+                    "stale_deals": st.column_config.NumberColumn(
+                        "Stale deals then", format="localized", help=glossary.tooltip("stale_open_deal")
+                    ),
+                    "stale_amount": ui.money_column("Stale amount"),
+                    "stale_forecast": ui.money_column("Forecast from stale deals"),
+                    "stale_won": ui.money_column("Actual from stale deals"),
+                    "stale_note": None,
+                    "new_business": ui.money_column("Of which new business", help=glossary.tooltip("new_business")),
+                    "pipeline_actual": ui.money_column("Actual from the deals counted", help=glossary.tooltip("coverage_pct")),
+                    "new_business_actual": ui.money_column("Actual from deals created in it"),
                 },
-                "abs_pct_error": st.column_config.NumberColumn(
-                    "Error (%)", format="%.1f%%", help=glossary.tooltip("abs_pct_error")
-                ),
-                "in_band": st.column_config.CheckboxColumn("In P10-P90", help=glossary.tooltip("coverage_pct")),
-                "open_deals": st.column_config.NumberColumn("Open deals then", format="localized"),
-                "basis": "Rebuilt from",
-                "stale_deals": st.column_config.NumberColumn(
-                    "Stale deals then", format="localized", help=glossary.tooltip("stale_open_deal")
-                ),
-                "stale_amount": ui.money_column("Stale amount"),
-                "stale_forecast": ui.money_column("Forecast from stale deals"),
-                "stale_won": ui.money_column("Actual from stale deals"),
-                "stale_note": None,
-                "new_business": ui.money_column("Of which new business", help=glossary.tooltip("new_business")),
-                "pipeline_actual": ui.money_column("Actual from the deals counted", help=glossary.tooltip("coverage_pct")),
-                "new_business_actual": ui.money_column("Actual from deals created in it"),
-            },
-        )
+            )
 elif backtest.height:
     st.info(
         "Nothing in this pipeline closed won in the backtested quarters: choose another pipeline above.", icon=":material/info:"
@@ -231,26 +233,31 @@ deal_columns = {
     "in_forecast": None,  # false: a stale deal CRM weighted leaves out (its CRM weighted is empty)
     "owner": "Owner",
 }
-largest, slipped, stale = st.tabs(["Largest expected value", "Most slipped", "Stale: past their close date"])
-with largest:
-    ui.table(
-        deals.head(100),  # every open deal: the historical method counts stale ones too
-        "forecast_largest_deals.csv",
-        deal_columns,
-        empty="No open deal of this pipeline is forecast for these filters.",
-    )
-with slipped:
-    ui.table(
-        deals.filter(deals["is_slipped"]).sort(["times_slipped", "days_slipped"], descending=True).head(100),
-        "forecast_slipped_deals.csv",
-        deal_columns,
-        empty="No open deal has had its close date moved later.",
-    )
-with stale:
-    # The whole list: it is the CRM cleanup to do.
-    ui.table(
-        deals.filter(deals["is_stale"]).sort(["days_past_close", "amount"], descending=True),
-        "forecast_stale_deals.csv",
-        deal_columns,
-        empty=f"No open deal in this pipeline has a close date before {filters.as_of:%Y-%m-%d}.",
-    )
+largest, slipped, stale = ui.tabs(
+    ["Largest expected value", "Most slipped", "Stale: past their close date"], state.FORECAST_DEAL_LIST
+)
+if largest.open:
+    with largest:
+        ui.table(
+            deals.head(100),  # every open deal: the historical method counts stale ones too
+            "forecast_largest_deals.csv",
+            deal_columns,
+            empty="No open deal of this pipeline is forecast for these filters.",
+        )
+if slipped.open:
+    with slipped:
+        ui.table(
+            deals.filter(deals["is_slipped"]).sort(["times_slipped", "days_slipped"], descending=True).head(100),
+            "forecast_slipped_deals.csv",
+            deal_columns,
+            empty="No open deal has had its close date moved later.",
+        )
+if stale.open:
+    with stale:
+        # The whole list: it is the CRM cleanup to do.
+        ui.table(
+            deals.filter(deals["is_stale"]).sort(["days_past_close", "amount"], descending=True),
+            "forecast_stale_deals.csv",
+            deal_columns,
+            empty=f"No open deal in this pipeline has a close date before {filters.as_of:%Y-%m-%d}.",
+        )

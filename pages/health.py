@@ -174,10 +174,13 @@ else:
             help=glossary.tooltip("payout_difference"),
         )
     st.caption(f"Trailing 12 months to {as_of:%Y-%m-%d}; rules from the settings (tier_rules).")
-    # The chart pictures the cards and the table: collapsed, it is not drawn until opened (a chart
+    # The chart pictures the cards and the table: collapsed, it is not sent until opened (a chart
     # costs a new tab a fixed few tenths of a second in the browser).
-    with st.expander("Chart: partners per held tier, by the tier the rules say", icon=":material/bar_chart:"):
-        st.plotly_chart(charts.tier_standing(check, queries.run("filter_options")["tiers"][0].to_list()), width="stretch")
+    tier_chart = ui.expander(
+        "Chart: partners per held tier, by the tier the rules say", state.HEALTH_TIER_CHART, ":material/bar_chart:"
+    )
+    if tier_chart.open:
+        tier_chart.plotly_chart(charts.tier_standing(check, queries.run("filter_options")["tiers"][0].to_list()), width="stretch")
     ui.table(
         check.filter(pl.col("standing") != "as held"),
         "tier_check.csv",
@@ -212,11 +215,9 @@ else:
             f"{auc - base:+.2f} vs won-last-quarter",
             help=glossary.tooltip("win_model_auc"),
         )
-    st.plotly_chart(health_charts.score_histogram(health), width="stretch")
     st.caption(
         f"Scores on {as_of:%Y-%m-%d}; moves against {movers['compared_with'][0] if movers.height else 'a quarter earlier'}."
     )
-    up, down = st.columns(2)
     mover_columns = {
         "partner_name": "Partner",
         "health_score": st.column_config.ProgressColumn(
@@ -227,22 +228,40 @@ else:
         "moved_most_by": st.column_config.TextColumn("Moved most by", help="The component whose weighted change was largest."),
     }
     shown = ["partner_id", "partner_name", "health_score", "score_before", "change", "moved_most_by"]
-    with up:
-        st.markdown("**Moved up since last quarter**")
-        ui.table(movers.filter(pl.col("change") > 0).head(10).select(shown), "health_movers_up.csv", mover_columns)
-    with down:
-        st.markdown("**Moved down since last quarter**")
-        ui.table(
-            movers.filter(pl.col("change") < 0).sort("change").head(10).select(shown), "health_movers_down.csv", mover_columns
-        )
-    with st.expander("P(won deal next quarter): calibration against the baseline", icon=":material/analytics:"):
-        st.plotly_chart(health_charts.calibration(queries.run("win_model_calibration")), width="stretch")
-        st.caption(
-            "Each past quarter predicted by a model trained only on the quarters before it. "
-            + (
-                "The model beats the baseline and is shown."
-                if health["p_won_next_quarter"].is_not_null().any()
-                else "The model does not beat 'won a deal last quarter', so its probabilities are hidden."
+    # One at a time, the fallers first (the ones to act on): a closed tab is not sent (ui.tabs).
+    down, up, spread = ui.tabs(
+        ["Moved down since last quarter", "Moved up since last quarter", "How the scores spread"], state.HEALTH_SCORES
+    )
+    if spread.open:
+        spread.plotly_chart(health_charts.score_histogram(health), width="stretch")
+    if down.open:
+        with down:
+            ui.table(
+                movers.filter(pl.col("change") < 0).sort("change").head(10).select(shown),
+                "health_movers_down.csv",
+                mover_columns,
+                empty="No partner's score fell since last quarter.",
             )
-        )
-        ui.table(queries.run("win_model_evaluation"), "win_model_evaluation.csv", WIN_MODEL_COLUMNS)
+    if up.open:
+        with up:
+            ui.table(
+                movers.filter(pl.col("change") > 0).head(10).select(shown),
+                "health_movers_up.csv",
+                mover_columns,
+                empty="No partner's score rose since last quarter.",
+            )
+    calibration = ui.expander(
+        "P(won deal next quarter): calibration against the baseline", state.HEALTH_CALIBRATION, ":material/analytics:"
+    )
+    if calibration.open:
+        with calibration:
+            st.plotly_chart(health_charts.calibration(queries.run("win_model_calibration")), width="stretch")
+            st.caption(
+                "Each past quarter predicted by a model trained only on the quarters before it. "
+                + (
+                    "The model beats the baseline and is shown."
+                    if health["p_won_next_quarter"].is_not_null().any()
+                    else "The model does not beat 'won a deal last quarter', so its probabilities are hidden."
+                )
+            )
+            ui.table(queries.run("win_model_evaluation"), "win_model_evaluation.csv", WIN_MODEL_COLUMNS)

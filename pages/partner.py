@@ -103,84 +103,99 @@ if not standing.is_empty():
     show = {"higher": st.success, "lower": st.warning}.get(row["standing"], st.info)
     show(f"**Tier check:** {note}", icon=":material/military_tech:")
 
-st.subheader("Timeline")
-st.plotly_chart(charts.timeline(queries.run("partner_timeline", partner_id=partner_id), ui.currency()), width="stretch")
-
-st.subheader("Engagement over time")
+st.subheader("Timeline and engagement")
 monthly = queries.run("partner_activity_by_month", partner_id=partner_id)
-if "engagement_by_month" in queries.outputs():
-    scores = queries.run("engagement_by_month", as_of=filters.as_of, months=12, partner_id=partner_id)
-    st.plotly_chart(charts.engagement_score(scores), width="stretch")
-if monthly.is_empty():
-    st.info("No activity recorded for this partner (or no partner_activities extract is loaded).")
-else:
-    st.plotly_chart(charts.activity_by_month(monthly), width="stretch")
-
-st.subheader("Deals")
-deals = queries.run("partner_deals", partner_id=partner_id)
-ui.table(
-    deals,
-    f"deals_{partner_id}.csv",
-    column_config={
-        "opportunity_id": "Deal",
-        "account_name": "Account",
-        "outcome": "Outcome",
-        "stage": "Stage",
-        "amount": ui.money_column("Amount"),
-        "created_at": st.column_config.DateColumn("Created", format=ui.DATE_FORMAT),
-        "close_date": st.column_config.DateColumn("Close date", format=ui.DATE_FORMAT),
-        "involvement": st.column_config.TextColumn(
-            "This partner's part", help="How this partner took part: sourced it, touched it, or registered it (approved)."
-        ),
-        "sourced_partner_id": st.column_config.TextColumn(
-            "Sourced by", help="The partner id the CRM names as source (blank: none, or a partner you do not manage)"
-        ),
-    },
-    empty="No deal involves this partner.",
+# One chart at a time: each chart costs a new tab a fixed few tenths of a second in the browser.
+timeline_tab, score_tab, activity_tab = ui.tabs(
+    ["Everything this partner did", "Engagement score by month", "Activities by month"], state.PARTNER_CHARTS
 )
-
-st.subheader("Payouts")
-payouts = queries.run("partner_payouts", partner_id=partner_id)
-if "amount" not in payouts.columns:  # a money column: absent for a viewer without money access
-    st.caption("Payout amounts are for finance, executives and admins.")
-ui.table(
-    payouts,
-    f"payouts_{partner_id}.csv",
-    column_config={
-        "payout_id": "Payout",
-        "payout_type": "Type",
-        "period": st.column_config.DateColumn("Period", format=ui.DATE_FORMAT),
-        "amount": ui.money_column("Amount"),
-        "status": "Status",
-        "paid_at": st.column_config.DateColumn("Paid", format=ui.DATE_FORMAT),
-        "opportunity_id": "Deal",
-    },
-    empty="No payout to this partner.",
-)
-
-st.subheader("Credit under each attribution model")
-if "partner_credit_by_model" in queries.outputs():
-    # The build says when its Markov chain was over partner groups (a program too large for the exact solve).
-    markov_shown = ui.meta().get("markov_model", "markov")
-    ui.table(
-        queries.run("partner_credit_by_model", partner_id=partner_id),
-        f"credit_by_model_{partner_id}.csv",
-        column_config={
-            "model": st.column_config.SelectboxColumn(
-                "Model",
-                help="Each model is defined in the Glossary (under Help).",
-                options=attribution.MODELS,
-                format_func=lambda model: (
-                    (markov_shown if model == "markov" else model).replace("_", " ").capitalize().replace("Crm ", "CRM ")
-                ),
-            ),
-            "credit": ui.money_column("Credit", help=glossary.tooltip("attribution")),
-            "deals": st.column_config.NumberColumn("Deals", format="%d"),
-        },
-        empty="No attributed credit for this partner.",
+if timeline_tab.open:
+    timeline_tab.plotly_chart(
+        charts.timeline(queries.run("partner_timeline", partner_id=partner_id), ui.currency()), width="stretch"
     )
-else:
-    st.info("Credit by attribution model is coming with the attribution scenarios.", icon=":material/construction:")
+if score_tab.open:
+    with score_tab:
+        scores = queries.run("engagement_by_month", as_of=filters.as_of, months=12, partner_id=partner_id)
+        st.plotly_chart(charts.engagement_score(scores), width="stretch")
+if activity_tab.open:
+    with activity_tab:
+        if monthly.is_empty():
+            st.info("No activity recorded for this partner (or no partner_activities extract is loaded).")
+        else:
+            st.plotly_chart(charts.activity_by_month(monthly), width="stretch")
+
+st.subheader("Deals, payouts and credit")
+deals = queries.run("partner_deals", partner_id=partner_id)
+payouts = queries.run("partner_payouts", partner_id=partner_id)
+# One table at a time: a closed tab's table is not sent (ui.tabs).
+deals_tab, payouts_tab, credit_tab = ui.tabs(
+    [f"Deals ({deals.height:,})", f"Payouts ({payouts.height:,})", "Credit under each attribution model"],
+    state.PARTNER_DETAIL,
+)
+if deals_tab.open:
+    with deals_tab:
+        ui.table(
+            deals,
+            f"deals_{partner_id}.csv",
+            column_config={
+                "opportunity_id": "Deal",
+                "account_name": "Account",
+                "outcome": "Outcome",
+                "stage": "Stage",
+                "amount": ui.money_column("Amount"),
+                "created_at": st.column_config.DateColumn("Created", format=ui.DATE_FORMAT),
+                "close_date": st.column_config.DateColumn("Close date", format=ui.DATE_FORMAT),
+                "involvement": st.column_config.TextColumn(
+                    "This partner's part", help="How this partner took part: sourced it, touched it, or registered it (approved)."
+                ),
+                "sourced_partner_id": st.column_config.TextColumn(
+                    "Sourced by", help="The partner id the CRM names as source (blank: none, or a partner you do not manage)"
+                ),
+            },
+            empty="No deal involves this partner.",
+        )
+if payouts_tab.open:
+    with payouts_tab:
+        if "amount" not in payouts.columns:  # a money column: absent for a viewer without money access
+            st.caption("Payout amounts are for finance, executives and admins.")
+        ui.table(
+            payouts,
+            f"payouts_{partner_id}.csv",
+            column_config={
+                "payout_id": "Payout",
+                "payout_type": "Type",
+                "period": st.column_config.DateColumn("Period", format=ui.DATE_FORMAT),
+                "amount": ui.money_column("Amount"),
+                "status": "Status",
+                "paid_at": st.column_config.DateColumn("Paid", format=ui.DATE_FORMAT),
+                "opportunity_id": "Deal",
+            },
+            empty="No payout to this partner.",
+        )
+if credit_tab.open:
+    with credit_tab:
+        if "partner_credit_by_model" in queries.outputs():
+            # The build says when its Markov chain was over partner groups (a program too large for the exact solve).
+            markov_shown = ui.meta().get("markov_model", "markov")
+            ui.table(
+                queries.run("partner_credit_by_model", partner_id=partner_id),
+                f"credit_by_model_{partner_id}.csv",
+                column_config={
+                    "model": st.column_config.SelectboxColumn(
+                        "Model",
+                        help="Each model is defined in the Glossary (under Help).",
+                        options=attribution.MODELS,
+                        format_func=lambda model: (
+                            (markov_shown if model == "markov" else model).replace("_", " ").capitalize().replace("Crm ", "CRM ")
+                        ),
+                    ),
+                    "credit": ui.money_column("Credit", help=glossary.tooltip("attribution")),
+                    "deals": st.column_config.NumberColumn("Deals", format="%d"),
+                },
+                empty="No attributed credit for this partner.",
+            )
+        else:
+            st.info("Credit by attribution model is coming with the attribution scenarios.", icon=":material/construction:")
 
 st.subheader("Health score", help=glossary.tooltip("health_score"))
 with st.spinner("Scoring the partner's last quarters..."):
@@ -209,11 +224,17 @@ else:
         f"{now['segment_score']:.0f}. Components are percentile ranks among all partners on {now['scored_on']:%Y-%m-%d}."
     )
     # The cards above say the score; its parts and its quarters are a closer look: collapsed, the two
-    # charts are not drawn until opened (each chart costs a new tab a few tenths of a second).
-    with st.expander("Charts: the score's five components, and the score at each quarter start", icon=":material/bar_chart:"):
-        bars, lines = st.columns(2)
-        bars.plotly_chart(health_charts.component_bars(now), width="stretch")
-        lines.plotly_chart(health_charts.score_history(history), width="stretch")
+    # charts are not sent until opened (each chart costs a new tab a few tenths of a second).
+    score_charts = ui.expander(
+        "Charts: the score's five components, and the score at each quarter start",
+        state.PARTNER_HEALTH_CHARTS,
+        ":material/bar_chart:",
+    )
+    if score_charts.open:
+        with score_charts:
+            bars, lines = st.columns(2)
+            bars.plotly_chart(health_charts.component_bars(now), width="stretch")
+            lines.plotly_chart(health_charts.score_history(history), width="stretch")
     ui.download(history, f"health_history_{partner_id}.csv", key="partner_health_csv")
 
 outreach.show_log(partner_id)

@@ -118,6 +118,15 @@ def open_page(page: str, query: dict[str, str] | None = None, timeout: float = 3
     return at.run()
 
 
+def open_tab(at: AppTest, key: str, starts: str) -> AppTest:
+    """Open the tab of ui.tabs(`key`) whose label starts with `starts`, as a click does: only the
+    open tab's content runs. AppTest cannot click a tab, so this sets the state a click leaves."""
+    labels = [tab.label for tab in at.tabs]
+    [label] = [label for label in labels if label.startswith(starts)]
+    at.session_state[key] = label
+    return at.run()
+
+
 # ---- the browser tests (test_browser*.py, test_deep_links.py) ----------------------------------
 
 

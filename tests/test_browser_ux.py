@@ -147,3 +147,30 @@ def test_an_open_page_reruns_on_a_newly_built_database_and_stays_on_its_page(bro
             assert "/attribution" in page.url
         finally:
             page.close()
+
+
+def test_only_the_open_tab_is_drawn_and_it_stays_open_when_a_filter_changes_its_count(browser, app_url: str):
+    # Engagement's lists are tabs whose labels carry their counts; a closed tab's list is not sent.
+    page = open_in_browser(browser, f"{app_url}/engagement")
+    try:
+        main = page.locator('[data-testid="stMain"]')
+        lists = main.get_by_role("tabpanel").locator('[data-testid="stDataFrame"], [data-testid="stAlert"]')
+        assert lists.count() == 1  # the open tab's list (or its empty note) only
+        dormant = main.get_by_role("tab").filter(has_text="Dormant")
+        before = dormant.inner_text()
+        dormant.click()
+        wait_until_idle(page)
+        assert dormant.get_attribute("aria-selected") == "true"
+        assert lists.count() == 1
+        sidebar = page.locator(SIDEBAR)
+        sidebar.get_by_role("combobox", name="Region").click()
+        page.keyboard.type("EMEA")
+        page.keyboard.press("Enter")
+        page.keyboard.press("Escape")  # the open list hides the page from the accessibility tree
+        page.wait_for_function("() => location.search.includes('region=EMEA')", timeout=30_000)
+        wait_until_idle(page)
+        dormant = main.get_by_role("tab").filter(has_text="Dormant")
+        assert dormant.inner_text() != before, "the region filter should change the count, or this test proves nothing"
+        assert dormant.get_attribute("aria-selected") == "true"
+    finally:
+        page.close()

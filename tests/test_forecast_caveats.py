@@ -13,9 +13,10 @@ import polars as pl
 import pytest
 
 import queries
+import state
 from queries.forecast.methods import METHODS
 from settings import Settings, Stage, salesforce_stages
-from tests.conftest import open_page
+from tests.conftest import open_page, open_tab
 from tests.test_as_of import EXPORT, PARTNERS, build
 
 
@@ -158,6 +159,10 @@ def test_a_stage_listed_without_a_probability_takes_the_deals_own(tmp_path: Path
 # ---- the page ----------------------------------------------------------------------------
 
 
+def deal_lists(at) -> list[list[str]]:
+    return [sorted(table.value["opportunity_id"]) for table in at.dataframe if "opportunity_id" in table.value.columns]
+
+
 def test_the_page_warns_of_stale_deals_and_stages_without_probability_and_lists_the_stale_ones(
     export_db: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -173,10 +178,11 @@ def test_the_page_warns_of_stale_deals_and_stages_without_probability_and_lists_
     assert any(w.startswith("1 open deal, $3.0k, in a stage without a probability: add it") for w in warnings)
     assert any(c.value.startswith("1 open deal, $5.0k, in a stage the stage map gives no probability") for c in at.caption)
     assert {m.label: m.value for m in at.metric}["CRM weighted, FY2023 Q3"] == "$7.0k"
-    listed = [sorted(table.value["opportunity_id"]) for table in at.dataframe if "opportunity_id" in table.value.columns]
-    assert ["S1", "S2"] in listed  # the Stale tab: every stale deal of the pipeline
     # The largest expected value: every open deal, the stale ones at the historical method's value (0 here).
-    assert ["O1", "O2", "O3", "S1", "S2"] in listed
+    assert ["O1", "O2", "O3", "S1", "S2"] in deal_lists(at)
+    assert ["S1", "S2"] not in deal_lists(at)  # a closed tab's list is not sent
+    at = open_tab(at, state.FORECAST_DEAL_LIST, "Stale")
+    assert deal_lists(at) == [["S1", "S2"]]  # the Stale tab: every stale deal of the pipeline
     partner = open_page("forecast")  # a program with partners opens on the partner pipeline
     assert any(w.value.startswith("1 open deal, $4.0k, has a close date before 2023-09-01") for w in partner.warning)
 

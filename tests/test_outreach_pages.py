@@ -14,7 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import notes
-from tests.conftest import APP
+import state
+from tests.conftest import APP, open_tab
 from tests.test_roles_pages import build_roles_program
 
 KEY = "partner_outreach_{}_P1_new"
@@ -75,7 +76,7 @@ def test_a_partner_lead_records_a_contact_and_sees_it_in_the_log_and_the_dormant
     ]
     assert history.shape[0] == 1 and notes.Log(served, frozenset({"P1"}), "x").history("P1").height == 1
 
-    at = open_as("maria@example.com", "engagement")
+    at = open_tab(open_as("maria@example.com", "engagement"), state.ENGAGEMENT_LIST, "Dormant")
     assert not at.exception
     [tab] = [tab for tab in at.tabs if tab.label.startswith("Dormant")]
     row = tab.dataframe[0].value.set_index("partner_id").loc["P1"]

@@ -26,6 +26,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 import queries
+import state
 from loaders.build import build_database
 from settings import Role, Settings
 from tests.conftest import APP, PROJECT, write_extracts
@@ -156,8 +157,10 @@ class Capture:
         self.recording = recording
 
 
-def open_as(role: str, page: str, partner: str = "P1") -> AppTest | None:
-    """The page as this role sees it, or None when the page is not offered to the role."""
+def open_as(role: str, page: str, partner: str = "P1", tab: int = 0) -> AppTest | None:
+    """The page as this role sees it, or None when the page is not offered to the role: every
+    expander open, and in every group of tabs the one at position `tab` (the first where a group
+    has fewer), as the user opens them; a closed one is not run, so a leak in it would not show."""
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.user = {"is_logged_in": True, "email": USERS[role]}
     at.query_params["period"] = "All time"
@@ -168,6 +171,10 @@ def open_as(role: str, page: str, partner: str = "P1") -> AppTest | None:
     except ValueError as exc:
         assert "Could not find a navigation page" in str(exc)
         return None
+    for key in state.LAZY_EXPANDERS:
+        at.session_state[key] = True
+    for key in state.LAZY_TABS:
+        at.session_state[f"_{key}_open"] = tab
     return at.run()
 
 
@@ -187,6 +194,26 @@ def visits(roles_db_path: Path) -> dict[tuple[str, str, str], tuple[AppTest | No
             capture.files = {}
             results[visit] = (open_as(*visit), capture.files)
     return results
+
+
+@pytest.fixture(scope="module")
+def lead_views(visits, roles_db_path: Path) -> dict[str, list[tuple[AppTest, dict[str, bytes]]]]:
+    """Every page a partner lead is offered, once per tab position: the visit above (the first
+    tabs) and one run per further position, so the leak checks read every tab's content."""
+    capture = Capture()
+    views: dict[str, list[tuple[AppTest, dict[str, bytes]]]] = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PULSE_DB", str(roles_db_path))
+        patch.setattr(MediaFileManager, "add_deferred", capture.recording)
+        for page in PAGES:
+            first = visits["partner_lead", page, "P1"]
+            if first[0] is None:
+                continue
+            views[page] = [first]
+            for tab in range(1, len(first[0].tabs)):
+                capture.files = {}
+                views[page].append((open_as("partner_lead", page, tab=tab), capture.files))
+    return views
 
 
 def frames(at: AppTest, captured: dict[str, bytes]) -> list[tuple[str, pl.DataFrame]]:
@@ -310,19 +337,21 @@ def test_every_role_sees_every_page_it_is_offered_without_an_exception(visits, r
 
 
 @pytest.mark.parametrize("page", sorted(set(PAGES) - FINANCE_PAGES))
-def test_a_partner_leads_page_text_tables_charts_and_downloads_name_only_their_partners(visits, page: str):
-    at, files = visits["partner_lead", page, "P1"]
-    assert at is not None and not at.exception, failure(at) if at else page
-    leaks = scope_leaks(at, files)
-    assert not leaks, f"LEAK (scope) on pages/{page}.py for a partner lead:\n" + "\n".join(leaks)
+def test_a_partner_leads_page_text_tables_charts_and_downloads_name_only_their_partners(lead_views, page: str):
+    assert page in lead_views, f"pages/{page}.py is not offered to a partner lead"
+    for tab, (at, files) in enumerate(lead_views[page]):
+        assert not at.exception, failure(at)
+        leaks = scope_leaks(at, files)
+        assert not leaks, f"LEAK (scope) on pages/{page}.py, tab position {tab}, for a partner lead:\n" + "\n".join(leaks)
 
 
 @pytest.mark.parametrize("page", sorted(set(PAGES) - FINANCE_PAGES))
-def test_a_partner_lead_sees_no_payout_or_commission_amount_anywhere(visits, money_values, page: str):
-    at, files = visits["partner_lead", page, "P1"]
-    assert at is not None and not at.exception, failure(at) if at else page
-    leaks = money_leaks(at, files, money_values)
-    assert not leaks, f"LEAK (money) on pages/{page}.py for a partner lead:\n" + "\n".join(leaks)
+def test_a_partner_lead_sees_no_payout_or_commission_amount_anywhere(lead_views, money_values, page: str):
+    assert page in lead_views, f"pages/{page}.py is not offered to a partner lead"
+    for tab, (at, files) in enumerate(lead_views[page]):
+        assert not at.exception, failure(at)
+        leaks = money_leaks(at, files, money_values)
+        assert not leaks, f"LEAK (money) on pages/{page}.py, tab position {tab}, for a partner lead:\n" + "\n".join(leaks)
 
 
 @pytest.mark.parametrize("role", sorted(SEES_MONEY))
@@ -368,3 +397,15 @@ def test_only_an_admin_is_offered_the_upload(visits, role: str):
     at, _ = visits[role, "data", "P1"]
     assert at is not None and not at.exception
     assert bool(at.get("file_uploader")) == (role == "admin"), role
+
+
+def test_the_leak_checks_read_the_tabs_and_expanders_a_first_visit_does_not_open(lead_views):
+    def tables(views) -> set[str]:
+        return {column for at, _ in views for table in at.dataframe for column in table.value.columns}
+
+    # Partner 360's payouts are its second tab; Program health's tier chart and calibration sit in expanders.
+    assert "payout_id" in tables(lead_views["partner"]) - tables(lead_views["partner"][:1])
+    health, _ = lead_views["health"][0]
+    assert all(box.children for box in health.expander), [box.label for box in health.expander if not box.children]
+    # Engagement's "All partners" list is its sixth tab and has the engagement score column.
+    assert len(lead_views["engagement"]) == 6
