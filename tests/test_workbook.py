@@ -18,10 +18,11 @@ import polars as pl
 import pytest
 
 import queries
+import state
 from loaders.build import build_database
 from queries import workbook
 from queries.partner import statement
-from tests.conftest import PROJECT, TINY, open_page, write_extracts
+from tests.conftest import PROJECT, TINY, open_page, open_tab, write_extracts
 
 SCENARIOS = [
     {"model": "linear"},
@@ -292,6 +293,7 @@ def test_the_attribution_page_offers_the_workbook_and_shows_where_credit_moves(t
     at = open_page("attribution", query={"period": "All time", "scenarios": scenarios})
     assert not at.exception, at.exception
     assert "Download the scenario workbook (Excel)" in [button.label for button in at.get("download_button")]
+    at = open_tab(at, state.ATTRIBUTION_VIEW, "Compare two")
     moves = next(table.value for table in at.dataframe if "from_partner_id" in table.value.columns)
     # O2 (3000): first touch credits Acme (P1, April), last touch Beacon (P2, May): all of it moves.
     assert moves[["from_partner_id", "to_partner_id", "credit"]].values.tolist() == [["P1", "P2", 3000.0]]
