@@ -122,7 +122,7 @@ def open_tab(at: AppTest, key: str, starts: str) -> AppTest:
     """Open the tab of ui.tabs(`key`) whose label starts with `starts`, as a click does: only the
     open tab's content runs. AppTest cannot click a tab, so this sets the state a click leaves."""
     labels = [tab.label for tab in at.tabs]
-    [label] = [label for label in labels if label.startswith(starts)]
+    [label] = [label for label in labels if label == starts] or [label for label in labels if label.startswith(starts)]
     at.session_state[key] = label
     return at.run()
 

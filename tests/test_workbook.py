@@ -309,3 +309,29 @@ def test_moves_between_a_sourced_model_and_a_touch_model_pass_through_the_direct
     ]
     same = queries.execute(con, "attribution_moves", scenario_a='{"model": "linear"}', scenario_b='{"model": "linear"}')
     assert same.is_empty()
+
+
+def test_the_workbook_compares_the_pair_chosen_in_compare_two_after_that_tab_is_closed(
+    tiny_db: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    made: dict[str, object] = {}
+    offer = MediaFileManager.add_deferred
+
+    def recording(self, data_callable, mimetype, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if mimetype == workbook.XLSX:
+            made["xlsx"] = data_callable
+        return offer(self, data_callable, mimetype, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", recording)
+    scenarios = json.dumps([{"model": "first_touch"}, {"model": "last_touch"}, {"model": "linear"}])
+    at = open_page("attribution", query={"period": "All time", "scenarios": scenarios})
+    at = open_tab(at, state.ATTRIBUTION_VIEW, "Compare two")
+    at.selectbox(key=state.ATTRIBUTION_A).set_value("B")
+    at.selectbox(key=state.ATTRIBUTION_B).set_value("C")
+    at = open_tab(at.run(), state.ATTRIBUTION_VIEW, "By partner")  # "Compare two" closed: its widgets are not drawn
+    assert not at.exception, at.exception
+    _, data, _ = sheet_table(openpyxl.load_workbook(io.BytesIO(made["xlsx"]()))["Moves between two scenarios"])
+    # O2 (3000): last touch (B) gives it all to Beacon (P2), linear (C) half to each: 1500 moves P2 -> P1.
+    assert [(row[0], row[3], row[6]) for row in data] == [("P2", "P1", 1500)]
