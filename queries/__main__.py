@@ -20,7 +20,7 @@ import polars as pl
 
 import access
 import queries
-from queries import workbook
+from queries import meta, workbook
 from queries.export import safe_csv
 from queries.program import digest
 
@@ -66,10 +66,7 @@ def connect_current(db: Path | None) -> duckdb.DuckDBPyConnection:
     from loaders.build import outdated
 
     con = queries.connect(db)
-    try:
-        reason = outdated(dict(con.execute("select key, value from load_meta").fetchall()))
-    except duckdb.Error:
-        reason = "it has no load_meta table, so it was not built by `python -m loaders build`"
+    reason = outdated(meta.values(con))
     if reason is not None:
         con.close()
         path = db or queries.db_path()
@@ -85,8 +82,8 @@ def viewer_named(con: duckdb.DuckDBPyConnection, email: str | None) -> access.Vi
     """The viewer `--as EMAIL` names, placed by the roles the database was built with (None without --as)."""
     if email is None:
         return None
-    meta = dict(queries.execute(con, "program_meta").iter_rows())
-    return access.viewer_for({"is_logged_in": True, "email": email}, meta.get("settings_json"))
+    program = dict(queries.execute(con, "program_meta").iter_rows())
+    return access.viewer_for({"is_logged_in": True, "email": email}, program.get("settings_json"))
 
 
 def produce(con: duckdb.DuckDBPyConnection, viewer: access.Viewer | None, name: str, params: dict[str, Any]) -> pl.DataFrame:
