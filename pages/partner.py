@@ -104,7 +104,6 @@ if not standing.is_empty():
     show(f"**Tier check:** {note}", icon=":material/military_tech:")
 
 st.subheader("Timeline and engagement")
-monthly = queries.run("partner_activity_by_month", partner_id=partner_id)
 # One chart at a time: each chart costs a new tab a fixed few tenths of a second in the browser.
 timeline_tab, score_tab, activity_tab = ui.tabs(
     ["Everything this partner did", "Engagement score by month", "Activities by month"], state.PARTNER_CHARTS
@@ -119,6 +118,7 @@ if score_tab.open:
         st.plotly_chart(charts.engagement_score(scores), width="stretch")
 if activity_tab.open:
     with activity_tab:
+        monthly = queries.run("partner_activity_by_month", partner_id=partner_id)
         if monthly.is_empty():
             st.info("No activity recorded for this partner (or no partner_activities extract is loaded).")
         else:
