@@ -207,30 +207,32 @@ def test_an_output_name_is_unique_across_the_domain_folders(tmp_path, monkeypatc
         queries.sql_files.cache_clear()
 
 
-def st_calls(path: Path, name: str) -> list[int]:
-    """The lines where a module calls `st.<name>(...)`."""
-    tree = ast.parse(path.read_text())
+def calls(path: Path, owner: str, name: str) -> list[ast.Call]:
+    """Every call of `<owner>.<name>(...)` in a module (`st.tabs`, `ui.expander`)."""
     return [
-        node.lineno
-        for node in ast.walk(tree)
+        node
+        for node in ast.walk(ast.parse(path.read_text()))
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr == name
         and isinstance(node.func.value, ast.Name)
-        and node.func.value.id == "st"
+        and node.func.value.id == owner
     ]
+
+
+PAGES = sorted((PROJECT / "pages").glob("*.py"))
 
 
 def test_pages_open_tabs_through_ui_tabs_so_a_closed_tab_is_not_sent():
     # st.tabs runs and sends every tab's content; ui.tabs runs only the open one.
-    direct = {path.name: st_calls(path, "tabs") for path in sorted((PROJECT / "pages").glob("*.py"))}
+    direct = {path.name: [call.lineno for call in calls(path, "st", "tabs")] for path in PAGES}
     assert {name: lines for name, lines in direct.items() if lines} == {}
 
 
 def test_the_tab_check_finds_a_direct_call(tmp_path: Path):
     page = tmp_path / "page.py"
     page.write_text("import streamlit as st\na, b = st.tabs(['A', 'B'])\n")
-    assert st_calls(page, "tabs") == [2]
+    assert [call.lineno for call in calls(page, "st", "tabs")] == [2]
 
 
 def test_every_lazy_tab_and_expander_is_listed_for_the_leak_checks():
@@ -238,20 +240,16 @@ def test_every_lazy_tab_and_expander_is_listed_for_the_leak_checks():
     # missing from them would hide its content from the checks that a partner lead sees no money.
     import state
 
-    used: dict[str, set[str]] = {"tabs": set(), "expander": set()}
-    for path in sorted((PROJECT / "pages").glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in used
-                and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == "ui"
-            ):
-                key = node.args[1]
+    def keys(name: str) -> set[str]:
+        found = set()
+        for path in PAGES:
+            for call in calls(path, "ui", name):
+                key = call.args[1]
                 assert isinstance(key, ast.Attribute) and isinstance(key.value, ast.Name) and key.value.id == "state", (
-                    f"{path.name}:{node.lineno}: name the key in state.py"
+                    f"{path.name}:{call.lineno}: name the key in state.py"
                 )
-                used[node.func.attr].add(getattr(state, key.attr))
-    assert used["tabs"] == set(state.LAZY_TABS)
-    assert used["expander"] == set(state.LAZY_EXPANDERS)
+                found.add(getattr(state, key.attr))
+        return found
+
+    assert keys("tabs") == set(state.LAZY_TABS)
+    assert keys("expander") == set(state.LAZY_EXPANDERS)
