@@ -452,7 +452,7 @@ def download(frame: pl.DataFrame, file_name: str, label: str = "Download CSV", k
 
 
 # Hidden content costs a new tab what shown content does: Streamlit sends every tab's and every
-# collapsed expander's elements, and the browser builds them (Engagement's four lists were 1 MB of
+# collapsed expander's elements, and the browser builds them (Engagement's lists were 1 MB of
 # rows a user reads one at a time). These containers rerun the page when opened, and a page draws
 # into one only while its `.open` is true.
 def tabs(labels: list[str], key: str) -> Sequence[Any]:
