@@ -4,8 +4,12 @@ lists.
 
 This module owns the widgets and their state; the log itself (storage, versions, conflicts) is
 `notes.py`, and who may read and write which partner's log is `access.outreach_partners`.
-A save runs in the submit button's callback: when it succeeds the form is emptied, when it fails
+A save runs in the save button's callback: when it succeeds the form is emptied, when it fails
 the form keeps every field as typed and says why (a conflict, a locked or unwritable file).
+
+The forms sit in tabs drawn only when opened (a new tab of Partner 360 does not build them). So
+their fields are plain widgets that keep their value while the tab is closed (`persist_state`),
+not a `st.form`: a closed form loses what was typed and not yet sent.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pydantic import ValidationError
 import access
 import notes
 import queries
+import state
 import ui
 from queries import glossary
 
@@ -101,7 +106,7 @@ def _clear(partner_id: str, contact_id: str | None) -> None:
 
 
 def _save(log: notes.Log, partner_id: str, contact_id: str | None) -> None:
-    """The submit button's callback: save, and empty the form; or keep it as typed and say why."""
+    """The save button's callback: save, and empty the form; or keep it as typed and say why."""
     typed = {name: st.session_state.get(_key(partner_id, contact_id, name)) for name in FIELDS}
     result = _key(partner_id, None, "result")
     try:
@@ -126,17 +131,20 @@ def _save(log: notes.Log, partner_id: str, contact_id: str | None) -> None:
 
 def _form(log: notes.Log, partner_id: str, contact_id: str | None) -> None:
     key = lambda name: _key(partner_id, contact_id, name)  # noqa: E731 - a short local alias
+    kept = {"persist_state": "page"}  # what was typed outlives its tab being closed
     label = "Save contact" if contact_id is None else "Save changes (a new version)"
-    with st.form(key("form"), border=True):
+    with st.container(border=True):
         left, right = st.columns(2)
-        left.date_input("Date of contact", key=key("contact_date"), format="YYYY-MM-DD")
-        right.selectbox("Channel", notes.CHANNELS, key=key("channel"), format_func=str.capitalize)
-        st.text_input("Outcome", key=key("outcome"), placeholder="What came of it, in a line")
+        left.date_input("Date of contact", key=key("contact_date"), format="YYYY-MM-DD", **kept)
+        right.selectbox("Channel", notes.CHANNELS, key=key("channel"), format_func=str.capitalize, **kept)
+        st.text_input("Outcome", key=key("outcome"), placeholder="What came of it, in a line", **kept)
         step, due = st.columns([2, 1])
-        step.text_input("Next step", key=key("next_step"), placeholder="What you agreed to do next")
-        due.date_input("Next step due", key=key("next_step_due"), format="YYYY-MM-DD", help=glossary.tooltip("next_step_due"))
-        st.text_area("Note", key=key("note"), placeholder="Anything the next person to talk to them should know")
-        st.form_submit_button(label, type="primary", on_click=_save, args=(log, partner_id, contact_id))
+        step.text_input("Next step", key=key("next_step"), placeholder="What you agreed to do next", **kept)
+        due.date_input(
+            "Next step due", key=key("next_step_due"), format="YYYY-MM-DD", help=glossary.tooltip("next_step_due"), **kept
+        )
+        st.text_area("Note", key=key("note"), placeholder="Anything the next person to talk to them should know", **kept)
+        st.button(label, key=key("save"), type="primary", on_click=_save, args=(log, partner_id, contact_id))
 
 
 def contact_label(row: dict) -> str:
@@ -145,8 +153,9 @@ def contact_label(row: dict) -> str:
 
 
 def show_log(partner_id: str) -> None:
-    """Partner 360's Outreach log: record a contact, edit one (saved as a new version), the log and
-    every version, each with its CSV. Shown to the roles with an outreach log (access.ACTIONS)."""
+    """Partner 360's Outreach log: the contacts recorded (every version under History), and tabs to
+    record a contact or edit one (saved as a new version), each table with its CSV. Shown to the
+    roles with an outreach log (access.ACTIONS)."""
     log = open_log()
     if log is None:
         return
@@ -169,46 +178,62 @@ def show_log(partner_id: str) -> None:
         else:
             st.error(message, icon=":material/error:")
 
-    record, edit = st.tabs(["Record a contact", "Edit a contact"])
-    with record:
-        _seed(partner_id, None, {"contact_date": date.today(), "channel": notes.CHANNELS[0]} | dict.fromkeys(TEXTS, ""))
-        _form(log, partner_id, None)
-    with edit:
-        if contacts.is_empty():
-            st.caption("No contact recorded yet: record one in the first tab.")
-        else:
-            labels = {row["contact_id"]: contact_label(row) for row in contacts.iter_rows(named=True)}
-            chosen = st.selectbox(
-                "Contact to edit",
-                list(labels),
-                format_func=labels.get,
-                index=None,
-                key=_key(partner_id, None, "editing"),
-                placeholder="Choose a contact",
-            )
-            if chosen:
-                row = contacts.filter(pl.col("contact_id") == chosen).row(0, named=True)
-                if _key(partner_id, chosen, "based_on") not in st.session_state:
-                    st.session_state[_key(partner_id, chosen, "based_on")] = row["version"]
-                _seed(partner_id, chosen, row)
-                st.caption(
-                    f"Editing version {st.session_state[_key(partner_id, chosen, 'based_on')]}, saved by {row['recorded_by']}; "
-                    "saving keeps it in the history."
-                )
-                _form(log, partner_id, chosen)
-                st.button(
-                    "Discard my changes and load the latest version",
-                    key=_key(partner_id, chosen, "reload"),
-                    on_click=_clear,
-                    args=(partner_id, chosen),
-                )
-
-    ui.table(
-        contacts.drop("partner_id"),
-        f"outreach_{partner_id}.csv",
-        COLUMNS,
-        empty="No contact recorded with this partner yet: record the first above.",
+    # The log first: a new tab of Partner 360 does not build the forms until one is opened.
+    log_tab, record_tab, edit_tab = ui.tabs(
+        [f"Contacts ({contacts.height:,})", "Record a contact", "Edit a contact"], state.PARTNER_OUTREACH
     )
-    if not history.is_empty():
-        with st.expander(f"History: every version ({history.height})", icon=":material/history:"):
-            ui.table(history.drop("partner_id"), f"outreach_history_{partner_id}.csv", COLUMNS)
+    if log_tab.open:
+        with log_tab:
+            ui.table(
+                contacts.drop("partner_id"),
+                f"outreach_{partner_id}.csv",
+                COLUMNS,
+                empty="No contact recorded with this partner yet: record the first in the next tab.",
+            )
+            if not history.is_empty():
+                every_version = ui.expander(
+                    f"History: every version ({history.height})", state.PARTNER_OUTREACH_HISTORY, ":material/history:"
+                )
+                if every_version.open:
+                    with every_version:
+                        ui.table(history.drop("partner_id"), f"outreach_history_{partner_id}.csv", COLUMNS)
+    if record_tab.open:
+        with record_tab:
+            _seed(partner_id, None, {"contact_date": date.today(), "channel": notes.CHANNELS[0]} | dict.fromkeys(TEXTS, ""))
+            _form(log, partner_id, None)
+    if edit_tab.open:
+        with edit_tab:
+            _edit(log, partner_id, contacts)
+
+
+def _edit(log: notes.Log, partner_id: str, contacts: pl.DataFrame) -> None:
+    if contacts.is_empty():
+        st.caption("No contact recorded yet: record one in the previous tab.")
+        return
+    labels = {row["contact_id"]: contact_label(row) for row in contacts.iter_rows(named=True)}
+    chosen = st.selectbox(
+        "Contact to edit",
+        list(labels),
+        format_func=labels.get,
+        index=None,
+        key=_key(partner_id, None, "editing"),
+        placeholder="Choose a contact",
+        persist_state="page",
+    )
+    if not chosen:
+        return
+    row = contacts.filter(pl.col("contact_id") == chosen).row(0, named=True)
+    if _key(partner_id, chosen, "based_on") not in st.session_state:
+        st.session_state[_key(partner_id, chosen, "based_on")] = row["version"]
+    _seed(partner_id, chosen, row)
+    st.caption(
+        f"Editing version {st.session_state[_key(partner_id, chosen, 'based_on')]}, saved by {row['recorded_by']}; "
+        "saving keeps it in the history."
+    )
+    _form(log, partner_id, chosen)
+    st.button(
+        "Discard my changes and load the latest version",
+        key=_key(partner_id, chosen, "reload"),
+        on_click=_clear,
+        args=(partner_id, chosen),
+    )

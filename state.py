@@ -104,11 +104,15 @@ PARTNER_CHARTS = "partner_charts"
 PARTNER_DETAIL = "partner_detail"
 HEALTH_SCORES = "health_scores"
 CHANGES_WEEKLY_TABLE = "changes_weekly_table"
+PARTNER_OUTREACH = "partner_outreach"
+PARTNER_OUTREACH_HISTORY = "partner_outreach_history"
 # The position of a ui.tabs' open tab is kept as `_<key>_open`.
-LAZY_TABS = (ENGAGEMENT_LIST, ATTRIBUTION_VIEW, FORECAST_DEAL_LIST, PARTNER_CHARTS, PARTNER_DETAIL, HEALTH_SCORES)
+LAZY_TABS = (
+    ENGAGEMENT_LIST, ATTRIBUTION_VIEW, FORECAST_DEAL_LIST, PARTNER_CHARTS, PARTNER_DETAIL, HEALTH_SCORES, PARTNER_OUTREACH,
+)  # fmt: skip
 LAZY_EXPANDERS = (
     ENGAGEMENT_COHORT_CHART, FORECAST_BACKTEST_TABLE, HEALTH_TIER_CHART, HEALTH_CALIBRATION, PARTNER_HEALTH_CHARTS,
-    CHANGES_WEEKLY_TABLE,
+    CHANGES_WEEKLY_TABLE, PARTNER_OUTREACH_HISTORY,
 )  # fmt: skip
 # Attribution's two scenarios compared (its "Compare two" tab and the workbook's moves sheet) and
 # what the comparison is by; widgets in a tab that is not always drawn (see keep).

@@ -123,8 +123,20 @@ def open_tab(at: AppTest, key: str, starts: str) -> AppTest:
     open tab's content runs. AppTest cannot click a tab, so this sets the state a click leaves."""
     labels = [tab.label for tab in at.tabs]
     [label] = [label for label in labels if label == starts] or [label for label in labels if label.startswith(starts)]
+    [group] = [group for group in tab_groups(at._tree) if label in group]
     at.session_state[key] = label
+    at.session_state[f"_{key}_open"] = group.index(label)  # what the click's callback keeps (ui.tabs)
     return at.run()
+
+
+def tab_groups(node: Any) -> Iterator[list[str]]:
+    """The labels of each tab group under an AppTest node, in order."""
+    children = list((getattr(node, "children", None) or {}).values())
+    labels = [child.label for child in children if type(child).__name__ == "Tab"]
+    if labels:
+        yield labels
+    for child in children:
+        yield from tab_groups(child)
 
 
 # ---- the browser tests (test_browser*.py, test_deep_links.py) ----------------------------------

@@ -52,8 +52,18 @@ def test_a_contact_recorded_on_partner_360_shows_in_the_dormant_list(served):
 
         page.goto(f"{url}/partner?partner=P1&period=All+time", timeout=30_000)
         wait_until_idle(page)
+        # The form is drawn only in its tab; what is typed stays when the tab is closed and opened again.
+        assert page.get_by_label("Outcome").count() == 0
+        page.get_by_role("tab", name="Record a contact").click()
         page.get_by_label("Outcome").fill("Agreed a joint webinar")
         page.get_by_label("Next step", exact=True).fill("Send the webinar deck")
+        page.get_by_role("tab", name="Contacts (0)").click()
+        wait_until_idle(page)
+        assert page.get_by_label("Outcome").count() == 0
+        page.get_by_role("tab", name="Record a contact").click()
+        wait_until_idle(page)
+        assert page.get_by_label("Outcome").input_value() == "Agreed a joint webinar"
+        assert page.get_by_label("Next step", exact=True).input_value() == "Send the webinar deck"
         # The date field's segments (year, month, day): typing fills one and moves to the next.
         page.get_by_role("spinbutton", name="year, Next step due").click()
         page.keyboard.type("20300131")
@@ -64,6 +74,11 @@ def test_a_contact_recorded_on_partner_360_shows_in_the_dormant_list(served):
             .inner_text()
             .endswith("Contact recorded, as local mode (no login).")
         )
+        assert page.get_by_label("Outcome").input_value() == ""  # emptied for the next contact
+        page.get_by_role("tab", name="Contacts (1)").click()
+        wait_until_idle(page)
+        contact = page.locator('[role="tabpanel"]:visible [role="gridcell"]', has_text="Agreed a joint webinar")
+        contact.first.wait_for(state="attached")  # the log's grid (its accessible table: the cells are drawn)
 
         page.goto(f"{url}/engagement?period=All+time", timeout=30_000)
         wait_until_idle(page)

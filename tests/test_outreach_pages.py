@@ -45,6 +45,7 @@ def open_as(email: str, page: str, partner: str = "P1") -> AppTest:
 
 
 def fill_and_save(at: AppTest) -> AppTest:
+    at = open_tab(at, state.PARTNER_OUTREACH, "Record a contact")
     at.date_input(key=KEY.format("contact_date")).set_value(date(2026, 6, 15))
     at.selectbox(key=KEY.format("channel")).set_value("meeting")
     at.text_input(key=KEY.format("outcome")).input("Agreed a joint webinar")
@@ -70,7 +71,9 @@ def test_a_partner_lead_records_a_contact_and_sees_it_in_the_log_and_the_dormant
     assert [s.value for s in at.success] == ["Contact recorded, as maria@example.com."]
     # The form is empty again for the next contact.
     assert at.text_input(key=KEY.format("outcome")).value == ""
-    log, history = table_with(at, "recorded_by")  # the log, and every version
+    at = open_tab(at, state.PARTNER_OUTREACH, "Contacts (1)")
+    at.session_state[state.PARTNER_OUTREACH_HISTORY] = True  # as a click on "History: every version" does
+    log, history = table_with(at.run(), "recorded_by")  # the log, and every version
     assert log[["contact_date", "channel", "outcome", "next_step", "recorded_by"]].astype(str).values.tolist() == [
         ["2026-06-15", "meeting", "Agreed a joint webinar", "Send the webinar deck", "maria@example.com"]
     ]
@@ -109,7 +112,7 @@ def test_an_edit_saves_a_new_version_and_the_history_keeps_the_first(served: Pat
     saved = notes.Log(served, frozenset({"P1"}), "maria@example.com").record(
         notes.Contact(partner_id="P1", contact_date=date(2026, 6, 15), channel="call", outcome="Left a voicemail")
     )
-    at = open_as("maria@example.com", "partner")
+    at = open_tab(open_as("maria@example.com", "partner"), state.PARTNER_OUTREACH, "Edit a contact")
     at = at.selectbox(key="partner_outreach_editing_P1_new").set_value(saved.contact_id).run()
     outcome = at.text_input(key=f"partner_outreach_outcome_P1_{saved.contact_id}")
     assert outcome.value == "Left a voicemail"
@@ -124,6 +127,7 @@ def test_an_edit_saves_a_new_version_and_the_history_keeps_the_first(served: Pat
 
 def test_another_managers_partner_and_a_role_without_a_log_show_no_form(served: Path):
     at = open_as("maria@example.com", "partner", partner="P2")
+    assert not [tab for tab in at.tabs if tab.label == "Record a contact"]
     assert not at.exception
     assert not [b for b in at.button if b.label == "Save contact"]
     at = open_as("cfo@example.com", "partner")
