@@ -27,7 +27,7 @@ def credit_by_quarter(quarters: dict[str, pl.DataFrame], models: dict[str, str],
             y=frame["credit"].to_list(),
             name=label,
             marker_color=scenario_color(models.get(label, ""), position),
-            hovertemplate="%{x}: " + amounts.prefix + "%{y:,.0f}" + amounts.suffix + "<extra>" + label + "</extra>",
+            hovertemplate="%{x}: " + amounts.number("y") + "<extra>" + label + "</extra>",  # -$950, not $-950
         )
     return fig
 
@@ -69,11 +69,16 @@ def row_labels(frame: pl.DataFrame) -> list[str]:
 def quarter_shift(delta: pl.DataFrame, currency: str = "USD") -> go.Figure:
     """Bars per fiscal quarter: how credit and liability move between quarters (B - A)."""
     ordered = delta.sort("fiscal_quarter")
-    fig = figure("Change by fiscal quarter (B - A)", yaxis_title=Amounts(currency).title("Change"), barmode="group")
-    fig.add_bar(x=ordered["fiscal_quarter"].to_list(), y=ordered["credit_change"].to_list(), name="Credit", marker_color=GAIN)
-    fig.add_bar(
-        x=ordered["fiscal_quarter"].to_list(), y=ordered["liability_change"].to_list(), name="Payout liability", marker_color=LOSS
-    )
+    amounts = Amounts(currency)
+    fig = figure("Change by fiscal quarter (B - A)", yaxis_title=amounts.title("Change"), barmode="group")
+    for column, name, color in (("credit_change", "Credit", GAIN), ("liability_change", "Payout liability", LOSS)):
+        fig.add_bar(
+            x=ordered["fiscal_quarter"].to_list(),
+            y=ordered[column].to_list(),
+            name=name,
+            marker_color=color,
+            hovertemplate="%{x}: " + amounts.number("y") + "<extra>" + name + "</extra>",
+        )
     return fig
 
 

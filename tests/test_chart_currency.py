@@ -154,8 +154,10 @@ def test_a_chart_in_dollars_keeps_its_prefix_and_hover_formats():
         "<br>of which new business: %{customdata[2]:$,.0f}<extra></extra>"
     )
     assert figs["credit_by_quarter"].layout.yaxis.title.text == "Credit ($)"
-    assert figs["credit_by_quarter"].data[0].hovertemplate == "%{x}: $%{y:,.0f}<extra>A</extra>"
+    # d3's "$" puts a clawed-back quarter's minus first: -$950, not $-950.
+    assert figs["credit_by_quarter"].data[0].hovertemplate == "%{x}: %{y:$,.0f}<extra>A</extra>"
     assert figs["credit_shift"].data[0].hovertemplate == "%{y}: %{x:$,.0f}<extra></extra>"
+    assert figs["quarter_shift"].data[1].hovertemplate == "%{x}: %{y:$,.0f}<extra>Payout liability</extra>"
     assert figs["waterfall"].data[0].texttemplate == "%{y:$,.3s}"
     assert figs["kpi_trend"].layout.yaxis.tickformat == "$,.3s" and figs["kpi_trend"].layout.yaxis.ticksuffix is None
     assert "<br>$1,000" in figs["timeline"].data[0].hovertext[0]
@@ -168,6 +170,7 @@ def test_a_chart_in_euros_writes_the_code_after_the_amount():
     assert bars.data[1].hovertemplate == "%{x}<br>CRM weighted: %{y:,.0f} EUR<extra></extra>"
     assert figs["credit_by_quarter"].layout.yaxis.title.text == "Credit (EUR)"
     assert figs["credit_shift"].layout.xaxis.title.text == "Change in credit (EUR)"
+    assert figs["quarter_shift"].data[0].hovertemplate == "%{x}: %{y:,.0f} EUR<extra>Credit</extra>"
     assert figs["trust_by_quarter"].data[0].hovertemplate.startswith("%{y:.0%} (%{customdata:,.0f} EUR)")
     assert figs["waterfall"].data[0].texttemplate == "%{y:,.3s} EUR"
     assert (figs["kpi_trend"].layout.yaxis.tickformat, figs["kpi_trend"].layout.yaxis.ticksuffix) == (",.3s", " EUR")
