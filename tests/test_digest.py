@@ -284,7 +284,9 @@ def tls_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     def authenticator(server, session, envelope, mechanism, data):  # noqa: ANN001, ANN202
         ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"pulse", b"s3cret")
         logins.append((data.login, data.password))
-        return AuthResult(success=ok)
+        # handled=False: the server answers a refused login with 535, as a real one does (aiosmtpd's
+        # default, handled=True, leaves the answer to the authenticator, and the client waits out its timeout).
+        return AuthResult(success=ok, handled=False)
 
     inbox, port = Inbox(), free_port()
     controller = Controller(
