@@ -70,11 +70,25 @@ def write_extracts(folder: Path, files: dict[str, str]) -> Path:
 
 
 @pytest.fixture
-def tiny_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The tiny program, built and served (PULSE_DB points at it)."""
-    db = tmp_path / "tiny.duckdb"
-    build_database(write_extracts(tmp_path / "tiny", TINY), db)
+def tiny_db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The tiny program, built and served (PULSE_DB points at it). A test module marked
+    `reads_tiny_program` only reads it: its tests share one build per test session (a build takes
+    seconds); any other test gets a build of its own, to change as it likes."""
+    if request.node.get_closest_marker("reads_tiny_program"):
+        db = request.getfixturevalue("shared_tiny_program")
+    else:
+        db = tmp_path / "tiny.duckdb"
+        build_database(write_extracts(tmp_path / "tiny", TINY), db)
     monkeypatch.setenv("PULSE_DB", str(db))
+    return db
+
+
+@pytest.fixture(scope="session")
+def shared_tiny_program(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny program built once per test session, for the modules marked `reads_tiny_program`."""
+    folder = tmp_path_factory.mktemp("tiny_shared")
+    db = folder / "tiny.duckdb"
+    build_database(write_extracts(folder / "tiny", TINY), db)
     return db
 
 

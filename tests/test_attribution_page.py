@@ -7,11 +7,15 @@ import json
 
 import duckdb
 import polars as pl
+import pytest
 
 import charts.attribution as charts
 import queries
 from queries.attribution import scenarios
 from tests.conftest import open_page
+
+# Every test here only reads the tiny program: one build serves them all (tests/conftest.py, tiny_db).
+pytestmark = pytest.mark.reads_tiny_program
 
 
 def test_the_page_opens_with_two_default_scenarios(tiny_db):

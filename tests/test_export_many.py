@@ -13,6 +13,9 @@ import queries
 from queries.__main__ import main
 from queries.export import safe_csv
 
+# Every test here only reads the tiny program: one build serves them all (tests/conftest.py, tiny_db).
+pytestmark = pytest.mark.reads_tiny_program
+
 TABLES = [
     "partners",
     "opportunities",

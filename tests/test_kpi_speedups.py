@@ -25,6 +25,9 @@ import queries.program.kpis
 from loaders.build import build_database
 from tests.conftest import write_extracts
 
+# Every test here only reads the tiny program: one build serves them all (tests/conftest.py, tiny_db).
+pytestmark = pytest.mark.reads_tiny_program
+
 # The demo program's data ends 2026-11-20 (FY2026 Q4); the tiny program's 2026-06-20 (FY2026 Q2).
 DEFAULT_VIEWS = [
     ("program_kpis", {}),

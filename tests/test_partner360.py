@@ -14,6 +14,9 @@ import queries
 from charts.partner import activity_by_month, timeline
 from tests.conftest import open_page
 
+# Every test here only reads the tiny program: one build serves them all (tests/conftest.py, tiny_db).
+pytestmark = pytest.mark.reads_tiny_program
+
 
 def test_search_matches_names_and_ids_case_insensitively(tiny_db: Path):
     con = queries.connect(tiny_db)

@@ -19,6 +19,9 @@ from polars.testing import assert_frame_equal
 import queries
 import queries.program.kpis
 
+# Every test here only reads the tiny program: one build serves them all (tests/conftest.py, tiny_db).
+pytestmark = pytest.mark.reads_tiny_program
+
 REFERENCE = Path(__file__).parent / "reference_sql"
 
 CASES = [

@@ -10,6 +10,9 @@ from streamlit.testing.v1 import AppTest
 import queries
 from tests.conftest import APP
 
+# Every test here only reads the tiny program: one build serves them all (tests/conftest.py, tiny_db).
+pytestmark = pytest.mark.reads_tiny_program
+
 NO_MATCH = "No partner matches these filters together: partner figures are empty."
 
 

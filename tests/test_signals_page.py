@@ -6,9 +6,13 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from charts import engagement as charts
 from tests.conftest import open_page
+
+# Every test here only reads the tiny program: one build serves them all (tests/conftest.py, tiny_db).
+pytestmark = pytest.mark.reads_tiny_program
 
 
 def metrics(at) -> dict[str, str]:

@@ -8,9 +8,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 import state
 import ui
 from tests.conftest import APP, open_page
+
+# Every test here only reads the tiny program: one build serves them all (tests/conftest.py, tiny_db).
+pytestmark = pytest.mark.reads_tiny_program
 
 PROJECT = APP.parent
 # Streamlit's state read or written with a key spelt out as a string, rather than through state.py.
