@@ -74,11 +74,8 @@ def tiny_db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.
     """The tiny program, built and served (PULSE_DB points at it). A test module marked
     `reads_tiny_program` only reads it: its tests share one build per test session (a build takes
     seconds); any other test gets a build of its own, to change as it likes."""
-    if request.node.get_closest_marker("reads_tiny_program"):
-        db = request.getfixturevalue("shared_tiny_program")
-    else:
-        db = tmp_path / "tiny.duckdb"
-        build_database(write_extracts(tmp_path / "tiny", TINY), db)
+    shared = request.node.get_closest_marker("reads_tiny_program")
+    db = request.getfixturevalue("shared_tiny_program") if shared else build_tiny(tmp_path)
     monkeypatch.setenv("PULSE_DB", str(db))
     return db
 
@@ -86,7 +83,11 @@ def tiny_db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.
 @pytest.fixture(scope="session")
 def shared_tiny_program(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny program built once per test session, for the modules marked `reads_tiny_program`."""
-    folder = tmp_path_factory.mktemp("tiny_shared")
+    return build_tiny(tmp_path_factory.mktemp("tiny_shared"))
+
+
+def build_tiny(folder: Path) -> Path:
+    """The tiny program's extracts written under `folder` and built into folder/tiny.duckdb."""
     db = folder / "tiny.duckdb"
     build_database(write_extracts(folder / "tiny", TINY), db)
     return db
