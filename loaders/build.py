@@ -588,6 +588,8 @@ def schema_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
 
 def outdated(meta: dict[str, str]) -> str | None:
     """Why a database (its `load_meta` as a dict) was built by another version, in words, or None if current."""
+    if not meta:  # no load_meta at all: some other DuckDB file, not an older build of ours
+        return "it has no load_meta table, so it was not built by `python -m loaders build`"
     built = meta.get("build_format")
     if built == str(BUILD_FORMAT):
         return None

@@ -104,3 +104,15 @@ def test_a_database_an_older_version_built_is_refused_with_the_command_that_rebu
         assert f"built by an older version of Partner Pulse (build format {BUILD_FORMAT - 2}" in refused.stderr
         assert f"python -m loaders upgrade --db {old}" in refused.stderr
     assert cli("export", "load_report", "--db", str(db)).returncode == 0
+
+
+def test_a_duckdb_file_partner_pulse_did_not_build_is_refused_as_such(tmp_path: Path):
+    import duckdb
+
+    other = tmp_path / "other.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("create table partners as select 'P1' as partner_id")
+    refused = cli("export", "load_report", "--db", str(other))
+    assert refused.returncode == 2, refused.stderr
+    assert "it has no load_meta table, so it was not built by `python -m loaders build`" in refused.stderr
+    assert "older version" not in refused.stderr
